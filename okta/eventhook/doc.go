@@ -1,0 +1,8 @@
+// Package eventhook is the event-hook side of trama's Okta emulator: the registry behind
+// /api/v1/eventHooks (create, replace, lifecycle, the one-time verification GET) and the delivery of
+// System Log events to ACTIVE and VERIFIED hooks as Okta does it — batched CloudEvents envelopes, the
+// configured auth header and headers, a 3 s timeout and one retry on a timeout or a 5xx response.
+//
+// The package does no HTTP routing. Event hook filters (events.filter) are stored and echoed but not
+// evaluated: a hook receives every event type it subscribes to.
+package eventhook
