@@ -1,0 +1,150 @@
+package arazzo
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestValidDocumentHasNoDiagnostics(t *testing.T) {
+	// X-API-KEY is not an operation parameter but the source's apiKey
+	// security scheme (matched case-insensitively), so it is no
+	// unknown-parameter.
+	text := header + strings.Replace(getPetStep, "    successCriteria:", "    - name: X-API-KEY\n      in: header\n      value: k-{$inputs.petId}\n    successCriteria:", 1)
+	b := loadText(t, text)
+	if ds := b.Validate(ValidateOptions{Strict: true}); len(ds) != 0 {
+		t.Errorf("clean document got diagnostics:\n%s", joinDiagnostics(ds))
+	}
+}
+
+func TestStrictBareExpression(t *testing.T) {
+	text, want := locate(t, header+strings.Replace(getPetStep, "value: $inputs.petId", "value: SSWS «$inputs.petId", 1))
+	b := loadText(t, text)
+	for _, tt := range []struct {
+		opts ValidateOptions
+		sev  Severity
+	}{{ValidateOptions{}, Warning}, {ValidateOptions{Strict: true}, Error}} {
+		d := hasCode(b.Validate(tt.opts), "bare-expression")
+		if d == nil || d.Severity != tt.sev || d.Line != want.Line || d.Col != want.Col {
+			t.Fatalf("strict=%v: want %s bare-expression at %s, got %v", tt.opts.Strict, tt.sev, want, d)
+		}
+		if wantMsg := `bare expression "$inputs.petId" inside a string: write "SSWS {$inputs.petId}"`; d.Message != wantMsg {
+			t.Errorf("message %q, want %q", d.Message, wantMsg)
+		}
+	}
+}
+
+func TestDiagnosticString(t *testing.T) {
+	d := Diagnostic{File: "w.yaml", Line: 3, Col: 7, Severity: Warning, Code: "unknown-field", Message: "x"}
+	if got, want := d.String(), "w.yaml:3:7: warning: x [unknown-field]"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+}
+
+func joinDiagnostics(ds []Diagnostic) string {
+	var sb strings.Builder
+	for _, d := range ds {
+		fmt.Fprintln(&sb, d.String())
+	}
+	return sb.String()
+}
+
+// TestPlantedDefects plants one defect per diagnostic code and checks that
+// Validate reports that code, with that severity, at the marked line and
+// column.
+func TestPlantedDefects(t *testing.T) {
+	step := func(extra string) string { return header + getPetStep + extra }
+	tests := []struct {
+		code string
+		sev  Severity
+		doc  string
+	}{
+		{"invalid-version", Error, strings.Replace(header, "arazzo: 1.0.1", "arazzo: «one", 1) + getPetStep},
+		{"unsupported-version", Error, strings.Replace(header, "arazzo: 1.0.1", "arazzo: «2.0.0", 1) + getPetStep},
+		{"missing-field", Error, strings.Replace(header, "info:\n  title: t\n  version: \"1\"\n", "info:\n  «title: t\n", 1) + getPetStep},
+		{"invalid-type", Error, strings.Replace(header, "  steps:\n", "  steps: «nope\n", 1)},
+		{"unknown-field", Warning, step("    «colour: red\n")},
+		{"duplicate-key", Error, step("    «stepId: again\n")},
+		{"empty-list", Error, strings.Replace(header, "  steps:\n", "  steps: «[]\n", 1)},
+		{"unsupported-selector", Error, header + strings.Replace(getPetStep, "      name: $response.body#/name\n", "      name:\n        «context: $response.body\n        selector: $.name\n", 1)},
+		{"unsupported-feature", Warning, step("    «timeout: 10\n")},
+		{"duplicate-id", Error, step("  - stepId: «getPet\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
+		{"invalid-id", Warning, step("  - stepId: «get pet\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
+		{"step-target", Error, step("  - «stepId: nothing\n")},
+		{"step-target", Error, step("  - «stepId: both\n    operationId: deletePet\n    workflowId: wf\n")},
+		{"unknown-operation", Error, step("  - stepId: nope\n    operationId: «getPets\n")},
+		{"operation-id-shorthand", Warning, step("  - stepId: del\n    operationId: «pets.deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
+		{"operation-path-unbraced", Warning, step("  - stepId: del\n    operationPath: «$sourceDescriptions.pets.url#/paths/~1pets~1{petId}/delete\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
+		{"unknown-source", Error, step("  - stepId: del\n    operationId: «$sourceDescriptions.cats.deletePet\n")},
+		{"unknown-parameter", Warning, step("  - stepId: del\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n    - «name: limit\n      in: query\n      value: 3\n")},
+		{"missing-in", Error, step("  - stepId: del\n    operationId: deletePet\n    parameters:\n    - «name: petId\n      value: x\n")},
+		{"invalid-in", Error, step("  - stepId: del\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: «body\n      value: x\n")},
+		{"missing-required-parameter", Warning, step("  - stepId: del\n    operationId: «deletePet\n")},
+		{"duplicate-parameter", Error, step("  - stepId: del\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n    - «name: petId\n      in: path\n      value: y\n")},
+		{"missing-request-body", Warning, step("  - stepId: create\n    operationId: «createPet\n    parameters:\n    - name: X-Request-Id\n      in: header\n      value: r1\n")},
+		{"unexpected-request-body", Warning, step("  - stepId: del\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n    «requestBody:\n      payload: {}\n")},
+		{"content-type", Warning, step("  - stepId: create\n    operationId: createPet\n    parameters:\n    - name: X-Request-Id\n      in: header\n      value: r1\n    requestBody:\n      contentType: «text/plain\n      payload: hi\n")},
+		{"unknown-step", Error, step("    onSuccess:\n    - name: next\n      type: goto\n      stepId: «missing\n")},
+		{"unknown-step", Error, header + strings.Replace(getPetStep, "$inputs.petId", "«$steps.other.outputs.id", 1)},
+		{"unknown-output", Error, step("  - stepId: del\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: «$steps.getPet.outputs.id\n")},
+		{"forward-reference", Warning, header + strings.Replace(getPetStep, "$inputs.petId", "«$steps.del.outputs.id", 1) +
+			"  - stepId: del\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n    outputs:\n      id: $statusCode\n"},
+		{"unknown-input", Error, header + strings.Replace(getPetStep, "$inputs.petId", "«$inputs.petID", 1)},
+		{"invalid-expression", Error, header + strings.Replace(getPetStep, "$inputs.petId", "«$inptus.petId", 1)},
+		{"invalid-expression", Error, header + strings.Replace(getPetStep, "$response.body#/name", "«$response.bdy", 1)},
+		{"bare-expression", Warning, header + strings.Replace(getPetStep, "value: $inputs.petId", "value: pet-«$inputs.petId", 1)},
+		{"invalid-condition", Error, header + strings.Replace(getPetStep, "$statusCode == 200", "$statusCode ==«= 200", 1)},
+		{"missing-context", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - «condition: '^2'\n        type: regex\n")},
+		{"unknown-criterion-type", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: x\n        context: $statusCode\n        type: «glob\n")},
+		{"unknown-criterion-version", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: $.a\n        context: $response.body\n        type:\n          type: jsonpath\n          version: «rfc1234\n")},
+		{"jsonpath-version", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: $.a\n        context: $response.body\n        type:\n          type: jsonpath\n          version: «draft-goessner-dispatch-jsonpath-00\n")},
+		{"xpath-version", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: /a\n        context: $response.body\n        type:\n          type: xpath\n          version: «xpath-30\n")},
+		{"invalid-regex", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: «'^(?!x)'\n        context: $statusCode\n        type: regex\n")},
+		{"invalid-jsonpath", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: «$[?(\n        context: $response.body\n        type: jsonpath\n")},
+		{"jsonpath-compat", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: «$.length > 0\n        context: $response.body\n        type: jsonpath\n")},
+		{"invalid-xpath", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: «/a[\n        context: $response.body\n        type:\n          type: xpath\n          version: xpath-10\n")},
+		{"invalid-action-type", Error, step("    onSuccess:\n    - name: again\n      type: «retry\n")},
+		{"action-target", Error, step("    onFailure:\n    - «name: jump\n      type: goto\n")},
+		{"action-fields", Warning, step("    onFailure:\n    - name: stop\n      type: end\n      «retryLimit: 3\n")},
+		{"invalid-retry", Error, step("    onFailure:\n    - name: again\n      type: retry\n      retryAfter: «-1\n")},
+		{"duplicate-name", Error, step("    onFailure:\n    - name: stop\n      type: end\n    - «name: stop\n      type: end\n")},
+		{"unknown-workflow", Error, step("    onFailure:\n    - name: jump\n      type: goto\n      workflowId: «nowhere\n")},
+		{"unknown-component", Error, step("    onFailure:\n    - reference: «$components.failureActions.missing\n")},
+		{"invalid-output-name", Error, header + strings.Replace(getPetStep, "      name: $response.body#/name\n", "      «bad name: $statusCode\n", 1)},
+		{"requires-1.1", Warning, step("  - stepId: del\n    operationId: deletePet\n    «dependsOn: [getPet]\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
+		{"dependency-cycle", Error, strings.Replace(header, "1.0.1", "1.1.0", 1) +
+			"  - stepId: a\n    operationId: deletePet\n    dependsOn: [b]\n    parameters:\n    - name: petId\n      in: path\n      value: x\n" +
+			"  - stepId: b\n    operationId: deletePet\n    dependsOn: [«a]\n    parameters:\n    - name: petId\n      in: path\n      value: x\n"},
+		{"ignored-in", Warning, step("- workflowId: caller\n  steps:\n  - stepId: call\n    workflowId: wf\n    parameters:\n    - name: petId\n      in: «query\n      value: x\n")},
+		{"reusable-value", Warning, step("    onFailure:\n    - reference: $components.failureActions.stop\n      value: «1\ncomponents:\n  failureActions:\n    stop:\n      name: stop\n      type: end\n")},
+		{"invalid-component-key", Error, header + getPetStep + "components:\n  parameters:\n    «bad key:\n      name: a\n      in: query\n      value: 1\n"},
+		{"invalid-input-schema", Error, strings.Replace(header, "  inputs:\n    type: object\n", "  inputs:\n    «type: objekt\n", 1) + getPetStep},
+		{"invalid-target", Error, step("  - stepId: create\n    operationId: createPet\n    parameters:\n    - name: X-Request-Id\n      in: header\n      value: r1\n    requestBody:\n      payload: {name: a}\n      replacements:\n      - target: «name\n        value: $inputs.petId\n")},
+		{"source-load", Error, strings.Replace(header, "url: pets.yaml", "url: «missing.yaml", 1) + getPetStep},
+		{"source-type", Error, strings.Replace(header, "type: openapi", "type: «asyncapi", 1) + getPetStep},
+	}
+	seen := make(map[string]bool)
+	for _, tt := range tests {
+		seen[tt.code] = true
+		t.Run(tt.code, func(t *testing.T) {
+			text, want := locate(t, tt.doc)
+			if !want.IsValid() {
+				t.Fatal("test document has no marker")
+			}
+			ds := loadText(t, text).Validate(ValidateOptions{})
+			for _, d := range ds {
+				if d.Code == tt.code && d.Line == want.Line && d.Col == want.Col {
+					if d.Severity != tt.sev {
+						t.Errorf("%s: severity %s, want %s", d, d.Severity, tt.sev)
+					}
+					if !strings.HasSuffix(d.File, "doc.yaml") {
+						t.Errorf("%s: file %q, want the document", d, d.File)
+					}
+					return
+				}
+			}
+			t.Errorf("want [%s] at %s; got:\n%s", tt.code, want, joinDiagnostics(ds))
+		})
+	}
+	t.Logf("%d codes covered", len(seen))
+}

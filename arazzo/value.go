@@ -1,0 +1,98 @@
+package arazzo
+
+import (
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxValueNodes bounds how many nodes one raw value may expand to. YAML
+// aliases can make a small document expand exponentially ("billion laughs");
+// descriptions may come from untrusted places, so expansion stops here.
+const maxValueNodes = 1 << 18
+
+// rawValue converts a YAML node into the plain Go value the runner works
+// with: map[string]any, []any, string, bool, int, float64 or nil, the shapes
+// yaml.v3 produces for `any`, with mapping keys always strings so values
+// marshal to JSON.
+func rawValue(n *yaml.Node, budget *int) any {
+	*budget--
+	if n == nil || *budget < 0 {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil
+		}
+		return rawValue(n.Content[0], budget)
+	case yaml.AliasNode:
+		return rawValue(n.Alias, budget)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := resolveAlias(n.Content[i])
+			if k == nil {
+				continue
+			}
+			m[k.Value] = rawValue(n.Content[i+1], budget)
+		}
+		return m
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			s = append(s, rawValue(c, budget))
+		}
+		return s
+	case yaml.ScalarNode:
+		return scalarValue(n)
+	}
+	return nil
+}
+
+// scalarValue resolves the common tags directly, because reflection-based
+// decoding dominates the cost of large values; unusual spellings (0x1F,
+// .inf) go through yaml.v3.
+func scalarValue(n *yaml.Node) any {
+	switch n.Tag {
+	case "!!str", "":
+		return n.Value
+	case "!!null":
+		return nil
+	case "!!bool":
+		switch n.Value {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+	case "!!int":
+		if i, err := strconv.Atoi(n.Value); err == nil {
+			return i
+		}
+	case "!!float":
+		if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
+			return f
+		}
+	}
+	{
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return n.Value
+		}
+		switch v := v.(type) {
+		case time.Time:
+			// Arazzo values are JSON values; a date stays the text the author
+			// wrote.
+			return n.Value
+		case []byte:
+			return string(v)
+		case uint64:
+			return float64(v)
+		case int64:
+			return int(v)
+		}
+		return v
+	}
+}

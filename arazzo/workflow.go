@@ -1,0 +1,79 @@
+package arazzo
+
+// Workflow is a sequence of steps with inputs and outputs.
+type Workflow struct {
+	located
+	WorkflowID  string
+	Summary     string
+	Description string
+	// Inputs is the raw JSON Schema (2020-12) of the workflow's inputs, as
+	// decoded from YAML; nil when the workflow takes none.
+	Inputs any
+	// DependsOn lists workflows that must complete first: local workflowIds or
+	// `$sourceDescriptions.<name>.<workflowId>`.
+	DependsOn      []string
+	Steps          []*Step
+	SuccessActions []*Action
+	FailureActions []*Action
+	// Outputs maps output names to runtime expressions.
+	Outputs    map[string]string
+	Parameters []*Parameter
+	Extensions map[string]any
+}
+
+// Step is one call to an operation or to another workflow.
+type Step struct {
+	located
+	StepID      string
+	Description string
+	// Exactly one of OperationID, OperationPath and WorkflowID is set in a
+	// valid document.
+	OperationID     string
+	OperationPath   string
+	WorkflowID      string
+	Parameters      []*Parameter
+	RequestBody     *RequestBody
+	SuccessCriteria []*Criterion
+	OnSuccess       []*Action
+	OnFailure       []*Action
+	// Outputs maps output names to runtime expressions.
+	Outputs map[string]string
+	// DependsOn (Arazzo 1.1) lists steps that must complete before this one:
+	// a stepId of the same workflow, `$workflows.<id>.steps.<stepId>` or
+	// `$sourceDescriptions.<name>.<workflowId>.steps.<stepId>`.
+	DependsOn  []string
+	Extensions map[string]any
+}
+
+// Step returns the step with the given stepId, or nil.
+func (w *Workflow) Step(id string) *Step {
+	for _, s := range w.Steps {
+		if s.StepID == id {
+			return s
+		}
+	}
+	return nil
+}
+
+// StepIndex returns the position of the step with the given stepId in
+// w.Steps, or -1.
+func (w *Workflow) StepIndex(id string) int {
+	for i, s := range w.Steps {
+		if s.StepID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// OutputPos is where the expression of output name starts.
+func (w *Workflow) OutputPos(name string) Pos { return mapEntryPos(w.valueNode("outputs"), name) }
+
+// OutputPos is where the expression of output name starts.
+func (s *Step) OutputPos(name string) Pos { return mapEntryPos(s.valueNode("outputs"), name) }
+
+// DependsOnPos is where entry i of dependsOn starts.
+func (w *Workflow) DependsOnPos(i int) Pos { return seqItemPos(w.valueNode("dependsOn"), i) }
+
+// DependsOnPos is where entry i of dependsOn starts.
+func (s *Step) DependsOnPos(i int) Pos { return seqItemPos(s.valueNode("dependsOn"), i) }
