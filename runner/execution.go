@@ -1,0 +1,392 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/trama-dev/trama/arazzo"
+	"github.com/trama-dev/trama/secret"
+)
+
+// execution is the state of one Run call: every workflow it ran, the step sequence for checkpoints, and
+// the Result being built.
+type execution struct {
+	r        *Runner
+	obs      Observer
+	cp       Checkpointer
+	provider InputProvider
+	secrets  *secret.Set
+	// done holds the workflows that finished in this run, for dependsOn (run once) and $workflows.X.
+	done      map[*arazzo.Workflow]*wfState
+	result    *Result
+	started   time.Time
+	seq       int
+	replay    map[int]Checkpoint
+	stepCount int
+}
+
+// wfState is one workflow execution: its inputs, what its steps produced, and its outputs.
+type wfState struct {
+	doc       *arazzo.Document
+	wf        *arazzo.Workflow
+	schema    *inputSchema
+	inputs    map[string]any
+	steps     map[string]map[string]any // stepId → outputs of its latest execution
+	responses map[string]any            // stepId → last response body
+	outputs   map[string]any
+}
+
+// runWorkflow runs wf's dependencies (once per run), then its steps, then evaluates its outputs.
+func (x *execution) runWorkflow(ctx context.Context, doc *arazzo.Document, wf *arazzo.Workflow, inputs map[string]any) (*wfState, error) {
+	for _, dep := range wf.DependsOn {
+		ddoc, dwf, err := x.r.lookupWorkflow(doc, dep)
+		if err != nil {
+			return nil, &stepFailure{msg: fmt.Sprintf("workflow %q depends on %q: %v", wf.WorkflowID, dep, err)}
+		}
+		if _, ok := x.done[dwf]; ok {
+			continue
+		}
+		if _, err := x.runWorkflow(ctx, ddoc, dwf, inputs); err != nil {
+			var sf *stepFailure
+			if errors.As(err, &sf) {
+				return nil, &stepFailure{stepID: sf.stepID, msg: fmt.Sprintf("dependency %q failed: %s", dwf.WorkflowID, sf.msg)}
+			}
+			return nil, err
+		}
+	}
+	schema, err := x.r.inputSchema(wf)
+	if err != nil {
+		return nil, &stepFailure{msg: err.Error()}
+	}
+	st := &wfState{
+		doc:       doc,
+		wf:        wf,
+		schema:    schema,
+		inputs:    inputs,
+		steps:     make(map[string]map[string]any, len(wf.Steps)),
+		responses: make(map[string]any, len(wf.Steps)),
+	}
+	for i := 0; i < len(wf.Steps); {
+		step := wf.Steps[i]
+		dec, action, err := x.runStep(ctx, st, step)
+		if err != nil {
+			return nil, err
+		}
+		switch dec.Kind {
+		case "next":
+			i++
+			continue
+		case "end":
+			i = len(wf.Steps)
+			continue
+		case "fail":
+			return nil, &stepFailure{stepID: step.StepID, msg: dec.Message}
+		case "goto":
+			if dec.StepID != "" {
+				i = wf.StepIndex(dec.StepID)
+				if i < 0 {
+					return nil, &stepFailure{stepID: step.StepID, msg: fmt.Sprintf("goto: workflow %q has no step %q", wf.WorkflowID, dec.StepID)}
+				}
+				continue
+			}
+			// A goto to a workflow transfers control for good: this workflow ends with that one's outcome.
+			tdoc, twf, err := x.r.lookupWorkflow(doc, dec.WorkflowID)
+			if err != nil {
+				return nil, &stepFailure{stepID: step.StepID, msg: fmt.Sprintf("goto: %v", err)}
+			}
+			targetInputs, err := x.actionInputs(ctx, st, step, action)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := x.runWorkflow(ctx, tdoc, twf, targetInputs); err != nil {
+				return nil, err
+			}
+			i = len(wf.Steps)
+		}
+	}
+	outputs := make(map[string]any, len(wf.Outputs))
+	sc := &scope{x: x, st: st}
+	for _, name := range sortedStringKeys(wf.Outputs) {
+		v, err := x.evalString(ctx, wf.Outputs[name], sc)
+		if err != nil {
+			return nil, &stepFailure{msg: fmt.Sprintf("workflow %q output %q: %v", wf.WorkflowID, name, err)}
+		}
+		outputs[name] = v
+	}
+	st.outputs = outputs
+	x.done[wf] = st
+	return st, nil
+}
+
+// actionInputs computes the inputs of the workflow an action transfers to: the action's parameters
+// (Arazzo 1.1) when it has any, else the current workflow's inputs, so a goto between workflows that share
+// inputs works without repeating them.
+func (x *execution) actionInputs(ctx context.Context, st *wfState, step *arazzo.Step, a *arazzo.Action) (map[string]any, error) {
+	if a == nil || len(a.Parameters) == 0 {
+		return st.inputs, nil
+	}
+	sc := &scope{x: x, st: st, stepID: step.StepID}
+	in := make(map[string]any, len(a.Parameters))
+	for _, p := range a.Parameters {
+		rp, err := st.doc.ResolveParameter(p)
+		if err != nil {
+			return nil, &stepFailure{stepID: step.StepID, msg: err.Error()}
+		}
+		v, err := x.evalValue(ctx, rp.Value, sc)
+		if err != nil {
+			return nil, &stepFailure{stepID: step.StepID, msg: fmt.Sprintf("action %q parameter %q: %v", a.Name, rp.Name, err)}
+		}
+		in[rp.Name] = v
+	}
+	return in, nil
+}
+
+// runStep executes one step with its retries and decides what the workflow does next. When the run is
+// resuming and this step execution finished before, its checkpoint is replayed instead.
+func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step) (Decision, *arazzo.Action, error) {
+	seq := x.seq
+	x.seq++
+	if cp, ok := x.replay[seq]; ok && cp.Result.StepID == step.StepID && cp.Result.WorkflowID == st.wf.WorkflowID {
+		x.seq = cp.NextSeq
+		st.steps[step.StepID] = cp.Result.Outputs
+		st.responses[step.StepID] = cp.Response
+		res := cp.Result
+		res.Resumed = true
+		x.result.Steps = append(x.result.Steps, res)
+		if obs := x.obs; obs != nil {
+			obs.StepFinished(res)
+		}
+		return cp.Decision, x.decisionAction(st, step, cp.Decision), nil
+	}
+
+	retries := map[int]int{}
+	attempt := 0
+	for {
+		attempt++
+		x.stepCount++
+		if x.stepCount > x.r.opts.maxSteps() {
+			msg := fmt.Sprintf("the run reached its limit of %d step executions (a goto or retry loop?)", x.r.opts.maxSteps())
+			return x.finishStep(ctx, st, step, seq, &outcome{result: StepResult{Attempts: attempt - 1}, msg: msg},
+				Decision{Kind: "fail", Message: msg})
+		}
+		if obs := x.obs; obs != nil {
+			obs.StepStarted(st.wf.WorkflowID, step.StepID, attempt)
+		}
+		out, err := x.attempt(ctx, st, step, attempt)
+		if err != nil {
+			return Decision{}, nil, err
+		}
+		out.result.Attempts = attempt
+		if out.success {
+			a, idx, err := x.firstMatching(ctx, st, step, out.sc, x.successActions(st, step))
+			if err != nil {
+				return Decision{}, nil, err
+			}
+			dec := Decision{Kind: "next"}
+			if a != nil {
+				dec = actionDecision(a, false, idx)
+			}
+			return x.finishStep(ctx, st, step, seq, out, dec)
+		}
+
+		// Failure: the first failure action whose criteria pass applies; a retry that has used its limit
+		// gives way to the actions after it (1.0.1: the limit is exhausted before later actions run).
+		cands := x.failureActions(st, step)
+		var chosen *arazzo.Action
+		chosenIdx := -1
+		for idx, a := range cands {
+			ok, err := x.criteriaPass(ctx, a.Criteria, out.sc)
+			if err != nil {
+				return Decision{}, nil, err
+			}
+			if !ok {
+				continue
+			}
+			if a.Type == "retry" {
+				limit := 1
+				if a.RetryLimit != nil {
+					limit = *a.RetryLimit
+				}
+				if retries[idx] >= limit {
+					continue
+				}
+				retries[idx]++
+			}
+			chosen, chosenIdx = a, idx
+			break
+		}
+		if chosen == nil {
+			return x.finishStep(ctx, st, step, seq, out, Decision{Kind: "fail", Message: out.msg})
+		}
+		switch chosen.Type {
+		case "retry":
+			delay := 0.0
+			if chosen.RetryAfter != nil {
+				delay = *chosen.RetryAfter
+			}
+			wait := secondsToDuration(delay)
+			if d, ok := serverDelay(out.resp, x.r.opts.now()); ok {
+				wait = d
+			}
+			if err := x.wait(ctx, wait); err != nil {
+				return Decision{}, nil, err
+			}
+			if err := x.runRetryTarget(ctx, st, step, chosen); err != nil {
+				return Decision{}, nil, err
+			}
+			continue
+		case "end":
+			return x.finishStep(ctx, st, step, seq, out, Decision{Kind: "fail", Message: out.msg + fmt.Sprintf(" (failure action %q ended the workflow)", chosen.Name), Action: chosen.Name, ActionIndex: chosenIdx, OnFailure: true})
+		default: // goto
+			return x.finishStep(ctx, st, step, seq, out, actionDecision(chosen, true, chosenIdx))
+		}
+	}
+}
+
+// runRetryTarget runs the step or workflow a retry action names before the retry itself.
+func (x *execution) runRetryTarget(ctx context.Context, st *wfState, step *arazzo.Step, a *arazzo.Action) error {
+	switch {
+	case a.StepID != "":
+		target := st.wf.Step(a.StepID)
+		if target == nil {
+			return &stepFailure{stepID: step.StepID, msg: fmt.Sprintf("retry action %q names step %q, which workflow %q does not have", a.Name, a.StepID, st.wf.WorkflowID)}
+		}
+		if _, _, err := x.runStep(ctx, st, target); err != nil {
+			return err
+		}
+	case a.WorkflowID != "":
+		tdoc, twf, err := x.r.lookupWorkflow(st.doc, a.WorkflowID)
+		if err != nil {
+			return &stepFailure{stepID: step.StepID, msg: fmt.Sprintf("retry action %q: %v", a.Name, err)}
+		}
+		in, err := x.actionInputs(ctx, st, step, a)
+		if err != nil {
+			return err
+		}
+		if _, err := x.runWorkflow(ctx, tdoc, twf, in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func actionDecision(a *arazzo.Action, onFailure bool, idx int) Decision {
+	d := Decision{Action: a.Name, ActionIndex: idx, OnFailure: onFailure}
+	switch a.Type {
+	case "end":
+		d.Kind = "end"
+	case "goto":
+		d.Kind = "goto"
+		d.StepID = a.StepID
+		d.WorkflowID = a.WorkflowID
+	default:
+		d.Kind = "next"
+	}
+	return d
+}
+
+// decisionAction finds the action a replayed decision came from, for the inputs of a goto to a workflow.
+func (x *execution) decisionAction(st *wfState, step *arazzo.Step, d Decision) *arazzo.Action {
+	if d.Kind != "goto" || d.WorkflowID == "" {
+		return nil
+	}
+	cands := x.successActions(st, step)
+	if d.OnFailure {
+		cands = x.failureActions(st, step)
+	}
+	if d.ActionIndex >= 0 && d.ActionIndex < len(cands) {
+		return cands[d.ActionIndex]
+	}
+	return nil
+}
+
+// finishStep records a step execution: outputs into the workflow state, the result, the observer, and the
+// checkpoint.
+func (x *execution) finishStep(ctx context.Context, st *wfState, step *arazzo.Step, seq int, out *outcome, dec Decision) (Decision, *arazzo.Action, error) {
+	res := out.result
+	res.StepID = step.StepID
+	res.WorkflowID = st.wf.WorkflowID
+	if out.success {
+		res.Status = StatusSucceeded
+	} else {
+		res.Status = StatusFailed
+		res.Error = x.secrets.Redact(out.msg)
+	}
+	if res.Outputs == nil {
+		res.Outputs = map[string]any{}
+	}
+	st.steps[step.StepID] = out.outputs
+	if out.sc != nil && out.sc.resp != nil {
+		st.responses[step.StepID] = out.sc.resp.body
+	}
+	res.Outputs = maskValue(out.outputs, x.secrets)
+	if res.Outputs == nil {
+		res.Outputs = map[string]any{}
+	}
+	dec.Message = x.secrets.Redact(dec.Message)
+	x.result.Steps = append(x.result.Steps, res)
+	if obs := x.obs; obs != nil {
+		obs.StepFinished(res)
+	}
+	if cp := x.cp; cp != nil {
+		c := Checkpoint{Seq: seq, NextSeq: x.seq, Result: res, Decision: dec}
+		if out.sc != nil && out.sc.resp != nil {
+			c.Response = maskValue(out.sc.resp.body, x.secrets)
+		}
+		if err := cp.Save(ctx, c); err != nil {
+			return Decision{}, nil, &checkpointError{fmt.Errorf("save checkpoint of step %q: %w", step.StepID, err)}
+		}
+	}
+	var action *arazzo.Action
+	if dec.Kind == "goto" && dec.WorkflowID != "" {
+		action = x.decisionAction(st, step, dec)
+	}
+	return dec, action, nil
+}
+
+// successActions are the actions tried after a step succeeds: the step's onSuccess, then the workflow's
+// successActions that the step does not override by name. References are resolved; validation reports
+// unresolvable ones before a run, so an error here leaves the list empty.
+func (x *execution) successActions(st *wfState, step *arazzo.Step) []*arazzo.Action {
+	list, err := st.doc.StepSuccessActions(st.wf, step)
+	if err != nil {
+		return nil
+	}
+	return list
+}
+
+// failureActions is successActions for onFailure and the workflow's failureActions.
+func (x *execution) failureActions(st *wfState, step *arazzo.Step) []*arazzo.Action {
+	list, err := st.doc.StepFailureActions(st.wf, step)
+	if err != nil {
+		return nil
+	}
+	return list
+}
+
+// firstMatching returns the first action whose criteria all pass, or nil.
+func (x *execution) firstMatching(ctx context.Context, st *wfState, step *arazzo.Step, sc *scope, cands []*arazzo.Action) (*arazzo.Action, int, error) {
+	for i, a := range cands {
+		ok, err := x.criteriaPass(ctx, a.Criteria, sc)
+		if err != nil {
+			return nil, -1, err
+		}
+		if ok {
+			return a, i, nil
+		}
+	}
+	return nil, -1, nil
+}
+
+// outcome is the result of one attempt of a step.
+type outcome struct {
+	success bool
+	msg     string
+	result  StepResult
+	outputs map[string]any
+	sc      *scope
+	resp    *http.Response
+}

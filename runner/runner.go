@@ -1,0 +1,192 @@
+// Package runner executes Arazzo workflows over HTTP with the semantics the specification defines: steps in
+// order, success criteria, onSuccess/onFailure actions (end, goto, retry with Retry-After), workflow
+// dependencies, sub-workflows, components, and outputs.
+//
+// A Runner is built once per loaded bundle and may run many workflows concurrently; it caches compiled
+// expressions so that repeated runs (the server's workers) pay for parsing once.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/trama-dev/trama/arazzo"
+	"github.com/trama-dev/trama/secret"
+)
+
+// Runner runs the workflows of one loaded bundle.
+type Runner struct {
+	bundle *arazzo.Bundle
+	opts   Options
+	client *http.Client
+
+	templates sync.Map // string → *compiledTemplate
+	conds     sync.Map // string → *compiledCondition
+	schemas   sync.Map // *arazzo.Workflow → *inputSchema
+}
+
+// New returns a Runner for the workflows of b.
+func New(b *arazzo.Bundle, opts Options) *Runner {
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	return &Runner{bundle: b, opts: opts, client: client}
+}
+
+// ErrWorkflowNotFound is returned by Run for a workflowId the document does not define.
+var ErrWorkflowNotFound = errors.New("workflow not found")
+
+// RunOptions are the parts of Options that belong to one run rather than to the Runner: a server runs
+// many workflows through one Runner, each with its own checkpoints, observer and secrets. A nil field
+// falls back to the Runner's Options.
+type RunOptions struct {
+	Checkpointer  Checkpointer
+	Observer      Observer
+	InputProvider InputProvider
+	Secrets       *secret.Set
+}
+
+// Run executes the workflow workflowID of the bundle's root document with inputs. The error is non-nil
+// only when the run could not be attempted at all (unknown workflow, invalid inputs, a checkpoint store
+// that fails); a workflow that runs and fails returns a Result with Status failed and a nil error.
+func (r *Runner) Run(ctx context.Context, workflowID string, inputs map[string]any) (*Result, error) {
+	return r.RunWith(ctx, workflowID, inputs, RunOptions{})
+}
+
+// RunWith is Run with per-run options.
+func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[string]any, ro RunOptions) (*Result, error) {
+	doc := r.bundle.Root
+	wf := doc.Workflow(workflowID)
+	if wf == nil {
+		return nil, fmt.Errorf("%w: %q (the document defines %s)", ErrWorkflowNotFound, workflowID, workflowIDs(doc))
+	}
+	secrets := firstNonNil(ro.Secrets, r.opts.Secrets)
+	if secrets == nil {
+		secrets = &secret.Set{}
+	}
+	x := &execution{
+		r:        r,
+		obs:      firstNonNil(ro.Observer, r.opts.Observer),
+		cp:       firstNonNil(ro.Checkpointer, r.opts.Checkpointer),
+		provider: firstNonNil(ro.InputProvider, r.opts.InputProvider),
+		secrets:  secrets,
+		done:     make(map[*arazzo.Workflow]*wfState),
+		started:  r.opts.now(),
+		result:   &Result{WorkflowID: workflowID, Outputs: map[string]any{}, Steps: []StepResult{}},
+		seq:      1,
+	}
+	if r.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, r.opts.Timeout)
+		defer cancel()
+	}
+	if cp := r.opts.Checkpointer; cp != nil {
+		saved, err := cp.Load(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load checkpoints: %w", err)
+		}
+		x.replay = make(map[int]Checkpoint, len(saved))
+		for _, c := range saved {
+			x.replay[c.Seq] = c
+		}
+	}
+	// The run keeps its own copy: inputs asked for during the run must not change the caller's map.
+	own := make(map[string]any, len(inputs))
+	for k, v := range inputs {
+		own[k] = v
+	}
+	inputs = own
+	schema, err := r.inputSchema(wf)
+	if err != nil {
+		return nil, err
+	}
+	schema.applyDefaults(inputs)
+	x.rememberSecretInputs(schema, inputs)
+	deferred := func(string) bool { return r.opts.InputProvider != nil }
+	if problems := schema.validate(inputs, deferred); len(problems) > 0 {
+		return nil, &InputError{WorkflowID: workflowID, Problems: problems}
+	}
+
+	st, runErr := x.runWorkflow(ctx, doc, wf, inputs)
+	res := x.result
+	res.Duration = r.opts.now().Sub(x.started)
+	res.DurationMs = ms(res.Duration)
+	var cpErr *checkpointError
+	if errors.As(runErr, &cpErr) {
+		return nil, cpErr.err
+	}
+	if runErr != nil {
+		res.Status = StatusFailed
+		res.Error = x.runError(runErr)
+		return res, nil
+	}
+	res.Status = StatusSucceeded
+	res.Outputs = maskValue(st.outputs, x.secrets)
+	return res, nil
+}
+
+func workflowIDs(doc *arazzo.Document) string {
+	if len(doc.Workflows) == 0 {
+		return "no workflows"
+	}
+	s := ""
+	for i, w := range doc.Workflows {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%q", w.WorkflowID)
+	}
+	return s
+}
+
+func (r *Runner) inputSchema(wf *arazzo.Workflow) (*inputSchema, error) {
+	if v, ok := r.schemas.Load(wf); ok {
+		return v.(*inputSchema), nil
+	}
+	s, err := compileInputSchema(wf.WorkflowID, wf.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	r.schemas.Store(wf, s)
+	return s, nil
+}
+
+// stepFailure ends a workflow as failed at a step.
+type stepFailure struct {
+	stepID string
+	msg    string
+}
+
+func (e *stepFailure) Error() string { return e.msg }
+
+// checkpointError is a failure of the checkpoint store: the run stops and the caller retries it later.
+type checkpointError struct{ err error }
+
+func (e *checkpointError) Error() string { return e.err.Error() }
+
+func (x *execution) runError(err error) *RunError {
+	var sf *stepFailure
+	if errors.As(err, &sf) {
+		return &RunError{StepID: sf.stepID, Message: x.secrets.Redact(sf.msg)}
+	}
+	return &RunError{Message: x.secrets.Redact(err.Error())}
+}
+
+// wait sleeps d, honouring cancellation.
+func (x *execution) wait(ctx context.Context, d time.Duration) error {
+	return x.r.opts.sleep(ctx, d)
+}
+
+// firstNonNil returns a unless it is nil, else b.
+func firstNonNil[T comparable](a, b T) T {
+	var zero T
+	if a != zero {
+		return a
+	}
+	return b
+}
