@@ -1,0 +1,170 @@
+package trigger
+
+import (
+	"time"
+
+	"github.com/trama-dev/trama/arazzo/expr"
+)
+
+// Defaults of the configuration file. docs/triggers.md explains each one.
+const (
+	// DefaultStore is an SQLite file next to the configuration file: an embedded store needs no setup.
+	DefaultStore = "sqlite:./trama.db"
+	// DefaultListen is loopback only, so a fresh `trama serve` is not reachable from the network until
+	// the user decides to expose it (usually behind a TLS-terminating proxy, since Okta only calls https).
+	DefaultListen = "127.0.0.1:8787"
+	// DefaultAuthHeader is the header Okta's event-hook authScheme uses unless told otherwise.
+	DefaultAuthHeader = "Authorization"
+	// DefaultBackfillInterval polls the System Log once a minute: late enough to stay far below Okta's
+	// /api/v1/logs rate limit, early enough that a missed delivery runs within minutes.
+	DefaultBackfillInterval = 60 * time.Second
+	// DefaultBackfillLookback is how far back the first poll reaches when no cursor is stored yet.
+	DefaultBackfillLookback = time.Hour
+	// DefaultBackfillPageSize is Okta's maximum page size, which costs the fewest rate-limited requests.
+	DefaultBackfillPageSize = 1000
+	// MinAPITokenLen is the shortest accepted api.token; shorter tokens can be guessed.
+	MinAPITokenLen = 16
+)
+
+// exprOptions lets a trigger's when and inputs use $event (the card) and $env (the process environment,
+// read on every run) besides Arazzo's roots, which checkExpr then rejects with a clear message.
+var exprOptions = expr.Options{Roots: []string{"event", "env"}}
+
+// Config is a parsed `trama serve` configuration file.
+type Config struct {
+	// File is the path the configuration was read from; Dir is its directory, the base of every
+	// relative path in it.
+	File string
+	Dir  string
+	// Store is where deliveries, events, jobs and history live.
+	Store Store
+	// Listen is the host:port `trama serve` listens on; DefaultListen when absent.
+	Listen string
+	// Hooks are the Okta event-hook endpoints, in file order.
+	Hooks []*Hook
+	// API protects /api/v1/*.
+	API API
+	// Okta is trama's own Okta identity; nil when the section is absent.
+	Okta *Okta
+	// Backfill is System Log polling.
+	Backfill Backfill
+	// Triggers bind event types to workflows, in file order; matching keeps that order.
+	Triggers []*Trigger
+}
+
+// Store is the parsed store URL.
+type Store struct {
+	// URL is the value as written (after ${} expansion). A PostgreSQL URL may hold a password: never log
+	// it.
+	URL string
+	// Driver is "sqlite" or "postgres".
+	Driver string
+	// DSN is what the driver opens: for SQLite the file path, resolved against Config.Dir (":memory:"
+	// is kept as is); for PostgreSQL the URL.
+	DSN string
+}
+
+// Hook is one event-hook endpoint. Its Name (the key under hooks:) is recorded with every delivery it
+// receives.
+type Hook struct {
+	Name string
+	// Path is the URL path Okta calls, "/hooks/<name>" by default. It answers the verification GET and
+	// the delivery POSTs.
+	Path string
+	Auth HookAuth
+	Pos  Position
+}
+
+// HookAuth is the header Okta sends with every hook request (the hook's authScheme). Requests without
+// the exact value are refused with 401.
+type HookAuth struct {
+	// Header is the header name, DefaultAuthHeader by default.
+	Header string
+	// Value is the secret. It is required: an unauthenticated hook would let anyone start workflows.
+	Value string
+}
+
+// API configures trama's HTTP API (/api/v1/runs, /api/v1/events…).
+type API struct {
+	// Token is the bearer token every API request must present. When it is empty the API is not served
+	// at all: trama never generates or prints a token (it would end up in logs), and the CLI reads the
+	// store directly.
+	Token string
+}
+
+// Enabled reports whether /api/v1/* is served.
+func (a API) Enabled() bool { return a.Token != "" }
+
+// Okta is trama's own Okta identity, for ignoreActor: self and for backfill.
+type Okta struct {
+	// OrgURL is the org's base URL, https://example.okta.com (http:// only for loopback hosts, where the
+	// emulator runs).
+	OrgURL string
+	// Token is an API token (sent as "SSWS <token>"), or a full Authorization value such as
+	// "Bearer eyJ…" when it already carries a scheme.
+	Token string
+}
+
+// Backfill configures System Log polling, which feeds events Okta failed to deliver into the same inbox,
+// where their uuid makes them run exactly once whichever way they arrived.
+type Backfill struct {
+	// Enabled turns polling on; false by default because event hooks are the primary path. It requires
+	// the okta section.
+	Enabled bool
+	// Interval is the time between polls, DefaultBackfillInterval by default, at least 5 s.
+	Interval time.Duration
+	// Lookback is how far before the first start polling begins, DefaultBackfillLookback by default, at
+	// most 90 days (Okta's retention). Later starts continue from the stored cursor.
+	Lookback time.Duration
+	// PageSize is the limit parameter of each request, DefaultBackfillPageSize by default (1–1000).
+	PageSize int
+	// EventTypes are the event types polled; by default every type some trigger listens to.
+	EventTypes []string
+}
+
+// Trigger binds event types to one workflow run per matching event.
+type Trigger struct {
+	// Name identifies the trigger in history and metrics; unique, [A-Za-z0-9._-].
+	Name string
+	// On lists the event types (LogEvent eventType) that fire the trigger.
+	On []string
+	// When is the optional condition over $event and $env; nil fires on every event of the types in On.
+	When *expr.Condition
+	// Run is the workflow to run.
+	Run Run
+	// Inputs are the workflow inputs, in file order.
+	Inputs []Input
+	// IgnoreActor is the loop guard: "self", an Okta actor id, or "" for none.
+	IgnoreActor string
+	Pos         Position
+
+	ignorePos Position // where ignoreActor is written, for the "self needs okta" error
+}
+
+// IgnoreSelf is the IgnoreActor value that skips events caused by trama's own Okta identity.
+const IgnoreSelf = "self"
+
+// Run names the workflow a trigger starts.
+type Run struct {
+	// File is the Arazzo document, resolved against Config.Dir.
+	File string
+	// Workflow is the workflowId inside File.
+	Workflow string
+}
+
+// Input is one workflow input of a trigger.
+type Input struct {
+	Name string
+	// Value is the YAML value with its strings as Arazzo templates (compat mode, like workflow
+	// documents): "$event.oktaUser.id" keeps the value's type, "user {$event.oktaUser.alternateId}"
+	// builds a string. Maps and lists are evaluated member by member.
+	Value any
+	// Secret is true when the name says so (secret.IsSecretName) or the value reads $env: the history
+	// masks such inputs.
+	Secret bool
+}
+
+// Position is a 1-based line and column in the configuration file.
+type Position struct {
+	Line, Column int
+}
