@@ -1,0 +1,123 @@
+package emulator
+
+import (
+	"net/http"
+
+	"github.com/trama-dev/trama/okta"
+)
+
+// apiError is an Okta error response: the HTTP status and the error object. Handlers return it and the
+// router writes it, adding the errorId.
+type apiError struct {
+	status int
+	body   okta.Error
+}
+
+func (e *apiError) Error() string { return e.body.Error() }
+
+func newAPIError(status int, code, summary string, causes ...string) *apiError {
+	e := &apiError{status: status, body: okta.Error{
+		ErrorCode:    code,
+		ErrorSummary: summary,
+		ErrorLink:    code,
+		ErrorCauses:  make([]okta.ErrorCause, 0, len(causes)),
+	}}
+	for _, c := range causes {
+		e.body.ErrorCauses = append(e.body.ErrorCauses, okta.ErrorCause{ErrorSummary: c})
+	}
+	return e
+}
+
+// The codes below carry the HTTP status and summary Okta documents for them (error-codes.json).
+
+func errValidation(what string, causes ...string) *apiError {
+	return newAPIError(http.StatusBadRequest, "E0000001", "Api validation failed: "+what, causes...)
+}
+
+func errMalformed() *apiError {
+	return newAPIError(http.StatusBadRequest, "E0000003", "The request body was not well-formed.")
+}
+
+func errInvalidSession() *apiError {
+	return newAPIError(http.StatusForbidden, "E0000005", "Invalid session")
+}
+
+func errNotFound(id, typ string) *apiError {
+	return newAPIError(http.StatusNotFound, "E0000007", "Not found: Resource not found: "+id+" ("+typ+")")
+}
+
+func errPathNotFound() *apiError {
+	return newAPIError(http.StatusNotFound, "E0000008", "The requested path was not found")
+}
+
+func errInvalidToken() *apiError {
+	return newAPIError(http.StatusUnauthorized, "E0000011", "Invalid token provided")
+}
+
+func errActivationFailed() *apiError {
+	return newAPIError(http.StatusForbidden, "E0000016", "Activation failed because the user is already active")
+}
+
+func errMethodNotAllowed() *apiError {
+	return newAPIError(http.StatusMethodNotAllowed, "E0000022", "The endpoint does not support the provided HTTP method")
+}
+
+func errUserStatus() *apiError {
+	return newAPIError(http.StatusForbidden, "E0000038", "This operation is not allowed in the user's current status.")
+}
+
+func errRateLimit() *apiError {
+	return newAPIError(http.StatusTooManyRequests, "E0000047", "API call exceeded rate limit due to too many requests.")
+}
+
+func errInvalidPasscode(cause string) *apiError {
+	return newAPIError(http.StatusForbidden, "E0000068", "Invalid Passcode/Answer", cause)
+}
+
+func errReplayed() *apiError {
+	return newAPIError(http.StatusForbidden, "E0000082", "Each code can only be used once. Please wait for a new code and try again.")
+}
+
+func errSMSRecentlySent() *apiError {
+	return newAPIError(http.StatusTooManyRequests, "E0000109", "An SMS message was recently sent. Please wait 30 seconds before trying again.")
+}
+
+func errEmailRecentlySent() *apiError {
+	return newAPIError(http.StatusTooManyRequests, "E0000118", "An email was recently sent. Please wait 5 seconds before trying again.")
+}
+
+func errCallRecentlyMade() *apiError {
+	return newAPIError(http.StatusTooManyRequests, "E0000133", "A phone call was recently made. Please wait 30 seconds before trying again.")
+}
+
+func errPhoneInvalid() *apiError {
+	return newAPIError(http.StatusBadRequest, "E0000098", "This phone number is invalid.")
+}
+
+func errFactorNotActive() *apiError {
+	return newAPIError(http.StatusGone, "E0000154", "Invalid factor id, it is not currently active.")
+}
+
+// errFromOkta turns an *okta.Error from the System Log or event-hook packages into a response, mapping
+// the code to the status Okta uses for it.
+func errFromOkta(e *okta.Error) *apiError {
+	status := http.StatusBadRequest
+	switch e.ErrorCode {
+	case "E0000007":
+		status = http.StatusNotFound
+	case "E0000038", "E0000005", "E0000006":
+		status = http.StatusForbidden
+	case "E0000047":
+		status = http.StatusTooManyRequests
+	case "E0000009":
+		status = http.StatusInternalServerError
+	}
+	out := &apiError{status: status, body: *e}
+	if out.body.ErrorLink == "" {
+		out.body.ErrorLink = e.ErrorCode
+	}
+	if out.body.ErrorCauses == nil {
+		out.body.ErrorCauses = []okta.ErrorCause{}
+	}
+	return out
+}

@@ -1,0 +1,377 @@
+// Package emulator is trama's local Okta org: an http.Handler that answers the Users, Factors, System
+// Log and Event Hooks APIs the way real Okta does (paths, status codes, bodies, _links, headers, error
+// codes, rate limits), records a System Log event for every state change, delivers those events to
+// verified event hooks, and adds test affordances under /emulator/v1/. See docs/emulator.md.
+package emulator
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trama-dev/trama/okta"
+	"github.com/trama-dev/trama/okta/eventhook"
+	"github.com/trama-dev/trama/okta/systemlog"
+)
+
+// DefaultToken is the SSWS API token used when Options.Token is empty. It is a well-known test value,
+// never a real credential.
+const DefaultToken = "00test-token"
+
+// DefaultBaseURL is the org URL used in _links and hook sources until Options.BaseURL is set.
+const DefaultBaseURL = "http://127.0.0.1:8080"
+
+// Options configures an Emulator. The zero value runs an in-memory org with the default token and a
+// default admin.
+type Options struct {
+	// BaseURL is the org URL written into _links, Link headers and event-hook sources, without a
+	// trailing slash. Default DefaultBaseURL; set it once the listener's address is known.
+	BaseURL string
+	// Token is the SSWS API token clients must send. Default DefaultToken.
+	Token string
+	// Admin is the seeded super-admin who owns Token; every event caused by an API call names this user
+	// as actor. Default login "admin@example.com".
+	Admin SeedUser
+	// Users are seeded at start and after POST /emulator/v1/reset.
+	Users []SeedUser
+	// Clock supplies all time. Default a Clock that follows the machine's clock.
+	Clock *Clock
+	// StatePath, when set, is a JSON file loaded at start (if it exists) and rewritten atomically after
+	// changes and at Close, so an org survives restarts. Default: state only in memory.
+	StatePath string
+	// Logger receives the emulator's own diagnostics. Default slog.Default(). Secrets are never logged.
+	Logger *slog.Logger
+	// HTTPClient sends event-hook verifications and deliveries. Default: a client without a global
+	// timeout (each delivery has Okta's 3 s timeout).
+	HTTPClient *http.Client
+	// AllowHTTPHooks lets event hooks use http://127.0.0.1 and http://localhost URIs. Real Okta requires
+	// https://, so the default is false.
+	AllowHTTPHooks bool
+	// RateLimit is the number of requests each endpoint accepts per RateLimitWindow before answering 429
+	// E0000047. Default 600, Okta's default for the user endpoints; a negative value turns limits off.
+	RateLimit int
+	// RateLimitWindow is the length of a rate-limit window. Default one minute, as in Okta.
+	RateLimitWindow time.Duration
+	// HookBatchWindow is how long events wait to be batched into one event-hook delivery. Default 0:
+	// the event hook registry's own default.
+	HookBatchWindow time.Duration
+	// TOTPSkew is how many 30-second steps before and after now a TOTP code is accepted. Default 4
+	// (two minutes either way, as Okta documents for Google Authenticator).
+	TOTPSkew int
+}
+
+// Emulator is an in-process Okta org. It is an http.Handler; see the package documentation. Its methods
+// are safe for concurrent use.
+type Emulator struct {
+	opts   Options
+	clock  *Clock
+	logger *slog.Logger
+	mux    *http.ServeMux
+	token  []byte
+	// tokenID names the API token in transaction.detail.requestApiTokenId without revealing it.
+	tokenID string
+
+	buckets []*bucket
+
+	log   *systemlog.Log
+	hooks *eventhook.Registry
+
+	hookMu      sync.Mutex
+	hookPending []okta.LogEvent
+
+	mu      sync.Mutex
+	users   map[string]*user
+	byLogin map[string]*user
+	order   []*user
+	outbox  []message
+	pushTx  map[string]*pushTxn
+	adminID string
+
+	saver *saver
+}
+
+// New returns an Emulator with its seed users, or with the state from Options.StatePath when that file
+// exists.
+func New(opts Options) (*Emulator, error) {
+	if opts.BaseURL == "" {
+		opts.BaseURL = DefaultBaseURL
+	}
+	opts.BaseURL = strings.TrimRight(opts.BaseURL, "/")
+	if opts.Token == "" {
+		opts.Token = DefaultToken
+	}
+	if opts.Admin.Login == "" {
+		opts.Admin = SeedUser{Login: "admin@example.com", FirstName: "Org", LastName: "Admin"}
+	}
+	if opts.Clock == nil {
+		opts.Clock = &Clock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{}
+	}
+	if opts.RateLimit == 0 {
+		opts.RateLimit = 600
+	}
+	if opts.RateLimitWindow <= 0 {
+		opts.RateLimitWindow = time.Minute
+	}
+	if opts.TOTPSkew <= 0 {
+		opts.TOTPSkew = 4
+	}
+	if _, err := parseSeed(mustJSON(append([]SeedUser{opts.Admin}, opts.Users...)), true); err != nil {
+		return nil, fmt.Errorf("emulator seed users: %w", err)
+	}
+	e := &Emulator{
+		opts:    opts,
+		clock:   opts.Clock,
+		logger:  opts.Logger,
+		token:   []byte("SSWS " + opts.Token),
+		tokenID: tokenID(opts.Token),
+		log:     systemlog.New(),
+	}
+	e.hooks = eventhook.NewRegistry(eventhook.Config{
+		BaseURL:     opts.BaseURL,
+		Now:         e.clock.Now,
+		HTTPClient:  opts.HTTPClient,
+		AllowHTTP:   opts.AllowHTTPHooks,
+		Emit:        e.hookEmit,
+		BatchWindow: opts.HookBatchWindow,
+		Logger:      opts.Logger,
+	})
+	e.resetState()
+	if opts.StatePath != "" {
+		if err := e.loadState(opts.StatePath); err != nil {
+			return nil, err
+		}
+		e.saver = newSaver(e, opts.StatePath)
+	}
+	e.routes()
+	return e, nil
+}
+
+// Close delivers pending event-hook batches, stops background work and, with a StatePath, writes the
+// state a last time.
+func (e *Emulator) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	if err := e.hooks.Flush(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("flush event hooks: %w", err))
+	}
+	if err := e.hooks.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("close event hooks: %w", err))
+	}
+	if e.saver != nil {
+		if err := e.saver.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Clock returns the emulator's clock.
+func (e *Emulator) Clock() *Clock { return e.clock }
+
+// BaseURL returns the org URL used in links.
+func (e *Emulator) BaseURL() string { return e.opts.BaseURL }
+
+// Token returns the SSWS API token clients must send.
+func (e *Emulator) Token() string { return e.opts.Token }
+
+// ServeHTTP answers one request.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.mux.ServeHTTP(w, r) }
+
+// request is what a handler sees of one API call.
+type request struct {
+	w   http.ResponseWriter
+	r   *http.Request
+	id  string
+	now time.Time
+}
+
+// handler answers one API operation. A nil body with a 2xx status writes no body.
+type handler func(rq *request) (status int, body any, err error)
+
+// noBody marks a 2xx response that has Content-Type: application/json but an empty body, which is what
+// Okta sends for the user lifecycle operations and reset_factors.
+var noBody = []byte{}
+
+// route registers an authenticated Okta API operation with its own rate-limit bucket. Requests with
+// another method or an unknown path reach unrouted.
+func (e *Emulator) route(pattern string, h handler) {
+	b := &bucket{limit: e.opts.RateLimit, window: e.opts.RateLimitWindow}
+	e.buckets = append(e.buckets, b)
+	e.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		rq := e.begin(w, r)
+		if err := e.authenticate(r); err != nil {
+			e.writeError(rq, err)
+			return
+		}
+		if e.opts.RateLimit > 0 {
+			remaining, reset, ok := b.take(rq.now)
+			h := w.Header()
+			h["X-Rate-Limit-Limit"] = []string{strconv.Itoa(b.limit)}
+			h["X-Rate-Limit-Remaining"] = []string{strconv.Itoa(remaining)}
+			h["X-Rate-Limit-Reset"] = []string{strconv.FormatInt(reset.Unix(), 10)}
+			if !ok {
+				e.writeError(rq, errRateLimit())
+				return
+			}
+		}
+		e.finish(rq, h)
+	})
+}
+
+// unrouted answers a request no pattern took: 405 E0000022 when the path exists for another method,
+// 404 E0000008 otherwise. Auth comes first for Okta's own paths, as on a real org.
+func (e *Emulator) unrouted(w http.ResponseWriter, r *http.Request) {
+	rq := e.begin(w, r)
+	for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
+		if m == r.Method {
+			continue
+		}
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := e.mux.Handler(probe); pattern != "/" && pattern != "" {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				if err := e.authenticate(r); err != nil {
+					e.writeError(rq, err)
+					return
+				}
+			}
+			e.writeError(rq, errMethodNotAllowed())
+			return
+		}
+	}
+	e.writeError(rq, errPathNotFound())
+}
+
+// open registers an unauthenticated emulator affordance.
+func (e *Emulator) open(pattern string, h handler) {
+	e.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		e.finish(e.begin(w, r), h)
+	})
+}
+
+// begin stamps the headers Okta puts on every response.
+func (e *Emulator) begin(w http.ResponseWriter, r *http.Request) *request {
+	rq := &request{w: w, r: r, id: newRequestID(), now: e.clock.Now()}
+	h := w.Header()
+	h["X-Okta-Request-Id"] = []string{rq.id}
+	// Date follows the virtual clock: SDKs compute their 429 back-off as X-Rate-Limit-Reset minus Date.
+	h["Date"] = []string{rq.now.UTC().Format(http.TimeFormat)}
+	h["Content-Type"] = []string{"application/json"}
+	return rq
+}
+
+func (e *Emulator) finish(rq *request, h handler) {
+	status, body, err := h(rq)
+	if err != nil {
+		e.writeError(rq, err)
+		return
+	}
+	var data []byte
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		data = b
+	case json.RawMessage:
+		data = b
+	default:
+		data, err = json.Marshal(b)
+		if err != nil {
+			e.logger.Error("encode response", "path", rq.r.URL.Path, "err", err)
+			e.writeError(rq, newAPIError(http.StatusInternalServerError, "E0000009", "Internal Server Error"))
+			return
+		}
+	}
+	if rq.r.Method != http.MethodGet {
+		// Not every change logs an event (a pending enrolment, a code sent, a push transaction), so
+		// any successful write schedules a save.
+		e.changed()
+	}
+	rq.w.WriteHeader(status)
+	if len(data) > 0 {
+		rq.w.Write(data)
+	}
+}
+
+func (e *Emulator) writeError(rq *request, err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		var oe *okta.Error
+		if errors.As(err, &oe) {
+			ae = errFromOkta(oe)
+		} else {
+			e.logger.Error("request failed", "method", rq.r.Method, "path", rq.r.URL.Path, "err", err)
+			ae = newAPIError(http.StatusInternalServerError, "E0000009", "Internal Server Error")
+		}
+	}
+	body := ae.body
+	body.ErrorID = newErrorID()
+	data, _ := json.Marshal(body)
+	rq.w.WriteHeader(ae.status)
+	rq.w.Write(data)
+}
+
+// authenticate accepts only "SSWS <token>". A request without Authorization gets 403 E0000005 because
+// Okta then falls back to a browser session; anything else (including Bearer tokens, which the emulator
+// does not issue) gets 401 E0000011.
+func (e *Emulator) authenticate(r *http.Request) error {
+	got := r.Header.Get("Authorization")
+	if got == "" {
+		return errInvalidSession()
+	}
+	if subtle.ConstantTimeCompare([]byte(got), e.token) != 1 {
+		return errInvalidToken()
+	}
+	return nil
+}
+
+// decodeBody reads a JSON request body into v. An empty body leaves v untouched; anything that is not
+// JSON for v answers 400 E0000003 as Okta does.
+func decodeBody(r *http.Request, v any) (empty bool, err error) {
+	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		return false, errMalformed()
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return true, nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return false, errMalformed()
+	}
+	return false, nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// boolQuery reads a boolean query parameter, with def when absent or unparsable.
+func boolQuery(r *http.Request, name string, def bool) bool {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return def
+	}
+	return b
+}

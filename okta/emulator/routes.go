@@ -1,0 +1,54 @@
+package emulator
+
+import "net/http"
+
+// routes registers every operation. Paths use Okta's spelling; {id} in user paths also accepts a login
+// and "me" as Okta does.
+func (e *Emulator) routes() {
+	e.mux = http.NewServeMux()
+
+	e.route("GET /api/v1/users", e.listUsers)
+	e.route("POST /api/v1/users", e.createUser)
+	e.route("GET /api/v1/users/{id}", e.getUser)
+	e.route("POST /api/v1/users/{id}", e.updateUser)
+	e.route("PUT /api/v1/users/{id}", e.replaceUser)
+	e.route("DELETE /api/v1/users/{id}", e.deleteUser)
+	e.route("POST /api/v1/users/{id}/lifecycle/activate", e.activateUser)
+	e.route("POST /api/v1/users/{id}/lifecycle/deactivate", e.deactivateUser)
+	e.route("POST /api/v1/users/{id}/lifecycle/suspend", e.suspendUser)
+	e.route("POST /api/v1/users/{id}/lifecycle/unsuspend", e.unsuspendUser)
+	e.route("POST /api/v1/users/{id}/lifecycle/reset_factors", e.resetFactors)
+
+	e.route("GET /api/v1/users/{id}/factors", e.listFactors)
+	e.route("POST /api/v1/users/{id}/factors", e.enrollFactor)
+	e.route("GET /api/v1/users/{id}/factors/catalog", e.factorCatalog)
+	e.route("GET /api/v1/users/{id}/factors/questions", e.securityQuestions)
+	e.route("GET /api/v1/users/{id}/factors/{factorId}", e.getFactor)
+	e.route("DELETE /api/v1/users/{id}/factors/{factorId}", e.deleteFactor)
+	e.route("POST /api/v1/users/{id}/factors/{factorId}/lifecycle/activate", e.activateFactor)
+	e.route("POST /api/v1/users/{id}/factors/{factorId}/lifecycle/activate/poll", e.activateFactor)
+	e.route("POST /api/v1/users/{id}/factors/{factorId}/resend", e.resendFactor)
+	e.route("POST /api/v1/users/{id}/factors/{factorId}/verify", e.verifyFactor)
+	e.route("GET /api/v1/users/{id}/factors/{factorId}/transactions/{transactionId}", e.factorTransaction)
+
+	e.route("GET /api/v1/logs", e.listLogs)
+
+	e.route("GET /api/v1/eventHooks", e.listEventHooks)
+	e.route("POST /api/v1/eventHooks", e.createEventHook)
+	e.route("GET /api/v1/eventHooks/{hookId}", e.getEventHook)
+	e.route("PUT /api/v1/eventHooks/{hookId}", e.replaceEventHook)
+	e.route("DELETE /api/v1/eventHooks/{hookId}", e.deleteEventHook)
+	e.route("POST /api/v1/eventHooks/{hookId}/lifecycle/activate", e.activateEventHook)
+	e.route("POST /api/v1/eventHooks/{hookId}/lifecycle/deactivate", e.deactivateEventHook)
+	e.route("POST /api/v1/eventHooks/{hookId}/lifecycle/verify", e.verifyEventHook)
+
+	e.open("GET /emulator/v1/outbox", e.getOutbox)
+	e.open("GET /emulator/v1/users/{id}/factors/{factorId}/passcode", e.getPasscode)
+	e.open("POST /emulator/v1/push/{transactionId}", e.answerPush)
+	e.open("GET /emulator/v1/clock", e.getClock)
+	e.open("POST /emulator/v1/clock", e.advanceClock)
+	e.open("POST /emulator/v1/reset", e.reset)
+	e.open("GET /emulator/v1/deliveries", e.getDeliveries)
+
+	e.mux.HandleFunc("/", e.unrouted)
+}

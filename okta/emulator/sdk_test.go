@@ -1,0 +1,316 @@
+package emulator
+
+// The tests in this file drive the emulator with Okta's official Go SDK (v6.0.3), the way a user's own
+// automation would talk to a real org. The SDK is a large package; keeping every use of it in this one
+// file keeps it out of the other tests' way.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	sdk "github.com/okta/okta-sdk-golang/v6/okta"
+	"github.com/pquerna/otp/totp"
+)
+
+// sdkClient returns an SDK client for the org. HOME and the OKTA_CLIENT_* variables are isolated so no
+// okta.yaml on the machine leaks in, and the host is set after NewConfiguration because the SDK drops the
+// port of orgUrl (okta.md §6.1).
+func sdkClient(t *testing.T, o *testOrg) *sdk.APIClient {
+	t.Helper()
+	t.Setenv("HOME", t.TempDir())
+	for _, v := range []string{"OKTA_CLIENT_ORGURL", "OKTA_CLIENT_TOKEN", "OKTA_CLIENT_AUTHORIZATIONMODE"} {
+		t.Setenv(v, "")
+	}
+	cfg, err := sdk.NewConfiguration(
+		sdk.WithOrgUrl(o.srv.URL),
+		sdk.WithToken(o.token),
+		sdk.WithAuthorizationMode("SSWS"),
+		sdk.WithCache(false),
+		sdk.WithRateLimitMaxRetries(3),
+		sdk.WithRateLimitMaxBackOff(10),
+		sdk.WithRequestTimeout(30),
+	)
+	if err != nil {
+		t.Fatalf("sdk configuration: %v", err)
+	}
+	cfg.Host = strings.TrimPrefix(o.srv.URL, "http://")
+	cfg.HTTPClient = o.srv.Client()
+	return sdk.NewAPIClient(cfg)
+}
+
+func sdkCreateUser(t *testing.T, c *sdk.APIClient, login string) string {
+	t.Helper()
+	profile := sdk.UserProfile{Login: sdk.PtrString(login), Email: sdk.PtrString(login)}
+	profile.FirstName = *sdk.NewNullableString(sdk.PtrString("Sdk"))
+	profile.LastName = *sdk.NewNullableString(sdk.PtrString("User"))
+	u, _, err := c.UserAPI.CreateUser(context.Background()).Activate(true).Body(sdk.CreateUserRequest{
+		Profile:     profile,
+		Credentials: &sdk.UserCredentialsWritable{Password: &sdk.PasswordCredential{Value: sdk.PtrString("Tr4ma-test-pass!")}},
+	}).Execute()
+	if err != nil {
+		t.Fatalf("create user: %v", sdkErr(err))
+	}
+	return u.GetId()
+}
+
+// sdkErr unwraps the SDK's error into the Okta error object it decoded, for messages and assertions.
+func sdkErr(err error) error {
+	var ge *sdk.GenericOpenAPIError
+	if errors.As(err, &ge) {
+		if m, ok := ge.Model().(sdk.Error); ok {
+			return errors.New(m.GetErrorCode() + ": " + m.GetErrorSummary())
+		}
+		return errors.New(ge.Error() + ": " + string(ge.Body()))
+	}
+	return err
+}
+
+func sdkErrorCode(err error) string {
+	var ge *sdk.GenericOpenAPIError
+	if errors.As(err, &ge) {
+		if m, ok := ge.Model().(sdk.Error); ok {
+			return m.GetErrorCode()
+		}
+	}
+	return ""
+}
+
+func TestSDKFactorLifecycle(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	c := sdkClient(t, o)
+	ctx := context.Background()
+	uid := sdkCreateUser(t, c, "sdk.totp@example.com")
+
+	// Enroll Okta Verify TOTP and read the secret from _embedded.activation.
+	body := sdk.UserFactorTokenSoftwareTOTPAsListFactors200ResponseInner(&sdk.UserFactorTokenSoftwareTOTP{
+		FactorType: "token:software:totp", Provider: sdk.PtrString("OKTA")})
+	enrolled, _, err := c.UserFactorAPI.EnrollFactor(ctx, uid).Body(body).Execute()
+	if err != nil {
+		t.Fatalf("enroll: %v", sdkErr(err))
+	}
+	f := enrolled.UserFactorTokenSoftwareTOTP
+	if f == nil || f.GetStatus() != "PENDING_ACTIVATION" {
+		t.Fatalf("enroll decoded as %+v", enrolled)
+	}
+	secret, _ := f.Embedded["activation"]["sharedSecret"].(string)
+	if len(secret) != 16 {
+		t.Fatalf("shared secret %q", secret)
+	}
+
+	// A wrong passcode comes back as 403 E0000068, decoded by the SDK.
+	_, res, err := c.UserFactorAPI.ActivateFactor(ctx, uid, f.GetId()).Body(sdk.UserFactorActivateRequest{
+		TokenSoftwareTotp: &sdk.TokenSoftwareTotp{PassCode: sdk.PtrString("000000")}}).Execute()
+	if sdkErrorCode(err) != "E0000068" || res == nil || res.StatusCode != http.StatusForbidden {
+		t.Fatalf("wrong passcode: %v", sdkErr(err))
+	}
+
+	code, _ := totp.GenerateCode(secret, o.e.Clock().Now())
+	activated, _, err := c.UserFactorAPI.ActivateFactor(ctx, uid, f.GetId()).Body(sdk.UserFactorActivateRequest{
+		TokenSoftwareTotp: &sdk.TokenSoftwareTotp{PassCode: sdk.PtrString(code)}}).Execute()
+	if err != nil {
+		t.Fatalf("activate: %v", sdkErr(err))
+	}
+	if a := activated.UserFactorTokenSoftwareTOTP; a == nil || a.GetStatus() != "ACTIVE" {
+		t.Fatalf("activate decoded as %+v", activated)
+	}
+
+	next, _ := totp.GenerateCode(secret, o.e.Clock().Now().Add(30*time.Second))
+	v, _, err := c.UserFactorAPI.VerifyFactor(ctx, uid, f.GetId()).Body(sdk.UserFactorVerifyRequest{
+		TokenSoftwareTotp1: &sdk.TokenSoftwareTotp1{PassCode: sdk.PtrString(next)}}).Execute()
+	if err != nil || v.GetFactorResult() != "SUCCESS" {
+		t.Fatalf("verify: %v %+v", sdkErr(err), v)
+	}
+
+	// SMS: the code comes from the outbox, as a phone would receive it.
+	smsBody := sdk.UserFactorSMSAsListFactors200ResponseInner(&sdk.UserFactorSMS{FactorType: "sms", Provider: sdk.PtrString("OKTA"),
+		Profile: &sdk.UserFactorSMSProfile{PhoneNumber: sdk.PtrString("+15554151337")}})
+	sms, _, err := c.UserFactorAPI.EnrollFactor(ctx, uid).Body(smsBody).Execute()
+	if err != nil || sms.UserFactorSMS == nil {
+		t.Fatalf("enroll sms: %v", sdkErr(err))
+	}
+	smsID := sms.UserFactorSMS.GetId()
+	var outbox []message
+	o.do("GET", "/emulator/v1/outbox?factorId="+smsID, nil).json(t, &outbox)
+	if len(outbox) != 1 {
+		t.Fatalf("outbox %+v", outbox)
+	}
+	_, _, err = c.UserFactorAPI.ActivateFactor(ctx, uid, smsID).Body(sdk.UserFactorActivateRequest{
+		Sms: &sdk.Sms{PassCode: sdk.PtrString(outbox[0].Code)}}).Execute()
+	if err != nil {
+		t.Fatalf("activate sms: %v", sdkErr(err))
+	}
+
+	list, _, err := c.UserFactorAPI.ListFactors(ctx, uid).Execute()
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list: %v, %d factors", sdkErr(err), len(list))
+	}
+	for _, item := range list {
+		inst := item.GetActualInstance()
+		if inst == nil {
+			t.Fatalf("list item not decoded: %+v", item)
+		}
+	}
+	if _, err := c.UserLifecycleAPI.ResetFactors(ctx, uid).Execute(); err != nil {
+		t.Fatalf("reset factors: %v", sdkErr(err))
+	}
+	list, _, err = c.UserFactorAPI.ListFactors(ctx, uid).Execute()
+	if err != nil || len(list) != 0 {
+		t.Fatalf("after reset: %v, %d factors", sdkErr(err), len(list))
+	}
+
+	// System Log through the SDK, paging a bounded query two events at a time.
+	since := o.e.Clock().Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	until := o.e.Clock().Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	events, res, err := c.SystemLogAPI.ListLogEvents(ctx).Since(since).Until(until).Limit(2).Execute()
+	if err != nil {
+		t.Fatalf("logs: %v", sdkErr(err))
+	}
+	all := append([]sdk.LogEvent(nil), events...)
+	for pages := 0; res.HasNextPage(); pages++ {
+		if pages > 20 {
+			t.Fatal("log pagination does not end")
+		}
+		var page []sdk.LogEvent
+		res, err = res.Next(&page)
+		if err != nil {
+			t.Fatalf("next page: %v", sdkErr(err))
+		}
+		all = append(all, page...)
+	}
+	types := map[string]int{}
+	for _, ev := range all {
+		types[ev.GetEventType()]++
+	}
+	if types["user.mfa.factor.activate"] != 2 || types["user.mfa.factor.reset_all"] != 1 || types["user.lifecycle.create"] != 1 {
+		t.Fatalf("logged event types %v", types)
+	}
+}
+
+func TestSDKUserLifecycle(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	c := sdkClient(t, o)
+	ctx := context.Background()
+	uid := sdkCreateUser(t, c, "sdk.life@example.com")
+	status := func() string {
+		u, _, err := c.UserAPI.GetUser(ctx, uid).Execute()
+		if err != nil {
+			t.Fatalf("get user: %v", sdkErr(err))
+		}
+		return u.GetStatus()
+	}
+	steps := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"suspend", func() error { _, err := c.UserLifecycleAPI.SuspendUser(ctx, uid).Execute(); return err }, "SUSPENDED"},
+		{"unsuspend", func() error { _, err := c.UserLifecycleAPI.UnsuspendUser(ctx, uid).Execute(); return err }, "ACTIVE"},
+		{"deactivate", func() error { _, err := c.UserLifecycleAPI.DeactivateUser(ctx, uid).Execute(); return err }, "DEPROVISIONED"},
+		{"activate", func() error {
+			_, _, err := c.UserLifecycleAPI.ActivateUser(ctx, uid).SendEmail(false).Execute()
+			return err
+		}, "ACTIVE"},
+	}
+	for _, s := range steps {
+		if err := s.call(); err != nil {
+			t.Fatalf("%s: %v", s.name, sdkErr(err))
+		}
+		if got := status(); got != s.want {
+			t.Fatalf("after %s: %s, want %s", s.name, got, s.want)
+		}
+	}
+	users, _, err := c.UserAPI.ListUsers(ctx).Q("sdk.life").Execute()
+	if err != nil || len(users) != 1 {
+		t.Fatalf("list users: %v %d", sdkErr(err), len(users))
+	}
+	if _, err := c.UserLifecycleAPI.DeactivateUser(ctx, uid).Execute(); err != nil {
+		t.Fatal(sdkErr(err))
+	}
+	if _, err := c.UserAPI.DeleteUser(ctx, uid).Execute(); err != nil {
+		t.Fatalf("delete: %v", sdkErr(err))
+	}
+	if _, _, err := c.UserAPI.GetUser(ctx, uid).Execute(); sdkErrorCode(err) != "E0000007" {
+		t.Fatalf("deleted user still there: %v", err)
+	}
+}
+
+// TestSDKRetries429 shows the SDK backing off on its own: with a two-request budget per one-second
+// window, the third call is answered 429 with X-Rate-Limit-Reset and the SDK retries it after the reset.
+func TestSDKRetries429(t *testing.T) {
+	o := newTestOrg(t, Options{RateLimit: 2, RateLimitWindow: time.Second})
+	c := sdkClient(t, o)
+	ctx := context.Background()
+	var retried bool
+	o.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Okta-Retry-Count") != "" {
+			retried = true
+		}
+		o.e.ServeHTTP(w, r)
+	})
+	for i := range 3 {
+		if _, _, err := c.UserAPI.GetUser(ctx, "me").Execute(); err != nil {
+			t.Fatalf("call %d: %v", i, sdkErr(err))
+		}
+	}
+	if !retried {
+		t.Fatal("the SDK never retried: no 429 was answered")
+	}
+}
+
+func TestSDKEventHook(t *testing.T) {
+	rc := &receiver{}
+	hookSrv := newHookServer(t, rc)
+	o := newTestOrg(t, Options{AllowHTTPHooks: true, HookBatchWindow: 20 * time.Millisecond})
+	c := sdkClient(t, o)
+	ctx := context.Background()
+
+	hook, _, err := c.EventHookAPI.CreateEventHook(ctx).EventHook(sdk.EventHook{
+		Name:   "sdk hook",
+		Events: sdk.EventSubscriptions{Type: "EVENT_TYPE", Items: []string{"user.mfa.factor.activate"}},
+		Channel: sdk.EventHookChannel{Type: "HTTP", Version: "1.0.0", Config: sdk.EventHookChannelConfig{
+			Uri: hookSrv + "/hook",
+			AuthScheme: &sdk.EventHookChannelConfigAuthScheme{Type: sdk.PtrString("HEADER"),
+				Key: sdk.PtrString("Authorization"), Value: sdk.PtrString("sdk-secret")},
+		}},
+	}).Execute()
+	if err != nil {
+		t.Fatalf("create hook: %v", sdkErr(err))
+	}
+	verified, _, err := c.EventHookAPI.VerifyEventHook(ctx, hook.GetId()).Execute()
+	if err != nil || verified.GetVerificationStatus() != "VERIFIED" {
+		t.Fatalf("verify hook: %v %+v", sdkErr(err), verified)
+	}
+
+	uid := sdkCreateUser(t, c, "sdk.hook@example.com")
+	for range 2 {
+		body := sdk.UserFactorTokenSoftwareTOTPAsListFactors200ResponseInner(&sdk.UserFactorTokenSoftwareTOTP{
+			FactorType: "token:software:totp", Provider: sdk.PtrString("GOOGLE")})
+		enrolled, _, err := c.UserFactorAPI.EnrollFactor(ctx, uid).Body(body).Execute()
+		if err != nil {
+			t.Fatalf("enroll: %v", sdkErr(err))
+		}
+		fid := enrolled.UserFactorTokenSoftwareTOTP.GetId()
+		_, _, err = c.UserFactorAPI.ActivateFactor(ctx, uid, fid).Body(sdk.UserFactorActivateRequest{
+			TokenSoftwareTotp: &sdk.TokenSoftwareTotp{PassCode: sdk.PtrString(o.passcode(uid, fid))}}).Execute()
+		if err != nil {
+			t.Fatalf("activate: %v", sdkErr(err))
+		}
+		if _, err := c.UserLifecycleAPI.ResetFactors(ctx, uid).Execute(); err != nil {
+			t.Fatal(sdkErr(err))
+		}
+	}
+	flush(t, o)
+	got := rc.events("user.mfa.factor.activate")
+	if len(got) != 2 {
+		t.Fatalf("receiver got %d user.mfa.factor.activate events, want 2", len(got))
+	}
+	for _, ev := range got {
+		if ev.Target[0].ID != uid || ev.Outcome.Reason != "User set up GOOGLE_OTP factor" {
+			t.Fatalf("delivered event %+v", ev)
+		}
+	}
+}

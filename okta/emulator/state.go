@@ -1,0 +1,230 @@
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/trama-dev/trama/okta"
+	"github.com/trama-dev/trama/okta/eventhook"
+)
+
+// stateVersion is the format of the --state file; a file of another version is refused rather than
+// half-read.
+const stateVersion = 1
+
+// stateFile is the JSON document behind Options.StatePath.
+type stateFile struct {
+	Version     int             `json:"version"`
+	ClockOffset time.Duration   `json:"clockOffset"`
+	AdminID     string          `json:"adminId"`
+	Users       []*user         `json:"users"`
+	Outbox      []message       `json:"outbox"`
+	PushTx      []*pushTxn      `json:"pushTransactions"`
+	Events      []okta.LogEvent `json:"events"`
+	Hooks       json.RawMessage `json:"eventHooks,omitempty"`
+}
+
+// resetState seeds the admin and the seed users and empties everything else.
+func (e *Emulator) resetState() {
+	now := e.clock.Now()
+	e.mu.Lock()
+	e.users = map[string]*user{}
+	e.byLogin = map[string]*user{}
+	e.order = nil
+	e.outbox = nil
+	e.pushTx = map[string]*pushTxn{}
+	admin := newSeededUser(e.opts.Admin, now)
+	e.adminID = admin.ID
+	e.addUser(admin)
+	for _, s := range e.opts.Users {
+		if _, dup := e.byLogin[strings.ToLower(s.Login)]; dup {
+			continue
+		}
+		e.addUser(newSeededUser(s, now))
+	}
+	e.mu.Unlock()
+	e.clock.setOffset(0)
+	e.log.Reset()
+	e.hooks.Restore(nil)
+	e.hooks.ResetDeliveries()
+}
+
+// snapshot encodes the whole org.
+func (e *Emulator) snapshot() ([]byte, error) {
+	hooks, err := json.Marshal(e.hooks.Snapshot())
+	if err != nil {
+		return nil, fmt.Errorf("encode event hooks: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st := stateFile{Version: stateVersion, ClockOffset: e.clock.Offset(), AdminID: e.adminID, Users: e.order,
+		Outbox: e.outbox, Events: e.log.Events(), Hooks: hooks}
+	for _, t := range e.pushTx {
+		st.PushTx = append(st.PushTx, t)
+	}
+	return json.MarshalIndent(st, "", " ")
+}
+
+// loadState reads path if it exists. A missing file is a fresh org; a corrupt one is an error, because
+// silently starting empty would lose the user's org on the next save.
+func (e *Emulator) loadState(path string) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read state %s: %w", path, err)
+	}
+	var st stateFile
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("decode state %s: %w", path, err)
+	}
+	if st.Version != stateVersion {
+		return fmt.Errorf("state %s has version %d, want %d", path, st.Version, stateVersion)
+	}
+	e.mu.Lock()
+	e.users = map[string]*user{}
+	e.byLogin = map[string]*user{}
+	e.order = nil
+	for _, u := range st.Users {
+		if u == nil || u.ID == "" {
+			continue
+		}
+		if u.Profile == nil {
+			u.Profile = map[string]any{}
+		}
+		e.addUser(u)
+	}
+	if _, ok := e.users[st.AdminID]; ok {
+		e.adminID = st.AdminID
+	} else {
+		// The file predates this admin (or lost it): keep the freshly seeded one.
+		admin := newSeededUser(e.opts.Admin, e.clock.Now())
+		if existing, ok := e.byLogin[strings.ToLower(admin.login())]; ok {
+			admin = existing
+		} else {
+			e.addUser(admin)
+		}
+		e.adminID = admin.ID
+	}
+	e.outbox = st.Outbox
+	e.pushTx = map[string]*pushTxn{}
+	for _, t := range st.PushTx {
+		if t != nil {
+			e.pushTx[t.ID] = t
+		}
+	}
+	e.mu.Unlock()
+	e.clock.setOffset(st.ClockOffset)
+	e.log.Restore(st.Events)
+	if len(st.Hooks) > 0 && string(st.Hooks) != "null" {
+		var snap []eventhook.Hook
+		if err := json.Unmarshal(st.Hooks, &snap); err != nil {
+			return fmt.Errorf("decode event hooks in state %s: %w", path, err)
+		}
+		e.hooks.Restore(snap)
+	}
+	return nil
+}
+
+// writeFileAtomic replaces path with data so a crash leaves either the old or the new file, never half
+// of one: write a temporary file beside it, sync, rename.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save state %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save state %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save state %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("save state %s: %w", path, err)
+	}
+	return nil
+}
+
+// saver writes the state file shortly after changes. Changes are coalesced (at most one write per
+// saveDelay) so a burst of requests costs one write, not one per request.
+type saver struct {
+	e       *Emulator
+	path    string
+	kick    chan struct{}
+	done    chan struct{}
+	stopped sync.WaitGroup
+	once    sync.Once
+}
+
+const saveDelay = 200 * time.Millisecond
+
+func newSaver(e *Emulator, path string) *saver {
+	s := &saver{e: e, path: path, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	s.stopped.Add(1)
+	go s.loop()
+	return s
+}
+
+func (s *saver) loop() {
+	defer s.stopped.Done()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-s.kick:
+		}
+		select {
+		case <-s.done:
+			return
+		case <-time.After(saveDelay):
+		}
+		if err := s.save(); err != nil {
+			s.e.logger.Error("save emulator state", "path", s.path, "err", err)
+		}
+	}
+}
+
+func (s *saver) save() error {
+	data, err := s.e.snapshot()
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s.path, data)
+}
+
+// close stops the loop and writes a final time.
+func (s *saver) close() error {
+	var err error
+	s.once.Do(func() {
+		close(s.done)
+		s.stopped.Wait()
+		err = s.save()
+	})
+	return err
+}
+
+// changed schedules a save when a state file is configured.
+func (e *Emulator) changed() {
+	if e.saver == nil {
+		return
+	}
+	select {
+	case e.saver.kick <- struct{}{}:
+	default:
+	}
+}
