@@ -1,0 +1,128 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/trama-dev/trama/store"
+)
+
+// Queue names: dispatch and execute get separate queues so that a burst of long-running executions
+// never delays turning new events into runs.
+const (
+	queueDispatch = "dispatch"
+	queueExecute  = "execute"
+)
+
+// dispatchTimeout bounds one dispatch attempt: matching triggers and creating runs takes milliseconds;
+// a minute means something is stuck.
+const dispatchTimeout = time.Minute
+
+// dispatchArgs is the job that dispatches the events first stored by one transaction (or one replay).
+type dispatchArgs struct {
+	UUIDs  []string `json:"uuids"`
+	Replay int      `json:"replay"`
+}
+
+func (dispatchArgs) Kind() string { return "trama_dispatch" }
+
+func (dispatchArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: queueDispatch} }
+
+// executeArgs is the job that executes one run.
+type executeArgs struct {
+	RunID string `json:"run"`
+}
+
+func (executeArgs) Kind() string { return "trama_execute" }
+
+func (executeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: queueExecute} }
+
+func newRiverClient(s *Store) (*river.Client[*sql.Tx], error) {
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &dispatchWorker{s: s}); err != nil {
+		return nil, fmt.Errorf("register dispatch worker: %w", err)
+	}
+	if err := river.AddWorkerSafely(workers, &executeWorker{s: s}); err != nil {
+		return nil, fmt.Errorf("register execute worker: %w", err)
+	}
+	o := s.opts
+	s.backoff = &backoff{base: o.RetryBase, max: o.RetryMax}
+	s.driver = newWakingDriver(s.write)
+	client, err := river.NewClient[*sql.Tx](s.driver, &river.Config{
+		CompletedJobRetentionPeriod: o.CompletedRetention,
+		FetchCooldown:               time.Millisecond,
+		FetchPollInterval:           o.PollInterval,
+		JobTimeout:                  o.JobTimeout,
+		Logger:                      riverLogger(o.Logger),
+		MaxAttempts:                 o.MaxAttempts,
+		PollOnly:                    true,
+		Queues: map[string]river.QueueConfig{
+			queueDispatch: {MaxWorkers: o.DispatchWorkers},
+			queueExecute:  {MaxWorkers: o.ExecuteWorkers},
+		},
+		RescueStuckJobsAfter: o.RescueAfter,
+		RetryPolicy:          s.backoff,
+		Workers:              workers,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("river client: %w", err)
+	}
+	return client, nil
+}
+
+func (s *Store) enqueueDispatch(ctx context.Context, tx *sql.Tx, uuids []string, replay int) error {
+	if _, err := s.river.InsertTx(ctx, tx, dispatchArgs{UUIDs: uuids, Replay: replay}, nil); err != nil {
+		return fmt.Errorf("enqueue dispatch of %d events: %w", len(uuids), err)
+	}
+	return nil
+}
+
+// Work implements store.Store. Only one process may work a SQLite file at a time (an flock on
+// PATH-work.lock next to the database enforces it), which is what lets Work hand jobs orphaned by a crash
+// straight back to the queue instead of waiting RescueAfter.
+func (s *Store) Work(ctx context.Context, h store.Handlers) error {
+	if h.Dispatch == nil || h.Execute == nil {
+		return errors.New("sqlite store: Work needs both a Dispatch and an Execute handler")
+	}
+	if !s.working.CompareAndSwap(false, true) {
+		return store.ErrWorking
+	}
+	defer s.working.Store(false)
+	unlock, err := lockFile(s.path + "-work.lock")
+	if err != nil {
+		return fmt.Errorf("sqlite store %s: another process is working this database: %w", s.path, err)
+	}
+	defer unlock()
+	if err := s.rescueOrphans(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("sqlite store %s: %w", s.path, err)
+	}
+	s.handlers.Store(&h)
+	// River must not see ctx: cancelling it would cancel running jobs at once instead of letting them
+	// finish.
+	if err := s.river.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("sqlite store %s: start queue: %w", s.path, err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-s.river.Stopped():
+		return fmt.Errorf("sqlite store %s: queue stopped unexpectedly", s.path)
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	if err := s.river.Stop(stopCtx); err != nil {
+		hardCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.river.StopAndCancel(hardCtx); err != nil {
+			return fmt.Errorf("sqlite store %s: stop queue: %w", s.path, err)
+		}
+	}
+	return nil
+}
