@@ -1,0 +1,182 @@
+package backfill
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trama-dev/trama/store"
+)
+
+// maxPageBytes caps a response body. A page of 1000 LogEvents (Okta's largest) is a few MB; the cap
+// stops a misbehaving server from exhausting memory.
+const maxPageBytes = 64 << 20
+
+// APIError is a System Log response other than 200 OK.
+type APIError struct {
+	// URL is the request URL as displayURL renders it, without secrets.
+	URL string
+	// StatusCode is the HTTP status.
+	StatusCode int
+	// ErrorCode and ErrorSummary come from Okta's error object when the body is one (E0000011 "Invalid
+	// token provided", E0000047 for a rate limit); empty otherwise.
+	ErrorCode    string
+	ErrorSummary string
+	// RetryAfter is set for 429: X-Rate-Limit-Reset minus the response's Date header, at least one
+	// second. Both come from Okta's clock, so the wait is right even when the local clock is not.
+	// Zero when the headers are missing.
+	RetryAfter time.Duration
+}
+
+// Error names the URL, the status and Okta's error code and summary; it never contains the token.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "backfill: GET %s: ", e.URL)
+	switch e.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		b.WriteString("the backfill token was refused: ")
+	case http.StatusTooManyRequests:
+		b.WriteString("rate limited: ")
+	}
+	fmt.Fprintf(&b, "%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.ErrorCode != "" {
+		fmt.Fprintf(&b, " %s", e.ErrorCode)
+	}
+	if e.ErrorSummary != "" {
+		fmt.Fprintf(&b, " (%s)", e.ErrorSummary)
+	}
+	if e.RetryAfter > 0 {
+		fmt.Fprintf(&b, ", retry in %s", e.RetryAfter)
+	}
+	return b.String()
+}
+
+// tokenRefused reports whether the error means Okta did not accept the token (or its permissions).
+func (e *APIError) tokenRefused() bool {
+	return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+}
+
+// page is one fetched System Log page.
+type page struct {
+	events []store.NewEvent
+	// next is the rel="next" target as sent (possibly relative), or "" when the response had none.
+	next string
+}
+
+// fetch requests one page. Every error names the URL through displayURL and never carries the token:
+// network errors are unwrapped from *url.Error, whose text would repeat the raw URL, and Okta's error
+// summary is passed through the token's redaction in case a proxy echoes the request.
+func (c *settings) fetch(ctx context.Context, u *url.URL) (page, error) {
+	shown := displayURL(u)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return page{}, fmt.Errorf("backfill: GET %s: %w", shown, err)
+	}
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	res, err := c.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return page{}, fmt.Errorf("backfill: GET %s: %w", shown, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxPageBytes+1))
+	if err != nil {
+		return page{}, fmt.Errorf("backfill: GET %s: read body: %w", shown, err)
+	}
+	if len(body) > maxPageBytes {
+		return page{}, fmt.Errorf("backfill: GET %s: response larger than %d bytes", shown, maxPageBytes)
+	}
+	if res.StatusCode != http.StatusOK {
+		return page{}, c.apiError(shown, res, body)
+	}
+	events, err := decodePage(body)
+	if err != nil {
+		return page{}, fmt.Errorf("backfill: GET %s: %w", shown, err)
+	}
+	p := page{events: events}
+	if p.next, err = nextLink(res.Header); err != nil && !errors.Is(err, errNoNext) {
+		return page{}, fmt.Errorf("backfill: GET %s: %w", shown, err)
+	}
+	return p, nil
+}
+
+// apiError builds the error for a non-200 response.
+func (c *settings) apiError(shown string, res *http.Response, body []byte) *APIError {
+	e := &APIError{URL: shown, StatusCode: res.StatusCode}
+	var oe struct {
+		ErrorCode    string `json:"errorCode"`
+		ErrorSummary string `json:"errorSummary"`
+	}
+	if json.Unmarshal(body, &oe) == nil {
+		// Redact before truncating, so a cut cannot leave half a token behind.
+		e.ErrorCode = truncate(c.secrets.Redact(oe.ErrorCode), 32)
+		e.ErrorSummary = truncate(c.secrets.Redact(oe.ErrorSummary), 300)
+	}
+	if res.StatusCode == http.StatusTooManyRequests {
+		e.RetryAfter = rateLimitWait(res.Header)
+	}
+	return e
+}
+
+// rateLimitWait is how long Okta asks a client to wait after a 429: X-Rate-Limit-Reset (epoch seconds)
+// minus the Date header, never less than one second, because both are whole seconds and an immediate
+// retry in the same second would only be refused again. Zero when either header is missing.
+func rateLimitWait(h http.Header) time.Duration {
+	reset, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-Rate-Limit-Reset")), 10, 64)
+	if err != nil {
+		return 0
+	}
+	date, err := http.ParseTime(h.Get("Date"))
+	if err != nil {
+		return 0
+	}
+	// Clamp before converting so an absurd reset cannot overflow time.Duration.
+	secs := reset - date.Unix()
+	const maxWait = int64(time.Hour / time.Second)
+	switch {
+	case secs < 1:
+		secs = 1
+	case secs > maxWait:
+		secs = maxWait
+	}
+	return time.Duration(secs) * time.Second
+}
+
+// truncate keeps error text from a server to n bytes, without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// authorization turns the configured token into the Authorization header value: a bare API token gets
+// Okta's SSWS scheme; a value that already starts with a scheme ("SSWS …", "Bearer …") is sent as is.
+func authorization(token string) string {
+	scheme, rest, ok := strings.Cut(token, " ")
+	if ok && scheme != "" && strings.TrimSpace(rest) != "" && isToken(scheme) {
+		return token
+	}
+	return "SSWS " + token
+}
+
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isTokenChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}

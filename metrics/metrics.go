@@ -1,0 +1,109 @@
+// Package metrics holds trama serve's Prometheus collectors in one registry, so the receiver, the workers
+// and the /metrics endpoint agree on names. Every method is safe on a nil *Metrics, which records nothing:
+// packages can be used without metrics in tests and tools.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the counters and histograms of one trama serve process.
+type Metrics struct {
+	reg         *prometheus.Registry
+	deliveries  *prometheus.CounterVec
+	events      *prometheus.CounterVec
+	ackSeconds  prometheus.Histogram
+	runs        *prometheus.CounterVec
+	stepSeconds *prometheus.HistogramVec
+	queueDepth  prometheus.GaugeFunc
+}
+
+// New registers trama's collectors, plus the Go runtime and process collectors, in a registry of their
+// own (not the global one, so tests can create many). queueDepth is read at scrape time; nil reports 0.
+func New(queueDepth func() float64) *Metrics {
+	if queueDepth == nil {
+		queueDepth = func() float64 { return 0 }
+	}
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trama_hook_deliveries_total",
+			Help: "Event-hook requests received, by hook and result (accepted, unauthorized, malformed, too_large, error, verification).",
+		}, []string{"hook", "result"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trama_events_total",
+			Help: "Okta events ingested, by source (hook, poll) and whether they were new or duplicates.",
+		}, []string{"source", "kind"}),
+		ackSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "trama_hook_ack_seconds",
+			Help:    "Time from receiving an event-hook request to acknowledging it (stored durably).",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 3},
+		}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trama_runs_total",
+			Help: "Workflow runs finished, by trigger and status (succeeded, failed), and runs created (status created).",
+		}, []string{"trigger", "status"}),
+		stepSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "trama_step_seconds",
+			Help:    "Duration of workflow steps run by triggers, by workflow and status.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"workflow", "status"}),
+	}
+	m.queueDepth = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "trama_queue_depth",
+		Help: "Jobs waiting in the queue (available, scheduled or waiting for a retry).",
+	}, queueDepth)
+	m.reg.MustRegister(m.deliveries, m.events, m.ackSeconds, m.runs, m.stepSeconds, m.queueDepth,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	if m == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Delivery counts one event-hook request with its result.
+func (m *Metrics) Delivery(hook, result string) {
+	if m != nil {
+		m.deliveries.WithLabelValues(hook, result).Inc()
+	}
+}
+
+// Ack records how long an accepted delivery took to acknowledge.
+func (m *Metrics) Ack(d time.Duration) {
+	if m != nil {
+		m.ackSeconds.Observe(d.Seconds())
+	}
+}
+
+// Events counts ingested events from source ("hook", "poll").
+func (m *Metrics) Events(source string, newEvents, duplicates int) {
+	if m == nil {
+		return
+	}
+	m.events.WithLabelValues(source, "new").Add(float64(newEvents))
+	m.events.WithLabelValues(source, "duplicate").Add(float64(duplicates))
+}
+
+// Run counts a run of trigger reaching status ("created", "succeeded", "failed").
+func (m *Metrics) Run(trigger, status string) {
+	if m != nil {
+		m.runs.WithLabelValues(trigger, status).Inc()
+	}
+}
+
+// Step records one step's duration.
+func (m *Metrics) Step(workflow, status string, d time.Duration) {
+	if m != nil {
+		m.stepSeconds.WithLabelValues(workflow, status).Observe(d.Seconds())
+	}
+}
