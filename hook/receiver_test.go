@@ -1,0 +1,150 @@
+package hook_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trama-dev/trama/hook"
+	"github.com/trama-dev/trama/okta"
+	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/sqlite"
+)
+
+const secretValue = "hook-secret-canary-77a1"
+
+func newReceiver(t testing.TB) (*hook.Receiver, store.Store) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "trama.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &hook.Receiver{Name: "okta", Auth: hook.Auth{Header: "Authorization", Value: secretValue}, Store: st, MaxBodyBytes: 64 << 10}, st
+}
+
+func delivery(eventID string, uuids ...string) string {
+	var events []string
+	for _, u := range uuids {
+		events = append(events, fmt.Sprintf(`{"uuid":%q,"eventType":"user.mfa.factor.activate","published":"2026-11-22T07:00:00.000Z","version":"0","actor":{"id":"00uadmin","type":"User"},"target":[{"id":"00uann","type":"User"}]}`, u))
+	}
+	return fmt.Sprintf(`{"eventType":"com.okta.event_hook","eventTypeVersion":"1.0","cloudEventsVersion":"0.1","source":"https://org.example/api/v1/eventHooks/who1","eventId":%q,"eventTime":"2026-11-22T07:00:01.000Z","contentType":"application/json","data":{"events":[%s]}}`, eventID, strings.Join(events, ","))
+}
+
+func post(rc http.Handler, body, auth, contentType string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest("POST", "/hooks/okta", strings.NewReader(body))
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	req.Header.Set("Content-Type", contentType)
+	w := httptest.NewRecorder()
+	rc.ServeHTTP(w, req)
+	return w
+}
+
+func TestVerificationEchoesTheChallenge(t *testing.T) {
+	rc, _ := newReceiver(t)
+	req := httptest.NewRequest("GET", "/hooks/okta", nil)
+	req.Header.Set(okta.VerificationHeader, "chal-123")
+	req.Header.Set("Authorization", secretValue)
+	w := httptest.NewRecorder()
+	rc.ServeHTTP(w, req)
+	var v okta.VerificationResponse
+	if w.Code != 200 || json.Unmarshal(w.Body.Bytes(), &v) != nil || v.Verification != "chal-123" {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	req.Header.Set("Authorization", "wrong")
+	w = httptest.NewRecorder()
+	rc.ServeHTTP(w, req)
+	if w.Code != 401 {
+		t.Errorf("verification with a wrong secret: %d", w.Code)
+	}
+}
+
+func TestDeliveryIsStoredAndDeduplicated(t *testing.T) {
+	rc, st := newReceiver(t)
+	ctx := context.Background()
+	if w := post(rc, delivery("d1", "u1", "u2", "u1"), secretValue, "application/json"); w.Code != 200 {
+		t.Fatalf("first delivery: %d %s", w.Code, w.Body)
+	}
+	// Okta's retry of the same envelope, and another delivery carrying u2 again.
+	post(rc, delivery("d1", "u1", "u2"), secretValue, "application/json; charset=utf-8")
+	post(rc, delivery("d2", "u2", "u3"), secretValue, "application/json")
+	events, _, err := st.ListEvents(ctx, store.EventFilter{})
+	if err != nil || len(events) != 3 {
+		t.Fatalf("want 3 distinct events, got %d (%v)", len(events), err)
+	}
+	ev, err := st.GetEvent(ctx, "u2")
+	if err != nil || ev.Duplicates != 2 || len(ev.DeliveryIDs) != 3 {
+		t.Errorf("u2: duplicates %d, deliveries %v, %v", ev.Duplicates, ev.DeliveryIDs, err)
+	}
+	if got := ev.Headers["Authorization"]; len(got) != 1 || got[0] == secretValue {
+		t.Errorf("stored headers must mask the hook secret: %v", ev.Headers)
+	}
+	d, err := st.GetDelivery(ctx, ev.DeliveryIDs[0])
+	if err != nil || d.EventID != "d1" || d.Source != "https://org.example/api/v1/eventHooks/who1" || d.EventTime.IsZero() {
+		t.Errorf("delivery envelope not kept: %+v %v", d, err)
+	}
+}
+
+func TestRejectedRequests(t *testing.T) {
+	rc, st := newReceiver(t)
+	for _, tc := range []struct {
+		name, body, auth, ct string
+		want                 int
+	}{
+		{"no auth", delivery("d", "u"), "", "application/json", 401},
+		{"wrong auth", delivery("d", "u"), secretValue + "x", "application/json", 401},
+		{"not json", "hello", secretValue, "application/json", 400},
+		{"wrong content type", delivery("d", "u"), secretValue, "text/plain", 400},
+		{"not an event hook", `{"eventType":"something.else","data":{"events":[]}}`, secretValue, "application/json", 400},
+		{"event without uuid", `{"eventType":"com.okta.event_hook","data":{"events":[{"eventType":"x"}]}}`, secretValue, "application/json", 400},
+		{"too large", `{"x":"` + strings.Repeat("a", 70<<10) + `"}`, secretValue, "application/json", 413},
+	} {
+		if w := post(rc, tc.body, tc.auth, tc.ct); w.Code != tc.want {
+			t.Errorf("%s: %d, want %d (%s)", tc.name, w.Code, tc.want, w.Body)
+		} else if strings.Contains(w.Body.String(), secretValue) {
+			t.Errorf("%s: the answer echoes the secret", tc.name)
+		}
+	}
+	events, _, _ := st.ListEvents(context.Background(), store.EventFilter{})
+	if len(events) != 0 {
+		t.Errorf("rejected deliveries created events: %v", events)
+	}
+	bad, _, err := st.ListDeliveries(context.Background(), store.DeliveryFilter{Malformed: true})
+	if err != nil || len(bad) != 5 {
+		t.Fatalf("malformed deliveries kept for inspection: %d (%v)", len(bad), err)
+	}
+	for _, d := range bad {
+		if d.Error == "" {
+			t.Errorf("a kept delivery says why it was rejected: %+v", d)
+		}
+	}
+}
+
+// FuzzReceiver sends arbitrary bodies and content types: the receiver never panics, answers 200 only for
+// bodies Parse accepts, and answers every other body with a 4xx.
+func FuzzReceiver(f *testing.F) {
+	f.Add(delivery("d1", "u1", "u2"), "application/json")
+	f.Add(`{"eventType":"com.okta.event_hook","data":{"events":[{}]}}`, "application/json")
+	f.Add(`[]`, "application/json")
+	f.Add(`{"eventType":"com.okta.event_hook","data":null}`, "text/html")
+	rc, _ := newReceiver(f)
+	f.Fuzz(func(t *testing.T, body, ct string) {
+		w := post(rc, body, secretValue, ct)
+		_, perr := hook.Parse(ct, []byte(body))
+		switch {
+		case w.Code == 200 && perr != nil:
+			t.Fatalf("accepted a body Parse rejects (%v)", perr)
+		case w.Code != 200 && w.Code != 400 && w.Code != 413:
+			t.Fatalf("status %d for %q", w.Code, body)
+		case w.Code == 400 && perr == nil:
+			t.Fatalf("rejected a body Parse accepts")
+		}
+	})
+}
