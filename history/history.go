@@ -1,0 +1,178 @@
+// Package history presents trama serve's stored runs and events to people and tools: the JSON shapes of
+// the HTTP API (/api/v1/runs, /api/v1/events) and of `trama runs`/`trama events --output json`, and their
+// text rendering. Both read the same store, so the API and the CLI always show the same thing.
+package history
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/trama-dev/trama/okta"
+	"github.com/trama-dev/trama/store"
+)
+
+// Run is a workflow run as the API and the CLI show it.
+type Run struct {
+	ID           string          `json:"id"`
+	Trigger      string          `json:"trigger"`
+	EventUUID    string          `json:"eventUuid"`
+	Replay       int             `json:"replay"`
+	WorkflowFile string          `json:"workflowFile"`
+	WorkflowID   string          `json:"workflowId"`
+	Status       string          `json:"status"`
+	Attempts     int             `json:"attempts"`
+	CreatedAt    time.Time       `json:"createdAt"`
+	StartedAt    *time.Time      `json:"startedAt,omitempty"`
+	FinishedAt   *time.Time      `json:"finishedAt,omitempty"`
+	DurationMs   *float64        `json:"durationMs,omitempty"`
+	Inputs       json.RawMessage `json:"inputs,omitempty"`
+	Outputs      json.RawMessage `json:"outputs,omitempty"`
+	Error        string          `json:"error,omitempty"`
+	// Steps are set when one run is shown.
+	Steps []Step `json:"steps,omitempty"`
+}
+
+// Step is one finished step of a run.
+type Step struct {
+	Seq        int             `json:"seq"`
+	StepID     string          `json:"stepId"`
+	Status     string          `json:"status"`
+	Attempts   int             `json:"attempts"`
+	Method     string          `json:"method,omitempty"`
+	URL        string          `json:"url,omitempty"`
+	StatusCode int             `json:"statusCode,omitempty"`
+	StartedAt  time.Time       `json:"startedAt"`
+	DurationMs float64         `json:"durationMs"`
+	Request    json.RawMessage `json:"request,omitempty"`
+	Response   json.RawMessage `json:"response,omitempty"`
+	Outputs    json.RawMessage `json:"outputs,omitempty"`
+	Error      string          `json:"error,omitempty"`
+}
+
+// Event is a stored Okta event.
+type Event struct {
+	UUID        string     `json:"uuid"`
+	Type        string     `json:"eventType"`
+	Published   time.Time  `json:"published"`
+	ReceivedAt  time.Time  `json:"receivedAt"`
+	Source      string     `json:"source"`
+	Replays     int        `json:"replays"`
+	Duplicates  int        `json:"duplicates"`
+	DeliveryIDs []string   `json:"deliveryIds,omitempty"`
+	Card        *okta.Card `json:"card,omitempty"`
+	// Payload is the LogEvent as Okta sent it; set when one event is shown.
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// Runs are the event's runs; set when one event is shown.
+	Runs []Run `json:"runs,omitempty"`
+}
+
+// Delivery is one event-hook request.
+type Delivery struct {
+	ID         string              `json:"id"`
+	Hook       string              `json:"hook"`
+	EventID    string              `json:"eventId,omitempty"`
+	ReceivedAt time.Time           `json:"receivedAt"`
+	Size       int                 `json:"size"`
+	Events     int                 `json:"events"`
+	NewEvents  int                 `json:"newEvents"`
+	Error      string              `json:"error,omitempty"`
+	Headers    map[string][]string `json:"headers,omitempty"`
+	Body       string              `json:"body,omitempty"`
+}
+
+// Page is a listing with the cursor of its next page.
+type Page[T any] struct {
+	Items []T `json:"items"`
+	// Next is the cursor for ?after= ("" on the last page).
+	Next string `json:"next,omitempty"`
+}
+
+// FromRun converts a stored run (and, when shown alone, its steps).
+func FromRun(r store.Run, steps []store.Step) Run {
+	out := Run{
+		ID: r.ID, Trigger: r.Trigger, EventUUID: r.EventUUID, Replay: r.Replay,
+		WorkflowFile: r.WorkflowFile, WorkflowID: r.WorkflowID, Status: string(r.Status),
+		Attempts: r.Attempts, CreatedAt: r.CreatedAt, Inputs: nonEmptyJSON(r.Inputs),
+		Outputs: nonEmptyJSON(r.Outputs), Error: r.Error,
+	}
+	if !r.StartedAt.IsZero() {
+		t := r.StartedAt
+		out.StartedAt = &t
+	}
+	if !r.FinishedAt.IsZero() {
+		t := r.FinishedAt
+		out.FinishedAt = &t
+		if out.StartedAt != nil {
+			d := float64(r.FinishedAt.Sub(r.StartedAt).Microseconds()) / 1000
+			out.DurationMs = &d
+		}
+	}
+	for _, s := range steps {
+		out.Steps = append(out.Steps, Step{
+			Seq: s.Seq, StepID: s.StepID, Status: s.Status, Attempts: s.Attempts, Method: s.Method, URL: s.URL,
+			StatusCode: s.StatusCode, StartedAt: s.StartedAt, DurationMs: float64(s.Duration.Microseconds()) / 1000,
+			Request: bodyJSON(s.Request), Response: bodyJSON(s.Response), Outputs: nonEmptyJSON(s.Outputs), Error: s.Error,
+		})
+	}
+	return out
+}
+
+// FromEvent converts a stored event; card and runs are set when one event is shown.
+func FromEvent(e store.Event, card *okta.Card, runs []store.Run) Event {
+	out := Event{
+		UUID: e.UUID, Type: e.Type, Published: e.Published, ReceivedAt: e.ReceivedAt, Source: string(e.Source),
+		Replays: e.Replays, Duplicates: e.Duplicates, DeliveryIDs: e.DeliveryIDs, Card: card,
+		Payload: nonEmptyJSON(e.Payload),
+	}
+	for _, r := range runs {
+		out.Runs = append(out.Runs, FromRun(r, nil))
+	}
+	return out
+}
+
+// FromDelivery converts a stored delivery.
+func FromDelivery(d store.Delivery) Delivery {
+	return Delivery{
+		ID: d.ID, Hook: d.Hook, EventID: d.EventID, ReceivedAt: d.ReceivedAt, Size: d.Size, Events: d.Events,
+		NewEvents: d.NewEvents, Error: d.Error, Headers: d.Headers, Body: string(d.Body),
+	}
+}
+
+func nonEmptyJSON(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	return b
+}
+
+// bodyJSON shows a stored body as JSON when it is JSON, else as a JSON string.
+func bodyJSON(b []byte) json.RawMessage {
+	if len(b) == 0 {
+		return nil
+	}
+	if json.Valid(b) {
+		return b
+	}
+	s, _ := json.Marshal(string(b))
+	return s
+}
+
+// Card builds the event card of a stored event: the LogEvent plus what its first delivery's envelope and
+// headers say.
+func Card(ctx context.Context, st store.Store, ev store.Event) (okta.Card, error) {
+	var le okta.LogEvent
+	if err := json.Unmarshal(ev.Payload, &le); err != nil {
+		return okta.Card{}, err
+	}
+	meta := okta.DeliveryMeta{Headers: http.Header(ev.Headers)}
+	if len(ev.DeliveryIDs) > 0 {
+		if d, err := st.GetDelivery(ctx, ev.DeliveryIDs[0]); err == nil {
+			meta.EventID = d.EventID
+			meta.EventTime = okta.Time{Time: d.EventTime}
+			meta.Source = d.Source
+		}
+	}
+	return okta.NewCard(meta, le, ev.Payload), nil
+}

@@ -1,0 +1,155 @@
+package history
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/trama-dev/trama/okta"
+)
+
+// WriteRuns prints runs as a table, newest first.
+func WriteRuns(w io.Writer, runs []Run) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RUN\tSTATUS\tTRIGGER\tWORKFLOW\tEVENT\tCREATED\tDURATION")
+	for _, r := range runs {
+		dur := "-"
+		if r.DurationMs != nil {
+			dur = fmt.Sprintf("%.1fms", *r.DurationMs)
+		}
+		wf := r.WorkflowID
+		if r.Replay > 0 {
+			wf += fmt.Sprintf(" (replay %d)", r.Replay)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Trigger, wf, r.EventUUID, r.CreatedAt.Local().Format(time.DateTime), dur)
+	}
+	tw.Flush()
+}
+
+// WriteRun prints one run with its steps.
+func WriteRun(w io.Writer, r Run) {
+	fmt.Fprintf(w, "run %s: %s\n", r.ID, r.Status)
+	fmt.Fprintf(w, "  trigger:  %s\n  event:    %s\n  workflow: %s (%s)\n", r.Trigger, r.EventUUID, r.WorkflowID, r.WorkflowFile)
+	if r.Replay > 0 {
+		fmt.Fprintf(w, "  replay:   %d\n", r.Replay)
+	}
+	fmt.Fprintf(w, "  created:  %s\n", r.CreatedAt.Local().Format(time.RFC3339))
+	if r.DurationMs != nil {
+		fmt.Fprintf(w, "  duration: %.1fms (attempt %d)\n", *r.DurationMs, r.Attempts)
+	}
+	if len(r.Inputs) > 0 {
+		fmt.Fprintf(w, "  inputs:   %s\n", compact(r.Inputs))
+	}
+	if len(r.Outputs) > 0 {
+		fmt.Fprintf(w, "  outputs:  %s\n", compact(r.Outputs))
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "  error:    %s\n", r.Error)
+	}
+	if len(r.Steps) > 0 {
+		fmt.Fprintln(w, "  steps:")
+		for _, s := range r.Steps {
+			mark := "✓"
+			if s.Status != "succeeded" {
+				mark = "✗"
+			}
+			fmt.Fprintf(w, "    %s %d %-24s %-6s %3d %8.1fms  %s\n", mark, s.Seq, s.StepID, s.Method, s.StatusCode, s.DurationMs, s.URL)
+			if s.Error != "" {
+				fmt.Fprintf(w, "        %s\n", s.Error)
+			}
+		}
+	}
+}
+
+// WriteEvents prints events as a table.
+func WriteEvents(w io.Writer, events []Event) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "UUID\tTYPE\tPUBLISHED\tSOURCE\tDUPLICATES\tREPLAYS")
+	for _, e := range events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", e.UUID, e.Type, e.Published.UTC().Format(okta.TimeLayout), e.Source, e.Duplicates, e.Replays)
+	}
+	tw.Flush()
+}
+
+// WriteEvent prints one event: its card, with the labels the Okta Workflows card uses, and its runs.
+func WriteEvent(w io.Writer, e Event) {
+	fmt.Fprintf(w, "event %s (%s), received %s by %s\n", e.UUID, e.Type, e.ReceivedAt.Local().Format(time.RFC3339), e.Source)
+	if e.Card != nil {
+		WriteCard(w, *e.Card)
+	}
+	if len(e.Runs) > 0 {
+		fmt.Fprintln(w, "runs:")
+		for _, r := range e.Runs {
+			fmt.Fprintf(w, "  %s  %-9s %s → %s\n", r.ID, r.Status, r.Trigger, r.WorkflowID)
+		}
+	} else {
+		fmt.Fprintln(w, "runs: none (no trigger fired)")
+	}
+}
+
+// WriteCard prints an event card field by field, labelled as the Okta Workflows card documents them.
+func WriteCard(w io.Writer, c okta.Card) {
+	v := c.Value()
+	fmt.Fprintf(w, "card (%s):\n", cardTitle(c.EventType))
+	for _, f := range okta.CardFields(c.EventType) {
+		if len(f.Fields) > 0 {
+			fmt.Fprintf(w, "  %s:\n", f.Name)
+			for _, sub := range f.Fields {
+				fmt.Fprintf(w, "    %-14s %s\n", sub.Name+":", lookup(v, sub.Key))
+			}
+			continue
+		}
+		fmt.Fprintf(w, "  %-16s %s\n", f.Name+":", lookup(v, f.Key))
+	}
+}
+
+func cardTitle(eventType string) string {
+	if eventType == "user.mfa.factor.activate" {
+		return "User MFA Factor Activated"
+	}
+	return eventType
+}
+
+// lookup reads a dotted key of a card value and shows it on one line (objects as compact JSON, long
+// values cut).
+func lookup(v map[string]any, key string) string {
+	var cur any = v
+	for _, part := range strings.Split(key, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = m[part]
+	}
+	switch x := cur.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	default:
+		b, _ := json.Marshal(x)
+		return clip(string(b), 110)
+	}
+}
+
+func compact(b json.RawMessage) string {
+	var buf strings.Builder
+	var v any
+	if json.Unmarshal(b, &v) == nil {
+		out, _ := json.Marshal(v)
+		buf.Write(out)
+	} else {
+		buf.Write(b)
+	}
+	return clip(buf.String(), 200)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
