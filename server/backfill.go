@@ -1,0 +1,29 @@
+package server
+
+import (
+	"context"
+
+	"github.com/trama-dev/trama/backfill"
+)
+
+// backfill polls the System Log for the event types the triggers listen to (or the configured ones) and
+// feeds them into the same inbox as the hooks, until ctx is done.
+func (s *Server) backfill(ctx context.Context) error {
+	types := s.cfg.Backfill.EventTypes
+	if len(types) == 0 {
+		types = s.worker.Matcher.EventTypes()
+	}
+	p := &backfill.Poller{
+		Store:      s.store,
+		OrgURL:     s.cfg.Okta.OrgURL,
+		Token:      s.cfg.Okta.Token,
+		EventTypes: types,
+		Interval:   s.cfg.Backfill.Interval,
+		Lookback:   s.cfg.Backfill.Lookback,
+		PageSize:   s.cfg.Backfill.PageSize,
+		HTTPClient: s.opts.HTTPClient,
+		Logger:     s.logger,
+		Metrics:    s.metrics,
+	}
+	return p.Run(ctx)
+}

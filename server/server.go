@@ -1,0 +1,223 @@
+// Package server composes `trama serve`: the event-hook receivers, the queue workers that turn events into
+// workflow runs, System Log backfill, the history API, /metrics and /healthz, over one store.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/trama-dev/trama/hook"
+	"github.com/trama-dev/trama/metrics"
+	"github.com/trama-dev/trama/runner"
+	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/sqlite"
+	"github.com/trama-dev/trama/trigger"
+	"github.com/trama-dev/trama/worker"
+)
+
+// Options tune a Server beyond its configuration file. The zero value is what `trama serve` uses.
+type Options struct {
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+	// HTTPClient sends the workflows' requests and trama's own Okta calls; nil uses a default client.
+	HTTPClient *http.Client
+	// Env reads environment variables for $env in triggers; nil means os.LookupEnv.
+	Env func(string) (string, bool)
+	// SQLite tunes the SQLite store (attempts, backoff, polling).
+	SQLite sqlite.Options
+	// Runner bounds each run (timeouts, max steps).
+	Runner runner.Options
+	// OnRunFinished is called after each run's outcome is stored.
+	OnRunFinished func(store.Run, *runner.Result)
+}
+
+// Server is one `trama serve` process.
+type Server struct {
+	cfg     *trigger.Config
+	opts    Options
+	store   store.Store
+	metrics *metrics.Metrics
+	worker  *worker.Worker
+	handler http.Handler
+	logger  *slog.Logger
+
+	mu        sync.Mutex
+	lastDepth int64
+}
+
+// Open opens the configured store (running its migrations), compiles the triggers and builds the HTTP
+// handler. Close releases the store.
+func Open(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	st, err := OpenStore(ctx, cfg.Store, opts.SQLite, logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, opts: opts, store: st, logger: logger}
+	s.metrics = metrics.New(s.queueDepth)
+
+	var mopts []trigger.Option
+	if cfg.Okta != nil {
+		mopts = append(mopts, trigger.SelfActor(trigger.OktaSelf(opts.HTTPClient, cfg.Okta.OrgURL, cfg.Okta.Token)))
+	}
+	matcher, err := trigger.NewMatcher(cfg, mopts...)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	ropts := opts.Runner
+	if len(cfg.Servers) > 0 {
+		merged := make(map[string]string, len(cfg.Servers)+len(ropts.Servers))
+		for k, v := range cfg.Servers {
+			merged[k] = v
+		}
+		for k, v := range ropts.Servers {
+			merged[k] = v
+		}
+		ropts.Servers = merged
+	}
+	s.worker = &worker.Worker{
+		Store: st, Matcher: matcher, Env: opts.Env, HTTPClient: opts.HTTPClient,
+		RunnerOptions: ropts, Logger: logger, Metrics: s.metrics, OnRunFinished: opts.OnRunFinished,
+	}
+
+	mux := http.NewServeMux()
+	for _, h := range cfg.Hooks {
+		if h.Auth.Value == "" {
+			logger.Warn("event hook accepts unauthenticated requests", "hook", h.Name, "path", h.Path)
+		}
+		mux.Handle(h.Path, &hook.Receiver{
+			Name: h.Name, Auth: hook.Auth{Header: h.Auth.Header, Value: h.Auth.Value},
+			Store: st, Metrics: s.metrics, Logger: logger,
+		})
+	}
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.HandleFunc("GET /healthz", s.healthz)
+	if cfg.API.Enabled() {
+		s.routeAPI(mux)
+	}
+	s.handler = mux
+	return s, nil
+}
+
+// OpenStore opens the store a configuration names.
+func OpenStore(ctx context.Context, cfg trigger.Store, sqliteOpts sqlite.Options, logger *slog.Logger) (store.Store, error) {
+	switch cfg.Driver {
+	case "sqlite", "":
+		if sqliteOpts.Logger == nil {
+			sqliteOpts.Logger = logger
+		}
+		return sqlite.Open(ctx, cfg.DSN, sqliteOpts)
+	case "postgres":
+		return nil, errors.New("store: the PostgreSQL store is not available in this build yet; use store: sqlite:PATH")
+	default:
+		return nil, fmt.Errorf("store: unknown driver %q (want sqlite: or postgres://)", cfg.Driver)
+	}
+}
+
+// Store is the server's store (the demo and tests read the history through it).
+func (s *Server) Store() store.Store { return s.store }
+
+// Metrics is the server's metrics registry.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
+
+// Handler serves the hooks, the API, /metrics and /healthz.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve answers HTTP on ln and runs the workers (and backfill, when configured) until ctx is cancelled,
+// then shuts down gracefully: it stops accepting deliveries, lets running jobs finish, and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := s.store.Work(ctx, s.worker.Handlers()); err != nil {
+			errs <- fmt.Errorf("workers: %w", err)
+			cancel()
+		}
+	}()
+	if s.cfg.Backfill.Enabled {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.backfill(ctx); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("backfill: %w", err)
+				cancel()
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		shut, c := context.WithTimeout(context.Background(), 10*time.Second)
+		defer c()
+		srv.Shutdown(shut)
+	}()
+	s.logger.Info("trama serve listening", "addr", ln.Addr().String(), "hooks", len(s.cfg.Hooks), "triggers", len(s.cfg.Triggers))
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs <- err
+		cancel()
+	}
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+// Close releases the store. Call it after Serve has returned.
+func (s *Server) Close() error { return s.store.Close() }
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.store.Counts(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store: " + err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// queueDepth reads the queue depth for the metrics gauge, at most once a second (a scrape must not load
+// the store).
+func (s *Server) queueDepth() float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c, err := s.store.Counts(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		s.lastDepth = c.QueueDepth
+	}
+	return float64(s.lastDepth)
+}
+
+func envOr(env func(string) (string, bool)) func(string) (string, bool) {
+	if env != nil {
+		return env
+	}
+	return os.LookupEnv
+}
