@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trama-dev/trama/history"
+	"github.com/trama-dev/trama/server"
+	"github.com/trama-dev/trama/store"
+)
+
+func init() { subcommands = append(subcommands, newEventsCmd) }
+
+func newEventsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "events",
+		Short: "List, show and replay the Okta events trama serve received",
+		Long: `events reads the events trama serve stored (the same data as GET /api/v1/events). "show" prints the
+event card — the fields of the Okta Workflows card, e.g. "User MFA Factor Activated" — and the event's
+runs; "replay" runs the event's triggers again as new runs.`,
+	}
+	cmd.AddCommand(newEventsListCmd(), newEventsShowCmd(), newEventsReplayCmd())
+	return cmd
+}
+
+func newEventsListCmd() *cobra.Command {
+	var sf storeFlags
+	var typ, source, after string
+	var limit int
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List events, newest first",
+		Example: "  trama events list --type user.mfa.factor.activate",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := sf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			events, next, err := st.ListEvents(cmd.Context(), store.EventFilter{Type: typ, Source: store.Source(source), Page: store.Page{Limit: limit, After: after}})
+			if err != nil {
+				return storeErr(err)
+			}
+			page := history.Page[history.Event]{Items: []history.Event{}, Next: next}
+			for _, e := range events {
+				page.Items = append(page.Items, history.FromEvent(e, nil, nil))
+			}
+			if sf.output == "json" {
+				return printJSON(cmd, page)
+			}
+			history.WriteEvents(cmd.OutOrStdout(), page.Items)
+			if next != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "more: --after %s\n", next)
+			}
+			return nil
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().StringVar(&typ, "type", "", "only events of this eventType")
+	cmd.Flags().StringVar(&source, "source", "", "only events that arrived this way: hook or poll")
+	cmd.Flags().IntVar(&limit, "limit", store.DefaultPageSize, "page size")
+	cmd.Flags().StringVar(&after, "after", "", "cursor of the next page")
+	return cmd
+}
+
+func newEventsShowCmd() *cobra.Command {
+	var sf storeFlags
+	cmd := &cobra.Command{
+		Use:   "show UUID",
+		Short: "Show an event's card and runs",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := sf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ev, err := server.ShowEvent(cmd.Context(), st, args[0])
+			if err != nil {
+				return storeErr(err)
+			}
+			if sf.output == "json" {
+				return printJSON(cmd, ev)
+			}
+			history.WriteEvent(cmd.OutOrStdout(), ev)
+			return nil
+		},
+	}
+	sf.register(cmd)
+	return cmd
+}
+
+func newEventsReplayCmd() *cobra.Command {
+	var sf storeFlags
+	cmd := &cobra.Command{
+		Use:   "replay UUID",
+		Short: "Run an event's triggers again",
+		Long: `replay queues the event for dispatch again with the next replay number; the running trama serve
+(or the next one to start) matches it against the current triggers and runs them as new runs.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := sf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			n, err := st.Replay(cmd.Context(), args[0])
+			if err != nil {
+				return storeErr(err)
+			}
+			if sf.output == "json" {
+				return printJSON(cmd, map[string]any{"uuid": args[0], "replay": n})
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "event %s queued for replay %d\n", args[0], n)
+			return nil
+		},
+	}
+	sf.register(cmd)
+	return cmd
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"gopkg.in/yaml.v3"
+
+	"github.com/trama-dev/trama/arazzo"
+	"github.com/trama-dev/trama/runner"
+	"github.com/trama-dev/trama/secret"
+)
+
+func init() { subcommands = append(subcommands, newRunCmd) }
+
+type runFlags struct {
+	workflow       string
+	inputs         []string
+	inputsFile     string
+	servers        []string
+	serverVars     []string
+	sources        []string
+	output         string
+	har            string
+	junit          string
+	strict         bool
+	noPrompt       bool
+	timeout        time.Duration
+	requestTimeout time.Duration
+	maxSteps       int
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run an Arazzo workflow",
+		Long: `Run validates an Arazzo document and runs one of its workflows over HTTP, printing one line per
+step as it happens (or one JSON document with --output json).
+
+Inputs come from --inputs FILE (JSON or YAML) and --input NAME=VALUE (coerced to the type the workflow's
+inputs schema declares; later flags win). They are checked against the schema before the first request.
+An input the workflow needs only later (a passcode that exists only after enrollment) may be left out: on
+a terminal trama asks for it when it is first needed, showing what earlier steps returned (for a TOTP
+enrollment, the secret and an otpauth:// URI).
+
+Secrets — inputs whose schema says format: password or whose name says token, secret, password or key,
+the Authorization header and cookies — are masked as **** in everything trama prints or writes.
+
+Exit status: 0 the workflow succeeded, 1 it failed, 2 the command, the document or the inputs are wrong.`,
+		Example: `  trama run enroll.arazzo.yaml --workflow enroll-and-activate-factor \
+      --server oktaApi=http://127.0.0.1:8080 --input userId=00u1 --input oktaApiToken=$TOKEN \
+      --input factorType=token:software:totp --input provider=GOOGLE
+  trama run wf.yaml --inputs inputs.json --output json --junit report.xml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd, args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.workflow, "workflow", "w", "", "workflowId to run (default: the document's only workflow)")
+	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "workflow input NAME=VALUE (repeatable)")
+	fl.StringVar(&f.inputsFile, "inputs", "", "file with the workflow inputs as a JSON or YAML object")
+	fl.StringArrayVar(&f.servers, "server", nil, "base URL for a source description: NAME=URL (repeatable)")
+	fl.StringArrayVar(&f.serverVars, "server-var", nil, "OpenAPI server variable NAME=VALUE (repeatable)")
+	fl.StringArrayVar(&f.sources, "source", nil, "replace a source description's URL: NAME=PATH|URL (repeatable)")
+	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	fl.StringVar(&f.har, "har", "", "write the HTTP exchanges to FILE as HAR 1.2 (secrets masked)")
+	fl.StringVar(&f.junit, "junit", "", "write one JUnit test case per step to FILE")
+	fl.BoolVar(&f.strict, "strict", false, "turn off compatibility mode: bare $expressions inside strings stay literal")
+	fl.BoolVar(&f.noPrompt, "no-prompt", false, "never ask for missing inputs, even on a terminal")
+	fl.DurationVar(&f.timeout, "timeout", 0, "bound the whole run (e.g. 2m); 0 means no bound")
+	fl.DurationVar(&f.requestTimeout, "request-timeout", runner.DefaultRequestTimeout, "bound each HTTP request")
+	fl.IntVar(&f.maxSteps, "max-steps", runner.DefaultMaxSteps, "bound the step executions of the run (goto loops, retries)")
+	return cmd
+}
+
+func runRun(cmd *cobra.Command, file string, f runFlags) error {
+	ctx := cmd.Context()
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	if err := outputFormat("output", f.output, "text", "json"); err != nil {
+		return err
+	}
+	sources, err := parsePairs("source", f.sources)
+	if err != nil {
+		return err
+	}
+	servers, err := parsePairs("server", f.servers)
+	if err != nil {
+		return err
+	}
+	serverVars, err := parsePairs("server-var", f.serverVars)
+	if err != nil {
+		return err
+	}
+
+	loader := &arazzo.Loader{Sources: sources}
+	bundle, err := loader.Load(ctx, file)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	diags := bundle.Validate(arazzo.ValidateOptions{Strict: f.strict})
+	if arazzo.HasErrors(diags) {
+		for _, d := range diags {
+			if d.Severity == arazzo.Error {
+				fmt.Fprintln(stderr, d.String())
+			}
+		}
+		return usageErr("%s has errors; nothing was run", file)
+	}
+	if n := len(diags); n > 0 && f.output == "text" {
+		fmt.Fprintf(stderr, "%s: %s (see 'trama validate %s')\n", file, plural(n, "warning"), file)
+	}
+
+	workflowID := f.workflow
+	if workflowID == "" {
+		if len(bundle.Root.Workflows) != 1 {
+			return usageErr("%s has %d workflows: choose one with --workflow (%s)", file, len(bundle.Root.Workflows), workflowList(bundle.Root))
+		}
+		workflowID = bundle.Root.Workflows[0].WorkflowID
+	}
+	wf := bundle.Root.Workflow(workflowID)
+	if wf == nil {
+		return usageErr("%s has no workflow %q (it has %s)", file, workflowID, workflowList(bundle.Root))
+	}
+	inputs, err := collectInputs(wf, f.inputsFile, f.inputs)
+	if err != nil {
+		return err
+	}
+
+	secrets := &secret.Set{}
+	obs := &cliObserver{secrets: secrets}
+	if f.output == "text" {
+		obs.progress = stdout
+	}
+	if f.har != "" {
+		obs.har = newHARRecorder(version)
+	}
+	opts := runner.Options{
+		Servers:         servers,
+		ServerVariables: serverVars,
+		Strict:          f.strict,
+		Observer:        obs,
+		Secrets:         secrets,
+		MaxSteps:        f.maxSteps,
+		RequestTimeout:  f.requestTimeout,
+		Timeout:         f.timeout,
+		UserAgent:       "trama/" + version,
+	}
+	if !f.noPrompt && isTerminal(cmd.InOrStdin()) {
+		opts.InputProvider = &terminalPrompt{in: cmd.InOrStdin(), out: stderr}
+	}
+	res, err := runner.New(bundle, opts).Run(ctx, workflowID, inputs)
+	if err != nil {
+		return usageErr("%s", secrets.Redact(err.Error()))
+	}
+	if err := writeReports(f, obs, res, secrets); err != nil {
+		return &exitError{code: exitInternal, err: err}
+	}
+	if f.output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		printSummary(stdout, res)
+	}
+	if res.Status != runner.StatusSucceeded {
+		return &exitError{code: exitFailed, err: fmt.Errorf("")}
+	}
+	return nil
+}
+
+func workflowList(doc *arazzo.Document) string {
+	s := ""
+	for i, w := range doc.Workflows {
+		if i > 0 {
+			s += ", "
+		}
+		s += w.WorkflowID
+	}
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// collectInputs merges --inputs FILE and --input flags (flags win), coercing flag values by the schema.
+func collectInputs(wf *arazzo.Workflow, file string, flags []string) (map[string]any, error) {
+	inputs := map[string]any{}
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usageErr("--inputs: %v", err)
+		}
+		var v any
+		if err := yaml.Unmarshal(data, &v); err != nil {
+			return nil, usageErr("--inputs %s: not JSON or YAML: %v", file, err)
+		}
+		m, ok := v.(map[string]any)
+		if !ok && v != nil {
+			return nil, usageErr("--inputs %s: want an object of input names to values", file)
+		}
+		for k, x := range m {
+			inputs[k] = x
+		}
+	}
+	pairs, err := parsePairs("input", flags)
+	if err != nil {
+		return nil, err
+	}
+	for name, text := range pairs {
+		v, err := runner.CoerceInput(wf.Inputs, name, text)
+		if err != nil {
+			return nil, usageErr("--input %v", err)
+		}
+		inputs[name] = v
+	}
+	return inputs, nil
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

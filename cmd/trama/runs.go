@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trama-dev/trama/history"
+	"github.com/trama-dev/trama/store"
+)
+
+func init() { subcommands = append(subcommands, newRunsCmd) }
+
+func newRunsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "List and show the workflow runs of trama serve",
+		Long: `runs reads trama serve's history from its store (the same data as GET /api/v1/runs): one run per
+event and trigger, with its status, inputs and outputs (secrets masked) and each finished step.`,
+	}
+	cmd.AddCommand(newRunsListCmd(), newRunsShowCmd())
+	return cmd
+}
+
+func newRunsListCmd() *cobra.Command {
+	var sf storeFlags
+	var status, trig, event, after string
+	var limit int
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List runs, newest first",
+		Example: "  trama runs list --config trama.yaml --status failed\n  trama runs list --db trama.db -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := sf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			runs, next, err := st.ListRuns(cmd.Context(), store.RunFilter{Status: store.RunStatus(status), Trigger: trig, EventUUID: event, Page: store.Page{Limit: limit, After: after}})
+			if err != nil {
+				return storeErr(err)
+			}
+			page := history.Page[history.Run]{Items: []history.Run{}, Next: next}
+			for _, r := range runs {
+				page.Items = append(page.Items, history.FromRun(r, nil))
+			}
+			if sf.output == "json" {
+				return printJSON(cmd, page)
+			}
+			history.WriteRuns(cmd.OutOrStdout(), page.Items)
+			if next != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "more: --after %s\n", next)
+			}
+			return nil
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().StringVar(&status, "status", "", "only runs with this status: queued, running, succeeded, failed")
+	cmd.Flags().StringVar(&trig, "trigger", "", "only runs of this trigger")
+	cmd.Flags().StringVar(&event, "event", "", "only runs of this event uuid")
+	cmd.Flags().IntVar(&limit, "limit", store.DefaultPageSize, "page size")
+	cmd.Flags().StringVar(&after, "after", "", "cursor of the next page, as printed by the previous page")
+	return cmd
+}
+
+func newRunsShowCmd() *cobra.Command {
+	var sf storeFlags
+	cmd := &cobra.Command{
+		Use:     "show RUN_ID",
+		Short:   "Show one run with its steps",
+		Example: "  trama runs show 01J8Z... --config trama.yaml",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := sf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			run, err := st.GetRun(cmd.Context(), args[0])
+			if err != nil {
+				return storeErr(err)
+			}
+			steps, err := st.Steps(cmd.Context(), run.ID)
+			if err != nil {
+				return storeErr(err)
+			}
+			v := history.FromRun(run, steps)
+			if sf.output == "json" {
+				return printJSON(cmd, v)
+			}
+			history.WriteRun(cmd.OutOrStdout(), v)
+			return nil
+		},
+	}
+	sf.register(cmd)
+	return cmd
+}
+
+func printJSON(cmd *cobra.Command, v any) error {
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// storeErr turns a store error into the CLI's exit codes: a missing row or a bad cursor is the user's to
+// fix.
+func storeErr(err error) error {
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidCursor) {
+		return usageErr("%v", err)
+	}
+	return &exitError{code: exitInternal, err: err}
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/trama-dev/trama/server"
+	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/sqlite"
+	"github.com/trama-dev/trama/trigger"
+)
+
+// storeFlags locate the store for the history commands: --db names it directly, otherwise the store of
+// --config is used.
+type storeFlags struct {
+	db     string
+	config string
+	output string
+}
+
+func (f *storeFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.db, "db", "", "store to read: a SQLite file (sqlite:PATH or PATH) or a postgres:// URL (default: the store of --config)")
+	cmd.Flags().StringVarP(&f.config, "config", "c", "trama.yaml", "trama serve configuration whose store to read")
+	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+}
+
+func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
+	if err := outputFormat("output", f.output, "text", "json"); err != nil {
+		return nil, err
+	}
+	var sc trigger.Store
+	if f.db != "" {
+		switch {
+		case strings.HasPrefix(f.db, "postgres://"), strings.HasPrefix(f.db, "postgresql://"):
+			sc = trigger.Store{URL: f.db, Driver: "postgres", DSN: f.db}
+		default:
+			path := strings.TrimPrefix(strings.TrimPrefix(f.db, "sqlite:"), "//")
+			abs, err := filepath.Abs(path)
+			if err != nil {
+				return nil, usageErr("--db %s: %v", f.db, err)
+			}
+			sc = trigger.Store{URL: f.db, Driver: "sqlite", DSN: abs}
+		}
+	} else {
+		cfg, err := trigger.Load(f.config, nil)
+		if err != nil {
+			return nil, usageErr("%v (or name the store with --db)", err)
+		}
+		sc = cfg.Store
+	}
+	st, err := server.OpenStore(ctx, sc, sqlite.Options{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return st, nil
+}
