@@ -85,8 +85,8 @@ func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[stri
 		ctx, cancel = context.WithTimeout(ctx, r.opts.Timeout)
 		defer cancel()
 	}
-	if cp := r.opts.Checkpointer; cp != nil {
-		saved, err := cp.Load(ctx)
+	if x.cp != nil {
+		saved, err := x.cp.Load(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("load checkpoints: %w", err)
 		}
@@ -107,7 +107,7 @@ func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[stri
 	}
 	schema.applyDefaults(inputs)
 	x.rememberSecretInputs(schema, inputs)
-	deferred := func(string) bool { return r.opts.InputProvider != nil }
+	deferred := func(string) bool { return x.provider != nil }
 	if problems := schema.validate(inputs, deferred); len(problems) > 0 {
 		return nil, &InputError{WorkflowID: workflowID, Problems: problems}
 	}

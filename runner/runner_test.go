@@ -322,9 +322,14 @@ func TestResumeSkipsFinishedSteps(t *testing.T) {
 	if len(cp.saved) != 3 {
 		t.Fatalf("saved %d checkpoints, want 3", len(cp.saved))
 	}
-	// Pretend the process died after the second step: keep its first two checkpoints.
+	// Pretend the process died after the second step: keep its first two checkpoints. A server shares one
+	// Runner between runs, so the checkpointer comes with the run (RunWith), not with the Runner.
 	crashed := &memCheckpoints{saved: cp.saved[:2]}
-	res := run(t, api, "crud", map[string]any{"name": "Widget"}, func(o *runner.Options) { o.Checkpointer = crashed })
+	r := runner.New(loadFlows(t), runner.Options{Servers: map[string]string{"api": api.srv.URL + "/v1"}})
+	res, err := r.RunWith(context.Background(), "crud", map[string]any{"name": "Widget"}, runner.RunOptions{Checkpointer: crashed})
+	if err != nil {
+		t.Fatal(err)
+	}
 	wantSucceeded(t, res)
 	if api.count("POST /v1/items") != 1 || api.count("GET /v1/items/item-1") != 1 {
 		t.Errorf("finished steps ran again: %v", api.calls)
