@@ -46,6 +46,9 @@ type Config struct {
 	API API
 	// Okta is trama's own Okta identity; nil when the section is absent.
 	Okta *Okta
+	// Servers are base URLs by source description name for every run (`trama run --server`); nil when
+	// the section is absent.
+	Servers map[string]string
 	// Backfill is System Log polling.
 	Backfill Backfill
 	// Triggers bind event types to workflows, in file order; matching keeps that order.

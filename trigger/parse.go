@@ -238,7 +238,7 @@ func (p *parser) config(n *yaml.Node) {
 	cfg.Store = Store{URL: DefaultStore}
 	cfg.Listen = DefaultListen
 	cfg.Backfill = Backfill{Interval: DefaultBackfillInterval, Lookback: DefaultBackfillLookback, PageSize: DefaultBackfillPageSize}
-	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "okta", "backfill", "triggers")
+	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "okta", "servers", "backfill", "triggers")
 	var storeN, backfillN *yaml.Node
 	for _, f := range fields {
 		switch f.key {
@@ -258,6 +258,8 @@ func (p *parser) config(n *yaml.Node) {
 			p.api(f.value)
 		case "okta":
 			p.okta(f.value)
+		case "servers":
+			p.servers(f.value)
 		case "backfill":
 			backfillN = f.value
 		case "triggers":
@@ -421,6 +423,43 @@ func isToken(s string) bool {
 		}
 	}
 	return true
+}
+
+// servers reads the base URLs of source descriptions for every workflow run (source name → URL), the
+// equivalent of `trama run --server NAME=URL`: workflows written against Okta's description point at
+// https://{yourOktaDomain}, which only the deployment knows.
+func (p *parser) servers(n *yaml.Node) {
+	n = resolve(n)
+	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "servers", "must be a mapping of source description names to base URLs, e.g. oktaApi: https://example.okta.com")
+		return
+	}
+	p.cfg.Servers = map[string]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), n.Content[i+1]
+		if k == nil || k.Kind != yaml.ScalarNode || k.Value == "" {
+			p.errorf(n.Content[i], "servers", "keys must be source description names")
+			continue
+		}
+		path := join("servers", k.Value)
+		if _, dup := p.cfg.Servers[k.Value]; dup {
+			p.errorf(k, path, "key appears twice; keep one")
+			continue
+		}
+		s, ok := p.scalar(v, path)
+		if !ok {
+			continue
+		}
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.errorf(v, path, "%s is not an http(s) URL; write e.g. https://example.okta.com", p.show(v, s))
+			continue
+		}
+		p.cfg.Servers[k.Value] = strings.TrimRight(s, "/")
+	}
 }
 
 func (p *parser) api(n *yaml.Node) {
