@@ -21,12 +21,24 @@ import (
 	"github.com/trama-dev/trama/store/sqlite"
 )
 
+// binDir holds the trama binary the process tests build; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // buildTrama compiles the trama binary once per test binary.
 var buildTrama = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "trama-e2e-bin-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "trama")
 	out, err := exec.Command("go", "build", "-o", bin, "../cmd/trama").CombinedOutput()
 	if err != nil {
