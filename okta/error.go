@@ -1,6 +1,8 @@
 package okta
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"strings"
 )
@@ -29,4 +31,21 @@ func (e *Error) Error() string {
 		b.WriteString(c.ErrorSummary)
 	}
 	return b.String()
+}
+
+// NewError builds Okta's error object the way Okta fills it: errorLink repeats errorCode, errorId is fresh
+// (NewErrorID), and errorCauses is never nil.
+func NewError(code, summary string, causes ...string) *Error {
+	e := &Error{ErrorCode: code, ErrorSummary: summary, ErrorLink: code, ErrorID: NewErrorID(), ErrorCauses: []ErrorCause{}}
+	for _, c := range causes {
+		e.ErrorCauses = append(e.ErrorCauses, ErrorCause{ErrorSummary: c})
+	}
+	return e
+}
+
+// NewErrorID returns an errorId as real Okta writes them: "oae" followed by 22 base64url characters.
+func NewErrorID() string {
+	var b [17]byte
+	_, _ = rand.Read(b[:])
+	return "oae" + base64.RawURLEncoding.EncodeToString(b[:])[:22]
 }

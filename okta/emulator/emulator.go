@@ -319,7 +319,7 @@ func (e *Emulator) writeError(rq *request, err error) {
 		}
 	}
 	body := ae.body
-	body.ErrorID = newErrorID()
+	body.ErrorID = okta.NewErrorID()
 	data, _ := json.Marshal(body)
 	rq.w.WriteHeader(ae.status)
 	rq.w.Write(data)

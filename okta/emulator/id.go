@@ -28,13 +28,6 @@ func newRequestID() string {
 	return base64.RawURLEncoding.EncodeToString(raw[:])
 }
 
-// newErrorID returns an errorId: "oae" followed by 22 base64url characters, as real Okta writes them.
-func newErrorID() string {
-	var raw [16]byte
-	rand.Read(raw[:])
-	return "oae" + base64.RawURLEncoding.EncodeToString(raw[:])
-}
-
 // newSecret returns a 16-character base32 TOTP secret (80 bits), the size of Okta's examples.
 func newSecret() string {
 	const base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

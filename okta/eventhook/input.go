@@ -53,10 +53,10 @@ func DecodeInput(body []byte) (Input, error) {
 	var in Input
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&in); err != nil {
-		return Input{}, newError("E0000003", "The request body was not well-formed.")
+		return Input{}, okta.NewError("E0000003", "The request body was not well-formed.")
 	}
 	if dec.More() {
-		return Input{}, newError("E0000003", "The request body was not well-formed.")
+		return Input{}, okta.NewError("E0000003", "The request body was not well-formed.")
 	}
 	if err := in.validate(true); err != nil {
 		return Input{}, err
@@ -130,7 +130,7 @@ func (in *Input) validate(allowHTTP bool) error {
 	for i, c := range causes {
 		msgs[i] = c.msg
 	}
-	return newError("E0000001", "Api validation failed: "+causes[0].field, msgs...)
+	return okta.NewError("E0000001", "Api validation failed: "+causes[0].field, msgs...)
 }
 
 func checkHeaderKey(key string) string {

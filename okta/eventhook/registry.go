@@ -127,7 +127,7 @@ func newHookID() string {
 func (r *Registry) now() time.Time { return r.cfg.Now().UTC() }
 
 func notFound(id string) error {
-	return newError("E0000007", "Not found: Resource not found: "+id+" (EventHook)")
+	return okta.NewError("E0000007", "Not found: Resource not found: "+id+" (EventHook)")
 }
 
 // Create registers a hook as Okta does: ACTIVE and UNVERIFIED, whatever the input says. createdBy is
@@ -215,7 +215,7 @@ func (r *Registry) Delete(id string) error {
 	}
 	if h.Status != StatusInactive {
 		r.mu.Unlock()
-		return newError("E0000001", "Api validation failed: eventHook",
+		return okta.NewError("E0000001", "Api validation failed: eventHook",
 			"eventHook: Event hook "+id+" is ACTIVE; deactivate it before deleting it")
 	}
 	out := h.clone()
@@ -269,7 +269,7 @@ func (r *Registry) checkActiveLimitLocked() error {
 		}
 	}
 	if n >= maxActive {
-		return newError("E0000001", "Api validation failed: eventHook",
+		return okta.NewError("E0000001", "Api validation failed: eventHook",
 			"eventHook: The org already has the maximum of 25 active and verified event hooks")
 	}
 	return nil

@@ -56,7 +56,7 @@ func (r *Registry) Verify(ctx context.Context, id string) (Hook, error) {
 	}
 	if failure != "" {
 		r.emitVerified(h, "FAILURE", failure)
-		return Hook{}, newError("E0000001", "Api validation failed: eventHook",
+		return Hook{}, okta.NewError("E0000001", "Api validation failed: eventHook",
 			"eventHook: Unable to verify event hook "+id+": "+failure)
 	}
 	r.emitVerified(h, "SUCCESS", "")

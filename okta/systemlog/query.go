@@ -79,7 +79,7 @@ func ParseQuery(v url.Values) (Query, error) {
 		}
 		t, err := parseTime(s)
 		if err != nil {
-			return Query{}, newError("E0000001", "Api validation failed: "+p.name,
+			return Query{}, okta.NewError("E0000001", "Api validation failed: "+p.name,
 				p.name+": The date format in your query is not recognized. Please enter dates using ISO8601 string format.")
 		}
 		*p.dst = t
@@ -87,7 +87,7 @@ func ParseQuery(v url.Values) (Query, error) {
 	if s := v.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			return Query{}, newError("E0000001", "Api validation failed: limit", "limit: "+strconv.Quote(s)+" is not a number.")
+			return Query{}, okta.NewError("E0000001", "Api validation failed: limit", "limit: "+strconv.Quote(s)+" is not a number.")
 		}
 		q.Limit, q.LimitSet = n, true
 	}
@@ -130,17 +130,17 @@ func (q Query) plan() (plan, error) {
 	case Descending:
 		p.descending = true
 	default:
-		return plan{}, newError("E0000053", fmt.Sprintf("Invalid parameter: sortOrder %q is neither ASCENDING nor DESCENDING.", q.SortOrder))
+		return plan{}, okta.NewError("E0000053", fmt.Sprintf("Invalid parameter: sortOrder %q is neither ASCENDING nor DESCENDING.", q.SortOrder))
 	}
 	p.polling = q.Until.IsZero() && !p.descending
 	if q.LimitSet {
 		if q.Limit < 0 || q.Limit > MaxLimit {
-			return plan{}, newError("E0000053", fmt.Sprintf("Invalid parameter: limit %d is not between 0 and %d.", q.Limit, MaxLimit))
+			return plan{}, okta.NewError("E0000053", fmt.Sprintf("Invalid parameter: limit %d is not between 0 and %d.", q.Limit, MaxLimit))
 		}
 		p.limit = q.Limit
 	}
 	if q.After != "" && !q.Since.IsZero() {
-		return plan{}, newError("E0000053", "Invalid parameter: since and after are mutually exclusive.")
+		return plan{}, okta.NewError("E0000053", "Invalid parameter: since and after are mutually exclusive.")
 	}
 	until := q.Until
 	if until.IsZero() {
@@ -150,16 +150,16 @@ func (q Query) plan() (plan, error) {
 	if since.IsZero() {
 		since = until.Add(-defaultWindow)
 	} else if since.Before(now.Add(-maxSinceWindow)) {
-		return plan{}, newError("E0000053", "Invalid parameter: The since parameter is over 180 days prior to the current day.")
+		return plan{}, okta.NewError("E0000053", "Invalid parameter: The since parameter is over 180 days prior to the current day.")
 	}
 	if !p.polling && !q.Since.IsZero() && !q.Until.IsZero() && q.Until.Before(q.Since) {
-		return plan{}, newError("E0000053", "Invalid parameter: until is before since.")
+		return plan{}, okta.NewError("E0000053", "Invalid parameter: until is before since.")
 	}
 	p.sinceMs, p.untilMs = since.UnixMilli(), until.UnixMilli()
 	if q.After != "" {
 		c, err := parseCursor(q.After)
 		if err != nil {
-			return plan{}, newError("E0000053", "Invalid parameter: "+err.Error())
+			return plan{}, okta.NewError("E0000053", "Invalid parameter: "+err.Error())
 		}
 		p.after = &c
 		switch {
@@ -175,7 +175,7 @@ func (q Query) plan() (plan, error) {
 	if q.Filter != "" {
 		f, err := ParseFilter(q.Filter)
 		if err != nil {
-			return plan{}, newError("E0000053", fmt.Sprintf("Invalid filter '%s': %v", q.Filter, err))
+			return plan{}, okta.NewError("E0000053", fmt.Sprintf("Invalid filter '%s': %v", q.Filter, err))
 		}
 		if err := checkLogFilter(f); err != nil {
 			return plan{}, err
@@ -185,7 +185,7 @@ func (q Query) plan() (plan, error) {
 	if q.Q != "" {
 		k, err := parseKeywords(q.Q)
 		if err != nil {
-			return plan{}, newError("E0000001", "Api validation failed: q", err.Error())
+			return plan{}, okta.NewError("E0000001", "Api validation failed: q", err.Error())
 		}
 		p.keywords = k
 	}
@@ -198,9 +198,9 @@ func checkLogFilter(f *Filter) error {
 	f.Walk(func(attr string, op Operator) bool {
 		switch {
 		case attr == "published":
-			err = newError("E0000053", fmt.Sprintf("Invalid filter '%s': published may not be filtered; use since and until", f.String()))
+			err = okta.NewError("E0000053", fmt.Sprintf("Invalid filter '%s': published may not be filtered; use since and until", f.String()))
 		case op == OpCo && (attr == "debugContext.debugData.url" || attr == "debugContext.debugData.requestUri"):
-			err = newError("E0000031", "The supplied combination of operator and field is not currently supported. Operator: co, Field: "+attr)
+			err = okta.NewError("E0000031", "The supplied combination of operator and field is not currently supported. Operator: co, Field: "+attr)
 		}
 		return err == nil
 	})
