@@ -47,14 +47,7 @@ func newEventsListCmd() *cobra.Command {
 			for _, e := range events {
 				page.Items = append(page.Items, history.FromEvent(e, nil, nil))
 			}
-			if sf.output == "json" {
-				return printJSON(cmd, page)
-			}
-			history.WriteEvents(cmd.OutOrStdout(), page.Items)
-			if next != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "more: --after %s\n", next)
-			}
-			return nil
+			return printPage(cmd, sf.output, page, history.WriteEvents)
 		},
 	}
 	sf.register(cmd)

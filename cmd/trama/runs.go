@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -47,14 +48,7 @@ func newRunsListCmd() *cobra.Command {
 			for _, r := range runs {
 				page.Items = append(page.Items, history.FromRun(r, nil))
 			}
-			if sf.output == "json" {
-				return printJSON(cmd, page)
-			}
-			history.WriteRuns(cmd.OutOrStdout(), page.Items)
-			if next != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "more: --after %s\n", next)
-			}
-			return nil
+			return printPage(cmd, sf.output, page, history.WriteRuns)
 		},
 	}
 	sf.register(cmd)
@@ -97,6 +91,18 @@ func newRunsShowCmd() *cobra.Command {
 	}
 	sf.register(cmd)
 	return cmd
+}
+
+// printPage prints one page of a listing as JSON or as a table, with the cursor of the next page.
+func printPage[T any](cmd *cobra.Command, output string, page history.Page[T], table func(io.Writer, []T)) error {
+	if output == "json" {
+		return printJSON(cmd, page)
+	}
+	table(cmd.OutOrStdout(), page.Items)
+	if page.Next != "" {
+		fmt.Fprintf(cmd.OutOrStdout(), "more: --after %s\n", page.Next)
+	}
+	return nil
 }
 
 func printJSON(cmd *cobra.Command, v any) error {
