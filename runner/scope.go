@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/trama-dev/trama/arazzo/expr"
@@ -160,15 +161,13 @@ func (s *scope) Resolve(e expr.Expr) (any, bool, error) {
 
 // headerValue reads one header case-insensitively. `$response.header.X` stands for a single value
 // (1.0.1 l.857); repeated headers give their first value.
-func headerValue(h fmtHeader, name string) (any, bool, error) {
+func headerValue(h http.Header, name string) (any, bool, error) {
 	vs := h.Values(name)
 	if len(vs) == 0 {
 		return nil, false, nil
 	}
 	return vs[0], true, nil
 }
-
-type fmtHeader interface{ Values(string) []string }
 
 // askInput asks the InputProvider for an input the caller did not give, once, and keeps the answer for the
 // rest of the workflow.

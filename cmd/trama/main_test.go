@@ -178,6 +178,22 @@ func TestRunFailedWorkflowExitsOneWithoutLeakingTheToken(t *testing.T) {
 	}
 }
 
+func TestRunTextOutputMasksTheToken(t *testing.T) {
+	const token = "canaryText-5e6f7a8b9c"
+	_, base := startEmulator(t, token)
+	userID := createUser(t, base, token, "ann@example.com")
+	code, out, errOut := trama(t, "run", filepath.Join(catalog, "okta-reset-and-reenroll-factor-workflow.yml"),
+		"--server", "oktaApi="+base, "--input", "userId="+userID, "--input", "oktaApiToken="+token,
+		"--input", "factorType=sms", "--input", "provider=OKTA")
+	// SMS enrollment without a phone number fails at enrollFactor: the failure text must not leak either.
+	if code != exitFailed || !strings.Contains(out, "✓ resetFactors") || !strings.Contains(out, "✗ enrollFactor") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, token) {
+		t.Errorf("text output contains the token:\n%s%s", out, errOut)
+	}
+}
+
 func TestRunUsageErrors(t *testing.T) {
 	seed := filepath.Join(catalog, "okta-reset-and-reenroll-factor-workflow.yml")
 	for _, args := range [][]string{
