@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -50,6 +49,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	lastDepth int64
+	depthAt   time.Time
 }
 
 // Open opens the configured store (running its migrations), compiles the triggers and builds the HTTP
@@ -201,23 +201,19 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// queueDepth reads the queue depth for the metrics gauge, at most once a second (a scrape must not load
-// the store).
+// queueDepth reads the queue depth for the metrics gauge, from the store at most once a second, so that
+// frequent scrapes do not load the store; a failed read keeps the last value.
 func (s *Server) queueDepth() float64 {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	c, err := s.store.Counts(ctx)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err == nil {
+	if time.Since(s.depthAt) < time.Second {
+		return float64(s.lastDepth)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if c, err := s.store.Counts(ctx); err == nil {
 		s.lastDepth = c.QueueDepth
 	}
+	s.depthAt = time.Now()
 	return float64(s.lastDepth)
-}
-
-func envOr(env func(string) (string, bool)) func(string) (string, bool) {
-	if env != nil {
-		return env
-	}
-	return os.LookupEnv
 }

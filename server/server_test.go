@@ -1,0 +1,357 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trama-dev/trama/store"
+)
+
+// TestFactorActivationRunsOnce follows the issue's story with the emulator playing Okta: the hook is
+// verified by trama answering the challenge, a user activates a TOTP factor with the code from their
+// authenticator app, Okta delivers user.mfa.factor.activate, and the bound workflow runs once and reads
+// the user back from Okta. The acknowledgement of the first delivery is lost on the way (Okta retries
+// the same envelope at once) and the test redelivers it once more: the workflow still ran once.
+func TestFactorActivationRunsOnce(t *testing.T) {
+	s := newSetup(t, setupOptions{triggers: getUserTrigger("audit-factor", "")})
+	s.proxy.mu.Lock()
+	s.proxy.loseAcks = 1
+	s.proxy.mu.Unlock()
+	s.registerHook()
+	userID := s.createUser("ann.lee@example.com")
+	s.activateTOTP(userID)
+
+	run := s.waitRuns(1)[0]
+	if run.Status != store.RunSucceeded || run.Trigger != "audit-factor" {
+		t.Fatalf("run %s of %s: %s %s", run.ID, run.Trigger, run.Status, run.Error)
+	}
+	uuid := run.EventUUID
+
+	// Okta's retry after the lost acknowledgement: the same envelope twice, both answered by trama.
+	bodies := s.proxy.delivered(uuid)
+	if len(bodies) != 2 || !bytes.Equal(bodies[0], bodies[1]) {
+		t.Fatalf("the proxy saw %d deliveries of event %s, want the original and Okta's identical retry", len(bodies), uuid)
+	}
+	var attempts []struct {
+		Retry      int  `json:"retry"`
+		StatusCode int  `json:"statusCode"`
+		Success    bool `json:"success"`
+	}
+	resp, err := http.Get(s.orgURL + "/emulator/v1/deliveries")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&attempts)
+	resp.Body.Close()
+	if len(attempts) != 2 || attempts[0].StatusCode != http.StatusBadGateway || !attempts[1].Success || attempts[1].Retry != 1 {
+		t.Errorf("emulator delivery attempts = %+v, want a failed attempt and a successful retry", attempts)
+	}
+
+	// A redelivery days later, as Okta may send: acknowledged, recorded, not run.
+	if code, body := s.post(bodies[0], "application/json", hookSecret); code != http.StatusOK {
+		t.Fatalf("redelivery: %d %s", code, body)
+	}
+	s.settle()
+	runs := s.runsOf(uuid)
+	if len(runs) != 1 {
+		t.Fatalf("event %s has %d runs, want 1: %+v", uuid, len(runs), runs)
+	}
+	var ev struct {
+		Duplicates  int      `json:"duplicates"`
+		DeliveryIDs []string `json:"deliveryIds"`
+		Source      string   `json:"source"`
+	}
+	if code := s.api("GET", "/api/v1/events/"+uuid, apiToken, &ev); code != 200 {
+		t.Fatalf("get event: %d", code)
+	}
+	if ev.Duplicates != 2 || len(ev.DeliveryIDs) != 3 || ev.Source != "hook" {
+		t.Errorf("event: duplicates %d, deliveries %v, source %q; want 2 duplicates of 3 deliveries by hook", ev.Duplicates, ev.DeliveryIDs, ev.Source)
+	}
+	if n := s.metric(`trama_events_total{kind="new",source="hook"}`); n != 1 {
+		t.Errorf("new events metric = %v, want 1", n)
+	}
+	if n := s.metric(`trama_events_total{kind="duplicate",source="hook"}`); n != 2 {
+		t.Errorf("duplicate events metric = %v, want 2", n)
+	}
+
+	// The run read the user back from Okta; its history shows the call.
+	var shown apiRun
+	if code := s.api("GET", "/api/v1/runs/"+runs[0].ID, apiToken, &shown); code != 200 {
+		t.Fatalf("get run: %d", code)
+	}
+	if len(shown.Steps) != 1 {
+		t.Fatalf("run steps = %+v, want getUser", shown.Steps)
+	}
+	st := shown.Steps[0]
+	if st.StepID != "getUser" || st.Method != "GET" || st.StatusCode != 200 || st.Status != "succeeded" ||
+		st.URL != s.orgURL+"/api/v1/users/"+userID || !bytes.Contains(st.Response, []byte("ann.lee@example.com")) {
+		t.Errorf("step = %+v", st)
+	}
+	var outputs map[string]any
+	if json.Unmarshal(shown.Outputs, &outputs); outputs["login"] != "ann.lee@example.com" {
+		t.Errorf("outputs = %s", shown.Outputs)
+	}
+	if !strings.Contains(s.logs.String(), `"level":"DEBUG"`) {
+		t.Error("the logs were not captured at debug level")
+	}
+	s.assertNoSecrets()
+}
+
+// TestBatchOf50 sends one delivery carrying 50 events, as Okta batches events that happen together:
+// each event is its own run.
+func TestBatchOf50(t *testing.T) {
+	s := newSetup(t, setupOptions{triggers: getUserTrigger("audit-factor", "")})
+	userID := s.createUser("batch@example.com")
+	uuids := make([]string, 50)
+	for i := range uuids {
+		uuids[i] = fmt.Sprintf("b47c%04d-0000-11ef-8000-000000000000", i)
+	}
+	if code, body := s.post(envelope("batch-delivery-1", "00uadmin", userID, uuids...), "application/json", hookSecret); code != 200 {
+		t.Fatalf("batch: %d %s", code, body)
+	}
+	runs := s.waitRuns(50)
+	c := s.settle()
+	if c.Events != 50 || c.Runs[store.RunSucceeded] != 50 || c.Runs[store.RunFailed] != 0 {
+		t.Errorf("counts = %+v, want 50 events and 50 succeeded runs", c)
+	}
+	per := map[string]int{}
+	for _, r := range runs {
+		per[r.EventUUID]++
+	}
+	for _, u := range uuids {
+		if per[u] != 1 {
+			t.Errorf("event %s ran %d times", u, per[u])
+		}
+	}
+}
+
+// TestHookAndPollRunOnce enables System Log backfill against the emulator: the activation arrives by
+// hook and by polling, whichever first, and runs once.
+func TestHookAndPollRunOnce(t *testing.T) {
+	s := newSetup(t, setupOptions{
+		triggers:  getUserTrigger("audit-factor", ""),
+		backfill:  "backfill: { enabled: true }\n",
+		pollEvery: 50 * time.Millisecond,
+	})
+	s.registerHook()
+	userID := s.createUser("polled@example.com")
+	s.activateTOTP(userID)
+	uuid := s.waitRuns(1)[0].EventUUID
+
+	// Wait for the second arrival, then let several more polls pass: the cursor has moved on, so the
+	// event is not fetched again.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ev, err := s.srv.Store().GetEvent(context.Background(), uuid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Duplicates >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %s arrived only once (source %s); backfill logs:\n%s", uuid, ev.Source, tail(s.logs.String(), 3000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	s.settle()
+
+	ev, err := s.srv.Store().GetEvent(context.Background(), uuid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Duplicates != 1 {
+		t.Errorf("event %s arrived %d times, want twice (hook and poll)", uuid, ev.Duplicates+1)
+	}
+	newHook, newPoll := s.metric(`trama_events_total{kind="new",source="hook"}`), s.metric(`trama_events_total{kind="new",source="poll"}`)
+	dupHook, dupPoll := s.metric(`trama_events_total{kind="duplicate",source="hook"}`), s.metric(`trama_events_total{kind="duplicate",source="poll"}`)
+	if newHook+newPoll != 1 || dupHook+dupPoll != 1 || newHook+dupHook != 1 || newPoll+dupPoll != 1 {
+		t.Errorf("events metric: new hook %v poll %v, duplicate hook %v poll %v; want one arrival each way, one new", newHook, newPoll, dupHook, dupPoll)
+	}
+	if runs := s.runsOf(uuid); len(runs) != 1 {
+		t.Errorf("event %s has %d runs, want 1", uuid, len(runs))
+	}
+	s.assertNoSecrets()
+}
+
+// TestReceiverRefuses sends what Okta never would: every refusal has its status, nothing runs, and the
+// bodies trama could not read are kept for inspection.
+func TestReceiverRefuses(t *testing.T) {
+	s := newSetup(t, setupOptions{triggers: getUserTrigger("audit-factor", "")})
+	good := envelope("refused-1", "00uadmin", "00uann", "0a0a0a0a-0000-11ef-8000-000000000000")
+	huge := append(append([]byte(`{"eventType":"com.okta.event_hook","data":{"events":[],"pad":"`),
+		bytes.Repeat([]byte("x"), 4<<20)...), `"}}`...)
+	tests := []struct {
+		name        string
+		body        []byte
+		contentType string
+		auth        string
+		want        int
+		kept        string // start of the kept body, "" when nothing is kept
+	}{
+		{"no auth header", good, "application/json", "", http.StatusUnauthorized, ""},
+		{"wrong secret", good, "application/json", hookSecret + "x", http.StatusUnauthorized, ""},
+		{"oversized", huge, "application/json", hookSecret, http.StatusRequestEntityTooLarge, `{"eventType":"com.okta.event_hook"`},
+		{"malformed JSON", []byte(`{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":`), "application/json", hookSecret, http.StatusBadRequest, `{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":`},
+		{"wrong content type", good, "text/plain", hookSecret, http.StatusBadRequest, `{"eventType":"com.okta.event_hook"`},
+		{"not an event hook", []byte(`{"eventType":"com.example.other","data":{"events":[]}}`), "application/json", hookSecret, http.StatusBadRequest, `{"eventType":"com.example.other"`},
+		{"event without uuid", []byte(`{"eventType":"com.okta.event_hook","data":{"events":[{"eventType":"user.mfa.factor.activate"}]}}`), "application/json", hookSecret, http.StatusBadRequest, `{"eventType":"com.okta.event_hook","data":{"events":[{"eventType"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := s.post(tt.body, tt.contentType, tt.auth)
+			if code != tt.want {
+				t.Errorf("status %d, want %d (%s)", code, tt.want, body)
+			}
+		})
+	}
+
+	// The one-time verification needs the secret too.
+	for _, auth := range []string{"", "wrong"} {
+		req, _ := http.NewRequest("GET", s.url+"/hooks/okta", nil)
+		req.Header.Set("x-okta-verification-challenge", "challenge-1")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("verification with auth %q: %d, want 401", auth, resp.StatusCode)
+		}
+	}
+
+	type delivery struct {
+		ID      string              `json:"id"`
+		Error   string              `json:"error"`
+		Body    string              `json:"body"`
+		Size    int                 `json:"size"`
+		Headers map[string][]string `json:"headers"`
+	}
+	var page struct{ Items []delivery }
+	if code := s.api("GET", "/api/v1/deliveries?malformed=true&limit=100", apiToken, &page); code != 200 {
+		t.Fatalf("list malformed deliveries: %d", code)
+	}
+	for i, d := range page.Items {
+		if code := s.api("GET", "/api/v1/deliveries/"+d.ID, apiToken, &page.Items[i]); code != 200 {
+			t.Fatalf("get delivery %s: %d", d.ID, code)
+		}
+	}
+	var kept []string
+	for _, tt := range tests {
+		if tt.kept != "" {
+			kept = append(kept, tt.kept)
+		}
+	}
+	if len(page.Items) != len(kept) {
+		t.Errorf("%d deliveries kept, want %d", len(page.Items), len(kept))
+	}
+	for _, want := range kept {
+		found := false
+		for _, d := range page.Items {
+			if strings.HasPrefix(d.Body, want) && d.Error != "" {
+				found = true
+				if d.Headers["Authorization"] == nil || d.Headers["Authorization"][0] == hookSecret {
+					t.Errorf("kept delivery headers: %v", d.Headers)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no kept delivery starts with %.40q", want)
+		}
+	}
+	for _, d := range page.Items {
+		if len(d.Body) > 64<<10 || d.Size > 4<<20 && len(d.Body) == d.Size {
+			t.Errorf("kept body of %d bytes (size %d) is not truncated", len(d.Body), d.Size)
+		}
+	}
+
+	c := s.settle()
+	if c.Events != 0 || c.Runs[store.RunSucceeded]+c.Runs[store.RunFailed] != 0 {
+		t.Errorf("refused deliveries stored events or ran: %+v", c)
+	}
+	for result, want := range map[string]float64{"unauthorized": 4, "too_large": 1, "malformed": 4} {
+		if got := s.metric(`trama_hook_deliveries_total{hook="okta",result="` + result + `"}`); got != want {
+			t.Errorf("deliveries metric %s = %v, want %v", result, got, want)
+		}
+	}
+	s.assertNoSecrets()
+}
+
+// TestTriggerConditionsAndLoopGuard binds four triggers to the activation. The user's own activation is
+// caused by an API call with trama's token, so its actor is trama itself: ignoreActor: self skips it,
+// ignoreActor naming someone else does not, and a when that is false skips; the skips are logged
+// with their reasons. An activation by another actor passes the self guard.
+func TestTriggerConditionsAndLoopGuard(t *testing.T) {
+	s := newSetup(t, setupOptions{triggers: getUserTrigger("always", "") +
+		getUserTrigger("sms-only", "    when: $event.reason == 'User set up SMS_FACTOR factor'\n") +
+		getUserTrigger("not-self", "    ignoreActor: self\n") +
+		getUserTrigger("not-someone-else", "    ignoreActor: 00uSomeoneElse1\n")})
+	s.registerHook()
+	userID := s.createUser("guarded@example.com")
+	s.activateTOTP(userID)
+	first := s.waitRuns(2)
+	uuid := first[0].EventUUID
+	s.settle()
+
+	byTrigger := map[string]int{}
+	for _, r := range s.runsOf(uuid) {
+		byTrigger[r.Trigger]++
+	}
+	want := map[string]int{"always": 1, "not-someone-else": 1}
+	if fmt.Sprint(byTrigger) != fmt.Sprint(want) {
+		t.Errorf("runs by trigger = %v, want %v", byTrigger, want)
+	}
+	var me struct{ ID string }
+	s.okta("GET", "/api/v1/users/me", nil, &me)
+	logs := s.logs.String()
+	for _, skip := range []struct{ trigger, reason string }{{"sms-only", "when-false"}, {"not-self", "loop-guard"}} {
+		if !skipLogged(logs, uuid, skip.trigger, skip.reason) {
+			t.Errorf("no log says trigger %s was skipped for %s (%s):\n%s", skip.trigger, uuid, skip.reason, tail(logs, 3000))
+		}
+	}
+	if me.ID == "" || !strings.Contains(logs, "actor "+me.ID+" is ignored") {
+		t.Errorf("the loop-guard skip does not name trama's own identity %q", me.ID)
+	}
+
+	// The same activation by an administrator other than trama fires the self-guarded trigger.
+	other := "0b0b0b0b-0000-11ef-8000-000000000000"
+	if code, body := s.post(envelope("other-actor-1", "00uOtherAdmin1", userID, other), "application/json", hookSecret); code != 200 {
+		t.Fatalf("delivery: %d %s", code, body)
+	}
+	s.waitRuns(3)
+	s.settle()
+	byTrigger = map[string]int{}
+	for _, r := range s.runsOf(other) {
+		byTrigger[r.Trigger]++
+	}
+	want = map[string]int{"always": 1, "not-self": 1, "not-someone-else": 1}
+	if fmt.Sprint(byTrigger) != fmt.Sprint(want) {
+		t.Errorf("runs by trigger for another actor = %v, want %v", byTrigger, want)
+	}
+	s.assertNoSecrets()
+}
+
+// skipLogged reports whether the JSON logs hold a "trigger skipped" record for the event, trigger and
+// reason.
+func skipLogged(logs, uuid, trigger, reason string) bool {
+	for _, line := range strings.Split(logs, "\n") {
+		var rec map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil {
+			continue
+		}
+		if rec["msg"] == "trigger skipped" && rec["event"] == uuid && rec["trigger"] == trigger && rec["reason"] == reason {
+			return true
+		}
+	}
+	return false
+}
