@@ -66,8 +66,10 @@ func Open(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, erro
 	s := &Server{cfg: cfg, opts: opts, store: st, logger: logger}
 	s.metrics = metrics.New(s.queueDepth)
 
+	// The matcher resolves trama's own Okta identity (ignoreActor: self) from the okta section, with its
+	// own timeout, unless the caller supplies the client trama's calls go through.
 	var mopts []trigger.Option
-	if cfg.Okta != nil {
+	if cfg.Okta != nil && opts.HTTPClient != nil {
 		mopts = append(mopts, trigger.SelfActor(trigger.OktaSelf(opts.HTTPClient, cfg.Okta.OrgURL, cfg.Okta.Token)))
 	}
 	matcher, err := trigger.NewMatcher(cfg, mopts...)
