@@ -26,6 +26,9 @@ type execution struct {
 	seq       int
 	replay    map[int]Checkpoint
 	stepCount int
+	// waited is the time spent waiting for an InputProvider (a person typing a passcode), which step
+	// durations leave out.
+	waited time.Duration
 }
 
 // wfState is one workflow execution: its inputs, what its steps produced, and its outputs.

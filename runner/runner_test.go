@@ -283,6 +283,7 @@ func TestMissingInputIsAskedForWhenFirstNeeded(t *testing.T) {
 	var asked []runner.InputRequest
 	provider := runner.InputProviderFunc(func(ctx context.Context, req runner.InputRequest) (any, error) {
 		asked = append(asked, req)
+		time.Sleep(60 * time.Millisecond) // a person typing
 		return "Gadget", nil
 	})
 	res := run(t, api, "crud", map[string]any{}, func(o *runner.Options) { o.InputProvider = provider })
@@ -292,6 +293,9 @@ func TestMissingInputIsAskedForWhenFirstNeeded(t *testing.T) {
 	}
 	if echo, _ := res.Outputs["echo"].(map[string]any); echo["name"] != "Gadget" {
 		t.Errorf("supplied input not used: %v", echo)
+	}
+	if d := res.Steps[0].Duration; d >= 60*time.Millisecond {
+		t.Errorf("the step's duration %v includes the time spent waiting for the input", d)
 	}
 }
 

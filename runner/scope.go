@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/trama-dev/trama/arazzo/expr"
 	"github.com/trama-dev/trama/secret"
@@ -193,7 +194,9 @@ func (s *scope) askInput(name string) (any, bool, error) {
 		StepOutputs: s.st.steps,
 		Responses:   s.st.responses,
 	}
+	asked := time.Now()
 	v, err := p.Input(ctx, req)
+	s.x.waited += time.Since(asked)
 	if err != nil {
 		return nil, false, fmt.Errorf("input %q was not given and could not be obtained: %w", name, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/trama-dev/trama/arazzo"
 	"github.com/trama-dev/trama/jsonpointer"
@@ -38,12 +39,13 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 	if step.WorkflowID != "" {
 		return x.attemptWorkflow(ctx, st, step)
 	}
-	start := x.r.opts.now()
+	start, waitedBefore := x.r.opts.now(), x.waited
+	elapsed := func() time.Duration { return x.r.opts.now().Sub(start) - (x.waited - waitedBefore) }
 	sc := &scope{x: x, st: st, stepID: step.StepID, ctx: ctx}
 	out := &outcome{sc: sc}
 	fail := func(format string, args ...any) (*outcome, error) {
 		out.msg = fmt.Sprintf(format, args...)
-		out.result.Duration = x.r.opts.now().Sub(start)
+		out.result.Duration = elapsed()
 		out.result.DurationMs = ms(out.result.Duration)
 		return out, ctx.Err()
 	}
@@ -172,7 +174,7 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 	out.result.Request = &RequestInfo{Method: req.method, URL: x.secrets.Redact(redactURL(req.url))}
 
 	resp, respBody, err := x.send(ctx, st, step, attempt, req, body)
-	out.result.Duration = x.r.opts.now().Sub(start)
+	out.result.Duration = elapsed()
 	out.result.DurationMs = ms(out.result.Duration)
 	if err != nil {
 		if ctx.Err() != nil {
