@@ -173,6 +173,10 @@ func Card(ctx context.Context, st store.Store, ev store.Event) (okta.Card, error
 			meta.EventTime = okta.Time{Time: d.EventTime}
 			meta.Source = d.Source
 		}
+	} else if ev.Source == store.SourcePoll {
+		// A polled event has no envelope: its Event Time is when trama fetched it (okta.SystemLogMeta).
+		// The store does not keep the org URL with the event, so its Source stays empty.
+		meta.EventTime = okta.Time{Time: ev.ReceivedAt}
 	}
 	return okta.NewCard(meta, le, ev.Payload), nil
 }

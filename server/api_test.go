@@ -2,7 +2,11 @@ package server_test
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -254,8 +258,20 @@ func (s *setup) assertNoSecrets() {
 	answers := strings.Join(s.seen, "\n")
 	s.mu.Unlock()
 	logs := s.logs.String()
+	// The database itself, write-ahead log included, whatever the API chooses to show.
+	var db strings.Builder
+	for _, name := range []string{"trama.db", "trama.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(s.dir, name))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.t.Fatal(err)
+		}
+		db.Write(b)
+	}
+	if db.Len() == 0 {
+		s.t.Error("no SQLite file to search for secrets")
+	}
 	for name, secret := range map[string]string{"hook secret": hookSecret, "API token": apiToken, "Okta token": oktaToken} {
-		for where, text := range map[string]string{"logs": logs, "history and API answers": answers, "metrics": metrics} {
+		for where, text := range map[string]string{"logs": logs, "history and API answers": answers, "metrics": metrics, "SQLite files": db.String()} {
 			if strings.Contains(text, secret) {
 				i := strings.Index(text, secret)
 				s.t.Errorf("the %s appears in the %s: …%s…", name, where, text[max(0, i-200):min(len(text), i+100)])

@@ -98,6 +98,11 @@ func (p *hookProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	if r.Method == http.MethodPost {
+		p.mu.Lock()
+		p.bodies = append(p.bodies, body)
+		p.mu.Unlock()
+	}
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)
@@ -114,7 +119,6 @@ func (p *hookProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	lose := false
 	if r.Method == http.MethodPost {
 		p.mu.Lock()
-		p.bodies = append(p.bodies, body)
 		if p.loseAcks > 0 && resp.StatusCode == http.StatusOK {
 			p.loseAcks--
 			lose = true
@@ -130,17 +134,24 @@ func (p *hookProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(answer)
 }
 
-// delivered returns the delivery bodies the proxy saw whose events include uuid.
-func (p *hookProxy) delivered(uuid string) [][]byte {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out [][]byte
-	for _, b := range p.bodies {
-		if bytes.Contains(b, []byte(`"uuid":"`+uuid+`"`)) {
-			out = append(out, b)
+// delivered waits up to a few seconds for n delivery bodies whose events include uuid and returns
+// those the proxy saw.
+func (p *hookProxy) delivered(uuid string, n int) [][]byte {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p.mu.Lock()
+		var out [][]byte
+		for _, b := range p.bodies {
+			if bytes.Contains(b, []byte(`"uuid":"`+uuid+`"`)) {
+				out = append(out, b)
+			}
 		}
+		p.mu.Unlock()
+		if len(out) >= n || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	return out
 }
 
 // setup is one emulated Okta org and one trama serve on loopback, with a real SQLite file.
@@ -152,6 +163,7 @@ type setup struct {
 	url      string
 	proxy    *hookProxy
 	proxyURL string
+	dir      string // holds the configuration and the SQLite files
 	logs     *syncBuffer
 	finished chan store.Run
 
@@ -189,6 +201,7 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	s.dir = dir
 	cfgText := configHead + o.backfill + "triggers:\n" + strings.ReplaceAll(o.triggers, "{{flow}}", flow)
 	cfgPath := filepath.Join(dir, "trama.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {

@@ -40,9 +40,11 @@ type Worker struct {
 	// OnRunFinished, when set, is called after a run's outcome is stored (the demo waits on it).
 	OnRunFinished func(run store.Run, res *runner.Result)
 
-	loader  arazzo.Loader
-	mu      sync.Mutex
-	runners map[string]*runner.Runner // by workflow file
+	loader    arazzo.Loader
+	typesOnce sync.Once
+	types     map[string]bool // the event types some trigger listens to
+	mu        sync.Mutex
+	runners   map[string]*runner.Runner // by workflow file
 }
 
 // Handlers returns the queue handlers.
@@ -67,16 +69,25 @@ func (w *Worker) env() func(string) (string, bool) {
 // Dispatch matches one event against the triggers and creates one run per trigger it fires. Creating
 // runs is idempotent, so a dispatch repeated after a crash creates nothing twice.
 func (w *Worker) Dispatch(ctx context.Context, eventUUID string, replay int) error {
-	ev, card, err := w.card(ctx, eventUUID)
+	ev, err := w.Store.GetEvent(ctx, eventUUID)
 	if err != nil {
 		return err
+	}
+	if !w.listens(ev.Type) {
+		// Most of an org's events fire nothing; building their card would cost a query and a full
+		// decode of the payload for each.
+		return nil
+	}
+	card, err := history.Card(ctx, w.Store, ev)
+	if err != nil {
+		return fmt.Errorf("event %s: stored payload is not a LogEvent: %w", eventUUID, err)
 	}
 	fired, skipped, err := w.Matcher.Match(ctx, card, w.env())
 	if err != nil {
 		return fmt.Errorf("match event %s: %w", eventUUID, err)
 	}
 	for _, s := range skipped {
-		w.logger().Info("trigger skipped", "event", eventUUID, "type", ev.Type, "trigger", s.Trigger.Name, "reason", s.Reason)
+		w.logger().Info("trigger skipped", "event", eventUUID, "type", ev.Type, "trigger", s.Trigger.Name, "reason", s.Reason, "detail", s.Message)
 	}
 	if len(fired) == 0 {
 		return nil
@@ -102,6 +113,17 @@ func (w *Worker) Dispatch(ctx context.Context, eventUUID string, replay int) err
 		w.logger().Info("run created", "run", r.ID, "event", eventUUID, "trigger", r.Trigger, "workflow", r.WorkflowID)
 	}
 	return nil
+}
+
+// listens reports whether some trigger listens to eventType.
+func (w *Worker) listens(eventType string) bool {
+	w.typesOnce.Do(func() {
+		w.types = make(map[string]bool)
+		for _, t := range w.Matcher.EventTypes() {
+			w.types[t] = true
+		}
+	})
+	return w.types[eventType]
 }
 
 // card loads an event and builds its event card.

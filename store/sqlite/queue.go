@@ -107,9 +107,18 @@ func (s *Store) Work(ctx context.Context, h store.Handlers) error {
 	s.handlers.Store(&h)
 	// River must not see ctx: cancelling it would cancel running jobs at once instead of letting them
 	// finish.
-	if err := s.river.Start(context.WithoutCancel(ctx)); err != nil {
+	s.wakeMu.Lock()
+	err = s.river.Start(context.WithoutCancel(ctx))
+	s.awake = err == nil
+	s.wakeMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("sqlite store %s: start queue: %w", s.path, err)
 	}
+	defer func() {
+		s.wakeMu.Lock()
+		s.awake = false
+		s.wakeMu.Unlock()
+	}()
 	select {
 	case <-ctx.Done():
 	case <-s.river.Stopped():

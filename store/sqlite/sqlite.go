@@ -116,8 +116,13 @@ type Store struct {
 
 	handlers atomic.Pointer[store.Handlers]
 	working  atomic.Bool
-	closeMu  sync.Mutex
-	closed   bool
+	// awake is true while River's client is started: River sets up the producers that wake pokes
+	// inside Start, without a lock, so a delivery committed during Start or Stop must not poke them.
+	// wakeMu orders wake against those transitions.
+	wakeMu  sync.RWMutex
+	awake   bool
+	closeMu sync.Mutex
+	closed  bool
 }
 
 var _ store.Store = (*Store)(nil)

@@ -49,6 +49,11 @@ func (p *wakingPilot) PilotInit(a *baseservice.Archetype, params *riverpilot.Pil
 // wake asks this process's workers of queue to fetch now. Call it only after the transaction that
 // inserted the jobs committed: a fetch before that would not see them.
 func (s *Store) wake(ctx context.Context, queue string) {
+	s.wakeMu.RLock()
+	defer s.wakeMu.RUnlock()
+	if !s.awake {
+		return // the workers poll the queue when they start
+	}
 	if f := s.driver.pilot.notify.Load(); f != nil {
 		(*f)(ctx, []*rivertype.JobInsertResult{{Job: &rivertype.JobRow{Queue: queue}}})
 	}
