@@ -11,15 +11,30 @@ import (
 	"github.com/trama-dev/trama/store"
 )
 
+// prepare prepares the statements of the dispatch hot path on the read pool.
+func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	s.getEvent, err = s.read.PrepareContext(ctx, `SELECT e.uuid, e.type, e.published, e.received_at, e.source,
+		e.replays, e.duplicates, e.payload, e.delivery_id, d.headers
+		FROM events e LEFT JOIN deliveries d ON d.id = e.delivery_id WHERE e.ukey = ?`)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	s.eventDeliveries, err = s.read.PrepareContext(ctx, `SELECT delivery_id FROM event_deliveries WHERE event_uuid = ?
+		ORDER BY delivery_id`)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	return nil
+}
+
 // GetEvent implements store.Store.
 func (s *Store) GetEvent(ctx context.Context, uuid string) (store.Event, error) {
 	var e store.Event
 	var published, received int64
 	var source, payload string
 	var headers, first sql.NullString
-	err := s.read.QueryRowContext(ctx, `SELECT e.uuid, e.type, e.published, e.received_at, e.source, e.replays,
-		e.duplicates, e.payload, e.delivery_id, d.headers
-		FROM events e LEFT JOIN deliveries d ON d.id = e.delivery_id WHERE e.ukey = ?`, eventKey(uuid)).
+	err := s.getEvent.QueryRowContext(ctx, eventKey(uuid)).
 		Scan(&e.UUID, &e.Type, &published, &received, &source, &e.Replays, &e.Duplicates, &payload, &first, &headers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, fmt.Errorf("event %s: %w", uuid, store.ErrNotFound)
@@ -38,8 +53,7 @@ func (s *Store) GetEvent(ctx context.Context, uuid string) (store.Event, error) 
 		e.DeliveryIDs = append(e.DeliveryIDs, first.String)
 	}
 	// Delivery ids are UUIDv7, so sorting them sorts by arrival.
-	rows, err := s.read.QueryContext(ctx, `SELECT delivery_id FROM event_deliveries WHERE event_uuid = ?
-		ORDER BY delivery_id`, uuid)
+	rows, err := s.eventDeliveries.QueryContext(ctx, uuid)
 	if err != nil {
 		return e, fmt.Errorf("event %s: deliveries: %w", uuid, err)
 	}
