@@ -16,6 +16,7 @@ import (
 	"github.com/trama-dev/trama/metrics"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/postgres"
 	"github.com/trama-dev/trama/store/sqlite"
 	"github.com/trama-dev/trama/trigger"
 	"github.com/trama-dev/trama/worker"
@@ -31,6 +32,8 @@ type Options struct {
 	Env func(string) (string, bool)
 	// SQLite tunes the SQLite store (attempts, backoff, polling).
 	SQLite sqlite.Options
+	// Postgres tunes the PostgreSQL store; the store URL's trama_* parameters override it.
+	Postgres postgres.Options
 	// Runner bounds each run (timeouts, max steps).
 	Runner runner.Options
 	// OnRunFinished is called after each run's outcome is stored.
@@ -59,7 +62,7 @@ func Open(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, erro
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	st, err := OpenStore(ctx, cfg.Store, opts.SQLite, logger)
+	st, err := openStore(ctx, cfg.Store, opts.SQLite, opts.Postgres, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -112,8 +115,12 @@ func Open(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, erro
 	return s, nil
 }
 
-// OpenStore opens the store a configuration names.
+// OpenStore opens the store a configuration names, with the PostgreSQL store's default options.
 func OpenStore(ctx context.Context, cfg trigger.Store, sqliteOpts sqlite.Options, logger *slog.Logger) (store.Store, error) {
+	return openStore(ctx, cfg, sqliteOpts, postgres.Options{}, logger)
+}
+
+func openStore(ctx context.Context, cfg trigger.Store, sqliteOpts sqlite.Options, pgOpts postgres.Options, logger *slog.Logger) (store.Store, error) {
 	switch cfg.Driver {
 	case "sqlite", "":
 		if sqliteOpts.Logger == nil {
@@ -121,7 +128,11 @@ func OpenStore(ctx context.Context, cfg trigger.Store, sqliteOpts sqlite.Options
 		}
 		return sqlite.Open(ctx, cfg.DSN, sqliteOpts)
 	case "postgres":
-		return nil, errors.New("store: the PostgreSQL store is not available in this build yet; use store: sqlite:PATH")
+		if pgOpts.Logger == nil {
+			pgOpts.Logger = logger
+		}
+		// Errors name the host and database, never the URL's password.
+		return postgres.Open(ctx, cfg.DSN, pgOpts)
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q (want sqlite: or postgres://)", cfg.Driver)
 	}

@@ -32,6 +32,20 @@ func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
 	if err := outputFormat("output", f.output, "text", "json"); err != nil {
 		return nil, err
 	}
+	sc, err := f.store()
+	if err != nil {
+		return nil, err
+	}
+	st, err := server.OpenStore(ctx, sc, sqlite.Options{}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, usageErr("%v", err)
+	}
+	return st, nil
+}
+
+// store resolves --db, or else the store of --config. A postgres:// URL is kept whole (it may carry
+// pgxpool and trama_* parameters); errors never repeat it, since it may hold a password.
+func (f *storeFlags) store() (trigger.Store, error) {
 	var sc trigger.Store
 	if f.db != "" {
 		switch {
@@ -41,20 +55,16 @@ func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
 			path := strings.TrimPrefix(strings.TrimPrefix(f.db, "sqlite:"), "//")
 			abs, err := filepath.Abs(path)
 			if err != nil {
-				return nil, usageErr("--db %s: %v", f.db, err)
+				return sc, usageErr("--db %s: %v", f.db, err)
 			}
 			sc = trigger.Store{URL: f.db, Driver: "sqlite", DSN: abs}
 		}
 	} else {
 		cfg, err := trigger.Load(f.config, nil)
 		if err != nil {
-			return nil, usageErr("%v (or name the store with --db)", err)
+			return sc, usageErr("%v (or name the store with --db)", err)
 		}
 		sc = cfg.Store
 	}
-	st, err := server.OpenStore(ctx, sc, sqlite.Options{}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, usageErr("%v", err)
-	}
-	return st, nil
+	return sc, nil
 }
