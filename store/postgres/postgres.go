@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/internal/jobs"
 )
 
 // Options tune a Store. The zero value is what `trama serve` uses; Schema, JobTimeout and RescueAfter can
@@ -108,7 +109,7 @@ type Store struct {
 	opts    Options
 	pool    *pgxpool.Pool
 	river   *river.Client[pgx.Tx]
-	backoff *backoff
+	backoff *jobs.Backoff
 
 	handlers atomic.Pointer[store.Handlers]
 	working  atomic.Bool

@@ -11,19 +11,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/internal/jobs"
 )
-
-// Queue names: dispatch and execute get separate queues so that a burst of long-running executions
-// never delays turning new events into runs; the sweep has its own so it never waits behind either.
-const (
-	queueDispatch = "dispatch"
-	queueExecute  = "execute"
-	queueSweep    = "sweep"
-)
-
-// dispatchTimeout bounds one dispatch attempt: matching triggers and creating runs takes milliseconds;
-// a minute means something is stuck.
-const dispatchTimeout = time.Minute
 
 // fetchCooldown is the shortest gap between two fetches of one queue in one replica, and also the window
 // in which River sends at most one insert NOTIFY per queue from one replica. A job inserted inside that
@@ -32,39 +21,23 @@ const dispatchTimeout = time.Minute
 // to run start of about PollInterval); 2 ms keeps it rare and PollInterval bounds it.
 const fetchCooldown = 2 * time.Millisecond
 
-// dispatchArgs is the job that dispatches the events first stored by one transaction (or one replay).
-// Its kind and JSON are the SQLite store's, so the two stores' jobs read the same.
-type dispatchArgs struct {
-	UUIDs  []string `json:"uuids"`
-	Replay int      `json:"replay"`
-}
-
-func (dispatchArgs) Kind() string { return "trama_dispatch" }
-
-func (dispatchArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: queueDispatch} }
-
-// executeArgs is the job that executes one run.
-type executeArgs struct {
-	RunID string `json:"run"`
-}
-
-func (executeArgs) Kind() string { return "trama_execute" }
-
-func (executeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: queueExecute} }
+// queueSweep is the queue of the periodic sweep, separate so it never waits behind dispatch or execute.
+const queueSweep = "sweep"
 
 func newRiverClient(s *Store) (*river.Client[pgx.Tx], error) {
+	o := s.opts
+	s.backoff = &jobs.Backoff{Base: o.RetryBase, Max: o.RetryMax}
+	dispatch, execute := jobs.Workers(jobStore{s}, s.backoff, o.JobTimeout)
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &dispatchWorker{s: s}); err != nil {
+	if err := river.AddWorkerSafely(workers, dispatch); err != nil {
 		return nil, fmt.Errorf("register dispatch worker: %w", err)
 	}
-	if err := river.AddWorkerSafely(workers, &executeWorker{s: s}); err != nil {
+	if err := river.AddWorkerSafely(workers, execute); err != nil {
 		return nil, fmt.Errorf("register execute worker: %w", err)
 	}
 	if err := river.AddWorkerSafely(workers, &sweepWorker{s: s}); err != nil {
 		return nil, fmt.Errorf("register sweep worker: %w", err)
 	}
-	o := s.opts
-	s.backoff = &backoff{base: o.RetryBase, max: o.RetryMax}
 	client, err := river.NewClient[pgx.Tx](riverpgxv5.New(s.pool), &river.Config{
 		CompletedJobRetentionPeriod: o.CompletedRetention,
 		FetchCooldown:               fetchCooldown,
@@ -74,9 +47,9 @@ func newRiverClient(s *Store) (*river.Client[pgx.Tx], error) {
 		MaxAttempts:                 o.MaxAttempts,
 		PeriodicJobs:                []*river.PeriodicJob{sweepJob(o.RescueAfter)},
 		Queues: map[string]river.QueueConfig{
-			queueDispatch: {MaxWorkers: o.DispatchWorkers},
-			queueExecute:  {MaxWorkers: o.ExecuteWorkers},
-			queueSweep:    {MaxWorkers: 1},
+			jobs.QueueDispatch: {MaxWorkers: o.DispatchWorkers},
+			jobs.QueueExecute:  {MaxWorkers: o.ExecuteWorkers},
+			queueSweep:         {MaxWorkers: 1},
 		},
 		RescueStuckJobsAfter: o.RescueAfter,
 		RetryPolicy:          s.backoff,
@@ -90,7 +63,7 @@ func newRiverClient(s *Store) (*river.Client[pgx.Tx], error) {
 }
 
 func (s *Store) enqueueDispatch(ctx context.Context, tx pgx.Tx, uuids []string, replay int) error {
-	if _, err := s.river.InsertTx(ctx, tx, dispatchArgs{UUIDs: uuids, Replay: replay}, nil); err != nil {
+	if _, err := s.river.InsertTx(ctx, tx, jobs.DispatchArgs{UUIDs: uuids, Replay: replay}, nil); err != nil {
 		return fmt.Errorf("enqueue dispatch of %d events: %w", len(uuids), err)
 	}
 	return nil

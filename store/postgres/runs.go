@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/internal/jobs"
 )
 
 // CreateRuns implements store.Store.
@@ -32,7 +33,7 @@ func (s *Store) CreateRuns(ctx context.Context, eventUUID string, runs []store.N
 			return fmt.Errorf("event %s: %w", eventUUID, store.ErrNotFound)
 		}
 		now := time.Now().UTC()
-		var jobs []river.InsertManyParams
+		var params []river.InsertManyParams
 		for _, nr := range runs {
 			id, err := uuid.NewV7()
 			if err != nil {
@@ -55,13 +56,13 @@ func (s *Store) CreateRuns(ctx context.Context, eventUUID string, runs []store.N
 				WorkflowFile: nr.WorkflowFile, WorkflowID: nr.WorkflowID, Status: store.RunQueued,
 				CreatedAt: now, Inputs: nr.Inputs,
 			})
-			jobs = append(jobs, river.InsertManyParams{Args: executeArgs{RunID: id.String()}})
+			params = append(params, river.InsertManyParams{Args: jobs.ExecuteArgs{RunID: id.String()}})
 		}
-		if len(jobs) == 0 {
+		if len(params) == 0 {
 			return nil
 		}
-		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
-			return fmt.Errorf("enqueue %d runs: %w", len(jobs), err)
+		if _, err := s.river.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("enqueue %d runs: %w", len(params), err)
 		}
 		return nil
 	})
@@ -71,9 +72,9 @@ func (s *Store) CreateRuns(ctx context.Context, eventUUID string, runs []store.N
 	return created, nil
 }
 
-// startRun marks a run running before an attempt. It reports false when the run is already finished (or
+// StartRun implements jobs.Store: it marks a run running before an attempt. It reports false when the run is already finished (or
 // gone), in which case the attempt has nothing to do.
-func (s *Store) startRun(ctx context.Context, runID string, attempt int) (bool, error) {
+func (s jobStore) StartRun(ctx context.Context, runID string, attempt int) (bool, error) {
 	tag, err := s.pool.Exec(ctx, `UPDATE runs SET status = 'running', attempts = $1,
 		started_at = CASE WHEN started_at = 0 THEN $2 ELSE started_at END
 		WHERE id = $3 AND status IN ('queued', 'running')`, attempt, time.Now().UnixNano(), pgText(runID))

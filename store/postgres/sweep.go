@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"github.com/trama-dev/trama/store/internal/jobs"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -46,7 +47,7 @@ func (s *Store) sweep(ctx context.Context) (int64, error) {
 		error = 'interrupted during its final attempt: the replica running it stopped'
 		WHERE status IN ('queued', 'running') AND id IN (
 			SELECT args->>'run' FROM river_job WHERE kind = $2 AND state = 'discarded')`,
-		time.Now().UnixNano(), executeArgs{}.Kind())
+		time.Now().UnixNano(), jobs.ExecuteArgs{}.Kind())
 	if err != nil {
 		return 0, fmt.Errorf("sweep runs of discarded jobs: %w", err)
 	}

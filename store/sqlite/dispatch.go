@@ -3,67 +3,20 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
-
-	"github.com/riverqueue/river"
 
 	"github.com/trama-dev/trama/store"
 )
 
-// dispatchWorker works dispatch jobs: the new events of one ingest transaction, or one replay.
-type dispatchWorker struct {
-	river.WorkerDefaults[dispatchArgs]
-	s *Store
-}
+// jobStore gives the shared job workers the database operations they need.
+type jobStore struct{ *Store }
 
-func (w *dispatchWorker) Timeout(*river.Job[dispatchArgs]) time.Duration { return dispatchTimeout }
+// Handlers implements jobs.Store.
+func (j jobStore) Handlers() *store.Handlers { return j.handlers.Load() }
 
-// Work dispatches each event of the job. Events dispatched by an earlier, partly failed attempt are
-// skipped, so each event is dispatched once per replay even when one of its neighbours keeps failing.
-func (w *dispatchWorker) Work(ctx context.Context, job *river.Job[dispatchArgs]) error {
-	h := w.s.handlers.Load()
-	uuids := job.Args.UUIDs
-	if job.Attempt > 1 {
-		var err error
-		if uuids, err = w.s.undispatched(ctx, uuids, job.Args.Replay); err != nil {
-			return err
-		}
-	}
-	var done []string
-	var errs []error
-	for _, u := range uuids {
-		if err := callDispatch(ctx, h, u, job.Args.Replay); err != nil {
-			errs = append(errs, fmt.Errorf("dispatch event %s: %w", u, err))
-			continue
-		}
-		done = append(done, u)
-	}
-	if len(errs) == 0 {
-		return nil
-	}
-	if len(done) > 0 {
-		if err := w.s.markDispatched(context.WithoutCancel(ctx), done, job.Args.Replay); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	err := errors.Join(errs...)
-	w.s.backoff.request(job.ID, err)
-	return err
-}
-
-func callDispatch(ctx context.Context, h *store.Handlers, uuid string, replay int) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("dispatch handler panicked: %v", r)
-		}
-	}()
-	return h.Dispatch(ctx, uuid, replay)
-}
-
-func (s *Store) undispatched(ctx context.Context, uuids []string, replay int) ([]string, error) {
+// Undispatched implements jobs.Store.
+func (s jobStore) Undispatched(ctx context.Context, uuids []string, replay int) ([]string, error) {
 	done := map[string]bool{}
 	for start := 0; start < len(uuids); start += insertChunk {
 		chunk := uuids[start:min(start+insertChunk, len(uuids))]
@@ -97,7 +50,8 @@ func (s *Store) undispatched(ctx context.Context, uuids []string, replay int) ([
 	return left, nil
 }
 
-func (s *Store) markDispatched(ctx context.Context, uuids []string, replay int) error {
+// MarkDispatched implements jobs.Store.
+func (s jobStore) MarkDispatched(ctx context.Context, uuids []string, replay int) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		for start := 0; start < len(uuids); start += insertChunk {
 			chunk := uuids[start:min(start+insertChunk, len(uuids))]

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/internal/jobs"
 )
 
 // prepare prepares the statements of the dispatch hot path on the read pool.
@@ -217,7 +218,7 @@ func (s *Store) Replay(ctx context.Context, eventUUID string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("replay event %s: %w", eventUUID, err)
 	}
-	s.wake(ctx, queueDispatch)
+	s.wake(ctx, jobs.QueueDispatch)
 	return replay, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/internal/jobs"
 )
 
 // insertChunk bounds the rows of one multi-row INSERT, well under SQLite's bound-variable limit.
@@ -60,7 +61,7 @@ func (s *Store) IngestDelivery(ctx context.Context, d store.NewDelivery) (store.
 		return store.IngestResult{}, fmt.Errorf("ingest delivery %s (eventId %q) from hook %q: %w", res.DeliveryID, d.EventID, d.Hook, err)
 	}
 	if len(res.New) > 0 {
-		s.wake(ctx, queueDispatch)
+		s.wake(ctx, jobs.QueueDispatch)
 	}
 	return res, nil
 }
@@ -81,7 +82,7 @@ func (s *Store) IngestPolled(ctx context.Context, cursorName, cursor string, eve
 		return store.IngestResult{}, fmt.Errorf("ingest %d polled events (cursor %q): %w", len(events), cursorName, err)
 	}
 	if len(res.New) > 0 {
-		s.wake(ctx, queueDispatch)
+		s.wake(ctx, jobs.QueueDispatch)
 	}
 	return res, nil
 }

@@ -10,48 +10,20 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/internal/jobs"
 )
-
-// Queue names: dispatch and execute get separate queues so that a burst of long-running executions
-// never delays turning new events into runs.
-const (
-	queueDispatch = "dispatch"
-	queueExecute  = "execute"
-)
-
-// dispatchTimeout bounds one dispatch attempt: matching triggers and creating runs takes milliseconds;
-// a minute means something is stuck.
-const dispatchTimeout = time.Minute
-
-// dispatchArgs is the job that dispatches the events first stored by one transaction (or one replay).
-type dispatchArgs struct {
-	UUIDs  []string `json:"uuids"`
-	Replay int      `json:"replay"`
-}
-
-func (dispatchArgs) Kind() string { return "trama_dispatch" }
-
-func (dispatchArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: queueDispatch} }
-
-// executeArgs is the job that executes one run.
-type executeArgs struct {
-	RunID string `json:"run"`
-}
-
-func (executeArgs) Kind() string { return "trama_execute" }
-
-func (executeArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: queueExecute} }
 
 func newRiverClient(s *Store) (*river.Client[*sql.Tx], error) {
+	o := s.opts
+	s.backoff = &jobs.Backoff{Base: o.RetryBase, Max: o.RetryMax}
+	dispatch, execute := jobs.Workers(jobStore{s}, s.backoff, o.JobTimeout)
 	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &dispatchWorker{s: s}); err != nil {
+	if err := river.AddWorkerSafely(workers, dispatch); err != nil {
 		return nil, fmt.Errorf("register dispatch worker: %w", err)
 	}
-	if err := river.AddWorkerSafely(workers, &executeWorker{s: s}); err != nil {
+	if err := river.AddWorkerSafely(workers, execute); err != nil {
 		return nil, fmt.Errorf("register execute worker: %w", err)
 	}
-	o := s.opts
-	s.backoff = &backoff{base: o.RetryBase, max: o.RetryMax}
 	s.driver = newWakingDriver(s.write)
 	client, err := river.NewClient[*sql.Tx](s.driver, &river.Config{
 		CompletedJobRetentionPeriod: o.CompletedRetention,
@@ -62,8 +34,8 @@ func newRiverClient(s *Store) (*river.Client[*sql.Tx], error) {
 		MaxAttempts:                 o.MaxAttempts,
 		PollOnly:                    true,
 		Queues: map[string]river.QueueConfig{
-			queueDispatch: {MaxWorkers: o.DispatchWorkers},
-			queueExecute:  {MaxWorkers: o.ExecuteWorkers},
+			jobs.QueueDispatch: {MaxWorkers: o.DispatchWorkers},
+			jobs.QueueExecute:  {MaxWorkers: o.ExecuteWorkers},
 		},
 		RescueStuckJobsAfter: o.RescueAfter,
 		RetryPolicy:          s.backoff,
@@ -76,7 +48,7 @@ func newRiverClient(s *Store) (*river.Client[*sql.Tx], error) {
 }
 
 func (s *Store) enqueueDispatch(ctx context.Context, tx *sql.Tx, uuids []string, replay int) error {
-	if _, err := s.river.InsertTx(ctx, tx, dispatchArgs{UUIDs: uuids, Replay: replay}, nil); err != nil {
+	if _, err := s.river.InsertTx(ctx, tx, jobs.DispatchArgs{UUIDs: uuids, Replay: replay}, nil); err != nil {
 		return fmt.Errorf("enqueue dispatch of %d events: %w", len(uuids), err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/trama-dev/trama/store/internal/jobs"
 	"time"
 )
 
@@ -21,7 +22,7 @@ func (s *Store) rescueOrphans(ctx context.Context) error {
 			error = 'interrupted by a restart during its final attempt'
 			WHERE status IN ('queued', 'running') AND id IN (
 				SELECT json_extract(CAST(args AS TEXT), '$.run') FROM river_job WHERE state = 'running' AND kind = ?)`,
-			now.UnixNano(), executeArgs{}.Kind()); err != nil {
+			now.UnixNano(), jobs.ExecuteArgs{}.Kind()); err != nil {
 			return fmt.Errorf("fail orphaned runs: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE river_job SET state = 'discarded', finalized_at = ?

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/internal/jobs"
 )
 
 // CreateRuns implements store.Store.
@@ -30,7 +31,7 @@ func (s *Store) CreateRuns(ctx context.Context, eventUUID string, runs []store.N
 			return fmt.Errorf("event %s: %w", eventUUID, store.ErrNotFound)
 		}
 		now := time.Now().UTC()
-		var jobs []river.InsertManyParams
+		var params []river.InsertManyParams
 		for _, nr := range runs {
 			id, err := uuid.NewV7()
 			if err != nil {
@@ -53,13 +54,13 @@ func (s *Store) CreateRuns(ctx context.Context, eventUUID string, runs []store.N
 				WorkflowFile: nr.WorkflowFile, WorkflowID: nr.WorkflowID, Status: store.RunQueued,
 				CreatedAt: now, Inputs: nr.Inputs,
 			})
-			jobs = append(jobs, river.InsertManyParams{Args: executeArgs{RunID: id.String()}})
+			params = append(params, river.InsertManyParams{Args: jobs.ExecuteArgs{RunID: id.String()}})
 		}
-		if len(jobs) == 0 {
+		if len(params) == 0 {
 			return nil
 		}
-		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
-			return fmt.Errorf("enqueue %d runs: %w", len(jobs), err)
+		if _, err := s.river.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("enqueue %d runs: %w", len(params), err)
 		}
 		return nil
 	})
@@ -67,14 +68,14 @@ func (s *Store) CreateRuns(ctx context.Context, eventUUID string, runs []store.N
 		return nil, fmt.Errorf("create runs for event %s: %w", eventUUID, err)
 	}
 	if len(created) > 0 {
-		s.wake(ctx, queueExecute)
+		s.wake(ctx, jobs.QueueExecute)
 	}
 	return created, nil
 }
 
-// startRun marks a run running before an attempt. It reports false when the run is already finished (or
+// StartRun implements jobs.Store: it marks a run running before an attempt. It reports false when the run is already finished (or
 // gone), in which case the attempt has nothing to do.
-func (s *Store) startRun(ctx context.Context, runID string, attempt int) (bool, error) {
+func (s jobStore) StartRun(ctx context.Context, runID string, attempt int) (bool, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'running', attempts = ?,

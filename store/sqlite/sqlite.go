@@ -17,6 +17,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/internal/jobs"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -107,7 +108,7 @@ type Store struct {
 	read    *sql.DB
 	river   *river.Client[*sql.Tx]
 	driver  *wakingDriver
-	backoff *backoff
+	backoff *jobs.Backoff
 	// gate gives acknowledgements priority over the workers' writes: ingestion takes it exclusively,
 	// worker-side writes share it, and a waiting ingestion holds back new worker transactions (sync.RWMutex
 	// prefers a waiting writer), so a busy queue cannot push an acknowledgement past Okta's timeout.

@@ -1,4 +1,4 @@
-package sqlite
+package jobs
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 )
 
 func TestBackoffDoublesAndCaps(t *testing.T) {
-	b := &backoff{base: time.Second, max: 30 * time.Second}
+	b := &Backoff{Base: time.Second, Max: 30 * time.Second}
 	want := []time.Duration{1, 2, 4, 8, 16, 30, 30, 30}
 	for i, w := range want {
 		w *= time.Second

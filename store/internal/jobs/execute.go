@@ -1,4 +1,4 @@
-package postgres
+package jobs
 
 import (
 	"context"
@@ -11,27 +11,30 @@ import (
 	"github.com/trama-dev/trama/store"
 )
 
-// executeWorker works execute jobs: one run each.
-type executeWorker struct {
-	river.WorkerDefaults[executeArgs]
-	s *Store
+// ExecuteWorker works execute jobs: one run each.
+type ExecuteWorker struct {
+	river.WorkerDefaults[ExecuteArgs]
+	s       Store
+	backoff *Backoff
+	timeout time.Duration
 }
 
-func (w *executeWorker) Timeout(*river.Job[executeArgs]) time.Duration { return w.s.opts.JobTimeout }
+// Timeout bounds one attempt of a run.
+func (w *ExecuteWorker) Timeout(*river.Job[ExecuteArgs]) time.Duration { return w.timeout }
 
 // Work marks the run running and hands it to the Execute handler. A run already finished (its job was
-// interrupted between FinishRun and the job's completion, or rescued from a replica that died there) is
+// interrupted between FinishRun and the job's completion, or rescued from a process that died there) is
 // not executed again.
-func (w *executeWorker) Work(ctx context.Context, job *river.Job[executeArgs]) error {
-	h := w.s.handlers.Load()
+func (w *ExecuteWorker) Work(ctx context.Context, job *river.Job[ExecuteArgs]) error {
+	h := w.s.Handlers()
 	runID := job.Args.RunID
-	started, err := w.s.startRun(ctx, runID, job.Attempt)
+	started, err := w.s.StartRun(ctx, runID, job.Attempt)
 	if err != nil || !started {
 		return err
 	}
 	err = callExecute(ctx, h, runID, job.Attempt, job.MaxAttempts)
 	if err != nil && job.Attempt < job.MaxAttempts {
-		w.s.backoff.request(job.ID, err)
+		w.backoff.request(job.ID, err)
 	}
 	if err != nil && job.Attempt >= job.MaxAttempts {
 		// The queue gives up after this: make sure the history says so, with the handler's reason.
