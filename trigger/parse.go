@@ -34,6 +34,50 @@ func Load(path string, env func(string) (string, bool)) (*Config, error) {
 	return Parse(data, path, env)
 }
 
+// LoadStore reads only the store of a configuration file, for the commands that read trama serve's
+// history (`trama runs`, `trama events`, `trama migrate`): they need the database, not the hook secret or
+// the Okta token, so variables used elsewhere in the file need not be set.
+func LoadStore(path string, env func(string) (string, bool)) (Store, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Store{}, fmt.Errorf("read configuration: %w", err)
+	}
+	if env == nil {
+		env = os.LookupEnv
+	}
+	cfg := &Config{File: path, Dir: filepath.Dir(path), Store: Store{URL: DefaultStore}}
+	p := &parser{file: path, env: env, cfg: cfg, budget: maxNodes}
+	protected, restore := protectEnvRefs(data)
+	var root yaml.Node
+	if err := yaml.Unmarshal(protected, &root); err != nil {
+		return Store{}, Errors{yamlError(path, err)}
+	}
+	restoreEnvRefs(&root, restore, map[*yaml.Node]bool{})
+	n := resolve(&root)
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = resolve(n.Content[0])
+	}
+	var storeN *yaml.Node
+	if n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "store" {
+				storeN = n.Content[i+1]
+				if s, ok := p.scalar(storeN, "store"); ok && s != "" {
+					cfg.Store.URL = s
+				}
+			}
+		}
+	}
+	p.store(storeN)
+	if len(p.errs) > 0 {
+		for _, e := range p.errs {
+			e.Msg = p.secrets.Redact(e.Msg)
+		}
+		return Store{}, p.errs
+	}
+	return cfg.Store, nil
+}
+
 // Parse parses a configuration. file names it in errors and its directory is the base of relative paths
 // (run.file, the SQLite store). env looks up variables for ${NAME} expansion; nil means os.LookupEnv.
 //

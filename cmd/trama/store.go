@@ -60,11 +60,11 @@ func (f *storeFlags) store() (trigger.Store, error) {
 			sc = trigger.Store{URL: f.db, Driver: "sqlite", DSN: abs}
 		}
 	} else {
-		cfg, err := trigger.Load(f.config, nil)
+		st, err := trigger.LoadStore(f.config, nil)
 		if err != nil {
 			return sc, usageErr("%v (or name the store with --db)", err)
 		}
-		sc = cfg.Store
+		sc = st
 	}
 	return sc, nil
 }
