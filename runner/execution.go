@@ -318,17 +318,11 @@ func (x *execution) finishStep(ctx context.Context, st *wfState, step *arazzo.St
 		res.Status = StatusFailed
 		res.Error = x.secrets.Redact(out.msg)
 	}
-	if res.Outputs == nil {
-		res.Outputs = map[string]any{}
-	}
 	st.steps[step.StepID] = out.outputs
 	if out.sc != nil && out.sc.resp != nil {
 		st.responses[step.StepID] = out.sc.resp.body
 	}
-	res.Outputs = maskValue(out.outputs, x.secrets)
-	if res.Outputs == nil {
-		res.Outputs = map[string]any{}
-	}
+	res.Outputs = maskValue(out.outputs, x.secrets) // never nil: JSON shows {}
 	dec.Message = x.secrets.Redact(dec.Message)
 	x.result.Steps = append(x.result.Steps, res)
 	if obs := x.obs; obs != nil {

@@ -24,8 +24,11 @@ type Runner struct {
 	opts   Options
 	client *http.Client
 
-	templates sync.Map // string → *compiledTemplate
-	conds     sync.Map // string → *compiledCondition
+	// Parsed forms of the document's strings, filled on first use, so that repeated runs (the server's
+	// workers) parse each expression once.
+	templates sync.Map // compat or strict mode + string → *expr.Template
+	conds     sync.Map // string → *expr.Condition
+	exprs     sync.Map // string → expr.Expr
 	schemas   sync.Map // *arazzo.Workflow → *inputSchema
 }
 

@@ -61,15 +61,14 @@ func (r *Runner) condition(s string) (*expr.Condition, error) {
 }
 
 func (r *Runner) expression(s string) (expr.Expr, error) {
-	key := "\x00expr\x00" + s
-	if v, ok := r.templates.Load(key); ok {
+	if v, ok := r.exprs.Load(s); ok {
 		return v.(expr.Expr), nil
 	}
 	e, err := expr.Parse(strings.TrimSpace(s))
 	if err != nil {
 		return expr.Expr{}, err
 	}
-	r.templates.Store(key, e)
+	r.exprs.Store(s, e)
 	return e, nil
 }
 
