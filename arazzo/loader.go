@@ -185,7 +185,7 @@ func (l *Loader) loadSources(ctx context.Context, w *walk, doc *Document, loc st
 			continue
 		}
 		if isRemote(target) && !trusted && !l.AllowHTTP && (w.origin == "" || origin(target) != w.origin) {
-			ds.errorf(sd.Pos("url"), "source-load", "source %q: %s is remote and remote sources are not allowed; allow them or override the source with a local file", sd.Name, redactLocation(target))
+			ds.errorf(sd.Pos("url"), "source-load", "source %q: %s is remote and remote sources are not allowed here; allow them (trama: leave out --no-remote-sources) or override the source with a local file (--source NAME=PATH)", sd.Name, redactLocation(target))
 			continue
 		}
 		if !isRemote(target) && isRemote(loc) && !trusted {

@@ -246,6 +246,9 @@ func (w *Worker) runner(ctx context.Context, file string) (*runner.Runner, error
 	if r, ok := w.runners[file]; ok {
 		return r, nil
 	}
+	// Workflow files come from trama's own configuration, so the sources they name are trusted, remote
+	// ones included.
+	w.loader.AllowHTTP = true
 	b, err := w.loader.Load(ctx, file)
 	if err != nil {
 		return nil, err

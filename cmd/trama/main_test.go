@@ -219,3 +219,31 @@ func TestGraphPrintsMermaid(t *testing.T) {
 		t.Errorf("exit %d\n%s%s", code, out, errOut)
 	}
 }
+
+func TestRemoteSourcesAreFetchedUnlessRefused(t *testing.T) {
+	spec, err := os.ReadFile("../../examples/okta-mfa.openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(spec) }))
+	defer srv.Close()
+	doc := filepath.Join(t.TempDir(), "wf.arazzo.yaml")
+	os.WriteFile(doc, []byte(`arazzo: 1.0.1
+info: {title: remote source, version: "1"}
+sourceDescriptions:
+  - {name: okta, url: `+srv.URL+`/okta.yaml, type: openapi}
+workflows:
+  - workflowId: w
+    steps:
+      - stepId: s
+        operationId: getUser
+        parameters:
+          - {name: userId, in: path, value: 00u1}
+`), 0o644)
+	if code, out, errOut := trama(t, "validate", doc); code != exitOK {
+		t.Errorf("a document's remote source is fetched by default: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := trama(t, "validate", "--no-remote-sources", doc); code != exitFailed || !strings.Contains(out, "remote sources are not allowed") {
+		t.Errorf("--no-remote-sources: exit %d\n%s", code, out)
+	}
+}

@@ -29,6 +29,7 @@ type runFlags struct {
 	har            string
 	junit          string
 	strict         bool
+	noRemote       bool
 	noPrompt       bool
 	timeout        time.Duration
 	requestTimeout time.Duration
@@ -73,6 +74,7 @@ Exit status: 0 the workflow succeeded, 1 it failed, 2 the command, the document 
 	fl.StringVar(&f.har, "har", "", "write the HTTP exchanges to FILE as HAR 1.2 (secrets masked)")
 	fl.StringVar(&f.junit, "junit", "", "write one JUnit test case per step to FILE")
 	fl.BoolVar(&f.strict, "strict", false, "turn off compatibility mode: bare $expressions inside strings stay literal")
+	fl.BoolVar(&f.noRemote, "no-remote-sources", false, "refuse http(s) source descriptions that documents name (use --source NAME=PATH instead)")
 	fl.BoolVar(&f.noPrompt, "no-prompt", false, "never ask for missing inputs, even on a terminal")
 	fl.DurationVar(&f.timeout, "timeout", 0, "bound the whole run (e.g. 2m); 0 means no bound")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", runner.DefaultRequestTimeout, "bound each HTTP request")
@@ -99,7 +101,7 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 		return err
 	}
 
-	loader := &arazzo.Loader{Sources: sources}
+	loader := &arazzo.Loader{Sources: sources, AllowHTTP: !f.noRemote}
 	bundle, err := loader.Load(ctx, file)
 	if err != nil {
 		return usageErr("%v", err)

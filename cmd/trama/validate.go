@@ -12,9 +12,10 @@ import (
 func init() { subcommands = append(subcommands, newValidateCmd) }
 
 type validateFlags struct {
-	sources []string
-	strict  bool
-	format  string
+	sources  []string
+	strict   bool
+	noRemote bool
+	format   string
 }
 
 func newValidateCmd() *cobra.Command {
@@ -39,6 +40,7 @@ read or parsed at all.`,
 	}
 	cmd.Flags().StringArrayVar(&f.sources, "source", nil, "replace a source description's URL: NAME=PATH|URL (repeatable)")
 	cmd.Flags().BoolVar(&f.strict, "strict", false, "report compatibility-mode constructs (bare $expressions in strings) as errors")
+	cmd.Flags().BoolVar(&f.noRemote, "no-remote-sources", false, "refuse http(s) source descriptions that documents name")
 	cmd.Flags().StringVar(&f.format, "format", "text", "output format: text or json")
 	return cmd
 }
@@ -61,7 +63,7 @@ func runValidate(cmd *cobra.Command, files []string, f validateFlags) error {
 	if err != nil {
 		return err
 	}
-	loader := &arazzo.Loader{Sources: sources}
+	loader := &arazzo.Loader{Sources: sources, AllowHTTP: !f.noRemote}
 	out := cmd.OutOrStdout()
 	var all []jsonDiagnostic
 	errs, warns, unreadable := 0, 0, 0
