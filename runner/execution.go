@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/trama-dev/trama/arazzo"
@@ -39,6 +41,7 @@ type wfState struct {
 	inputs    map[string]any
 	steps     map[string]map[string]any // stepId → outputs of its latest execution
 	responses map[string]any            // stepId → last response body
+	succeeded map[string]bool           // stepIds whose latest execution succeeded, for step dependsOn
 	outputs   map[string]any
 }
 
@@ -70,10 +73,15 @@ func (x *execution) runWorkflow(ctx context.Context, doc *arazzo.Document, wf *a
 		schema:    schema,
 		inputs:    inputs,
 		steps:     make(map[string]map[string]any, len(wf.Steps)),
+		succeeded: make(map[string]bool, len(wf.Steps)),
 		responses: make(map[string]any, len(wf.Steps)),
 	}
-	for i := 0; i < len(wf.Steps); {
-		step := wf.Steps[i]
+	order := stepOrder(wf)
+	for i := 0; i < len(order); {
+		step := order[i]
+		if msg := x.unmetDependency(st, step); msg != "" {
+			return nil, &stepFailure{stepID: step.StepID, msg: msg}
+		}
 		dec, action, err := x.runStep(ctx, st, step)
 		if err != nil {
 			return nil, err
@@ -83,13 +91,13 @@ func (x *execution) runWorkflow(ctx context.Context, doc *arazzo.Document, wf *a
 			i++
 			continue
 		case "end":
-			i = len(wf.Steps)
+			i = len(order)
 			continue
 		case "fail":
 			return nil, &stepFailure{stepID: step.StepID, msg: dec.Message}
 		case "goto":
 			if dec.StepID != "" {
-				i = wf.StepIndex(dec.StepID)
+				i = slices.IndexFunc(order, func(s *arazzo.Step) bool { return s.StepID == dec.StepID })
 				if i < 0 {
 					return nil, &stepFailure{stepID: step.StepID, msg: fmt.Sprintf("goto: workflow %q has no step %q", wf.WorkflowID, dec.StepID)}
 				}
@@ -107,7 +115,7 @@ func (x *execution) runWorkflow(ctx context.Context, doc *arazzo.Document, wf *a
 			if _, err := x.runWorkflow(ctx, tdoc, twf, targetInputs); err != nil {
 				return nil, err
 			}
-			i = len(wf.Steps)
+			i = len(order)
 		}
 	}
 	outputs := make(map[string]any, len(wf.Outputs))
@@ -155,6 +163,7 @@ func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step)
 	if cp, ok := x.replay[seq]; ok && cp.Result.StepID == step.StepID && cp.Result.WorkflowID == st.wf.WorkflowID {
 		x.seq = cp.NextSeq
 		st.steps[step.StepID] = cp.Result.Outputs
+		st.succeeded[step.StepID] = cp.Result.Status == StatusSucceeded
 		st.responses[step.StepID] = cp.Response
 		res := cp.Result
 		res.Resumed = true
@@ -319,6 +328,7 @@ func (x *execution) finishStep(ctx context.Context, st *wfState, step *arazzo.St
 		res.Error = x.secrets.Redact(out.msg)
 	}
 	st.steps[step.StepID] = out.outputs
+	st.succeeded[step.StepID] = out.success
 	if out.sc != nil && out.sc.resp != nil {
 		st.responses[step.StepID] = out.sc.resp.body
 	}
@@ -386,4 +396,83 @@ type outcome struct {
 	outputs map[string]any
 	sc      *scope
 	resp    *http.Response
+}
+
+// stepOrder is the order a workflow's steps run in: the document's order, except that a step whose
+// dependsOn (Arazzo 1.1) names a later step of the same workflow moves after it. The order is stable and,
+// for workflows without dependsOn, the document's. Cycles, which validation reports, keep the document
+// order for the steps involved.
+func stepOrder(wf *arazzo.Workflow) []*arazzo.Step {
+	deps := map[*arazzo.Step][]*arazzo.Step{}
+	for _, s := range wf.Steps {
+		for _, d := range s.DependsOn {
+			if dep := wf.Step(d); dep != nil && dep != s {
+				deps[s] = append(deps[s], dep)
+			}
+		}
+	}
+	if len(deps) == 0 {
+		return wf.Steps
+	}
+	placed := make(map[*arazzo.Step]bool, len(wf.Steps))
+	order := make([]*arazzo.Step, 0, len(wf.Steps))
+	for len(order) < len(wf.Steps) {
+		progress := false
+		for _, s := range wf.Steps {
+			if placed[s] {
+				continue
+			}
+			ready := true
+			for _, d := range deps[s] {
+				ready = ready && placed[d]
+			}
+			if ready {
+				placed[s], progress = true, true
+				order = append(order, s)
+				break // restart from the top, so earlier steps keep their place
+			}
+		}
+		if !progress { // a cycle: place the rest in document order
+			for _, s := range wf.Steps {
+				if !placed[s] {
+					placed[s] = true
+					order = append(order, s)
+				}
+			}
+		}
+	}
+	return order
+}
+
+// unmetDependency returns why a step may not run yet — a step it dependsOn has not completed in this
+// run — or "". Steps of other workflows are named `$workflows.<id>.steps.<stepId>` (or through an arazzo
+// source description, which names the workflow the same way once loaded).
+func (x *execution) unmetDependency(st *wfState, step *arazzo.Step) string {
+	for _, d := range step.DependsOn {
+		wfID, stepID := st.wf.WorkflowID, d
+		states := []*wfState{st}
+		if rest, ok := strings.CutPrefix(d, "$workflows."); ok {
+			wfID, stepID, _ = strings.Cut(rest, ".steps.")
+			states = nil
+		} else if rest, ok := strings.CutPrefix(d, "$sourceDescriptions."); ok {
+			_, rest, _ = strings.Cut(rest, ".")
+			wfID, stepID, _ = strings.Cut(rest, ".steps.")
+			states = nil
+		}
+		if states == nil {
+			for wf, s := range x.done {
+				if wf.WorkflowID == wfID {
+					states = append(states, s)
+				}
+			}
+		}
+		done := false
+		for _, s := range states {
+			done = done || s.succeeded[stepID]
+		}
+		if !done {
+			return fmt.Sprintf("step %q depends on step %q of workflow %q, which has not completed in this run", step.StepID, stepID, wfID)
+		}
+	}
+	return ""
 }

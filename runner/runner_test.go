@@ -355,3 +355,31 @@ func TestUnknownWorkflow(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestStepDependsOn(t *testing.T) {
+	api := newTestAPI(t)
+	b, err := (&arazzo.Loader{}).Load(context.Background(), "testdata/depends.arazzo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runner.New(b, runner.Options{Servers: map[string]string{"api": api.srv.URL + "/v1"}})
+	res, err := r.Run(context.Background(), "reordered", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSucceeded(t, res)
+	if got := stepIDs(res); got != "create,read" {
+		t.Errorf("a step runs after the steps it dependsOn: order %s", got)
+	}
+	res, err = r.Run(context.Background(), "skipped", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != runner.StatusFailed || res.Error == nil || res.Error.StepID != "needsCreate" ||
+		!strings.Contains(res.Error.Message, `depends on step "create"`) {
+		t.Errorf("a dependency skipped by goto fails the dependent step: %+v", res.Error)
+	}
+	if api.count("POST /v1/items") != 1 {
+		t.Errorf("create ran %d times in all, want once (in the first workflow)", api.count("POST /v1/items"))
+	}
+}
