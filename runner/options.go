@@ -172,6 +172,10 @@ type Checkpointer interface {
 
 // Checkpoint is a finished step execution as the runner needs it to replay the run's control flow
 // without sending the step's requests again.
+//
+// Its outputs are masked like every reported value, so a checkpoint never stores a secret; the price is
+// that a resumed run sees "****" for a finished step's output that held a secret (one named token,
+// password… or equal to a secret input) — the step that needs such a value again must run again.
 type Checkpoint struct {
 	// Seq numbers step executions within a run in the order they started (1, 2, …); nested workflows'
 	// steps take the numbers after their parent step's.
