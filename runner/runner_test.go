@@ -383,3 +383,27 @@ func TestStepDependsOn(t *testing.T) {
 		t.Errorf("create ran %d times in all, want once (in the first workflow)", api.count("POST /v1/items"))
 	}
 }
+
+func TestServerVariablesAndOperationPath(t *testing.T) {
+	api := newTestAPI(t)
+	host := strings.TrimPrefix(api.srv.URL, "http://")
+	// No --server override: the description's first server, http://{host}/v1, with its variable set.
+	res, err := runner.New(loadFlows(t), runner.Options{ServerVariables: map[string]string{"host": host}}).
+		Run(context.Background(), "byPath", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSucceeded(t, res)
+	if got := res.Steps[0].Outputs["url"]; got != api.srv.URL+"/v1/items/by-path" {
+		t.Errorf("url = %v", got)
+	}
+	// Without the variable its default (example.invalid) is used, which does not resolve: the step fails
+	// with the URL it tried.
+	res, err = runner.New(loadFlows(t), runner.Options{RequestTimeout: 2 * time.Second}).Run(context.Background(), "byPath", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != runner.StatusFailed || !strings.Contains(res.Error.Message, "http://example.invalid/v1/items/by-path") {
+		t.Errorf("default server variable: %+v", res.Error)
+	}
+}
