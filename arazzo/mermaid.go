@@ -112,8 +112,9 @@ func mermaidWorkflow(w *bufio.Writer, doc *Document, wf *Workflow) {
 			var to, label string
 			switch a.Type {
 			case "end":
-				to, label = "done", actionLabel(a, "")
-				usesEnd = true
+				// The step failed, so ending here ends the workflow failed, as the runner does.
+				to, label = "fail", actionLabel(a, "")
+				usesFail = true
 			case "goto":
 				to, label = target(a.StepID, a.WorkflowID), actionLabel(a, "")
 			case "retry":
