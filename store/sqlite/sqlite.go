@@ -146,7 +146,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		"&_pragma=cache_size(-16000)"
 	// wal_autocheckpoint(0): the committing connection would otherwise copy the WAL into the database
 	// and fsync it inside an acknowledgement every thousand pages; the checkpointer does it beside.
-	write, err := sql.Open("sqlite", uri+"?_pragma=journal_mode(WAL)&"+common+
+	write, err := sql.Open(driverName, uri+"?_pragma=journal_mode(WAL)&"+common+
 		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
@@ -162,7 +162,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
 	}
 
-	read, err := sql.Open("sqlite", uri+"?"+common+"&_pragma=query_only(1)")
+	read, err := sql.Open(driverName, uri+"?"+common+"&_pragma=query_only(1)")
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
