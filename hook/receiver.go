@@ -50,6 +50,9 @@ type Receiver struct {
 	Auth Auth
 	// Store keeps deliveries and events; required.
 	Store Ingester
+	// Listens reports whether some trigger listens to an event type; events of other types are stored
+	// for the history and de-duplication without dispatch work. Nil dispatches every event.
+	Listens func(eventType string) bool
 	// MaxBodyBytes caps a delivery's body; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// Metrics and Logger may be nil.
@@ -142,6 +145,11 @@ func (rc *Receiver) deliver(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Hook = rc.Name
 	d.ReceivedAt = start
+	if rc.Listens != nil {
+		for i := range d.Events {
+			d.Events[i].NoDispatch = !rc.Listens(d.Events[i].Type)
+		}
+	}
 	d.Headers = headers
 	d.Size = len(body)
 	res, err := rc.Store.IngestDelivery(r.Context(), d)

@@ -103,7 +103,7 @@ func Open(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, erro
 		}
 		mux.Handle(h.Path, &hook.Receiver{
 			Name: h.Name, Auth: hook.Auth{Header: h.Auth.Header, Value: h.Auth.Value},
-			Store: st, Metrics: s.metrics, Logger: logger,
+			Store: st, Listens: matcher.Listens, Metrics: s.metrics, Logger: logger,
 		})
 	}
 	mux.Handle("GET /metrics", s.metrics.Handler())

@@ -60,10 +60,14 @@ type NewEvent struct {
 	// Payload is the whole LogEvent as JSON. It must be valid JSON (the receiver has just decoded it);
 	// the store does not re-check it on the acknowledgement path.
 	Payload json.RawMessage
+	// NoDispatch stores the event for history and de-duplication only, without dispatch work: the
+	// receiver sets it for event types no trigger listens to, since dispatching them could start no run
+	// (dispatch matches against the configuration of the moment; Replay still dispatches them).
+	NoDispatch bool
 }
 
-// IngestResult reports which of the ingested events were new (and got dispatch work) and which had
-// already been stored.
+// IngestResult reports which of the ingested events were new (and got dispatch work unless NoDispatch)
+// and which had already been stored.
 type IngestResult struct {
 	// DeliveryID is the stored delivery's id; empty for polled events.
 	DeliveryID string

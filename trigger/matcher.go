@@ -68,6 +68,12 @@ func (m *Matcher) EventTypes() []string {
 	return out
 }
 
+// Listens reports whether any trigger listens to eventType. The receiver stores events of other types
+// for the history without dispatching them: no trigger could fire.
+func (m *Matcher) Listens(eventType string) bool {
+	return len(m.byType[eventType]) > 0
+}
+
 // Fire is a trigger an event fires: one workflow run to start.
 type Fire struct {
 	Trigger *Trigger

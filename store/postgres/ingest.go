@@ -151,7 +151,9 @@ func (s *Store) ingestEvents(ctx context.Context, tx pgx.Tx, events []store.NewE
 		if inserted[k] && !reported[k] {
 			reported[k] = true
 			res.New = append(res.New, e.UUID)
-			newKeys = append(newKeys, k)
+			if !e.NoDispatch {
+				newKeys = append(newKeys, k)
+			}
 			continue
 		}
 		res.Duplicates = append(res.Duplicates, e.UUID)

@@ -153,10 +153,14 @@ func (s *Store) ingestEvents(ctx context.Context, tx *sql.Tx, events []store.New
 	// The first occurrence of a uuid inserted now is new; every other occurrence is a duplicate.
 	dupCount := map[string]int{}
 	reported := make(map[string]bool, len(inserted))
+	var dispatch []string
 	for _, e := range events {
 		if inserted[e.UUID] && !reported[e.UUID] {
 			reported[e.UUID] = true
 			res.New = append(res.New, e.UUID)
+			if !e.NoDispatch {
+				dispatch = append(dispatch, e.UUID)
+			}
 			continue
 		}
 		res.Duplicates = append(res.Duplicates, e.UUID)
@@ -177,8 +181,8 @@ func (s *Store) ingestEvents(ctx context.Context, tx *sql.Tx, events []store.New
 		}
 	}
 
-	if len(res.New) > 0 {
-		if err := s.enqueueDispatch(ctx, tx, res.New, 0); err != nil {
+	if len(dispatch) > 0 {
+		if err := s.enqueueDispatch(ctx, tx, dispatch, 0); err != nil {
 			return err
 		}
 	}

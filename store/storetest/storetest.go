@@ -46,6 +46,7 @@ func Run(t *testing.T, open Open) {
 		{"WorkRetryAfter", testWorkRetryAfter},
 		{"WorkDispatchPartialFailure", testWorkDispatchPartialFailure},
 		{"WorkReplay", testWorkReplay},
+		{"WorkNoDispatch", testWorkNoDispatch},
 		{"WorkOnlyOnce", testWorkOnlyOnce},
 		{"WorkRestart", testWorkRestart},
 	}
@@ -868,6 +869,37 @@ func testWorkReplay(t *testing.T, open Open) {
 	e, err := s.GetEvent(ctx, "e")
 	if err != nil || e.Replays != 2 {
 		t.Errorf("event replays = %d, %v; want 2", e.Replays, err)
+	}
+}
+
+// testWorkNoDispatch: an event stored with NoDispatch is kept and de-duplicated but not dispatched, until
+// it is replayed.
+func testWorkNoDispatch(t *testing.T, open Open) {
+	ctx := context.Background()
+	s := open(t)
+	rec := newRecorder(s, "welcome")
+	stop := work(t, s, rec.handlers())
+	quiet := event("quiet", "user.session.start")
+	quiet.NoDispatch = true
+	res := ingest(t, s, delivery("d1", quiet, event("loud", "user.mfa.factor.activate")))
+	equal(t, "new events", res.New, []string{"quiet", "loud"})
+	waitRuns(t, s, 1)
+	again := ingest(t, s, delivery("d2", quiet))
+	equal(t, "duplicates", again.Duplicates, []string{"quiet"})
+	time.Sleep(100 * time.Millisecond)
+	if dispatch, _ := rec.counts(); dispatch["quiet/0"] != 0 || dispatch["loud/0"] != 1 {
+		t.Errorf("dispatch calls = %v: a NoDispatch event is not dispatched", dispatch)
+	}
+	if _, err := s.GetEvent(ctx, "quiet"); err != nil {
+		t.Errorf("a NoDispatch event is stored: %v", err)
+	}
+	if n, err := s.Replay(ctx, "quiet"); err != nil || n != 1 {
+		t.Fatalf("Replay = %d, %v", n, err)
+	}
+	waitRuns(t, s, 2)
+	stop()
+	if dispatch, _ := rec.counts(); dispatch["quiet/1"] != 1 {
+		t.Errorf("dispatch calls = %v: a replay dispatches it", dispatch)
 	}
 }
 
