@@ -60,7 +60,7 @@ func (s *Store) IngestDelivery(ctx context.Context, d store.NewDelivery) (store.
 	if err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest delivery %s (eventId %q) from hook %q: %w", res.DeliveryID, d.EventID, d.Hook, err)
 	}
-	if len(res.New) > 0 {
+	if dispatches(d.Events, res.New) {
 		s.wake(ctx, jobs.QueueDispatch)
 	}
 	return res, nil
@@ -81,10 +81,28 @@ func (s *Store) IngestPolled(ctx context.Context, cursorName, cursor string, eve
 	if err != nil {
 		return store.IngestResult{}, fmt.Errorf("ingest %d polled events (cursor %q): %w", len(events), cursorName, err)
 	}
-	if len(res.New) > 0 {
+	if dispatches(events, res.New) {
 		s.wake(ctx, jobs.QueueDispatch)
 	}
 	return res, nil
+}
+
+// dispatches reports whether ingesting events enqueued dispatch work: some new event is not NoDispatch.
+// Waking the dispatch workers otherwise costs a fetch on the write connection for nothing.
+func dispatches(events []store.NewEvent, newUUIDs []string) bool {
+	if len(newUUIDs) == 0 {
+		return false
+	}
+	isNew := make(map[string]bool, len(newUUIDs))
+	for _, u := range newUUIDs {
+		isNew[u] = true
+	}
+	for _, e := range events {
+		if isNew[e.UUID] && !e.NoDispatch {
+			return true
+		}
+	}
+	return false
 }
 
 // ingestEvents is the de-duplicating heart of ingestion: it inserts the events whose uuid is new (with
