@@ -236,12 +236,8 @@ func Parse(contentType string, body []byte) (store.NewDelivery, error) {
 		return store.NewDelivery{}, errors.New("empty body: want an Okta event-hook JSON envelope")
 	}
 	var env envelope
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&env); err != nil {
+	if err := json.Unmarshal(body, &env); err != nil {
 		return store.NewDelivery{}, fmt.Errorf("malformed JSON: %v", err)
-	}
-	if dec.More() {
-		return store.NewDelivery{}, errors.New("malformed JSON: data after the envelope")
 	}
 	if env.EventType != okta.EventHookEventType {
 		return store.NewDelivery{}, fmt.Errorf("eventType %q: an Okta event hook sends %q", env.EventType, okta.EventHookEventType)
@@ -251,8 +247,8 @@ func Parse(contentType string, body []byte) (store.NewDelivery, error) {
 	}
 	d := store.NewDelivery{EventID: env.EventID, EventTime: env.EventTime.Time, Source: env.Source, Events: make([]store.NewEvent, 0, len(env.Data.Events))}
 	for i, raw := range env.Data.Events {
-		var h eventHead
-		if err := json.Unmarshal(raw, &h); err != nil {
+		h, err := readHead(raw)
+		if err != nil {
 			return store.NewDelivery{}, fmt.Errorf("data.events[%d]: %v", i, err)
 		}
 		if h.UUID == "" {
