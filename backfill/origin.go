@@ -92,15 +92,7 @@ func displayURL(u *url.URL) string {
 	c.User = nil
 	c.Fragment, c.RawFragment = "", ""
 	if c.RawQuery != "" {
-		pairs := strings.Split(c.RawQuery, "&")
-		for i, pair := range pairs {
-			rawName, _, _ := strings.Cut(pair, "=")
-			name, err := url.QueryUnescape(rawName)
-			if err != nil || secret.IsSecretName(name) {
-				pairs[i] = rawName + "=" + secret.Mask
-			}
-		}
-		c.RawQuery = strings.Join(pairs, "&")
+		c.RawQuery = secret.RedactQuery(c.RawQuery)
 	}
 	return c.String()
 }

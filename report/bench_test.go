@@ -33,7 +33,7 @@ func FuzzRedactURL(f *testing.F) {
 	f.Add("::::")
 	f.Add("http://[::1]:80/?=&&=")
 	f.Fuzz(func(t *testing.T, raw string) {
-		_ = redactURL(raw, nil)
+		_ = secret.RedactURL(raw, nil)
 		_ = queryString(raw, nil)
 	})
 }

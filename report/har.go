@@ -141,7 +141,7 @@ func (h *HAR) WriteTo(w io.Writer) (int64, error) {
 
 func (h *HAR) entry(r record) harEntry {
 	ms := float64(r.duration) / float64(time.Millisecond)
-	u := redactURL(r.rawURL, h.Secrets)
+	u := secret.RedactURL(r.rawURL, h.Secrets)
 	proto := r.reqProto
 	if proto == "" {
 		proto = "HTTP/1.1"
@@ -189,7 +189,7 @@ func (h *HAR) entry(r record) harEntry {
 			Headers:     h.headers(r.respHeader),
 			Cookies:     responseCookies(r.respHeader),
 			Content:     harContent{Size: len(r.respBody), MimeType: mimeType, Text: text, Encoding: encoding},
-			RedirectURL: redactURL(r.respHeader.Get("Location"), h.Secrets),
+			RedirectURL: secret.RedactURL(r.respHeader.Get("Location"), h.Secrets),
 			HeadersSize: -1,
 			BodySize:    len(r.respBody),
 		}
@@ -219,43 +219,6 @@ func (h *HAR) headers(hdr http.Header) []harNameValue {
 		}
 	}
 	return out
-}
-
-// redactURL masks the password in the user info, the values of secret-named query parameters and
-// every secret in the Set.
-func redactURL(raw string, s *secret.Set) string {
-	if raw == "" {
-		return ""
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return s.Redact(raw)
-	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), secret.Mask)
-		}
-	}
-	if u.RawQuery != "" {
-		u.RawQuery = redactQuery(u.RawQuery)
-	}
-	return s.Redact(u.String())
-}
-
-// redactQuery masks secret-named parameters and keeps the others as written, in their order.
-func redactQuery(raw string) string {
-	parts := strings.Split(raw, "&")
-	for i, p := range parts {
-		k, _, found := strings.Cut(p, "=")
-		name, err := url.QueryUnescape(k)
-		if err != nil {
-			name = k
-		}
-		if found && secret.IsSecretName(name) {
-			parts[i] = k + "=" + secret.Mask
-		}
-	}
-	return strings.Join(parts, "&")
 }
 
 func queryString(raw string, s *secret.Set) []harNameValue {
@@ -330,7 +293,7 @@ func redactBody(mimeType string, body []byte, s *secret.Set) (text, encoding str
 		}
 	case media == "application/x-www-form-urlencoded":
 		if utf8.Valid(body) {
-			return s.Redact(redactQuery(string(body))), ""
+			return s.Redact(secret.RedactQuery(string(body))), ""
 		}
 	}
 	if !utf8.Valid(body) {

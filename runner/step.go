@@ -13,6 +13,7 @@ import (
 	"github.com/trama-dev/trama/arazzo"
 	"github.com/trama-dev/trama/jsonpointer"
 	"github.com/trama-dev/trama/openapi"
+	"github.com/trama-dev/trama/secret"
 )
 
 // requestData is what `$url`, `$method` and `$request.*` read.
@@ -171,7 +172,7 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 		}
 		req.header.Set("User-Agent", ua)
 	}
-	out.result.Request = &RequestInfo{Method: req.method, URL: x.secrets.Redact(redactURL(req.url))}
+	out.result.Request = &RequestInfo{Method: req.method, URL: secret.RedactURL(req.url, x.secrets)}
 
 	resp, respBody, err := x.send(ctx, st, step, attempt, req, body)
 	out.result.Duration = elapsed()

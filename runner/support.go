@@ -225,28 +225,3 @@ func secondsToDuration(s float64) time.Duration {
 	}
 	return time.Duration(s * float64(time.Second))
 }
-
-// redactURL masks the values of query parameters whose names say they are secret (token, api_key…).
-func redactURL(raw string) string {
-	i := strings.IndexByte(raw, '?')
-	if i < 0 {
-		return raw
-	}
-	q, err := url.ParseQuery(raw[i+1:])
-	if err != nil {
-		return raw
-	}
-	changed := false
-	for k, vs := range q {
-		if secret.IsSecretName(k) {
-			for j := range vs {
-				vs[j] = secret.Mask
-			}
-			changed = true
-		}
-	}
-	if !changed {
-		return raw
-	}
-	return raw[:i+1] + q.Encode()
-}

@@ -1,0 +1,34 @@
+package secret
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedactURL(t *testing.T) {
+	var s Set
+	s.Add("canary-path-secret")
+	for _, tc := range []struct{ in, want string }{
+		{"https://api.test/v1/items?fields=a,b&token=abc&x=1", "https://api.test/v1/items?fields=a,b&token=****&x=1"},
+		{"https://user:pw@api.test/p?API_KEY=k", "https://user:%2A%2A%2A%2A@api.test/p?API_KEY=****"},
+		{"https://api.test/canary-path-secret/x", "https://api.test/****/x"},
+		{"https://api.test/p?%zz=1&token_type=bearer", "https://api.test/p?%zz=****&token_type=bearer"},
+		{"", ""},
+	} {
+		if got := RedactURL(tc.in, &s); got != tc.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzRedactURL(f *testing.F) {
+	f.Add("https://u:pw@x.test/p?token=abc&b=%zz&api_key=1#frag")
+	f.Add("::::")
+	f.Add("http://[::1]:80/?=&&=")
+	f.Fuzz(func(t *testing.T, raw string) {
+		out := RedactURL(raw, nil)
+		if strings.Contains(raw, "token=abc") && strings.Contains(out, "token=abc") && !strings.Contains(raw, "%") {
+			t.Errorf("%q kept the token: %q", raw, out)
+		}
+	})
+}
