@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/trama-dev/trama/arazzo/expr"
 	"mime"
 	"mime/multipart"
 	"net/url"
@@ -153,23 +154,14 @@ func writeParts(w *multipart.Writer, name string, v any) error {
 	}
 }
 
-// scalarText is the text form of a value inside a string: scalars as written, objects and arrays as JSON
-// (the rule the Arazzo spec gives for substituting expressions into strings).
+// scalarText is the text form of a value inside a string, as the Arazzo spec substitutes expressions
+// into strings (expr.Stringify: scalars as written, objects and arrays as JSON), except that a missing or
+// null value is empty text rather than "null", which is what a form field or a query value should carry.
 func scalarText(v any) (string, error) {
-	switch x := v.(type) {
-	case nil:
+	if v == nil {
 		return "", nil
-	case string:
-		return x, nil
-	case bool, json.Number, int, int64, float64, uint64, int32, float32:
-		return fmt.Sprint(x), nil
-	default:
-		b, err := marshalJSON(x)
-		if err != nil {
-			return "", err
-		}
-		return string(b), nil
 	}
+	return expr.Stringify(v)
 }
 
 func sortedKeys(m map[string]any) []string {
