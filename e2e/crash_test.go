@@ -225,48 +225,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	proc.cmd.Process.Signal(syscall.SIGTERM)
 	proc.cmd.Wait()
 
-	perEvent := map[string]int{}
-	for _, r := range runs {
-		perEvent[r.EventUUID]++
-		if r.Status != store.RunSucceeded {
-			t.Errorf("run %s for %s: %s %s", r.ID, r.EventUUID, r.Status, r.Error)
-		}
-	}
-	for u := range want {
-		if perEvent[u] != 1 {
-			t.Errorf("acknowledged event %s ran %d times, want exactly once", u, perEvent[u])
-		}
-	}
-	if len(perEvent) != len(want) {
-		t.Errorf("%d events ran, %d were acknowledged", len(perEvent), len(want))
-	}
-	// A step finished before the kill (checkpointed) must never run again. Only the step in flight at the
-	// moment of the kill may have been sent twice, so each run repeats at most one step.
-	rec.mu.Lock()
-	repeated := 0
-	perRun := map[string]int{}
-	for key, n := range rec.counts {
-		if n > 1 {
-			repeated++
-			event, step, _ := strings.Cut(key, "/")
-			perRun[event]++
-			if perRun[event] > 1 {
-				t.Errorf("event %s repeated more than one step (now %s): a finished step ran again", event, step)
-				for _, r := range runs {
-					if r.EventUUID == event {
-						steps, _ := st.Steps(context.Background(), r.ID)
-						for _, s := range steps {
-							t.Logf("  run %s attempt %d step %d %s %s checkpoint=%s", r.ID, r.Attempts, s.Seq, s.StepID, s.Status, s.Checkpoint)
-						}
-					}
-				}
-			}
-		}
-		if n > 2 {
-			t.Errorf("step %s was sent %d times", key, n)
-		}
-	}
-	rec.mu.Unlock()
+	repeated := checkExactlyOnce(t, runs, want, rec)
 	t.Logf("%d deliveries, %d acknowledged events, %d runs; %d steps in flight at the kill were sent again", deliveries, len(want), len(runs), repeated)
 	if t.Failed() {
 		t.Logf("serve output:\n%s", proc.out.String())
@@ -287,4 +246,44 @@ func allRuns(t *testing.T, st store.Store) []store.Run {
 		}
 		after = next
 	}
+}
+
+// checkExactlyOnce asserts what the process tests promise: every acknowledged event ran exactly once and
+// succeeded, no other event ran, and no run sent a finished (checkpointed) step again — only the step in
+// flight at a kill may have been sent twice, so each run repeats at most one step. It returns how many
+// steps were sent twice.
+func checkExactlyOnce(t *testing.T, runs []store.Run, acked map[string]bool, rec *recorder) (repeated int) {
+	t.Helper()
+	perEvent := map[string]int{}
+	for _, r := range runs {
+		perEvent[r.EventUUID]++
+		if r.Status != store.RunSucceeded {
+			t.Errorf("run %s for %s: %s %s", r.ID, r.EventUUID, r.Status, r.Error)
+		}
+	}
+	for u := range acked {
+		if perEvent[u] != 1 {
+			t.Errorf("acknowledged event %s ran %d times, want exactly once", u, perEvent[u])
+		}
+	}
+	if len(perEvent) != len(acked) {
+		t.Errorf("%d events ran, %d were acknowledged", len(perEvent), len(acked))
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	perRun := map[string]int{}
+	for key, n := range rec.counts {
+		if n > 1 {
+			repeated++
+			event, step, _ := strings.Cut(key, "/")
+			perRun[event]++
+			if perRun[event] > 1 {
+				t.Errorf("event %s repeated more than one step (now %s): a finished step ran again", event, step)
+			}
+		}
+		if n > 2 {
+			t.Errorf("step %s was sent %d times", key, n)
+		}
+	}
+	return repeated
 }

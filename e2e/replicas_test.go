@@ -211,38 +211,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 	t.Logf("%d deliveries (%d re-sent after a failure) of %d events acknowledged in %v; all runs finished after %v",
 		len(plan), retries.Load(), len(acked), ingested.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 
-	perEvent := map[string]int{}
-	for _, r := range runs {
-		perEvent[r.EventUUID]++
-		if r.Status != store.RunSucceeded {
-			t.Errorf("run %s for %s: %s %s", r.ID, r.EventUUID, r.Status, r.Error)
-		}
-	}
-	for u := range acked {
-		if perEvent[u] != 1 {
-			t.Errorf("acknowledged event %s ran %d times, want exactly once", u, perEvent[u])
-		}
-	}
-	if len(perEvent) != len(acked) {
-		t.Errorf("%d events ran, %d were acknowledged", len(perEvent), len(acked))
-	}
-	rec.mu.Lock()
-	repeated := 0
-	perRun := map[string]int{}
-	for key, n := range rec.counts {
-		if n > 1 {
-			repeated++
-			event, step, _ := strings.Cut(key, "/")
-			perRun[event]++
-			if perRun[event] > 1 {
-				t.Errorf("event %s repeated more than one step (now %s): a finished step ran again", event, step)
-			}
-		}
-		if n > 2 {
-			t.Errorf("step %s was sent %d times", key, n)
-		}
-	}
-	rec.mu.Unlock()
+	repeated := checkExactlyOnce(t, runs, acked, rec)
 	t.Logf("%d runs; %d steps in flight at the kill were sent again", len(runs), repeated)
 
 	// Every replica serves the whole history, whichever replica received or ran what.
