@@ -89,6 +89,22 @@ type Page[T any] struct {
 	Next string `json:"next,omitempty"`
 }
 
+// NewPage converts one page of a store listing with f (FromRun, FromEvent, FromDelivery …); Items is
+// never nil, so JSON shows [] for an empty page.
+func NewPage[S, T any](rows []S, next string, f func(S) T) Page[T] {
+	p := Page[T]{Items: make([]T, 0, len(rows)), Next: next}
+	for _, r := range rows {
+		p.Items = append(p.Items, f(r))
+	}
+	return p
+}
+
+// ListedRun is FromRun for a listing, without steps.
+func ListedRun(r store.Run) Run { return FromRun(r, nil) }
+
+// ListedEvent is FromEvent for a listing, without card and runs.
+func ListedEvent(e store.Event) Event { return FromEvent(e, nil, nil) }
+
 // FromRun converts a stored run (and, when shown alone, its steps).
 func FromRun(r store.Run, steps []store.Step) Run {
 	out := Run{

@@ -62,11 +62,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 		writeStoreError(w, err)
 		return
 	}
-	out := history.Page[history.Run]{Items: make([]history.Run, 0, len(runs)), Next: next}
-	for _, run := range runs {
-		out.Items = append(out.Items, history.FromRun(run, nil))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, history.NewPage(runs, next, history.ListedRun))
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
@@ -95,11 +91,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeStoreError(w, err)
 		return
 	}
-	out := history.Page[history.Event]{Items: make([]history.Event, 0, len(events)), Next: next}
-	for _, e := range events {
-		out.Items = append(out.Items, history.FromEvent(e, nil, nil))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, history.NewPage(events, next, history.ListedEvent))
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
@@ -132,11 +124,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		writeStoreError(w, err)
 		return
 	}
-	out := history.Page[history.Delivery]{Items: make([]history.Delivery, 0, len(ds)), Next: next}
-	for _, d := range ds {
-		out.Items = append(out.Items, history.FromDelivery(d))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, history.NewPage(ds, next, history.FromDelivery))
 }
 
 func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) {

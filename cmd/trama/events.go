@@ -26,8 +26,7 @@ runs; "replay" runs the event's triggers again as new runs.`,
 
 func newEventsListCmd() *cobra.Command {
 	var sf storeFlags
-	var typ, source, after string
-	var limit int
+	var typ, source string
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List events, newest first",
@@ -39,22 +38,17 @@ func newEventsListCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			events, next, err := st.ListEvents(cmd.Context(), store.EventFilter{Type: typ, Source: store.Source(source), Page: store.Page{Limit: limit, After: after}})
+			events, next, err := st.ListEvents(cmd.Context(), store.EventFilter{Type: typ, Source: store.Source(source), Page: sf.page})
 			if err != nil {
 				return storeErr(err)
 			}
-			page := history.Page[history.Event]{Items: []history.Event{}, Next: next}
-			for _, e := range events {
-				page.Items = append(page.Items, history.FromEvent(e, nil, nil))
-			}
-			return printPage(cmd, sf.output, page, history.WriteEvents)
+			return printPage(cmd, sf.output, history.NewPage(events, next, history.ListedEvent), history.WriteEvents)
 		},
 	}
 	sf.register(cmd)
 	cmd.Flags().StringVar(&typ, "type", "", "only events of this eventType")
 	cmd.Flags().StringVar(&source, "source", "", "only events that arrived this way: hook or poll")
-	cmd.Flags().IntVar(&limit, "limit", store.DefaultPageSize, "page size")
-	cmd.Flags().StringVar(&after, "after", "", "cursor of the next page")
+	sf.registerPage(cmd)
 	return cmd
 }
 

@@ -27,8 +27,7 @@ event and trigger, with its status, inputs and outputs (secrets masked) and each
 
 func newRunsListCmd() *cobra.Command {
 	var sf storeFlags
-	var status, trig, event, after string
-	var limit int
+	var status, trig, event string
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List runs, newest first",
@@ -40,23 +39,18 @@ func newRunsListCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			runs, next, err := st.ListRuns(cmd.Context(), store.RunFilter{Status: store.RunStatus(status), Trigger: trig, EventUUID: event, Page: store.Page{Limit: limit, After: after}})
+			runs, next, err := st.ListRuns(cmd.Context(), store.RunFilter{Status: store.RunStatus(status), Trigger: trig, EventUUID: event, Page: sf.page})
 			if err != nil {
 				return storeErr(err)
 			}
-			page := history.Page[history.Run]{Items: []history.Run{}, Next: next}
-			for _, r := range runs {
-				page.Items = append(page.Items, history.FromRun(r, nil))
-			}
-			return printPage(cmd, sf.output, page, history.WriteRuns)
+			return printPage(cmd, sf.output, history.NewPage(runs, next, history.ListedRun), history.WriteRuns)
 		},
 	}
 	sf.register(cmd)
 	cmd.Flags().StringVar(&status, "status", "", "only runs with this status: queued, running, succeeded, failed")
 	cmd.Flags().StringVar(&trig, "trigger", "", "only runs of this trigger")
 	cmd.Flags().StringVar(&event, "event", "", "only runs of this event uuid")
-	cmd.Flags().IntVar(&limit, "limit", store.DefaultPageSize, "page size")
-	cmd.Flags().StringVar(&after, "after", "", "cursor of the next page, as printed by the previous page")
+	sf.registerPage(cmd)
 	return cmd
 }
 

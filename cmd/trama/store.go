@@ -20,12 +20,19 @@ type storeFlags struct {
 	db     string
 	config string
 	output string
+	page   store.Page // listings only
 }
 
 func (f *storeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.db, "db", "", "store to read: a SQLite file (sqlite:PATH or PATH) or a postgres:// URL (default: the store of --config)")
 	cmd.Flags().StringVarP(&f.config, "config", "c", "trama.yaml", "trama serve configuration whose store to read")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+}
+
+// registerPage adds the paging flags of a listing.
+func (f *storeFlags) registerPage(cmd *cobra.Command) {
+	cmd.Flags().IntVar(&f.page.Limit, "limit", store.DefaultPageSize, "page size")
+	cmd.Flags().StringVar(&f.page.After, "after", "", "cursor of the next page, as printed by the previous page")
 }
 
 func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
