@@ -2,6 +2,7 @@ package arazzo
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -248,22 +249,13 @@ func (v *validator) components() {
 		}
 	}
 	sc := scope{step: -1}
-	for _, name := range sortedKeys(c.Parameters) {
+	for _, name := range slices.Sorted(maps.Keys(c.Parameters)) {
 		v.parameter(c.Parameters[name], sc, false)
 	}
-	for _, name := range sortedKeys(c.SuccessActions) {
+	for _, name := range slices.Sorted(maps.Keys(c.SuccessActions)) {
 		v.action(c.SuccessActions[name], false, sc)
 	}
-	for _, name := range sortedKeys(c.FailureActions) {
+	for _, name := range slices.Sorted(maps.Keys(c.FailureActions)) {
 		v.action(c.FailureActions[name], true, sc)
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -3,6 +3,8 @@ package arazzo
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -255,7 +257,7 @@ func (b *Bundle) ResolveWorkflow(doc *Document, ref string) (*Document, *Workflo
 	if w := doc.Workflow(id); w != nil {
 		return doc, w, nil
 	}
-	for _, name := range sortedKeys(b.sources[doc]) {
+	for _, name := range slices.Sorted(maps.Keys(b.sources[doc])) {
 		if src := b.sources[doc][name]; src.Arazzo != nil && src.Arazzo.Workflow(id) != nil {
 			return nil, nil, fmt.Errorf("no workflow %q in this document; source %q has one: write $sourceDescriptions.%s.%s", id, name, name, id)
 		}

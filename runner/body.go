@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/trama-dev/trama/arazzo/expr"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -43,7 +44,7 @@ func encodeBody(contentType string, payload any) (body []byte, finalType string,
 			return nil, "", fmt.Errorf("a %s payload must be an object or a string, not %s", mediaType, typeName(payload))
 		}
 		form := url.Values{}
-		for _, k := range sortedKeys(obj) {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			vals, err := formValues(obj[k])
 			if err != nil {
 				return nil, "", fmt.Errorf("form field %q: %w", k, err)
@@ -58,7 +59,7 @@ func encodeBody(contentType string, payload any) (body []byte, finalType string,
 		}
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
-		for _, k := range sortedKeys(obj) {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			if err := writeParts(w, k, obj[k]); err != nil {
 				return nil, "", fmt.Errorf("multipart field %q: %w", k, err)
 			}
@@ -162,15 +163,6 @@ func scalarText(v any) (string, error) {
 		return "", nil
 	}
 	return expr.Stringify(v)
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func typeName(v any) string {

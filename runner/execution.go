@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -120,7 +121,7 @@ func (x *execution) runWorkflow(ctx context.Context, doc *arazzo.Document, wf *a
 	}
 	outputs := make(map[string]any, len(wf.Outputs))
 	sc := &scope{x: x, st: st}
-	for _, name := range sortedStringKeys(wf.Outputs) {
+	for _, name := range slices.Sorted(maps.Keys(wf.Outputs)) {
 		v, err := x.evalString(ctx, wf.Outputs[name], sc)
 		if err != nil {
 			return nil, &stepFailure{msg: fmt.Sprintf("workflow %q output %q: %v", wf.WorkflowID, name, err)}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,7 +142,6 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 			return fail("request body: %v", err)
 		}
 		if len(rb.Replacements) > 0 {
-			payload = deepCopy(payload)
 			if s, ok := payload.(string); ok && isJSONMediaType(mediaTypeOf(contentType)) {
 				if v, err := decodeJSON([]byte(s)); err == nil {
 					payload = v
@@ -269,7 +270,7 @@ func (x *execution) attemptWorkflow(ctx context.Context, st *wfState, step *araz
 // stepOutputs evaluates a successful step's outputs; an output that cannot be evaluated fails the step.
 func (x *execution) stepOutputs(ctx context.Context, step *arazzo.Step, sc *scope, out *outcome) (*outcome, error) {
 	outputs := make(map[string]any, len(step.Outputs))
-	for _, name := range sortedStringKeys(step.Outputs) {
+	for _, name := range slices.Sorted(maps.Keys(step.Outputs)) {
 		v, err := x.evalString(ctx, step.Outputs[name], sc)
 		if err != nil {
 			out.msg = fmt.Sprintf("output %q: %v", name, err)

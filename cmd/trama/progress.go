@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -81,7 +83,7 @@ func printSummary(w io.Writer, res *runner.Result) {
 	}
 	if len(res.Outputs) > 0 {
 		fmt.Fprintln(w, "outputs:")
-		for _, k := range sortedKeys(res.Outputs) {
+		for _, k := range slices.Sorted(maps.Keys(res.Outputs)) {
 			fmt.Fprintf(w, "  %s: %s\n", k, textValue(res.Outputs[k]))
 		}
 	}
