@@ -241,7 +241,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res.EventUUID = run.EventUUID
 	p.step("6", "Event", "Okta delivered user.mfa.factor.activate; trama stored it, then ran trigger %s: %s", run.Trigger, run.Status)
 
-	ev, err := server.ShowEvent(ctx, srv.Store(), run.EventUUID)
+	ev, err := history.ShowEvent(ctx, srv.Store(), run.EventUUID)
 	if err != nil {
 		return nil, err
 	}

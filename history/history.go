@@ -196,3 +196,30 @@ func Card(ctx context.Context, st store.Store, ev store.Event) (okta.Card, error
 	}
 	return okta.NewCard(meta, le, ev.Payload), nil
 }
+
+// ShowEvent loads one event with its card and runs, as `GET /api/v1/events/{uuid}` and
+// `trama events show` present it.
+func ShowEvent(ctx context.Context, st store.Store, uuid string) (Event, error) {
+	ev, err := st.GetEvent(ctx, uuid)
+	if err != nil {
+		return Event{}, err
+	}
+	card, err := Card(ctx, st, ev)
+	if err != nil {
+		return Event{}, err
+	}
+	var runs []store.Run
+	after := ""
+	for {
+		page, next, err := st.ListRuns(ctx, store.RunFilter{EventUUID: uuid, Page: store.Page{Limit: store.MaxPageSize, After: after}})
+		if err != nil {
+			return Event{}, err
+		}
+		runs = append(runs, page...)
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	return FromEvent(ev, &card, runs), nil
+}

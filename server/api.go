@@ -95,7 +95,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
-	ev, err := ShowEvent(r.Context(), s.store, r.PathValue("uuid"))
+	ev, err := history.ShowEvent(r.Context(), s.store, r.PathValue("uuid"))
 	if err != nil {
 		writeStoreError(w, err)
 		return

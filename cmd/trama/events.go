@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trama-dev/trama/history"
-	"github.com/trama-dev/trama/server"
 	"github.com/trama-dev/trama/store"
 )
 
@@ -64,7 +63,7 @@ func newEventsShowCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			ev, err := server.ShowEvent(cmd.Context(), st, args[0])
+			ev, err := history.ShowEvent(cmd.Context(), st, args[0])
 			if err != nil {
 				return storeErr(err)
 			}
