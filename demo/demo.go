@@ -211,8 +211,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if arazzo.HasErrors(bundle.Validate(arazzo.ValidateOptions{})) {
 		return nil, errors.New("the example workflow does not validate")
 	}
-	auth := &Authenticator{BaseURL: emuURL, OnCode: func(factorID, code string) {
-		p.detail("passCode %s read from the emulator's virtual authenticator for factor %s", code, factorID)
+	auth := &Authenticator{BaseURL: emuURL, OnCode: func(factorID, _ string) {
+		// The code itself is not shown: passCode is a secret input, masked in everything trama prints.
+		p.detail("passCode read from the emulator's virtual authenticator for factor %s", factorID)
 	}}
 	r := runner.New(bundle, runner.Options{
 		Servers:       map[string]string{"okta": emuURL},

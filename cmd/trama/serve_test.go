@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"encoding/json"
 	"io"
 	"path/filepath"
@@ -24,8 +25,11 @@ func TestDemoRunsTheWholeSystem(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "00demo-") && strings.Count(out, "00demo-") > 1 {
-		t.Errorf("the demo prints the API token more than its masked prefix:\n%s", out)
+	if strings.Count(out, "00demo-") > 1 {
+		t.Errorf("the demo prints the API token beyond its shortened form in the banner:\n%s", out)
+	}
+	if regexp.MustCompile(`passCode \d{6}`).MatchString(out) {
+		t.Errorf("the demo prints the passcode:\n%s", out)
 	}
 }
 
