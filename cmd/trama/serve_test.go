@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
-	"regexp"
 	"encoding/json"
 	"io"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
