@@ -117,9 +117,6 @@ func (s *inputSchema) required(name string) bool {
 	return false
 }
 
-// declares reports whether the schema names the input as a property.
-func (s *inputSchema) declares(name string) bool { return s.property(name) != nil }
-
 // validate checks inputs against the schema. Missing required inputs named in deferred are not problems:
 // they will be asked for when first needed.
 func (s *inputSchema) validate(inputs map[string]any, deferred func(name string) bool) []InputProblem {

@@ -141,9 +141,6 @@ func openStore(ctx context.Context, cfg trigger.Store, sqliteOpts sqlite.Options
 // Store is the server's store (the demo and tests read the history through it).
 func (s *Server) Store() store.Store { return s.store }
 
-// Metrics is the server's metrics registry.
-func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
-
 // Handler serves the hooks, the API, /metrics and /healthz.
 func (s *Server) Handler() http.Handler { return s.handler }
 
