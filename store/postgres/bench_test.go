@@ -4,71 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/storetest"
 )
 
 // The benchmarks mirror store/sqlite's (same event size, same percentiles) so the numbers sit side by
 // side in docs/deploy.md. "Replicas" are Stores in this process, each with its own connection pool and
 // River client, on one schema: what three `trama serve` processes do to the database, without HTTP.
-
-// benchEvent is a LogEvent of realistic size (about 1.5 KB, like Okta's factor events).
-func benchEvent(id string) store.NewEvent {
-	payload, _ := json.Marshal(map[string]any{
-		"uuid": id, "eventType": "user.mfa.factor.activate", "version": "0", "severity": "INFO",
-		"displayMessage": "Activate factor or authenticator", "published": "2026-11-01T10:00:00.123Z",
-		"actor":   map[string]any{"id": "00u1abcd2EFGH3ijk4l5", "type": "User", "alternateId": "ann@example.com", "displayName": "Ann Example"},
-		"outcome": map[string]any{"result": "SUCCESS", "reason": "User set up OKTA_SOFT_TOKEN factor"},
-		"client": map[string]any{"ipAddress": "203.0.113.7", "zone": "null", "device": "Computer",
-			"userAgent":           map[string]any{"rawUserAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36", "os": "Linux", "browser": "CHROME"},
-			"geographicalContext": map[string]any{"city": "Berlin", "state": "Land Berlin", "country": "Germany", "postalCode": "10115", "geolocation": map[string]any{"lat": 52.52, "lon": 13.405}}},
-		"authenticationContext": map[string]any{"authenticationStep": 0, "externalSessionId": "102abcdefghijklmnopqrstu"},
-		"securityContext":       map[string]any{"asNumber": 64496, "asOrg": "example", "isp": "example isp", "domain": "example.net", "isProxy": false},
-		"debugContext":          map[string]any{"debugData": map[string]any{"requestId": "aBcDeFgHiJkLmNoPqRsT", "requestUri": "/api/v1/users/00u1abcd2EFGH3ijk4l5/factors/mfa1/lifecycle/activate"}},
-		"transaction":           map[string]any{"type": "WEB", "id": "aBcDeFgHiJkLmNoPqRsT", "detail": map[string]any{}},
-		"target": []map[string]any{
-			{"id": "00u1abcd2EFGH3ijk4l5", "type": "User", "alternateId": "ann@example.com", "displayName": "Ann Example"},
-			{"id": "mfa1abcd2EFGH3ijk4l5", "type": "Authenticator", "alternateId": "unknown", "displayName": "Google Authenticator"},
-		},
-		"request": map[string]any{"ipChain": []map[string]any{{"ip": "203.0.113.7", "version": "V4"}}},
-	})
-	return store.NewEvent{UUID: id, Type: "user.mfa.factor.activate", Published: time.Now(), Payload: payload}
-}
-
-func benchDelivery(n int) store.NewDelivery {
-	evs := make([]store.NewEvent, n)
-	for i := range evs {
-		u, err := uuid.NewUUID() // version 1, time-based, as Okta's uuids are
-		if err != nil {
-			panic(err)
-		}
-		evs[i] = benchEvent(u.String())
-	}
-	return store.NewDelivery{Hook: "okta", EventID: uuid.NewString(), Size: 1500 * n, Events: evs,
-		Headers: map[string][]string{"Content-Type": {"application/json"}, "Authorization": {"****"},
-			"User-Agent": {"Okta Event Hooks"}, "X-Okta-Request-Id": {"aBcDeFgHiJkLmNoPqRsT"}}}
-}
-
-// latencies collects per-operation times and reports their percentiles.
-type latencies []time.Duration
-
-func (l latencies) report(b *testing.B, prefix string) {
-	if len(l) == 0 {
-		return
-	}
-	slices.Sort(l)
-	pct := func(p float64) float64 {
-		return float64(l[min(len(l)-1, int(float64(len(l))*p))].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), prefix+"p50-ms")
-	b.ReportMetric(pct(0.99), prefix+"p99-ms")
-}
 
 func benchReplicas(b *testing.B, n int) []*Store {
 	url := testURL(b)
@@ -89,10 +35,10 @@ func benchIngest(b *testing.B, replicas, clients, perDelivery int) {
 	ctx := context.Background()
 	deliveries := make([]store.NewDelivery, b.N)
 	for i := range deliveries {
-		deliveries[i] = benchDelivery(perDelivery)
+		deliveries[i] = storetest.BenchDelivery(perDelivery)
 	}
 	var mu sync.Mutex
-	lat := make(latencies, 0, b.N)
+	lat := make(storetest.Latencies, 0, b.N)
 	next := make(chan store.NewDelivery, b.N)
 	for _, d := range deliveries {
 		next <- d
@@ -106,7 +52,7 @@ func benchIngest(b *testing.B, replicas, clients, perDelivery int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var mine latencies
+			var mine storetest.Latencies
 			for d := range next {
 				t0 := time.Now()
 				res, err := s.IngestDelivery(ctx, d)
@@ -128,7 +74,7 @@ func benchIngest(b *testing.B, replicas, clients, perDelivery int) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*perDelivery)/elapsed.Seconds(), "events/s")
-	lat.report(b, "ack-")
+	lat.Report(b, "ack-")
 }
 
 // BenchmarkIngestSingle measures acknowledging deliveries of one event each.
@@ -161,9 +107,9 @@ func BenchmarkEventToRunStart(b *testing.B) {
 			ctx := context.Background()
 			deliveries := make([]store.NewDelivery, b.N)
 			for i := range deliveries {
-				deliveries[i] = benchDelivery(1)
+				deliveries[i] = storetest.BenchDelivery(1)
 			}
-			lat := make(latencies, 0, b.N)
+			lat := make(storetest.Latencies, 0, b.N)
 			b.ResetTimer()
 			for i := range b.N {
 				t0 := time.Now()
@@ -178,7 +124,7 @@ func BenchmarkEventToRunStart(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			lat.report(b, "")
+			lat.Report(b, "")
 		})
 	}
 }
@@ -228,7 +174,7 @@ func BenchmarkIngestBatch50WhileWorking(b *testing.B) {
 			ctx := context.Background()
 			deliveries := make([]store.NewDelivery, b.N)
 			for i := range deliveries {
-				deliveries[i] = benchDelivery(50)
+				deliveries[i] = storetest.BenchDelivery(50)
 			}
 			next := make(chan store.NewDelivery, b.N)
 			for _, d := range deliveries {
@@ -236,7 +182,7 @@ func BenchmarkIngestBatch50WhileWorking(b *testing.B) {
 			}
 			close(next)
 			var mu sync.Mutex
-			lat := make(latencies, 0, b.N)
+			lat := make(storetest.Latencies, 0, b.N)
 			b.ResetTimer()
 			start := time.Now()
 			var wg sync.WaitGroup
@@ -244,7 +190,7 @@ func BenchmarkIngestBatch50WhileWorking(b *testing.B) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					var mine latencies
+					var mine storetest.Latencies
 					for d := range next {
 						t0 := time.Now()
 						if _, err := s.IngestDelivery(ctx, d); err != nil {
@@ -262,7 +208,7 @@ func BenchmarkIngestBatch50WhileWorking(b *testing.B) {
 			elapsed := time.Since(start)
 			b.StopTimer()
 			b.ReportMetric(float64(b.N*50)/elapsed.Seconds(), "events/s")
-			lat.report(b, "ack-")
+			lat.Report(b, "ack-")
 		})
 	}
 }

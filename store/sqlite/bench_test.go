@@ -5,69 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/trama-dev/trama/store"
 	"github.com/trama-dev/trama/store/sqlite"
+	"github.com/trama-dev/trama/store/storetest"
 )
-
-// benchEvent is a LogEvent of realistic size (about 1.5 KB, like Okta's factor events).
-func benchEvent(id string) store.NewEvent {
-	payload, _ := json.Marshal(map[string]any{
-		"uuid": id, "eventType": "user.mfa.factor.activate", "version": "0", "severity": "INFO",
-		"displayMessage": "Activate factor or authenticator", "published": "2026-11-01T10:00:00.123Z",
-		"actor":   map[string]any{"id": "00u1abcd2EFGH3ijk4l5", "type": "User", "alternateId": "ann@example.com", "displayName": "Ann Example"},
-		"outcome": map[string]any{"result": "SUCCESS", "reason": "User set up OKTA_SOFT_TOKEN factor"},
-		"client": map[string]any{"ipAddress": "203.0.113.7", "zone": "null", "device": "Computer",
-			"userAgent":           map[string]any{"rawUserAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36", "os": "Linux", "browser": "CHROME"},
-			"geographicalContext": map[string]any{"city": "Berlin", "state": "Land Berlin", "country": "Germany", "postalCode": "10115", "geolocation": map[string]any{"lat": 52.52, "lon": 13.405}}},
-		"authenticationContext": map[string]any{"authenticationStep": 0, "externalSessionId": "102abcdefghijklmnopqrstu"},
-		"securityContext":       map[string]any{"asNumber": 64496, "asOrg": "example", "isp": "example isp", "domain": "example.net", "isProxy": false},
-		"debugContext":          map[string]any{"debugData": map[string]any{"requestId": "aBcDeFgHiJkLmNoPqRsT", "requestUri": "/api/v1/users/00u1abcd2EFGH3ijk4l5/factors/mfa1/lifecycle/activate", "url": "/api/v1/users/00u1abcd2EFGH3ijk4l5/factors/mfa1/lifecycle/activate?"}},
-		"transaction":           map[string]any{"type": "WEB", "id": "aBcDeFgHiJkLmNoPqRsT", "detail": map[string]any{}},
-		"target": []map[string]any{
-			{"id": "00u1abcd2EFGH3ijk4l5", "type": "User", "alternateId": "ann@example.com", "displayName": "Ann Example"},
-			{"id": "mfa1abcd2EFGH3ijk4l5", "type": "Authenticator", "alternateId": "unknown", "displayName": "Google Authenticator"},
-		},
-		"request": map[string]any{"ipChain": []map[string]any{{"ip": "203.0.113.7", "version": "V4"}}},
-	})
-	return store.NewEvent{UUID: id, Type: "user.mfa.factor.activate", Published: time.Now(), Payload: payload}
-}
-
-func benchDelivery(n int) store.NewDelivery {
-	evs := make([]store.NewEvent, n)
-	for i := range evs {
-		u, err := uuid.NewUUID() // version 1, time-based, as Okta's uuids are
-		if err != nil {
-			panic(err)
-		}
-		evs[i] = benchEvent(u.String())
-	}
-	return store.NewDelivery{Hook: "okta", EventID: uuid.NewString(), Size: 1500 * n, Events: evs,
-		Headers: map[string][]string{"Content-Type": {"application/json"}, "Authorization": {"****"},
-			"User-Agent": {"Okta Event Hooks"}, "X-Okta-Request-Id": {"aBcDeFgHiJkLmNoPqRsT"}}}
-}
-
-// latencies collects per-operation times and reports their percentiles.
-type latencies []time.Duration
-
-func (l latencies) report(b *testing.B, prefix string) {
-	if len(l) == 0 {
-		return
-	}
-	slices.Sort(l)
-	pct := func(p float64) float64 {
-		return float64(l[min(len(l)-1, int(float64(len(l))*p))].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), prefix+"p50-ms")
-	b.ReportMetric(pct(0.99), prefix+"p99-ms")
-}
 
 func benchIngest(b *testing.B, perDelivery int) {
 	s := openAt(b, filepath.Join(b.TempDir(), "trama.db"))
@@ -75,9 +21,9 @@ func benchIngest(b *testing.B, perDelivery int) {
 	// Build the deliveries first: the receiver's JSON work is not the store's cost.
 	deliveries := make([]store.NewDelivery, b.N)
 	for i := range deliveries {
-		deliveries[i] = benchDelivery(perDelivery)
+		deliveries[i] = storetest.BenchDelivery(perDelivery)
 	}
-	lat := make(latencies, 0, b.N)
+	lat := make(storetest.Latencies, 0, b.N)
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	start := time.Now()
@@ -99,7 +45,7 @@ func benchIngest(b *testing.B, perDelivery int) {
 	// CPU per delivery is the number to trust on a shared machine, where wall time includes waiting for
 	// other processes' turns.
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
-	lat.report(b, "ack-")
+	lat.Report(b, "ack-")
 }
 
 // cpuTime is the process's user+system CPU time so far.
@@ -139,9 +85,9 @@ func BenchmarkIngestBatch50WhileWorking(b *testing.B) {
 	}()
 	deliveries := make([]store.NewDelivery, b.N)
 	for i := range deliveries {
-		deliveries[i] = benchDelivery(50)
+		deliveries[i] = storetest.BenchDelivery(50)
 	}
-	lat := make(latencies, 0, b.N)
+	lat := make(storetest.Latencies, 0, b.N)
 	b.ResetTimer()
 	start := time.Now()
 	for i := range b.N {
@@ -156,7 +102,7 @@ func BenchmarkIngestBatch50WhileWorking(b *testing.B) {
 	stopReading()
 	wg.Wait()
 	b.ReportMetric(float64(b.N*50)/elapsed.Seconds(), "events/s")
-	lat.report(b, "ack-")
+	lat.Report(b, "ack-")
 }
 
 // startWork runs a worker that, like trama's, creates one run per event and executes it with two
@@ -201,9 +147,9 @@ func BenchmarkEventToRunStart(b *testing.B) {
 	defer stop()
 	deliveries := make([]store.NewDelivery, b.N)
 	for i := range deliveries {
-		deliveries[i] = benchDelivery(1)
+		deliveries[i] = storetest.BenchDelivery(1)
 	}
-	lat := make(latencies, 0, b.N)
+	lat := make(storetest.Latencies, 0, b.N)
 	b.ResetTimer()
 	for i := range b.N {
 		t0 := time.Now()
@@ -218,7 +164,7 @@ func BenchmarkEventToRunStart(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	lat.report(b, "")
+	lat.Report(b, "")
 }
 
 // BenchmarkIngestBatch50WhileReading measures acknowledgement while a client pages through history
@@ -227,13 +173,13 @@ func BenchmarkIngestBatch50WhileReading(b *testing.B) {
 	s := openAt(b, filepath.Join(b.TempDir(), "trama.db"))
 	ctx := context.Background()
 	for range 200 { // 10 000 events of history to read
-		if _, err := s.IngestDelivery(ctx, benchDelivery(50)); err != nil {
+		if _, err := s.IngestDelivery(ctx, storetest.BenchDelivery(50)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	deliveries := make([]store.NewDelivery, b.N)
 	for i := range deliveries {
-		deliveries[i] = benchDelivery(50)
+		deliveries[i] = storetest.BenchDelivery(50)
 	}
 	readCtx, stopReading := context.WithCancel(ctx)
 	var reads int
@@ -256,7 +202,7 @@ func BenchmarkIngestBatch50WhileReading(b *testing.B) {
 			reads++
 		}
 	}()
-	lat := make(latencies, 0, b.N)
+	lat := make(storetest.Latencies, 0, b.N)
 	b.ResetTimer()
 	start := time.Now()
 	for i := range b.N {
@@ -272,5 +218,5 @@ func BenchmarkIngestBatch50WhileReading(b *testing.B) {
 	wg.Wait()
 	b.ReportMetric(float64(b.N*50)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(reads)/elapsed.Seconds(), "reads/s")
-	lat.report(b, "ack-")
+	lat.Report(b, "ack-")
 }

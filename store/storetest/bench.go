@@ -1,0 +1,68 @@
+package storetest
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/trama-dev/trama/store"
+)
+
+// What every driver's benchmarks share, so that their numbers compare.
+
+// BenchEvent is a LogEvent of realistic size (about 1.5 KB, like Okta's factor events).
+func BenchEvent(id string) store.NewEvent {
+	payload, _ := json.Marshal(map[string]any{
+		"uuid": id, "eventType": "user.mfa.factor.activate", "version": "0", "severity": "INFO",
+		"displayMessage": "Activate factor or authenticator", "published": "2026-11-01T10:00:00.123Z",
+		"actor":   map[string]any{"id": "00u1abcd2EFGH3ijk4l5", "type": "User", "alternateId": "ann@example.com", "displayName": "Ann Example"},
+		"outcome": map[string]any{"result": "SUCCESS", "reason": "User set up OKTA_SOFT_TOKEN factor"},
+		"client": map[string]any{"ipAddress": "203.0.113.7", "zone": "null", "device": "Computer",
+			"userAgent":           map[string]any{"rawUserAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36", "os": "Linux", "browser": "CHROME"},
+			"geographicalContext": map[string]any{"city": "Berlin", "state": "Land Berlin", "country": "Germany", "postalCode": "10115", "geolocation": map[string]any{"lat": 52.52, "lon": 13.405}}},
+		"authenticationContext": map[string]any{"authenticationStep": 0, "externalSessionId": "102abcdefghijklmnopqrstu"},
+		"securityContext":       map[string]any{"asNumber": 64496, "asOrg": "example", "isp": "example isp", "domain": "example.net", "isProxy": false},
+		"debugContext":          map[string]any{"debugData": map[string]any{"requestId": "aBcDeFgHiJkLmNoPqRsT", "requestUri": "/api/v1/users/00u1abcd2EFGH3ijk4l5/factors/mfa1/lifecycle/activate", "url": "/api/v1/users/00u1abcd2EFGH3ijk4l5/factors/mfa1/lifecycle/activate?"}},
+		"transaction":           map[string]any{"type": "WEB", "id": "aBcDeFgHiJkLmNoPqRsT", "detail": map[string]any{}},
+		"target": []map[string]any{
+			{"id": "00u1abcd2EFGH3ijk4l5", "type": "User", "alternateId": "ann@example.com", "displayName": "Ann Example"},
+			{"id": "mfa1abcd2EFGH3ijk4l5", "type": "Authenticator", "alternateId": "unknown", "displayName": "Google Authenticator"},
+		},
+		"request": map[string]any{"ipChain": []map[string]any{{"ip": "203.0.113.7", "version": "V4"}}},
+	})
+	return store.NewEvent{UUID: id, Type: "user.mfa.factor.activate", Published: time.Now(), Payload: payload}
+}
+
+// BenchDelivery is a delivery of n BenchEvents with Okta-like uuids (version 1, time-based) and headers.
+func BenchDelivery(n int) store.NewDelivery {
+	evs := make([]store.NewEvent, n)
+	for i := range evs {
+		u, err := uuid.NewUUID() // version 1, time-based, as Okta's uuids are
+		if err != nil {
+			panic(err)
+		}
+		evs[i] = BenchEvent(u.String())
+	}
+	return store.NewDelivery{Hook: "okta", EventID: uuid.NewString(), Size: 1500 * n, Events: evs,
+		Headers: map[string][]string{"Content-Type": {"application/json"}, "Authorization": {"****"},
+			"User-Agent": {"Okta Event Hooks"}, "X-Okta-Request-Id": {"aBcDeFgHiJkLmNoPqRsT"}}}
+}
+
+// Latencies collects per-operation times for a benchmark; Report adds their p50 and p99 as metrics.
+type Latencies []time.Duration
+
+// Report reports the p50 and p99 in milliseconds as prefix+"p50-ms" and prefix+"p99-ms".
+func (l Latencies) Report(b *testing.B, prefix string) {
+	if len(l) == 0 {
+		return
+	}
+	slices.Sort(l)
+	pct := func(p float64) float64 {
+		return float64(l[min(len(l)-1, int(float64(len(l))*p))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), prefix+"p50-ms")
+	b.ReportMetric(pct(0.99), prefix+"p99-ms")
+}
