@@ -207,21 +207,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	deadline := time.Now().Add(60 * time.Second)
-	var runs []store.Run
-	for {
-		runs = allRuns(t, st)
-		finished := 0
-		for _, r := range runs {
-			if r.Status.Finished() {
-				finished++
-			}
-		}
-		if finished >= len(want) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	runs := waitFinished(t, st, len(want), 60*time.Second)
 	proc.cmd.Process.Signal(syscall.SIGTERM)
 	proc.cmd.Wait()
 
@@ -286,4 +272,23 @@ func checkExactlyOnce(t *testing.T, runs []store.Run, acked map[string]bool, rec
 		}
 	}
 	return repeated
+}
+
+// waitFinished polls the store until n runs have finished, or timeout passes, and returns every run.
+func waitFinished(t *testing.T, st store.Store, n int, timeout time.Duration) []store.Run {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		runs := allRuns(t, st)
+		finished := 0
+		for _, r := range runs {
+			if r.Status.Finished() {
+				finished++
+			}
+		}
+		if finished >= n || time.Now().After(deadline) {
+			return runs
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

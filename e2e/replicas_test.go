@@ -19,7 +19,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/trama-dev/trama/store"
 	"github.com/trama-dev/trama/store/postgres"
 )
 
@@ -193,21 +192,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	deadline := time.Now().Add(90 * time.Second)
-	var runs []store.Run
-	for {
-		runs = allRuns(t, st)
-		finished := 0
-		for _, r := range runs {
-			if r.Status.Finished() {
-				finished++
-			}
-		}
-		if finished >= len(acked) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	runs := waitFinished(t, st, len(acked), 90*time.Second)
 	t.Logf("%d deliveries (%d re-sent after a failure) of %d events acknowledged in %v; all runs finished after %v",
 		len(plan), retries.Load(), len(acked), ingested.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 
