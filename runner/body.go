@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/trama-dev/trama/arazzo/expr"
-	"maps"
 	"mime"
 	"mime/multipart"
 	"net/url"
-	"slices"
 	"strings"
 )
 
@@ -44,7 +42,7 @@ func encodeBody(contentType string, payload any) (body []byte, finalType string,
 			return nil, "", fmt.Errorf("a %s payload must be an object or a string, not %s", mediaType, typeName(payload))
 		}
 		form := url.Values{}
-		for _, k := range slices.Sorted(maps.Keys(obj)) {
+		for _, k := range sortedKeys(obj) {
 			vals, err := formValues(obj[k])
 			if err != nil {
 				return nil, "", fmt.Errorf("form field %q: %w", k, err)
@@ -59,7 +57,7 @@ func encodeBody(contentType string, payload any) (body []byte, finalType string,
 		}
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
-		for _, k := range slices.Sorted(maps.Keys(obj)) {
+		for _, k := range sortedKeys(obj) {
 			if err := writeParts(w, k, obj[k]); err != nil {
 				return nil, "", fmt.Errorf("multipart field %q: %w", k, err)
 			}

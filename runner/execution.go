@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -121,7 +120,7 @@ func (x *execution) runWorkflow(ctx context.Context, doc *arazzo.Document, wf *a
 	}
 	outputs := make(map[string]any, len(wf.Outputs))
 	sc := &scope{x: x, st: st}
-	for _, name := range slices.Sorted(maps.Keys(wf.Outputs)) {
+	for _, name := range sortedKeys(wf.Outputs) {
 		v, err := x.evalString(ctx, wf.Outputs[name], sc)
 		if err != nil {
 			return nil, &stepFailure{msg: fmt.Sprintf("workflow %q output %q: %v", wf.WorkflowID, name, err)}
@@ -404,6 +403,9 @@ type outcome struct {
 // for workflows without dependsOn, the document's. Cycles, which validation reports, keep the document
 // order for the steps involved.
 func stepOrder(wf *arazzo.Workflow) []*arazzo.Step {
+	if !slices.ContainsFunc(wf.Steps, func(s *arazzo.Step) bool { return len(s.DependsOn) > 0 }) {
+		return wf.Steps
+	}
 	deps := map[*arazzo.Step][]*arazzo.Step{}
 	for _, s := range wf.Steps {
 		for _, d := range s.DependsOn {

@@ -5,10 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -270,7 +268,7 @@ func (x *execution) attemptWorkflow(ctx context.Context, st *wfState, step *araz
 // stepOutputs evaluates a successful step's outputs; an output that cannot be evaluated fails the step.
 func (x *execution) stepOutputs(ctx context.Context, step *arazzo.Step, sc *scope, out *outcome) (*outcome, error) {
 	outputs := make(map[string]any, len(step.Outputs))
-	for _, name := range slices.Sorted(maps.Keys(step.Outputs)) {
+	for _, name := range sortedKeys(step.Outputs) {
 		v, err := x.evalString(ctx, step.Outputs[name], sc)
 		if err != nil {
 			out.msg = fmt.Sprintf("output %q: %v", name, err)

@@ -10,8 +10,8 @@ import (
 // every value in s (which may be nil). Everything else stays as written, query parameters in their
 // order, so the URL still tells a person which request it was.
 func RedactURL(raw string, s *Set) string {
-	if raw == "" {
-		return ""
+	if !strings.ContainsAny(raw, "?@") {
+		return s.Redact(raw) // no query and no user information: nothing to parse (the runner's per-step path)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
