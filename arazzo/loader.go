@@ -50,6 +50,9 @@ type Loader struct {
 	// the user gave them (the path passed to Load, Sources overrides) and
 	// when they share scheme and host with a remote entry document.
 	AllowHTTP bool
+	// Read, when set, reads every location instead of the file system and HTTP: `trama serve` loads a
+	// workflow pinned by a run from the documents its store keeps.
+	Read func(ctx context.Context, location string) ([]byte, error)
 
 	mu    sync.Mutex
 	cache map[string]*cacheEntry
@@ -102,6 +105,11 @@ type Bundle struct {
 	// Diagnostics holds what parsing and loading found: wrong fields,
 	// unreadable or cyclic sources. Validate adds the semantic checks.
 	Diagnostics []Diagnostic
+	// Location is the entry document's absolute path or URL, and Files
+	// the content of every location the bundle read, by location: what a
+	// run needs to load exactly this bundle again.
+	Location string
+	Files    map[string][]byte
 
 	sources map[*Document]map[string]*Source
 }
@@ -123,7 +131,8 @@ func (l *Loader) Load(ctx context.Context, path string) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Bundle{Root: doc, sources: make(map[*Document]map[string]*Source)}
+	b := &Bundle{Root: doc, Location: loc, Files: map[string][]byte{loc: l.fetch(ctx, loc).data},
+		sources: make(map[*Document]map[string]*Source)}
 	b.Diagnostics = append(b.Diagnostics, diags...)
 	b.Documents = append(b.Documents, doc)
 	w := walk{b: b, origin: origin(loc)}
@@ -202,6 +211,7 @@ func (l *Loader) loadSources(ctx context.Context, w *walk, doc *Document, loc st
 			ds.errorf(sd.Pos("url"), "source-load", "source %q: %v", sd.Name, e.err)
 			continue
 		}
+		b.Files[target] = e.data
 		if typ == "" {
 			typ = sniffType(e.data)
 		}
@@ -321,6 +331,9 @@ func (l *Loader) maxBytes() int64 {
 }
 
 func (l *Loader) read(ctx context.Context, loc string) ([]byte, error) {
+	if l.Read != nil {
+		return l.Read(ctx, loc)
+	}
 	if isRemote(loc) {
 		return l.readHTTP(ctx, loc)
 	}

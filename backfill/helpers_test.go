@@ -135,9 +135,9 @@ func uuidsOf(t testing.TB, raws ...[]json.RawMessage) []string {
 	return out
 }
 
-func openStore(t testing.TB, path string) *sqlite.Store {
+func openStore(t testing.TB, path string) *store.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), path, sqlite.Options{Logger: slog.New(slog.DiscardHandler)})
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{Logger: slog.New(slog.DiscardHandler)}, store.Options{})
 	if err != nil {
 		t.Fatalf("sqlite.Open(%s): %v", path, err)
 	}
@@ -145,7 +145,7 @@ func openStore(t testing.TB, path string) *sqlite.Store {
 	return s
 }
 
-func tempStore(t testing.TB) *sqlite.Store {
+func tempStore(t testing.TB) *store.Store {
 	return openStore(t, filepath.Join(t.TempDir(), "trama.db"))
 }
 
@@ -166,7 +166,7 @@ func newPoller(o *testOrg, st Store) *Poller {
 }
 
 // storedUUIDs lists the uuids of the store's events, oldest first.
-func storedUUIDs(t testing.TB, st store.Store) []string {
+func storedUUIDs(t testing.TB, st *store.Store) []string {
 	t.Helper()
 	var out []string
 	f := store.EventFilter{Page: store.Page{Limit: store.MaxPageSize}}

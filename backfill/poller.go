@@ -16,13 +16,13 @@ import (
 	"github.com/trama-dev/trama/store"
 )
 
-// Store is the part of trama's inbox the poller needs; store.Store satisfies it.
+// Store is the part of trama's inbox the poller needs; *store.Store satisfies it.
 type Store interface {
 	IngestPolled(ctx context.Context, cursorName, cursor string, events []store.NewEvent) (store.IngestResult, error)
 	GetCursor(ctx context.Context, name string) (string, error)
 }
 
-var _ Store = store.Store(nil)
+var _ Store = (*store.Store)(nil)
 
 // Defaults of the Poller fields.
 const (

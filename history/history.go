@@ -175,9 +175,21 @@ func bodyJSON(b []byte) json.RawMessage {
 	return s
 }
 
+// Deliveries reads stored deliveries; *store.Store implements it.
+type Deliveries interface {
+	GetDelivery(ctx context.Context, id string) (store.Delivery, error)
+}
+
+// Reader is the part of the store that event pages read; *store.Store implements it.
+type Reader interface {
+	Deliveries
+	GetEvent(ctx context.Context, uuid string) (store.Event, error)
+	ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, string, error)
+}
+
 // Card builds the event card of a stored event: the LogEvent plus what its first delivery's envelope and
 // headers say.
-func Card(ctx context.Context, st store.Store, ev store.Event) (okta.Card, error) {
+func Card(ctx context.Context, st Deliveries, ev store.Event) (okta.Card, error) {
 	var le okta.LogEvent
 	if err := json.Unmarshal(ev.Payload, &le); err != nil {
 		return okta.Card{}, err
@@ -199,7 +211,7 @@ func Card(ctx context.Context, st store.Store, ev store.Event) (okta.Card, error
 
 // ShowEvent loads one event with its card and runs, as `GET /api/v1/events/{uuid}` and
 // `trama events show` present it.
-func ShowEvent(ctx context.Context, st store.Store, uuid string) (Event, error) {
+func ShowEvent(ctx context.Context, st Reader, uuid string) (Event, error) {
 	ev, err := st.GetEvent(ctx, uuid)
 	if err != nil {
 		return Event{}, err

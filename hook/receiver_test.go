@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,9 +19,9 @@ import (
 
 const secretValue = "hook-secret-canary-77a1"
 
-func newReceiver(t testing.TB) (*hook.Receiver, store.Store) {
+func newReceiver(t testing.TB) (*hook.Receiver, *store.Store) {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "trama.db"), sqlite.Options{})
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "trama.db"), sqlite.Options{}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,41 +153,17 @@ func FuzzReceiver(f *testing.F) {
 func TestEventsNoTriggerListensToAreStoredButNotDispatched(t *testing.T) {
 	rc, st := newReceiver(t)
 	rc.Listens = func(eventType string) bool { return eventType == "user.mfa.factor.activate" }
-	var mu sync.Mutex
-	dispatched := map[string]bool{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- st.Work(ctx, store.Handlers{
-			Dispatch: func(_ context.Context, uuid string, _ int) error {
-				mu.Lock()
-				dispatched[uuid] = true
-				mu.Unlock()
-				return nil
-			},
-			Execute: func(context.Context, string, int, int) error { return nil },
-		})
-	}()
 	body := strings.Replace(delivery("d1", "wanted", "other"), `"uuid":"other","eventType":"user.mfa.factor.activate"`,
 		`"uuid":"other","eventType":"user.session.start"`, 1)
 	if w := post(rc, body, secretValue, "application/json"); w.Code != 200 {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		mu.Lock()
-		got := dispatched["wanted"]
-		mu.Unlock()
-		if got || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	ds, err := st.ClaimDispatches(context.Background(), 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
-	cancel()
-	<-done
-	if !dispatched["wanted"] || dispatched["other"] {
-		t.Errorf("dispatched = %v: only the type a trigger listens to is dispatched", dispatched)
+	if len(ds) != 1 || ds[0].UUID != "wanted" {
+		t.Errorf("waiting for dispatch: %+v; only the type a trigger listens to is dispatched", ds)
 	}
 	if _, err := st.GetEvent(context.Background(), "other"); err != nil {
 		t.Errorf("the other event is still stored for the history: %v", err)

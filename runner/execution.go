@@ -19,6 +19,7 @@ type execution struct {
 	r        *Runner
 	obs      Observer
 	cp       Checkpointer
+	guard    Guard
 	provider InputProvider
 	secrets  *secret.Set
 	// done holds the workflows that finished in this run, for dependsOn (run once) and $workflows.X.
@@ -187,7 +188,7 @@ func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step)
 		if obs := x.obs; obs != nil {
 			obs.StepStarted(st.wf.WorkflowID, step.StepID, attempt)
 		}
-		out, err := x.attempt(ctx, st, step, attempt)
+		out, err := x.attempt(ctx, st, step, seq, attempt)
 		if err != nil {
 			return Decision{}, nil, err
 		}
@@ -235,6 +236,11 @@ func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step)
 		}
 		switch chosen.Type {
 		case "retry":
+			if g := x.guard; g != nil && out.resp != nil {
+				if err := g.Settled(ctx, seq); err != nil {
+					return Decision{}, nil, &checkpointError{err}
+				}
+			}
 			delay := 0.0
 			if chosen.RetryAfter != nil {
 				delay = *chosen.RetryAfter

@@ -170,6 +170,33 @@ type Checkpointer interface {
 	Save(ctx context.Context, c Checkpoint) error
 }
 
+// Guard is told about every request just before it is sent, so that a durable caller can record the
+// request's intent first and refuse to send when it may no longer act for the run (its lease was lost),
+// or when the request is one an earlier, interrupted attempt may already have sent. An error from Guard
+// stops the run without sending; Run returns that error.
+type Guard interface {
+	// Sending is called with each request right before it is sent.
+	Sending(ctx context.Context, s Sending) error
+	// Settled is called when a step's request got a response and the step is about to send again (a
+	// retry action): that request is no longer in doubt.
+	Settled(ctx context.Context, seq int) error
+}
+
+// Sending describes a request about to be sent.
+type Sending struct {
+	// Seq is the step execution's sequence number (Checkpoint.Seq); Attempt counts the step's attempts.
+	Seq        int
+	WorkflowID string
+	StepID     string
+	Attempt    int
+	Method     string
+	// URL is masked like every reported value.
+	URL string
+	// SafeToResend is set when the step says its request may be sent again when it is unknown whether it
+	// reached the API (the step extension x-trama-resend: true).
+	SafeToResend bool
+}
+
 // Checkpoint is a finished step execution as the runner needs it to replay the run's control flow
 // without sending the step's requests again.
 //

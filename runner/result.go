@@ -11,6 +11,9 @@ type Status string
 const (
 	StatusSucceeded Status = "succeeded"
 	StatusFailed    Status = "failed"
+	// StatusSkipped is a step an operator resolved by skipping it: trama could not tell whether its
+	// request reached the API, and the operator chose not to send it again. It has no outputs.
+	StatusSkipped Status = "skipped"
 )
 
 // Result is what Run returns: the workflow's status, outputs, and one StepResult per step execution, in the

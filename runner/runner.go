@@ -48,7 +48,9 @@ var ErrWorkflowNotFound = errors.New("workflow not found")
 // many workflows through one Runner, each with its own checkpoints, observer and secrets. A nil field
 // falls back to the Runner's Options.
 type RunOptions struct {
-	Checkpointer  Checkpointer
+	Checkpointer Checkpointer
+	// Guard, when set, is asked before every request (see Guard).
+	Guard         Guard
 	Observer      Observer
 	InputProvider InputProvider
 	Secrets       *secret.Set
@@ -76,6 +78,7 @@ func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[stri
 		r:        r,
 		obs:      firstNonNil(ro.Observer, r.opts.Observer),
 		cp:       firstNonNil(ro.Checkpointer, r.opts.Checkpointer),
+		guard:    ro.Guard,
 		provider: firstNonNil(ro.InputProvider, r.opts.InputProvider),
 		secrets:  secrets,
 		done:     make(map[*arazzo.Workflow]*wfState),
@@ -167,7 +170,8 @@ type stepFailure struct {
 
 func (e *stepFailure) Error() string { return e.msg }
 
-// checkpointError is a failure of the checkpoint store: the run stops and the caller retries it later.
+// checkpointError is a failure of the checkpoint store, or a Guard's refusal: the run stops without an
+// outcome and Run returns the underlying error, for the caller to decide what happens to the run.
 type checkpointError struct{ err error }
 
 func (e *checkpointError) Error() string { return e.err.Error() }

@@ -36,7 +36,7 @@ type responseData struct {
 // attempt runs one attempt of a step: a call to an operation or to another workflow, then its success
 // criteria and, on success, its outputs. The error is non-nil only when the run must stop (cancelled,
 // checkpoint store failing); everything else is a failed outcome.
-func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step, attempt int) (*outcome, error) {
+func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step, seq, attempt int) (*outcome, error) {
 	if step.WorkflowID != "" {
 		return x.attemptWorkflow(ctx, st, step)
 	}
@@ -173,6 +173,13 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 	}
 	out.result.Request = &RequestInfo{Method: req.method, URL: secret.RedactURL(req.url, x.secrets)}
 
+	if g := x.guard; g != nil {
+		safe, _ := step.Extensions["x-trama-resend"].(bool)
+		if err := g.Sending(ctx, Sending{Seq: seq, WorkflowID: st.wf.WorkflowID, StepID: step.StepID, Attempt: attempt,
+			Method: req.method, URL: out.result.Request.URL, SafeToResend: safe}); err != nil {
+			return out, &checkpointError{err}
+		}
+	}
 	resp, respBody, err := x.send(ctx, st, step, attempt, req, body)
 	out.result.Duration = elapsed()
 	out.result.DurationMs = ms(out.result.Duration)

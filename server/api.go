@@ -104,7 +104,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request) {
-	n, err := s.store.Replay(r.Context(), r.PathValue("uuid"))
+	n, err := s.store.Replay(r.Context(), r.PathValue("uuid"), "api")
 	if err != nil {
 		writeStoreError(w, err)
 		return

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,10 +19,10 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/okta/emulator"
+	"github.com/trama-dev/trama/queue"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/server"
 	"github.com/trama-dev/trama/store"
-	"github.com/trama-dev/trama/store/sqlite"
 	"github.com/trama-dev/trama/trigger"
 )
 
@@ -222,9 +221,9 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 	}
 
 	logger := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.Open(context.Background(), cfg, server.Options{
+	srv, err := server.Start(context.Background(), cfg, server.Options{
 		Logger: logger, Env: env,
-		SQLite: sqlite.Options{RetryBase: 50 * time.Millisecond, ShutdownTimeout: 5 * time.Second},
+		Queue: queue.Options{RetryBase: 50 * time.Millisecond, ShutdownTimeout: 5 * time.Second},
 		OnRunFinished: func(r store.Run, _ *runner.Result) {
 			select {
 			case s.finished <- r:
@@ -235,21 +234,10 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.srv, s.url = srv, "http://"+ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, ln) }()
+	s.srv, s.url = srv, srv.URL
 	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		if err := srv.Close(); err != nil {
-			t.Errorf("Close: %v", err)
+		if err := srv.Stop(); err != nil {
+			t.Errorf("Stop: %v", err)
 		}
 	})
 

@@ -1,4 +1,4 @@
-// Package server composes `trama serve`: the event-hook receivers, the queue workers that turn events into
+// Package server composes `trama serve`: the event-hook receivers, the queue that turns events into
 // workflow runs, System Log backfill, the history API, /metrics and /healthz, over one store.
 package server
 
@@ -14,6 +14,7 @@ import (
 
 	"github.com/trama-dev/trama/hook"
 	"github.com/trama-dev/trama/metrics"
+	"github.com/trama-dev/trama/queue"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/store"
 	"github.com/trama-dev/trama/store/postgres"
@@ -30,10 +31,12 @@ type Options struct {
 	HTTPClient *http.Client
 	// Env reads environment variables for $env in triggers; nil means os.LookupEnv.
 	Env func(string) (string, bool)
-	// SQLite tunes the SQLite store (attempts, backoff, polling).
-	SQLite sqlite.Options
-	// Postgres tunes the PostgreSQL store; the store URL's trama_* parameters override it.
+	// SQLite and Postgres tune the store's driver.
+	SQLite   sqlite.Options
 	Postgres postgres.Options
+	// Queue tunes the queue beyond the configuration's runs section, which it overrides field by field
+	// where set (tests shorten retries and polling).
+	Queue queue.Options
 	// Runner bounds each run (timeouts, max steps).
 	Runner runner.Options
 	// OnRunFinished is called after each run's outcome is stored.
@@ -44,7 +47,8 @@ type Options struct {
 type Server struct {
 	cfg     *trigger.Config
 	opts    Options
-	store   store.Store
+	store   *store.Store
+	queue   *queue.Queue
 	metrics *metrics.Metrics
 	worker  *worker.Worker
 	handler http.Handler
@@ -53,16 +57,21 @@ type Server struct {
 	mu        sync.Mutex
 	lastDepth int64
 	depthAt   time.Time
+
+	// URL and stop are set by Start.
+	URL  string
+	stop func() error
 }
 
-// Open opens the configured store (running its migrations), compiles the triggers and builds the HTTP
-// handler. Close releases the store.
+// Open opens the configured store (running its migrations), compiles the triggers, prepares the queue
+// and builds the HTTP handler. Settings that cannot work are refused here, with the reason. Close
+// releases the store.
 func Open(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	st, err := openStore(ctx, cfg.Store, opts.SQLite, opts.Postgres, logger)
+	st, err := OpenStore(ctx, cfg.Store, StoreOptions{SQLite: opts.SQLite, Postgres: opts.Postgres, Logger: logger})
 	if err != nil {
 		return nil, err
 	}
@@ -92,8 +101,13 @@ func Open(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, erro
 		ropts.Servers = merged
 	}
 	s.worker = &worker.Worker{
-		Store: st, Matcher: matcher, Env: opts.Env, HTTPClient: opts.HTTPClient,
+		Store: st, Matcher: matcher, Config: cfg, Env: opts.Env, HTTPClient: opts.HTTPClient,
 		RunnerOptions: ropts, Logger: logger, Metrics: s.metrics, OnRunFinished: opts.OnRunFinished,
+	}
+	s.queue, err = queue.New(st, s.worker.Handlers(), queueOptions(cfg.Runs.QueueOptions(), opts.Queue, logger))
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("runs: %w", err)
 	}
 
 	mux := http.NewServeMux()
@@ -115,37 +129,76 @@ func Open(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, erro
 	return s, nil
 }
 
-// OpenStore opens the store a configuration names, with the PostgreSQL store's default options.
-func OpenStore(ctx context.Context, cfg trigger.Store, sqliteOpts sqlite.Options, logger *slog.Logger) (store.Store, error) {
-	return openStore(ctx, cfg, sqliteOpts, postgres.Options{}, logger)
+// queueOptions are the configuration's runs settings with the caller's overrides.
+func queueOptions(cfg, over queue.Options, logger *slog.Logger) queue.Options {
+	o := cfg
+	pick := func(d *time.Duration, v time.Duration) {
+		if v != 0 {
+			*d = v
+		}
+	}
+	pick(&o.Lease, over.Lease)
+	pick(&o.Heartbeat, over.Heartbeat)
+	pick(&o.Timeout, over.Timeout)
+	pick(&o.RetryBase, over.RetryBase)
+	pick(&o.RetryMax, over.RetryMax)
+	pick(&o.PollInterval, over.PollInterval)
+	pick(&o.ShutdownTimeout, over.ShutdownTimeout)
+	pick(&o.DispatchHold, over.DispatchHold)
+	if over.MaxAttempts != 0 {
+		o.MaxAttempts = over.MaxAttempts
+	}
+	if over.DispatchWorkers != 0 {
+		o.DispatchWorkers = over.DispatchWorkers
+	}
+	if over.ExecuteWorkers != 0 {
+		o.ExecuteWorkers = over.ExecuteWorkers
+	}
+	if over.Owner != "" {
+		o.Owner = over.Owner
+	}
+	o.Logger = logger
+	return o
 }
 
-func openStore(ctx context.Context, cfg trigger.Store, sqliteOpts sqlite.Options, pgOpts postgres.Options, logger *slog.Logger) (store.Store, error) {
+// StoreOptions choose how OpenStore opens a store.
+type StoreOptions struct {
+	// Mode is store.OpenCreate for trama serve; the history commands open an existing store only.
+	Mode     store.OpenMode
+	SQLite   sqlite.Options
+	Postgres postgres.Options
+	Logger   *slog.Logger
+}
+
+// OpenStore opens the store a configuration names. Errors name the host and database, never the URL's
+// password.
+func OpenStore(ctx context.Context, cfg trigger.Store, opts StoreOptions) (*store.Store, error) {
+	sopts := store.Options{Mode: opts.Mode, Logger: opts.Logger}
 	switch cfg.Driver {
 	case "sqlite", "":
-		if sqliteOpts.Logger == nil {
-			sqliteOpts.Logger = logger
+		if opts.SQLite.Logger == nil {
+			opts.SQLite.Logger = opts.Logger
 		}
-		return sqlite.Open(ctx, cfg.DSN, sqliteOpts)
+		return sqlite.Open(ctx, cfg.DSN, opts.SQLite, sopts)
 	case "postgres":
-		if pgOpts.Logger == nil {
-			pgOpts.Logger = logger
-		}
-		// Errors name the host and database, never the URL's password.
-		return postgres.Open(ctx, cfg.DSN, pgOpts)
+		return postgres.Open(ctx, cfg.DSN, opts.Postgres, sopts)
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q (want sqlite: or postgres://)", cfg.Driver)
 	}
 }
 
 // Store is the server's store (the demo and tests read the history through it).
-func (s *Server) Store() store.Store { return s.store }
+func (s *Server) Store() *store.Store { return s.store }
+
+// Owner is the name this server holds run leases under.
+func (s *Server) Owner() string { return s.queue.Owner() }
 
 // Handler serves the hooks, the API, /metrics and /healthz.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Serve answers HTTP on ln and runs the workers (and backfill, when configured) until ctx is cancelled,
-// then shuts down gracefully: it stops accepting deliveries, lets running jobs finish, and returns.
+// Serve answers HTTP on ln and works the queue (and backfill, when configured) until ctx is cancelled,
+// then shuts down gracefully: it stops accepting deliveries, lets running attempts finish (giving back
+// what does not finish in time), and returns.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
@@ -161,7 +214,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := s.store.Work(ctx, s.worker.Handlers()); err != nil {
+		if err := s.queue.Run(ctx); err != nil {
 			errs <- fmt.Errorf("workers: %w", err)
 			cancel()
 		}
@@ -184,7 +237,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer c()
 		srv.Shutdown(shut)
 	}()
-	s.logger.Info("trama serve listening", "addr", ln.Addr().String(), "hooks", len(s.cfg.Hooks), "triggers", len(s.cfg.Triggers))
+	s.logger.Info("trama serve listening", "addr", ln.Addr().String(), "hooks", len(s.cfg.Hooks),
+		"triggers", len(s.cfg.Triggers), "worker", s.queue.Owner())
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs <- err
 		cancel()
@@ -196,6 +250,43 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		all = append(all, err)
 	}
 	return errors.Join(all...)
+}
+
+// Start opens a server for cfg and serves it in the background on a free loopback port, as
+// httptest.NewServer does: URL is its base URL once Start returns. Stop shuts it down and releases the
+// store. The demo, `trama bench` and tests start servers this way.
+func Start(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, error) {
+	s, err := Open(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.URL = "http://" + ln.Addr().String()
+	serveCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(serveCtx, ln) }()
+	var once sync.Once
+	var stopErr error
+	s.stop = func() error {
+		once.Do(func() {
+			cancel()
+			stopErr = errors.Join(<-served, s.store.Close())
+		})
+		return stopErr
+	}
+	return s, nil
+}
+
+// Stop shuts down a server made by Start and releases its store; it is safe to call more than once.
+func (s *Server) Stop() error {
+	if s.stop == nil {
+		return errors.New("server: Stop is for servers made by Start")
+	}
+	return s.stop()
 }
 
 // Close releases the store. Call it after Serve has returned.

@@ -1,5 +1,10 @@
 package store
 
+import (
+	"context"
+	"fmt"
+)
+
 // Counts are totals for metrics and health pages.
 type Counts struct {
 	Deliveries int64
@@ -9,10 +14,37 @@ type Counts struct {
 	Events int64
 	// Duplicates counts event arrivals that were already stored.
 	Duplicates int64
+	// Quarantined counts events kept apart because they could not be stored as events.
+	Quarantined int64
 	// Runs counts runs by status; every status is present.
 	Runs map[RunStatus]int64
-	// QueueDepth counts jobs waiting to run (available, scheduled or waiting for a retry).
+	// QueueDepth counts runs waiting for a worker (queued or retrying) and events waiting for dispatch.
 	QueueDepth int64
-	// QueueRunning counts jobs a worker holds now.
+	// QueueRunning counts runs a worker holds now.
 	QueueRunning int64
+}
+
+// Counts returns totals for metrics. Event totals are kept in the ingest transaction, so they never
+// count whole tables; runs are counted per status through an index.
+func (s *Store) Counts(ctx context.Context) (Counts, error) {
+	c := Counts{Runs: make(map[RunStatus]int64, len(RunStatuses))}
+	if err := s.read.QueryRowContext(ctx, `SELECT coalesce(sum(deliveries), 0), coalesce(sum(malformed), 0),
+		coalesce(sum(events), 0), coalesce(sum(duplicates), 0), coalesce(sum(quarantined), 0) FROM totals`).
+		Scan(&c.Deliveries, &c.Malformed, &c.Events, &c.Duplicates, &c.Quarantined); err != nil {
+		return c, fmt.Errorf("counts: %w", err)
+	}
+	for _, status := range RunStatuses {
+		var n int64
+		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE status = $1`, string(status)).Scan(&n); err != nil {
+			return c, fmt.Errorf("counts: runs %s: %w", status, err)
+		}
+		c.Runs[status] = n
+	}
+	var pending int64
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE dispatched < replays`).Scan(&pending); err != nil {
+		return c, fmt.Errorf("counts: dispatch queue: %w", err)
+	}
+	c.QueueDepth = c.Runs[RunQueued] + c.Runs[RunRetrying] + pending
+	c.QueueRunning = c.Runs[RunRunning]
+	return c, nil
 }

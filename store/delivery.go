@@ -24,6 +24,10 @@ type NewDelivery struct {
 	Size int
 	// Events are the delivery's events in envelope order. A uuid may repeat; it is stored once.
 	Events []NewEvent
+	// Quarantined are events of the delivery that cannot be stored as events (no usable uuid, an
+	// unreadable published time, …): each is kept on its own with its reason, while the rest of the
+	// delivery is stored and acknowledged.
+	Quarantined []QuarantinedEvent
 	// Error, when not empty, marks the delivery malformed: it is kept with Body for inspection and its
 	// Events are ignored.
 	Error string
@@ -45,6 +49,9 @@ type Delivery struct {
 	// Events is how many events the delivery carried; NewEvents how many of them were first seen here.
 	Events    int
 	NewEvents int
+	// Quarantined counts the delivery's quarantined events; GetDelivery also returns them.
+	Quarantined       int
+	QuarantinedEvents []QuarantinedEvent
 	// Error and Body are set for a malformed delivery.
 	Error string
 	Body  []byte
@@ -64,7 +71,22 @@ type NewEvent struct {
 	// receiver sets it for event types no trigger listens to, since dispatching them could start no run
 	// (dispatch matches against the configuration of the moment; Replay still dispatches them).
 	NoDispatch bool
+	// Index is the event's position in the delivery, recorded if the event has to be quarantined.
+	Index int
 }
+
+// QuarantinedEvent is one event of a delivery that could not be stored as an event.
+type QuarantinedEvent struct {
+	// Index is the event's position in the delivery's data.events.
+	Index int
+	// Reason says what is wrong with it.
+	Reason string
+	// Payload is the event as received, cut to MaxQuarantinedBytes.
+	Payload []byte
+}
+
+// MaxQuarantinedBytes caps the bytes kept of one quarantined event.
+const MaxQuarantinedBytes = 64 << 10
 
 // IngestResult reports which of the ingested events were new (and got dispatch work unless NoDispatch)
 // and which had already been stored.
@@ -75,6 +97,10 @@ type IngestResult struct {
 	New []string
 	// Duplicates lists the uuids that were already stored (including repeats within the input).
 	Duplicates []string
+	// Quarantined counts the events kept apart because they cannot be stored as events.
+	Quarantined int
+
+	dispatch bool // some new event waits for dispatch
 }
 
 // DeliveryFilter selects deliveries for ListDeliveries, newest first.
@@ -83,5 +109,7 @@ type DeliveryFilter struct {
 	Hook string
 	// Malformed keeps only deliveries that could not be parsed.
 	Malformed bool
+	// Quarantined keeps only deliveries with quarantined events.
+	Quarantined bool
 	Page
 }

@@ -10,6 +10,15 @@ var ErrNotFound = errors.New("not found")
 // so an API can answer 400 instead of 500.
 var ErrInvalidCursor = errors.New("invalid cursor")
 
-// ErrWorking is returned by Work when the store is already working jobs: one Work loop per Store keeps
-// shutdown and job ownership simple.
-var ErrWorking = errors.New("store is already working jobs")
+// ErrLeaseLost is returned (wrapped, naming the run) by every write of a run attempt whose lease is no
+// longer current: it expired and another worker took the run over (its fencing token is newer), or the
+// run was finished or resolved meanwhile. The attempt must stop at once, without another request.
+var ErrLeaseLost = errors.New("lease lost")
+
+// ErrNoDatabase is returned (wrapped) by Open with ReadOnly when the database does not exist: reading
+// commands never create one.
+var ErrNoDatabase = errors.New("no such store")
+
+// ErrConflict is returned (wrapped) when an operator action does not apply to the run as it is now: for
+// example resolving a run that is not uncertain.
+var ErrConflict = errors.New("conflict")

@@ -26,6 +26,10 @@ type Event struct {
 	Replays int
 	// Duplicates counts how many times the event arrived again after it was stored.
 	Duplicates int
+	// Dispatched is the highest replay number whose dispatch finished (-1 while the original arrival
+	// waits for dispatch). DispatchError is why the latest dispatch failed, if it did.
+	Dispatched    int
+	DispatchError string
 	// DeliveryIDs lists the deliveries that brought the event, oldest first. Set by GetEvent only.
 	DeliveryIDs []string
 	// Headers are the (masked) request headers of the first delivery that brought the event. Set by

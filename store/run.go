@@ -11,27 +11,55 @@ type RunStatus string
 const (
 	// RunQueued is a run created and waiting for a worker.
 	RunQueued RunStatus = "queued"
-	// RunRunning is a run a worker has started (it stays running while its job waits for a retry).
+	// RunRunning is a run a worker holds by lease and is executing.
 	RunRunning RunStatus = "running"
+	// RunRetrying is a run waiting to run again: its last attempt failed transiently (network, 5xx,
+	// 429), was interrupted (its worker stopped or lost its lease), or an operator resolved it. It
+	// resumes after its last finished step.
+	RunRetrying RunStatus = "retrying"
+	// RunUncertain is a run stopped because a request may or may not have reached the API when its
+	// attempt was interrupted, and resending it is not known to be safe. It waits for an operator
+	// (ResolveRun).
+	RunUncertain RunStatus = "uncertain"
 	// RunSucceeded is a run that finished successfully.
 	RunSucceeded RunStatus = "succeeded"
 	// RunFailed is a run that finished with an error, or ran out of attempts.
 	RunFailed RunStatus = "failed"
 )
 
+// RunStatuses lists every status, in the order of a run's life.
+var RunStatuses = []RunStatus{RunQueued, RunRunning, RunRetrying, RunUncertain, RunSucceeded, RunFailed}
+
 // Finished reports whether the status is final.
 func (s RunStatus) Finished() bool { return s == RunSucceeded || s == RunFailed }
+
+// Valid reports whether s is one of RunStatuses.
+func (s RunStatus) Valid() bool {
+	for _, v := range RunStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
 
 // NewRun asks for one run of a workflow for an event. A run is unique on (event uuid, Trigger, Replay):
 // creating it again is a no-op.
 type NewRun struct {
 	Trigger string
-	// Replay is the replay number the dispatch was called with (0 for the original delivery).
+	// Replay is the replay number of the dispatch (0 for the original delivery).
 	Replay       int
 	WorkflowFile string
 	WorkflowID   string
-	// Inputs are the workflow inputs as JSON, already masked by the caller.
+	// Inputs are the workflow inputs as JSON, already masked by the caller: what the history shows.
 	Inputs json.RawMessage
+	// Plan is everything the run executes with, pinned when it is created (the trigger as it was, the
+	// inputs, the workflow version), opaque to the store, so a configuration changed or a replica
+	// restarted meanwhile never changes or strands it. It must hold no secret.
+	Plan json.RawMessage
+	// Version identifies the workflow document (and its sources) the run executes: the digest of a
+	// Bundle stored with PutDocuments.
+	Version string
 }
 
 // Run is a stored workflow run.
@@ -42,15 +70,61 @@ type Run struct {
 	Replay       int
 	WorkflowFile string
 	WorkflowID   string
+	Version      string
 	Status       RunStatus
-	// Attempts is the number of the latest execute attempt (0 while queued).
+	// Attempts is the number of the latest attempt (0 while queued).
 	Attempts   int
 	CreatedAt  time.Time
-	StartedAt  time.Time // zero until a worker starts the run
+	StartedAt  time.Time // zero until a worker first starts the run
 	FinishedAt time.Time // zero until the run finishes
-	Inputs     json.RawMessage
-	Outputs    json.RawMessage
-	Error      string
+	// AvailableAt is when a queued or retrying run may next be claimed.
+	AvailableAt time.Time
+	Inputs      json.RawMessage
+	Outputs     json.RawMessage
+	// Error is why the run failed, or, while it waits to retry or for an operator, why its last
+	// attempt stopped.
+	Error string
+	// Plan is NewRun.Plan.
+	Plan json.RawMessage
+	// Intent is the request the run was about to send, or had sent without its step finishing; nil
+	// when none. On an uncertain run it is the request in doubt.
+	Intent *Intent
+	// Lease is the current attempt's hold on a running run.
+	LeaseOwner   string
+	LeaseToken   int64
+	LeaseExpires time.Time
+	// Resolution is the latest operator decision on the run, if any.
+	Resolution *Resolution
+}
+
+// Intent is a request a run is about to send: recorded before it is sent, and cleared with the
+// checkpoint of its step, so a run resumed after a crash knows which request may have reached the API.
+// Method, URL and the step's identity are enough for an operator to check the API by hand; bodies stay
+// in the step history. URL is masked.
+type Intent struct {
+	Seq         int       `json:"seq"`
+	WorkflowID  string    `json:"workflowId"`
+	StepID      string    `json:"stepId"`
+	StepAttempt int       `json:"stepAttempt"`
+	RunAttempt  int       `json:"runAttempt"`
+	Method      string    `json:"method"`
+	URL         string    `json:"url"`
+	At          time.Time `json:"at"`
+	// Settled is set once a response to the request arrived, while the step goes on (it retries):
+	// such a request is not in doubt.
+	Settled bool `json:"settled,omitempty"`
+	// Resend is set when an operator decided the request may be sent again.
+	Resend bool `json:"resend,omitempty"`
+}
+
+// Resolution is an operator's decision on an uncertain run.
+type Resolution struct {
+	// Action is "resend", "skip" or "fail".
+	Action string    `json:"action"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+	// Reason is the operator's note, if any.
+	Reason string `json:"reason,omitempty"`
 }
 
 // RunResult is how a run ended, for FinishRun.

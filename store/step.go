@@ -10,10 +10,14 @@ import (
 type Step struct {
 	RunID string
 	// Seq is the step's 1-based position in the run's execution order (a goto can run one step id more
-	// than once). Saving the same Seq again replaces the checkpoint, which makes SaveStep safe to retry.
-	Seq    int
-	StepID string
-	// Status is the step's outcome as the runner names it, e.g. "succeeded" or "failed".
+	// than once).
+	Seq int
+	// RunAttempt is the run attempt that executed the step. A step that failed transiently runs again
+	// in a later attempt under the same Seq; the history keeps both.
+	RunAttempt int
+	StepID     string
+	// Status is the step's outcome as the runner names it, e.g. "succeeded" or "failed"; "skipped"
+	// when an operator resolved the step's uncertain request by skipping it.
 	Status     string
 	Attempts   int
 	Method     string

@@ -2,78 +2,141 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
 )
 
-// Store is trama's durable inbox, job queue and run history. Implementations are safe for concurrent
-// use. Every method that can fail wraps its error with the value it was working on; lookups of missing
-// rows wrap ErrNotFound.
-type Store interface {
-	// IngestDelivery stores an event-hook delivery and its events, and enqueues dispatch work for the
-	// events never stored before, in one transaction. When it returns nil the delivery is durable and
-	// the receiver may acknowledge it; on error nothing was stored and the receiver must answer 5xx so
-	// Okta retries. A malformed delivery (Error set) is stored without events.
-	IngestDelivery(ctx context.Context, d NewDelivery) (IngestResult, error)
-	// IngestPolled stores events fetched by System Log polling (source "poll") through the same
-	// de-duplication as deliveries, and sets the named cursor in the same transaction, so a crash
-	// never skips or re-runs events.
-	IngestPolled(ctx context.Context, cursorName, cursor string, events []NewEvent) (IngestResult, error)
-	// GetCursor returns the named polling cursor, or "" when it was never set.
-	GetCursor(ctx context.Context, name string) (string, error)
-	// SetCursor stores the named polling cursor.
-	SetCursor(ctx context.Context, name, value string) error
-
-	// CreateRuns creates the runs of one event dispatch and enqueues an execute job for each new run,
-	// in one transaction. Runs that already exist (same event, trigger and replay) are skipped, which
-	// makes a retried dispatch harmless. It returns the runs it created.
-	CreateRuns(ctx context.Context, eventUUID string, runs []NewRun) ([]Run, error)
-	// SaveStep checkpoints a finished step of a run (upsert on run id and Seq).
-	SaveStep(ctx context.Context, step Step) error
-	// Steps returns a run's checkpointed steps in Seq order.
-	Steps(ctx context.Context, runID string) ([]Step, error)
-	// FinishRun records a run's final status, outputs and error. Finishing an already finished run
-	// is a no-op, so a run never changes its outcome once people have seen it.
-	FinishRun(ctx context.Context, runID string, result RunResult) error
-
-	// GetRun returns one run.
-	GetRun(ctx context.Context, id string) (Run, error)
-	// ListRuns returns one page of runs, newest first, and the cursor of the next page ("" at the end).
-	ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error)
-	// GetEvent returns one event with its payload, delivery ids and headers.
-	GetEvent(ctx context.Context, uuid string) (Event, error)
-	// ListEvents returns one page of events, newest first, without payloads or headers.
-	ListEvents(ctx context.Context, f EventFilter) ([]Event, string, error)
-	// GetDelivery returns one delivery.
-	GetDelivery(ctx context.Context, id string) (Delivery, error)
-	// ListDeliveries returns one page of deliveries, newest first, without bodies.
-	ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, string, error)
-	// Replay enqueues the event's dispatch again with the next replay number, which it returns; the
-	// new runs are distinct from earlier ones because the replay number is part of a run's identity.
-	Replay(ctx context.Context, eventUUID string) (int, error)
-	// Counts returns totals for metrics.
-	Counts(ctx context.Context) (Counts, error)
-
-	// Work runs the queue's workers, calling h for each job, until ctx is cancelled; then it stops
-	// fetching, waits for running jobs (up to the driver's shutdown timeout, after which their
-	// contexts are cancelled) and returns nil. Jobs left unfinished run after the next Work, in this
-	// process or another.
-	Work(ctx context.Context, h Handlers) error
-	// Close releases the database. Call it after Work has returned.
-	Close() error
+// Options tune a Store. The zero value is what `trama serve` uses.
+type Options struct {
+	// Mode says whether Open may create the database (the default) or opens an existing one, for reading
+	// and writing or for reading only. A missing database is then an error wrapping ErrNoDatabase: the
+	// history commands never leave an empty store behind a mistyped path.
+	Mode OpenMode
+	// Logger receives the store's warnings. Default slog.Default().
+	Logger *slog.Logger
 }
 
-// Handlers are the functions the queue calls. A returned error makes the queue retry the job later with
-// backoff, up to the driver's maximum attempts; handlers must therefore be idempotent, which CreateRuns,
-// SaveStep and FinishRun make easy. Error text is logged and may end up in a run's history, so it must
-// never carry a secret.
-type Handlers struct {
-	// Dispatch matches one event against the triggers and calls CreateRuns. replay is 0 for the
-	// original arrival and n for the n-th Replay. Each event is dispatched once per replay number,
-	// unless the process dies mid-dispatch, in which case it is dispatched again.
-	Dispatch func(ctx context.Context, eventUUID string, replay int) error
-	// Execute runs one run, resuming after Steps(runID), and calls FinishRun. attempt counts from 1;
-	// when attempt == maxAttempts and Execute returns an error the queue gives up, so Execute should
-	// finish the run as failed with the reason (the store does it with the error text if Execute did
-	// not). Before calling Execute the store marks the run running; a run already finished is not
-	// executed again.
-	Execute func(ctx context.Context, runID string, attempt, maxAttempts int) error
+// Store is trama's durable inbox, run queue and history, over one Driver. It is safe for concurrent use.
+// Every method that can fail wraps its error with the value it was working on; lookups of missing rows
+// wrap ErrNotFound, writes of an attempt that lost its lease wrap ErrLeaseLost.
+//
+// The store never calls back into the code that works its queue: workers claim work (ClaimDispatches,
+// ClaimRuns), hold runs by lease, and report what happened. Ready tells them when this process committed
+// new work, so they need not wait for their next poll.
+type Store struct {
+	drv     Driver
+	dialect Dialect
+	opts    Options
+	write   *sql.DB
+	read    *sql.DB
+	q       queries
+	// now is the dialect's expression for the database's current time, in parentheses.
+	now string
+
+	dispatchReady chan struct{}
+	runsReady     chan struct{}
+
+	closeMu sync.Mutex
+	closed  bool
+}
+
+// Open connects to the driver's database and, unless opts.ReadOnly, brings its schema up to date.
+func Open(ctx context.Context, drv Driver, opts Options) (*Store, error) {
+	if drv == nil {
+		return nil, errors.New("store: Open needs a driver")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	write, read, err := drv.Open(ctx, opts.Mode)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", drv.Name(), err)
+	}
+	s := &Store{
+		drv: drv, dialect: drv.Dialect(), opts: opts, write: write, read: read,
+		dispatchReady: make(chan struct{}, 1), runsReady: make(chan struct{}, 1),
+	}
+	if s.dialect.TotalShards < 1 {
+		s.dialect.TotalShards = 1
+	}
+	s.q = newQueries(s.dialect)
+	s.now = "(" + s.dialect.Now + ")"
+	if opts.Mode != OpenReadOnly {
+		err = migrate(ctx, drv, write)
+	} else {
+		err = checkSchema(ctx, drv, read)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store %s: %w", drv.Name(), err)
+	}
+	return s, nil
+}
+
+// Name identifies the database (never with a password).
+func (s *Store) Name() string { return s.drv.Name() }
+
+// Exclusive reports whether only one process may work this store's queue at a time (SQLite).
+func (s *Store) Exclusive() bool { return s.drv.Exclusive() }
+
+// LockWork takes the work lock of an exclusive store (see Driver.LockWork).
+func (s *Store) LockWork() (unlock func(), err error) {
+	unlock, err = s.drv.LockWork()
+	if err != nil {
+		return nil, fmt.Errorf("store %s: another process is working this store: %w", s.drv.Name(), err)
+	}
+	return unlock, nil
+}
+
+// Close releases the database. Call it after the workers stopped.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	var errs []error
+	if s.read != nil && s.read != s.write {
+		errs = append(errs, s.read.Close())
+	}
+	if s.write != nil {
+		errs = append(errs, s.write.Close())
+	}
+	errs = append(errs, s.drv.Close())
+	return errors.Join(errs...)
+}
+
+// Work is the kind of work Ready signals.
+type Work int
+
+const (
+	// DispatchWork is events waiting to be matched against the triggers.
+	DispatchWork Work = iota
+	// RunWork is runs waiting for a worker.
+	RunWork
+)
+
+// Ready returns a channel that receives a value after this process committed new work of kind. It
+// holds at most one value, so a signal is never lost and never piles up; work committed by other
+// processes is only found by polling.
+func (s *Store) Ready(kind Work) <-chan struct{} {
+	if kind == DispatchWork {
+		return s.dispatchReady
+	}
+	return s.runsReady
+}
+
+func (s *Store) signal(kind Work) {
+	ch := s.runsReady
+	if kind == DispatchWork {
+		ch = s.dispatchReady
+	}
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
 }

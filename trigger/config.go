@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/arazzo/expr"
+	"github.com/trama-dev/trama/queue"
 )
 
 // Defaults of the configuration file. docs/triggers.md explains each one.
@@ -51,6 +52,8 @@ type Config struct {
 	Servers map[string]string
 	// Backfill is System Log polling.
 	Backfill Backfill
+	// Runs tunes how runs are held, retried and bounded; zero fields take the queue's defaults.
+	Runs Runs
 	// Triggers bind event types to workflows, in file order; matching keeps that order.
 	Triggers []*Trigger
 }
@@ -125,6 +128,27 @@ type Backfill struct {
 	EventTypes []string
 }
 
+// Runs is the runs section: the queue's settings a deployment may change.
+type Runs struct {
+	// Lease is how long a replica holds a run without renewing it: a dead replica's runs move on
+	// within it (queue.DefaultLease).
+	Lease time.Duration
+	// Heartbeat is how often leases are renewed, at most half the lease (queue.DefaultHeartbeat).
+	Heartbeat time.Duration
+	// Timeout bounds one attempt of a run (queue.DefaultTimeout).
+	Timeout time.Duration
+	// Attempts is how many attempts a run gets (queue.DefaultMaxAttempts).
+	Attempts int
+	// Workers is how many runs one process executes at once (queue.DefaultExecuteWorkers).
+	Workers int
+}
+
+// QueueOptions returns the queue options the section asks for, defaults applied where it is silent.
+func (r Runs) QueueOptions() queue.Options {
+	return queue.Options{Lease: r.Lease, Heartbeat: r.Heartbeat, Timeout: r.Timeout, MaxAttempts: r.Attempts,
+		ExecuteWorkers: r.Workers}.Defaults()
+}
+
 // Trigger binds event types to one workflow run per matching event.
 type Trigger struct {
 	// Name identifies the trigger in history and metrics; unique, [A-Za-z0-9._-].
@@ -139,10 +163,32 @@ type Trigger struct {
 	Inputs []Input
 	// IgnoreActor is the loop guard: "self", an Okta actor id, or "" for none.
 	IgnoreActor string
-	Pos         Position
+	// Resend says which requests a resumed run may send again when an interrupted attempt may or may
+	// not have sent them (see docs/triggers.md); the zero value is ResendIdempotent.
+	Resend Resend
+	Pos    Position
 
 	ignorePos Position // where ignoreActor is written, for the "self needs okta" error
 }
+
+// Resend is a trigger's resend policy.
+type Resend struct {
+	// Policy is ResendIdempotent, ResendAlways or ResendNever; empty means ResendIdempotent.
+	Policy string
+	// Steps are step ids whose requests may be resent besides what Policy allows.
+	Steps []string
+}
+
+// Resend policies.
+const (
+	// ResendIdempotent resends GET, HEAD, OPTIONS, PUT and DELETE, and steps marked x-trama-resend: true.
+	ResendIdempotent = "idempotent"
+	// ResendAlways resends every request: for APIs that de-duplicate, or flows whose repeats are harmless.
+	ResendAlways = "always"
+	// ResendNever resends nothing an interrupted attempt may have sent; every such run waits for an
+	// operator.
+	ResendNever = "never"
+)
 
 // IgnoreSelf is the IgnoreActor value that skips events caused by trama's own Okta identity.
 const IgnoreSelf = "self"
@@ -165,6 +211,9 @@ type Input struct {
 	// Secret is true when the name says so (secret.IsSecretName) or the value reads $env: the history
 	// masks such inputs.
 	Secret bool
+	// ReadsEnv is true when the value reads $env: its text is then only a template, safe to keep, and
+	// the secret it yields is read when the run executes.
+	ReadsEnv bool
 }
 
 // Position is a 1-based line and column in the configuration file.

@@ -205,6 +205,21 @@ func evalInputs(t *Trigger, r *resolver) (Fire, error) {
 	return f, nil
 }
 
+// EvalInput evaluates one input value (a template as Input.Value holds it) for an event card, reading
+// $env through env (os.LookupEnv when nil): how a run dispatched earlier computes its secret inputs when it
+// executes, since secrets are never stored.
+func EvalInput(value any, card okta.Card, env func(string) (string, bool)) (any, error) {
+	if env == nil {
+		env = os.LookupEnv
+	}
+	r := &resolver{event: card.Value(), env: env}
+	v, err := expr.EvalValueWith(value, expr.Compat, exprOptions, r)
+	if err != nil {
+		return nil, errors.New(r.used.Redact(err.Error()))
+	}
+	return v, nil
+}
+
 // resolver gives expressions the card as $event and the environment as $env, remembering every
 // environment value it hands out so messages can mask them.
 type resolver struct {

@@ -282,7 +282,7 @@ func (p *parser) config(n *yaml.Node) {
 	cfg.Store = Store{URL: DefaultStore}
 	cfg.Listen = DefaultListen
 	cfg.Backfill = Backfill{Interval: DefaultBackfillInterval, Lookback: DefaultBackfillLookback, PageSize: DefaultBackfillPageSize}
-	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "okta", "servers", "backfill", "triggers")
+	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "okta", "servers", "backfill", "runs", "triggers")
 	var storeN, backfillN *yaml.Node
 	for _, f := range fields {
 		switch f.key {
@@ -306,6 +306,8 @@ func (p *parser) config(n *yaml.Node) {
 			p.servers(f.value)
 		case "backfill":
 			backfillN = f.value
+		case "runs":
+			p.runs(f.value)
 		case "triggers":
 			p.triggers(f.value)
 		}
@@ -587,6 +589,50 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// runs reads how runs are held and retried; the combination is checked as the queue checks it.
+func (p *parser) runs(n *yaml.Node) {
+	r := &p.cfg.Runs
+	fields, ok := p.mapping(n, "runs", "lease", "heartbeat", "timeout", "attempts", "workers")
+	if !ok {
+		return
+	}
+	for _, f := range fields {
+		path := "runs." + f.key
+		switch f.key {
+		case "lease":
+			if d, ok := p.duration(f.value, path, time.Second, time.Hour); ok {
+				r.Lease = d
+			}
+		case "heartbeat":
+			if d, ok := p.duration(f.value, path, 100*time.Millisecond, 30*time.Minute); ok {
+				r.Heartbeat = d
+			}
+		case "timeout":
+			if d, ok := p.duration(f.value, path, time.Second, 24*time.Hour); ok {
+				r.Timeout = d
+			}
+		case "attempts", "workers":
+			s, ok := p.scalar(f.value, path)
+			if !ok {
+				continue
+			}
+			v, err := strconv.Atoi(s)
+			if err != nil || v < 1 || v > 1000 {
+				p.errorf(f.value, path, "%s must be a whole number from 1 to 1000", p.show(f.value, s))
+				continue
+			}
+			if f.key == "attempts" {
+				r.Attempts = v
+			} else {
+				r.Workers = v
+			}
+		}
+	}
+	if err := r.QueueOptions().Validate(); err != nil {
+		p.errorf(n, "runs", "%v", err)
+	}
+}
+
 func (p *parser) backfill(n *yaml.Node) {
 	b := &p.cfg.Backfill
 	fields, _ := p.mapping(n, "backfill", "enabled", "interval", "lookback", "pageSize", "eventTypes")
@@ -699,7 +745,7 @@ func (p *parser) triggers(n *yaml.Node) {
 		if r := resolve(tn); r != nil {
 			t.Pos = Position{r.Line, r.Column}
 		}
-		fields, ok := p.mapping(tn, path, "name", "on", "when", "run", "inputs", "ignoreActor")
+		fields, ok := p.mapping(tn, path, "name", "on", "when", "run", "inputs", "ignoreActor", "resend")
 		if !ok {
 			continue
 		}
@@ -743,6 +789,8 @@ func (p *parser) triggers(n *yaml.Node) {
 				if r := resolve(f.value); r != nil {
 					t.ignorePos = Position{r.Line, r.Column}
 				}
+			case "resend":
+				t.Resend = p.resend(f.value, fpath)
 			}
 		}
 		for _, req := range []struct{ key, example string }{
@@ -756,6 +804,31 @@ func (p *parser) triggers(n *yaml.Node) {
 		}
 		p.cfg.Triggers = append(p.cfg.Triggers, t)
 	}
+}
+
+// resend reads a trigger's resend policy: idempotent, always or never, or a list of step ids whose
+// requests may be resent besides the idempotent ones.
+func (p *parser) resend(n *yaml.Node, path string) Resend {
+	n = resolve(n)
+	if n != nil && n.Kind == yaml.SequenceNode {
+		r := Resend{Policy: ResendIdempotent}
+		for i, c := range n.Content {
+			if s, ok := p.scalar(c, fmt.Sprintf("%s[%d]", path, i)); ok && s != "" {
+				r.Steps = append(r.Steps, s)
+			}
+		}
+		return r
+	}
+	s, ok := p.scalar(n, path)
+	if !ok {
+		return Resend{}
+	}
+	switch s {
+	case ResendIdempotent, ResendAlways, ResendNever:
+		return Resend{Policy: s}
+	}
+	p.errorf(n, path, "%s: write idempotent (the default), always, never, or a list of step ids whose requests may be resent", p.show(n, s))
+	return Resend{}
 }
 
 func (p *parser) run(n *yaml.Node, path string, r *Run) {
@@ -964,7 +1037,7 @@ func (p *parser) inputs(n *yaml.Node, path string) []Input {
 		if !ok {
 			continue
 		}
-		out = append(out, Input{Name: k.Value, Value: v, Secret: readsEnv || secret.IsSecretName(k.Value)})
+		out = append(out, Input{Name: k.Value, Value: v, Secret: readsEnv || secret.IsSecretName(k.Value), ReadsEnv: readsEnv})
 	}
 	return out
 }

@@ -481,7 +481,7 @@ func benchIngest(ctx context.Context, o ingestOptions) (*ingestReport, error) {
 }
 
 // waitDrained waits until no job is queued or running and no run is unfinished.
-func waitDrained(ctx context.Context, st store.Store) error {
+func waitDrained(ctx context.Context, st *store.Store) error {
 	for {
 		c, err := st.Counts(ctx)
 		if err != nil {

@@ -32,7 +32,7 @@ func newEventsListCmd() *cobra.Command {
 		Example: "  trama events list --type user.mfa.factor.activate",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := sf.open(cmd.Context())
+			st, err := sf.open(cmd.Context(), store.OpenReadOnly)
 			if err != nil {
 				return err
 			}
@@ -58,7 +58,7 @@ func newEventsShowCmd() *cobra.Command {
 		Short: "Show an event's card and runs",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := sf.open(cmd.Context())
+			st, err := sf.open(cmd.Context(), store.OpenReadOnly)
 			if err != nil {
 				return err
 			}
@@ -87,12 +87,12 @@ func newEventsReplayCmd() *cobra.Command {
 (or the next one to start) matches it against the current triggers and runs them as new runs.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := sf.open(cmd.Context())
+			st, err := sf.open(cmd.Context(), store.OpenExisting)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			n, err := st.Replay(cmd.Context(), args[0])
+			n, err := st.Replay(cmd.Context(), args[0], operator())
 			if err != nil {
 				return storeErr(err)
 			}

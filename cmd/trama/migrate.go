@@ -7,8 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/trama-dev/trama/store/postgres"
-	"github.com/trama-dev/trama/store/sqlite"
+	"github.com/trama-dev/trama/server"
 )
 
 func init() { subcommands = append(subcommands, newMigrateCmd) }
@@ -17,7 +16,7 @@ func newMigrateCmd() *cobra.Command {
 	var sf storeFlags
 	cmd := &cobra.Command{
 		Use:   "migrate",
-		Short: "Create or upgrade the store's tables (trama's and the job queue's), then exit",
+		Short: "Create or upgrade the store's tables, then exit",
 		Long: `migrate brings the store's schema up to date and exits. trama serve does the same when it starts, so
 migrate is optional; run it as a deployment step when you want schema changes to happen once, before
 new replicas start, rather than inside the first replica to start.
@@ -33,21 +32,12 @@ moment wait for each other, and the ones that come second find nothing to do.`,
 				return err
 			}
 			logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			switch sc.Driver {
-			case "postgres":
-				if err := postgres.Migrate(cmd.Context(), sc.DSN, postgres.Options{Logger: logger}); err != nil {
-					return &exitError{code: exitInternal, err: err}
-				}
-			case "sqlite", "":
-				st, err := sqlite.Open(cmd.Context(), sc.DSN, sqlite.Options{Logger: logger})
-				if err != nil {
-					return &exitError{code: exitInternal, err: err}
-				}
-				if err := st.Close(); err != nil {
-					return &exitError{code: exitInternal, err: err}
-				}
-			default:
-				return usageErr("store: unknown driver %q (want sqlite: or postgres://)", sc.Driver)
+			st, err := server.OpenStore(cmd.Context(), sc, server.StoreOptions{Logger: logger})
+			if err != nil {
+				return &exitError{code: exitInternal, err: err}
+			}
+			if err := st.Close(); err != nil {
+				return &exitError{code: exitInternal, err: err}
 			}
 			// The URL is not echoed: it may hold a password.
 			fmt.Fprintf(cmd.OutOrStdout(), "%s store is up to date\n", driverName(sc.Driver))

@@ -21,7 +21,7 @@ func newRunsCmd() *cobra.Command {
 		Long: `runs reads trama serve's history from its store (the same data as GET /api/v1/runs): one run per
 event and trigger, with its status, inputs and outputs (secrets masked) and each finished step.`,
 	}
-	cmd.AddCommand(newRunsListCmd(), newRunsShowCmd())
+	cmd.AddCommand(newRunsListCmd(), newRunsShowCmd(), newRunsResolveCmd())
 	return cmd
 }
 
@@ -34,7 +34,7 @@ func newRunsListCmd() *cobra.Command {
 		Example: "  trama runs list --config trama.yaml --status failed\n  trama runs list --db trama.db -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := sf.open(cmd.Context())
+			st, err := sf.open(cmd.Context(), store.OpenReadOnly)
 			if err != nil {
 				return err
 			}
@@ -62,7 +62,7 @@ func newRunsShowCmd() *cobra.Command {
 		Example: "  trama runs show 01J8Z... --config trama.yaml",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := sf.open(cmd.Context())
+			st, err := sf.open(cmd.Context(), store.OpenReadOnly)
 			if err != nil {
 				return err
 			}

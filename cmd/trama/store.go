@@ -10,7 +10,6 @@ import (
 
 	"github.com/trama-dev/trama/server"
 	"github.com/trama-dev/trama/store"
-	"github.com/trama-dev/trama/store/sqlite"
 	"github.com/trama-dev/trama/trigger"
 )
 
@@ -35,7 +34,9 @@ func (f *storeFlags) registerPage(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.page.After, "after", "", "cursor of the next page, as printed by the previous page")
 }
 
-func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
+// open opens the store for a history command: read-only, or for writing with store.OpenExisting. It
+// never creates one: a mistyped --db is an error naming the path, not an empty listing.
+func (f *storeFlags) open(ctx context.Context, mode store.OpenMode) (*store.Store, error) {
 	if err := outputFormat("output", f.output, "text", "json"); err != nil {
 		return nil, err
 	}
@@ -43,7 +44,7 @@ func (f *storeFlags) open(ctx context.Context) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := server.OpenStore(ctx, sc, sqlite.Options{}, slog.New(slog.DiscardHandler))
+	st, err := server.OpenStore(ctx, sc, server.StoreOptions{Mode: mode, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, usageErr("%v", err)
 	}

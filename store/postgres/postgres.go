@@ -1,217 +1,205 @@
-// Package postgres is trama's store for several `trama serve` replicas on one PostgreSQL database (pgx v5):
-// the inbox, the run history and River's job tables, with the same schema concepts and behaviour as
-// store/sqlite. The database is all the replicas share: River distributes jobs with FOR UPDATE SKIP
-// LOCKED and LISTEN/NOTIFY, elects one leader for maintenance and rescues the jobs of a replica that died,
-// so replicas need no configuration to find each other.
+// Package postgres is the store.Driver for several `trama serve` replicas on one PostgreSQL database
+// (pgx v5 through database/sql). The database is all the replicas share: they claim events and runs with
+// FOR UPDATE SKIP LOCKED, hold runs by lease, and take over the runs of a replica that stopped as soon as
+// its leases expire, so replicas need no configuration to find each other.
 package postgres
 
 import (
 	"context"
+	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
-	"log/slog"
+	"hash/fnv"
+	"io/fs"
+	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/trama-dev/trama/store"
-	"github.com/trama-dev/trama/store/internal/jobs"
 )
 
-// Options tune a Store. The zero value is what `trama serve` uses; Schema, JobTimeout and RescueAfter can
-// also be set in the URL (trama_schema, trama_job_timeout, trama_rescue_after; see docs/deploy.md).
+// Options tune the driver. The zero value is what `trama serve` uses; Schema can also be set in the URL
+// (trama_schema; see docs/deploy.md).
 type Options struct {
-	// Schema, when set, holds trama's and River's tables in that PostgreSQL schema (created if missing)
-	// instead of the connection's search_path, so several trama deployments (or test runs) can share one
-	// database. Lower-case letters, digits and underscores only.
+	// Schema, when set, holds trama's tables in that PostgreSQL schema (created if missing) instead of the
+	// connection's search_path, so several trama deployments (or test runs) can share one database.
+	// Lower-case letters, digits and underscores only.
 	Schema string
-	// MaxAttempts is how many times a job runs before the queue gives up. Default 5, as on SQLite.
-	MaxAttempts int
-	// RetryBase is the delay before the first retry; each later retry doubles it. Default 1 s.
-	RetryBase time.Duration
-	// RetryMax caps the retry delay. Default 5 min.
-	RetryMax time.Duration
-	// JobTimeout bounds one attempt of one job (a whole workflow run for an execute job). Default 10
-	// min, as on SQLite.
-	JobTimeout time.Duration
-	// RescueAfter is how long a job may stay running before River's rescuer (run by the elected leader
-	// every 30 s) assumes its replica died and retries it elsewhere. Default JobTimeout + 1 min: a
-	// replica that is alive has cancelled the attempt by then. This is the failover time of a run in
-	// flight on a replica that was killed; see docs/deploy.md.
-	RescueAfter time.Duration
-	// CompletedRetention is how long finished jobs stay in River's table. Default 24 h; trama's own
-	// tables keep the history and the de-duplication forever.
-	CompletedRetention time.Duration
-	// PollInterval is how often an idle worker looks for jobs when no notification came: retries that
-	// came due, and jobs whose NOTIFY was folded into an earlier one (see fetchCooldown) or lost with a
-	// connection. Default 100 ms: new jobs normally wake every replica at once through LISTEN/NOTIFY, and
-	// a poll is one indexed query per queue, so a replica polling ten times a second costs the database
-	// little and bounds the rare missed wake-up.
-	PollInterval time.Duration
-	// DispatchWorkers is how many dispatch jobs run at once per replica. Default 4.
-	DispatchWorkers int
-	// ExecuteWorkers is how many runs execute at once per replica. Default 16: runs mostly wait on HTTP.
-	ExecuteWorkers int
-	// ShutdownTimeout is how long Work waits for running jobs after its context is cancelled before it
-	// cancels them. Default 30 s.
-	ShutdownTimeout time.Duration
-	// MaxConns is the connection pool size of one replica, unless the URL sets pool_max_conns.
-	// Default 16: the workers, River's producers and its LISTEN connection, and the acknowledgements
-	// each need a connection only for the length of a transaction. See docs/deploy.md for sizing.
+	// MaxConns is the connection pool size of one replica, unless the URL sets pool_max_conns. Default
+	// 10: the workers, acknowledgements and history each need a connection only for the length of a
+	// statement or transaction, so a few serve many. See docs/deploy.md for sizing.
 	MaxConns int32
-	// Logger receives the queue's warnings and errors. Default slog.Default().
-	Logger *slog.Logger
 }
 
-func (o Options) withDefaults() Options {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d <= 0 {
-			*d = v
-		}
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 5
-	}
-	def(&o.RetryBase, time.Second)
-	def(&o.RetryMax, 5*time.Minute)
-	def(&o.JobTimeout, 10*time.Minute)
-	def(&o.RescueAfter, o.JobTimeout+time.Minute)
-	if o.RescueAfter < o.JobTimeout {
-		o.RescueAfter = o.JobTimeout // River refuses to rescue a job its worker may still be running
-	}
-	def(&o.CompletedRetention, 24*time.Hour)
-	def(&o.PollInterval, 100*time.Millisecond)
-	def(&o.ShutdownTimeout, 30*time.Second)
-	if o.DispatchWorkers <= 0 {
-		o.DispatchWorkers = 4
-	}
-	if o.ExecuteWorkers <= 0 {
-		o.ExecuteWorkers = 16
-	}
-	if o.MaxConns <= 0 {
-		o.MaxConns = 16
-	}
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	return o
+// idleInTx is how long PostgreSQL lets a session sit idle inside a transaction before ending it.
+const idleInTx = 5 * time.Second
+
+// Driver is the PostgreSQL store.Driver for one database (and schema).
+type Driver struct {
+	cfg  connConfig
+	opts Options
+	pool *pgxpool.Pool
 }
 
-// Store is the PostgreSQL implementation of store.Store.
-type Store struct {
-	// name identifies the database in errors and logs without the password: host, port and database.
-	name    string
-	opts    Options
-	pool    *pgxpool.Pool
-	river   *river.Client[pgx.Tx]
-	backoff *jobs.Backoff
+var _ store.Driver = (*Driver)(nil)
 
-	handlers atomic.Pointer[store.Handlers]
-	working  atomic.Bool
-	closeMu  sync.Mutex
-	closed   bool
-}
-
-var _ store.Store = (*Store)(nil)
-
-// Open connects to the database at url (postgres://…), runs trama's and River's migrations under an
-// advisory lock (so replicas starting together migrate once), and prepares the queue. Any number of
-// processes may Open and Work the same database. Errors name the host and database, never the password.
-func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	s, err := connect(ctx, url, opts)
+// New returns the driver of the database at url (postgres://…). Errors name the host and database,
+// never the password.
+func New(url string, opts Options) (*Driver, error) {
+	cfg, err := parseURL(url, opts.Schema)
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, s.pool, s.opts.Schema, riverLogger(s.opts.Logger)); err != nil {
-		s.pool.Close()
-		return nil, fmt.Errorf("postgres store %s: %w", s.name, err)
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = 10
 	}
-	if s.river, err = newRiverClient(s); err != nil {
-		s.pool.Close()
-		return nil, fmt.Errorf("postgres store %s: %w", s.name, err)
-	}
-	return s, nil
+	return &Driver{cfg: cfg, opts: opts}, nil
 }
 
-// Migrate brings the database at url up to date (trama's and River's migrations, under the same advisory
-// lock as Open) and returns, for `trama migrate` in a deployment step before the replicas start.
-func Migrate(ctx context.Context, url string, opts Options) error {
-	s, err := connect(ctx, url, opts)
-	if err != nil {
-		return err
-	}
-	defer s.pool.Close()
-	if err := migrate(ctx, s.pool, s.opts.Schema, riverLogger(s.opts.Logger)); err != nil {
-		return fmt.Errorf("postgres store %s: %w", s.name, err)
-	}
-	return nil
-}
-
-func connect(ctx context.Context, url string, opts Options) (*Store, error) {
-	cfg, err := parseURL(url, opts)
+// Open opens the store in the database at url: store.Open(ctx, New(url, opts), storeOpts).
+func Open(ctx context.Context, url string, opts Options, storeOpts store.Options) (*store.Store, error) {
+	d, err := New(url, opts)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{name: cfg.Name, opts: cfg.Options.withDefaults()}
-	pc, err := pgxpool.ParseConfig(cfg.conn)
+	return store.Open(ctx, d, storeOpts)
+}
+
+// Name implements store.Driver: host:port/database, and the schema when one is set.
+func (d *Driver) Name() string {
+	if d.cfg.Schema != "" {
+		return d.cfg.Name + " (schema " + d.cfg.Schema + ")"
+	}
+	return d.cfg.Name
+}
+
+// Open implements store.Driver: one pool serves writes and reads.
+func (d *Driver) Open(ctx context.Context, mode store.OpenMode) (write, read *sql.DB, err error) {
+	readOnly := mode == store.OpenReadOnly
+	pc, err := pgxpool.ParseConfig(d.cfg.conn)
 	if err != nil {
 		// pgx quotes the URL (with the password masked) before the reason; keep only the reason.
 		msg := err.Error()
 		if _, reason, ok := strings.Cut(msg, "`: "); ok {
 			msg = reason
 		}
-		return nil, fmt.Errorf("postgres store %s: invalid connection parameters: %s", s.name,
-			redact(errors.New(msg), cfg.password))
+		return nil, nil, fmt.Errorf("invalid connection parameters: %s", redact(errors.New(msg), d.cfg.password))
 	}
-	if !cfg.poolSized {
-		pc.MaxConns = s.opts.MaxConns
+	if !d.cfg.poolSized {
+		pc.MaxConns = d.opts.MaxConns
 	}
-	if s.opts.Schema != "" {
-		pc.ConnConfig.RuntimeParams["search_path"] = s.opts.Schema
+	if d.cfg.Schema != "" {
+		pc.ConnConfig.RuntimeParams["search_path"] = d.cfg.Schema
 	}
+	if readOnly {
+		pc.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	// trama's transactions never wait on the client; a replica that froze inside one (a GC pause, a
+	// stopped VM) would hold its row locks, and with them the runs it lost, for as long as it stays
+	// frozen. The server ends such a session after idleInTx, well inside a lease.
+	pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.Itoa(int(idleInTx.Milliseconds()))
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
-		return nil, fmt.Errorf("postgres store %s: %w", s.name, redact(err, cfg.password))
+		return nil, nil, redact(err, d.cfg.password)
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres store %s: %w", s.name, redact(err, cfg.password))
+		return nil, nil, redact(err, d.cfg.password)
 	}
-	s.pool = pool
-	return s, nil
+	db := stdlib.OpenDBFromPool(pool)
+	if mode != store.OpenCreate {
+		var exists bool
+		if err := db.QueryRowContext(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+			db.Close()
+			pool.Close()
+			return nil, nil, redact(err, d.cfg.password)
+		}
+		if !exists {
+			db.Close()
+			pool.Close()
+			return nil, nil, fmt.Errorf("%w: the database holds no trama store (run trama migrate, or start trama serve once)", store.ErrNoDatabase)
+		}
+	}
+	d.pool = pool
+	return db, db, nil
 }
 
-// Close implements store.Store.
-func (s *Store) Close() error {
-	s.closeMu.Lock()
-	defer s.closeMu.Unlock()
-	if s.closed {
-		return nil
+// migrations are the PostgreSQL schema, applied by store.Open in file-name order.
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations implements store.Driver.
+func (d *Driver) Migrations() fs.FS {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory exists at build time
 	}
-	s.closed = true
-	s.pool.Close()
+	return sub
+}
+
+// migrateLockKey is the advisory lock every replica takes around migrations of one schema.
+func migrateLockKey(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("trama migrate " + schema))
+	return int64(h.Sum64())
+}
+
+// LockMigrations implements store.Driver with a session advisory lock on conn, which the server releases
+// if this process dies. It creates the schema first.
+func (d *Driver) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
+	key := migrateLockKey(d.cfg.Schema)
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		return nil, err
+	}
+	unlock := func() {
+		// A failed unlock (connection lost) releases the lock anyway: it belongs to the session.
+		conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, key)
+	}
+	if d.cfg.Schema != "" {
+		// The schema was checked against schemaName, so it needs no quoting.
+		if _, err := conn.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+d.cfg.Schema); err != nil {
+			unlock()
+			return nil, fmt.Errorf("create schema %s: %w", d.cfg.Schema, err)
+		}
+	}
+	return unlock, nil
+}
+
+// Dialect implements store.Driver.
+func (d *Driver) Dialect() store.Dialect {
+	return store.Dialect{
+		Now:        `(extract(epoch from clock_timestamp()) * 1000000000)::bigint`,
+		SkipLocked: " FOR UPDATE SKIP LOCKED",
+		// One row would serialize every acknowledgement of every replica on its row lock.
+		TotalShards: 32,
+	}
+}
+
+// BeginWrite implements store.Driver: PostgreSQL runs writers side by side.
+func (d *Driver) BeginWrite(bool) func(bool) { return func(bool) {} }
+
+// Retryable implements store.Driver: a deadlock victim (40P01) or a serialization failure (40001).
+func (d *Driver) Retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// Exclusive implements store.Driver: any number of replicas work one database.
+func (d *Driver) Exclusive() bool { return false }
+
+// LockWork implements store.Driver.
+func (d *Driver) LockWork() (func(), error) { return func() {}, nil }
+
+// Close implements store.Driver.
+func (d *Driver) Close() error {
+	if d.pool != nil {
+		d.pool.Close()
+	}
 	return nil
 }
-
-// nanos stores a time as Unix nanoseconds; the zero time is stored as 0 so "not yet" stays cheap to test.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// errNoRows reports whether err is pgx's "no rows" answer to QueryRow.
-func errNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

@@ -5,17 +5,19 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"time"
 )
 
 // URL parameters trama reads itself and removes before pgx sees the URL (pgx would send unknown ones to
 // the server as settings). They follow pgxpool's pool_* convention, so everything about the connection
 // lives in the one `store:` value of the configuration.
-const (
-	paramSchema      = "trama_schema"
-	paramJobTimeout  = "trama_job_timeout"
-	paramRescueAfter = "trama_rescue_after"
-)
+const paramSchema = "trama_schema"
+
+// retiredParams were read by earlier versions; each is refused with what replaced it, rather than
+// silently ignored.
+var retiredParams = map[string]string{
+	"trama_job_timeout":  "runs are bounded by runs.timeout in the configuration",
+	"trama_rescue_after": "a run moves to another replica when its lease expires (runs.lease in the configuration, 10s by default)",
+}
 
 // schemaName keeps a schema name safe to put in search_path and CREATE SCHEMA without quoting rules.
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -24,8 +26,8 @@ var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 type connConfig struct {
 	// Name is host:port/database, what errors and logs may show.
 	Name string
-	// Options are the caller's options with the URL's trama_* parameters applied.
-	Options Options
+	// Schema is the caller's schema, or the URL's trama_schema.
+	Schema string
 	// conn is the URL without trama's parameters, for pgx. It may hold a password.
 	conn string
 	// poolSized is set when the URL chooses the pool size (pool_max_conns).
@@ -35,10 +37,9 @@ type connConfig struct {
 }
 
 // parseURL reads a postgres:// (or postgresql://) URL: the connection as pgx understands it (including
-// pgxpool's pool_* parameters and libpq's sslmode, …), plus trama_schema, trama_job_timeout and
-// trama_rescue_after (Go durations such as 90s), which override opts. Errors never quote the URL, which
-// may hold a password.
-func parseURL(raw string, opts Options) (connConfig, error) {
+// pgxpool's pool_* parameters and libpq's sslmode, …), plus trama_schema, which overrides schema. Errors
+// never quote the URL, which may hold a password.
+func parseURL(raw, schema string) (connConfig, error) {
 	var c connConfig
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -57,39 +58,28 @@ func parseURL(raw string, opts Options) (connConfig, error) {
 	if err != nil {
 		return c, fmt.Errorf("postgres store %s: malformed URL parameters", c.Name)
 	}
+	for p, instead := range retiredParams {
+		if _, ok := q[p]; ok {
+			return c, fmt.Errorf("postgres store %s: URL parameter %s is no longer read: %s; remove it", c.Name, p, instead)
+		}
+	}
 	if v, ok := q[paramSchema]; ok {
 		if len(v) != 1 || !schemaName.MatchString(v[0]) {
 			return c, fmt.Errorf("postgres store %s: %s=%q: want one lower-case identifier", c.Name, paramSchema, clip(strings.Join(v, ",")))
 		}
-		opts.Schema = v[0]
+		schema = v[0]
 	}
-	for _, p := range []struct {
-		name string
-		dst  *time.Duration
-	}{{paramJobTimeout, &opts.JobTimeout}, {paramRescueAfter, &opts.RescueAfter}} {
-		v, ok := q[p.name]
-		if !ok {
-			continue
-		}
-		d, err := time.ParseDuration(strings.Join(v, ","))
-		if err != nil || d <= 0 || len(v) != 1 {
-			return c, fmt.Errorf("postgres store %s: %s=%q: want a positive duration such as 90s", c.Name, p.name, clip(strings.Join(v, ",")))
-		}
-		*p.dst = d
+	if schema != "" && !schemaName.MatchString(schema) {
+		return c, fmt.Errorf("postgres store %s: schema %q: want one lower-case identifier", c.Name, clip(schema))
 	}
-	if opts.Schema != "" && !schemaName.MatchString(opts.Schema) {
-		return c, fmt.Errorf("postgres store %s: schema %q: want one lower-case identifier", c.Name, clip(opts.Schema))
-	}
+	c.Schema = schema
 	_, c.poolSized = q["pool_max_conns"]
 	if u.User != nil {
 		c.password, _ = u.User.Password()
 	}
 	q.Del(paramSchema)
-	q.Del(paramJobTimeout)
-	q.Del(paramRescueAfter)
 	u.RawQuery = q.Encode()
 	c.conn = u.String()
-	c.Options = opts
 	return c, nil
 }
 

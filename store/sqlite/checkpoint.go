@@ -22,7 +22,7 @@ const (
 
 // startCheckpointer runs passive WAL checkpoints on a connection of its own. A passive checkpoint never
 // waits for readers or writers, so ingestion goes on while it copies pages and syncs.
-func (s *Store) startCheckpointer(dsn string) error {
+func (d *Driver) startCheckpointer(dsn string) error {
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return fmt.Errorf("checkpointer: %w", err)
@@ -40,7 +40,7 @@ func (s *Store) startCheckpointer(dsn string) error {
 			case <-ctx.Done():
 				return
 			case now := <-t.C:
-				written := time.Unix(0, s.lastWrite.Load())
+				written := time.Unix(0, d.lastWrite.Load())
 				switch {
 				case written.After(last) && now.Sub(written) >= checkpointIdle: // a pause after writing
 				case now.Sub(last) >= checkpointMaxDelay: // continuous writing, or River's own writes
@@ -50,12 +50,12 @@ func (s *Store) startCheckpointer(dsn string) error {
 				last = now
 				// A failed checkpoint is retried checkpointMaxDelay later; the WAL only grows meanwhile.
 				if _, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil && ctx.Err() == nil {
-					s.opts.Logger.Warn("sqlite store: WAL checkpoint failed", "path", s.path, "err", err)
+					d.opts.Logger.Warn("sqlite store: WAL checkpoint failed", "path", d.path, "err", err)
 				}
 			}
 		}
 	}()
-	s.stopCheckpointer = func() error {
+	d.stopCheckpointer = func() error {
 		cancel()
 		<-done
 		return db.Close()

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"time"
+)
+
+// Driver is what one database gives the store: its connections, its schema, and the few places where
+// its SQL or its concurrency differ. Everything else — ingestion, dispatch, leases, history, paging,
+// scanning — is written once in this package over database/sql, with $1-style placeholders that both
+// SQLite and PostgreSQL read, so a change to durable behaviour is made once and the conformance suite in
+// store/storetest proves it on every driver.
+//
+// store/sqlite and store/postgres implement it; Open takes one.
+type Driver interface {
+	// Name identifies the database in errors and logs: a file path, or host:port/database. It never
+	// holds a password.
+	Name() string
+	// Open connects. write is used for every transaction; read serves history queries (it may be the
+	// same pool). Unless mode is OpenCreate it must not create the database, and must fail with an error
+	// wrapping ErrNoDatabase when none exists; with OpenReadOnly nothing may be written at all.
+	Open(ctx context.Context, mode OpenMode) (write, read *sql.DB, err error)
+	// Migrations are the driver's schema files, applied in name order by Open; see migrate.go.
+	Migrations() fs.FS
+	// LockMigrations serializes migrations between processes that open the same database at once, and
+	// returns the function that releases the lock. It runs on conn, which Migrate then uses.
+	LockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// Dialect is the SQL that differs between databases.
+	Dialect() Dialect
+	// InsertEvents is the ingest fast path: insert rows whose Key is new, skipping the others, and
+	// return the keys inserted. rows are sorted by Key and come from one delivery or one poll, so their
+	// Source, DeliveryID and Received are the same.
+	InsertEvents(ctx context.Context, tx *sql.Tx, rows []EventRow) (inserted []string, err error)
+	// BeginWrite is called before each write transaction and the function it returns after the
+	// transaction ended (committed reports a commit). ingest marks an acknowledgement, which a database
+	// with a single writer lets go ahead of the workers.
+	BeginWrite(ingest bool) (end func(committed bool))
+	// Retryable reports an error after which the whole transaction may simply run again (a deadlock
+	// victim, a serialization failure).
+	Retryable(err error) bool
+	// Exclusive reports whether only one process may work the database's queue at a time (SQLite). If so,
+	// LockWork takes that lock and Work may take over every lease at start, since no other worker can
+	// hold one.
+	Exclusive() bool
+	// LockWork takes the lock of an exclusive driver, held until unlock; it fails when another process
+	// holds it. Drivers that are not exclusive return a no-op.
+	LockWork() (unlock func(), err error)
+	// Close releases what Open made beyond the two pools (background checkpoints, files).
+	Close() error
+}
+
+// OpenMode says what opening a store may do.
+type OpenMode int
+
+const (
+	// OpenCreate creates the database when it does not exist (trama serve, trama migrate).
+	OpenCreate OpenMode = iota
+	// OpenExisting opens an existing database for reading and writing (trama events replay).
+	OpenExisting
+	// OpenReadOnly opens an existing database for reading only (the history commands).
+	OpenReadOnly
+)
+
+// Dialect holds the SQL fragments that differ between databases.
+type Dialect struct {
+	// Now is an expression for the database's current time in Unix nanoseconds. Leases are judged by
+	// the database's clock, so replicas whose clocks disagree still agree on who holds a run.
+	Now string
+	// SkipLocked follows the subquery that picks work to claim: " FOR UPDATE SKIP LOCKED" where several
+	// processes claim at once (rows another transaction is claiming are passed over, not waited for),
+	// empty where a single writer serializes claims anyway.
+	SkipLocked string
+	// TotalShards is how many rows the running totals are spread over: one where writes are serialized,
+	// more where one row would serialize every acknowledgement of every replica on its lock.
+	TotalShards int
+}
+
+// EventRow is one event as InsertEvents writes it: every value already converted for storage.
+type EventRow struct {
+	Key, UUID, Type, Source string
+	// DeliveryID is the first delivery's id, or "" for a polled event (stored as NULL).
+	DeliveryID          string
+	Published, Received int64 // Unix nanoseconds
+	Payload             string
+	// Dispatched is the initial dispatch progress: -1 when the event waits for dispatch, 0 when it
+	// is stored without dispatch work (NoDispatch).
+	Dispatched int
+}
+
+// nanos stores a time as Unix nanoseconds; the zero time is stored as 0, so "not yet" stays cheap to test.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Lease is one attempt's hold on a run. A worker claims a run for a while (ClaimRuns) and keeps renewing
+// the lease (RenewLeases); if it stops — it died, froze, or lost the database — the lease expires and
+// another worker claims the run with a larger Token. Every write of an attempt carries its lease and
+// succeeds only while Token is the run's current one, so an attempt that lost its run can no longer
+// change it (ErrLeaseLost), however late it wakes up.
+type Lease struct {
+	RunID string
+	// Token is the fencing token: it grows by one with every claim of the run.
+	Token int64
+	// Attempt numbers this attempt (1 for the first claim).
+	Attempt int
+}
+
+// Claim is a run handed to a worker, with the lease of this attempt.
+type Claim struct {
+	Lease Lease
+	Run   Run
+	// Steps are the run's finished steps from earlier attempts, in Seq order.
+	Steps []Step
+}
+
+// ClaimRuns claims up to n runs that are ready (queued, or retrying and due), oldest first, for owner
+// (a name unique to one worker process) for lease. Runs whose worker stopped renewing its lease are
+// expired first (ExpireLeases), so they are claimed again here.
+func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.Duration) ([]Claim, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var claims []Claim
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		claims = claims[:0]
+		if _, err := tx.ExecContext(ctx, s.q.expireLeases); err != nil {
+			return fmt.Errorf("expire leases: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, s.q.claimRuns, text(owner), lease.Nanoseconds(), n)
+		if err != nil {
+			return err
+		}
+		runs, err := collect(rows, func(r *sql.Rows) (Run, error) { return scanRun(r) })
+		if err != nil {
+			return err
+		}
+		// RETURNING gives no order; hand the runs out oldest first, as they were picked.
+		slices.SortFunc(runs, func(a, b Run) int {
+			return cmp.Or(a.AvailableAt.Compare(b.AvailableAt), strings.Compare(a.ID, b.ID))
+		})
+		for _, r := range runs {
+			claims = append(claims, Claim{Lease: Lease{RunID: r.ID, Token: r.LeaseToken, Attempt: r.Attempts}, Run: r})
+			if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (run_id, attempt, owner, token, claimed_at)
+				VALUES ($1, $2, $3, $4, $5)`, r.ID, r.Attempts, text(owner), r.LeaseToken,
+				r.LeaseExpires.UnixNano()-lease.Nanoseconds()); err != nil {
+				return fmt.Errorf("record attempt %d of run %s: %w", r.Attempts, r.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim runs for %s: %w", owner, err)
+	}
+	for i := range claims {
+		steps, err := s.Steps(ctx, claims[i].Run.ID)
+		if err != nil {
+			return claims, err
+		}
+		claims[i].Steps = steps
+	}
+	return claims, nil
+}
+
+// pendingRuns reports whether some run is ready to claim, or holds a lease that expired: a read, so an
+// idle worker's poll costs no write transaction.
+func (s *Store) pendingRuns(ctx context.Context) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (
+		SELECT 1 FROM runs WHERE status IN ('queued', 'retrying') AND available_at <= (`+s.dialect.Now+`)
+		UNION ALL
+		SELECT 1 FROM runs WHERE status = 'running' AND lease_expires < (`+s.dialect.Now+`)) AS p`).Scan(&n)
+	return n > 0, err
+}
+
+// Pending reports whether work of kind waits now (in this process or any other): what a polling worker
+// asks before it claims, so that polling an idle store is a read.
+func (s *Store) Pending(ctx context.Context, kind Work) (bool, error) {
+	var ok bool
+	var err error
+	if kind == DispatchWork {
+		ok, err = s.pendingDispatch(ctx)
+	} else {
+		ok, err = s.pendingRuns(ctx)
+	}
+	if err != nil {
+		return false, fmt.Errorf("look for work: %w", err)
+	}
+	return ok, nil
+}
+
+// RenewLeases extends, by lease from now, the leases owner holds on the runs named by runIDs (the
+// attempts it is still running), and returns those it still holds, by run id with their tokens. A run the
+// owner believes it holds but that is missing, or has another token, was lost: its attempt must stop.
+func (s *Store) RenewLeases(ctx context.Context, owner string, lease time.Duration, runIDs []string) (map[string]int64, error) {
+	held := map[string]int64{}
+	if len(runIDs) == 0 {
+		return held, nil
+	}
+	args := []any{text(owner), lease.Nanoseconds()}
+	ph := make([]string, len(runIDs))
+	for i, id := range runIDs {
+		args = append(args, text(id))
+		ph[i] = "$" + strconv.Itoa(len(args))
+	}
+	q := `UPDATE runs SET lease_expires = ` + s.now + ` + $2
+		WHERE lease_owner = $1 AND status = 'running' AND id IN (` + strings.Join(ph, ", ") + `) RETURNING id, lease_token`
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		clear(held)
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var token int64
+			if err := rows.Scan(&id, &token); err != nil {
+				return err
+			}
+			held[id] = token
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("renew leases of %s: %w", owner, err)
+	}
+	return held, nil
+}
+
+// ExpireAllLeases ends every lease at once. Only a worker that holds the work lock of an exclusive
+// store may call it: no other process can be running those attempts, so the runs of a process that
+// crashed resume now instead of when their leases would have expired.
+func (s *Store) ExpireAllLeases(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET lease_expires = 0 WHERE status = 'running'`)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire leases: %w", err)
+	}
+	return n, nil
+}
+
+// fence checks, inside tx, that l is still the current lease of its run, and sets the run's intent
+// (nil clears it). Every write of an attempt starts with it; in PostgreSQL it also locks the run's row,
+// so a takeover waits for the write to commit and cannot slip between the check and the write.
+func (s *Store) fence(ctx context.Context, tx *sql.Tx, l Lease, intent any) error {
+	res, err := tx.ExecContext(ctx, s.q.fence, l.RunID, l.Token, intent)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("run %s attempt %d (token %d): %w", l.RunID, l.Attempt, l.Token, ErrLeaseLost)
+	}
+	return nil
+}
+
+// Attempt is one claim of a run, as the history shows it.
+type Attempt struct {
+	Attempt int
+	// Owner names the worker that claimed it (host:pid:random).
+	Owner     string
+	Token     int64
+	ClaimedAt time.Time
+}
+
+// Attempts returns the attempts of a run, oldest first.
+func (s *Store) Attempts(ctx context.Context, runID string) ([]Attempt, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT attempt, owner, token, claimed_at FROM attempts WHERE run_id = $1
+		ORDER BY attempt`, text(runID))
+	if err != nil {
+		return nil, fmt.Errorf("attempts of run %s: %w", runID, err)
+	}
+	out, err := collect(rows, func(r *sql.Rows) (Attempt, error) {
+		var a Attempt
+		var at int64
+		err := r.Scan(&a.Attempt, &a.Owner, &a.Token, &at)
+		a.ClaimedAt = fromNanos(at)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("attempts of run %s: %w", runID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,36 @@
+package store
+
+import "strings"
+
+// queries are the statements that embed dialect fragments, built once per Store. The {now} and {skip}
+// markers stand for Dialect.Now and Dialect.SkipLocked.
+type queries struct {
+	claimDispatches, claimRuns, expireLeases, fence string
+}
+
+func newQueries(d Dialect) queries {
+	r := strings.NewReplacer("{now}", "("+d.Now+")", "{skip}", d.SkipLocked)
+	return queries{
+		// Events waiting for dispatch (dispatched < replays) whose previous claim, if any, lapsed.
+		claimDispatches: r.Replace(`UPDATE events SET dispatch_at = {now} + $2, dispatch_attempts = dispatch_attempts + 1
+			WHERE seq IN (SELECT seq FROM events WHERE dispatched < replays AND dispatch_at <= {now}
+				ORDER BY seq LIMIT $1{skip})
+			RETURNING uuid, type, dispatched, replays, dispatch_attempts`),
+		// The oldest runs ready to run; each claim makes a new attempt with a new fencing token.
+		claimRuns: r.Replace(`UPDATE runs SET status = 'running', lease_owner = $1, lease_token = lease_token + 1,
+				lease_expires = {now} + $2, attempts = attempts + 1,
+				started_at = CASE WHEN started_at = 0 THEN {now} ELSE started_at END
+			WHERE id IN (SELECT id FROM runs WHERE status IN ('queued', 'retrying') AND available_at <= {now}
+				ORDER BY available_at, id LIMIT $3{skip})
+			RETURNING ` + runColumns),
+		// Runs whose attempt stopped renewing its lease go back to the queue, interrupted; the next
+		// claim resumes them after their last finished step.
+		// Rows another transaction holds are passed over, never waited for: a frozen worker's open
+		// transaction must not stall everyone else's claims.
+		expireLeases: r.Replace(`UPDATE runs SET status = 'retrying', available_at = {now}, lease_owner = '',
+				error = 'attempt ' || attempts || ' was interrupted: its worker stopped renewing the lease'
+			WHERE id IN (SELECT id FROM runs WHERE status = 'running' AND lease_expires < {now}{skip})`),
+		// Every write of an attempt first checks that its lease is still the current one.
+		fence: `UPDATE runs SET intent = $3 WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
+	}
+}

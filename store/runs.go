@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// RecordIntent records, before it is sent, the request an attempt is about to send. It fails with
+// ErrLeaseLost when the attempt no longer holds the run: the request must then not be sent.
+func (s *Store) RecordIntent(ctx context.Context, l Lease, in Intent) error {
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("record intent of run %s: %w", l.RunID, err)
+	}
+	if err := s.inTx(ctx, false, func(tx *sql.Tx) error { return s.fence(ctx, tx, l, string(raw)) }); err != nil {
+		return fmt.Errorf("record intent of run %s step %q: %w", l.RunID, in.StepID, err)
+	}
+	return nil
+}
+
+// SaveStep checkpoints a finished step of an attempt and clears the attempt's intent, in one
+// transaction. It fails with ErrLeaseLost when the attempt no longer holds the run.
+func (s *Store) SaveStep(ctx context.Context, l Lease, st Step) error {
+	st.RunID, st.RunAttempt = l.RunID, l.Attempt
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		if err := s.fence(ctx, tx, l, nil); err != nil {
+			return err
+		}
+		return insertStep(ctx, tx, st)
+	})
+	if err != nil {
+		return fmt.Errorf("save step %d (%s) of run %s: %w", st.Seq, st.StepID, l.RunID, err)
+	}
+	return nil
+}
+
+func insertStep(ctx context.Context, tx *sql.Tx, st Step) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO steps
+		(run_id, seq, run_attempt, step_id, status, attempts, method, url, status_code, started_at, duration,
+		 request, response, outputs, error, checkpoint)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		st.RunID, st.Seq, st.RunAttempt, text(st.StepID), text(st.Status), st.Attempts, text(st.Method), text(st.URL),
+		st.StatusCode, nanos(st.StartedAt), int64(st.Duration), st.Request, st.Response, nullJSON(st.Outputs),
+		text(st.Error), []byte(st.Checkpoint))
+	return err
+}
+
+// FinishRun records a run's final status, outputs and error, and ends its lease. It fails with
+// ErrLeaseLost when the attempt no longer holds the run, so a run's outcome is written once, by the
+// attempt that owned it.
+func (s *Store) FinishRun(ctx context.Context, l Lease, r RunResult) error {
+	if !r.Status.Finished() {
+		return fmt.Errorf("finish run %s: status %q is not final", l.RunID, r.Status)
+	}
+	return s.endAttempt(ctx, l, "finish", `status = $3, outputs = $4, error = $5, finished_at = $6, intent = NULL`,
+		string(r.Status), nullJSON(r.Outputs), text(r.Error), time.Now().UnixNano())
+}
+
+// RetryRun ends an attempt that failed transiently: the run waits, retrying, for delay, and then resumes
+// after its last finished step. reason is shown meanwhile.
+func (s *Store) RetryRun(ctx context.Context, l Lease, delay time.Duration, reason string) error {
+	return s.endAttempt(ctx, l, "retry", `status = 'retrying', available_at = `+s.now+` + $3, error = $4`,
+		delay.Nanoseconds(), text(reason))
+}
+
+// ReleaseRun gives a run back unfinished, ready at once for any worker, when its worker shuts down. The
+// attempt still counts: attempt numbers only grow, so each attempt's steps stay apart in the history.
+func (s *Store) ReleaseRun(ctx context.Context, l Lease, reason string) error {
+	return s.endAttempt(ctx, l, "release", `status = 'retrying', available_at = `+s.now+`, error = $3`, text(reason))
+}
+
+// HoldUncertain stops a run whose request in doubt (the run's intent) must not be resent without a
+// person's decision; it waits, uncertain, for ResolveRun.
+func (s *Store) HoldUncertain(ctx context.Context, l Lease, reason string) error {
+	return s.endAttempt(ctx, l, "hold", `status = 'uncertain', error = $3`, text(reason))
+}
+
+// endAttempt applies set (whose parameters start at $3) to the run held by l and ends the lease.
+func (s *Store) endAttempt(ctx context.Context, l Lease, what, set string, args ...any) error {
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET `+set+`, lease_owner = '', lease_expires = 0
+			WHERE id = $1 AND lease_token = $2 AND status = 'running'`, append([]any{l.RunID, l.Token}, args...)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("attempt %d (token %d): %w", l.Attempt, l.Token, ErrLeaseLost)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s run %s: %w", what, l.RunID, err)
+	}
+	if what != "finish" && what != "hold" {
+		s.signal(RunWork)
+	}
+	return nil
+}
+
+// Resolve is an operator's decision on an uncertain run.
+type Resolve struct {
+	// Action is "resend" (send the request in doubt again), "skip" (treat its step as done without
+	// outputs and go on) or "fail" (finish the run as failed).
+	Action string
+	// By names the operator, for the audit trail and the run's history.
+	By string
+	// Reason is an optional note.
+	Reason string
+	// Skipped is the checkpoint that stands for the skipped step (Action "skip"): the worker builds it,
+	// since its format is the runner's.
+	Skipped *Step
+}
+
+// ResolveRun applies an operator's decision to an uncertain run: resend and skip queue it again at once,
+// fail finishes it. It fails with ErrConflict when the run is not uncertain (someone else resolved it
+// first, or it never was).
+func (s *Store) ResolveRun(ctx context.Context, runID string, r Resolve) (Run, error) {
+	switch r.Action {
+	case "resend", "skip", "fail":
+	default:
+		return Run{}, fmt.Errorf("resolve run %s: action %q: want resend, skip or fail", runID, r.Action)
+	}
+	if r.Action == "skip" && r.Skipped == nil {
+		return Run{}, fmt.Errorf("resolve run %s: skip needs the checkpoint of the skipped step", runID)
+	}
+	res := Resolution{Action: r.Action, By: r.By, At: time.Now().UTC(), Reason: r.Reason}
+	resJSON, _ := json.Marshal(res)
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		run, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, runID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if run.Status != RunUncertain {
+			return fmt.Errorf("it is %s, not uncertain: %w", run.Status, ErrConflict)
+		}
+		var q string
+		var args []any
+		switch r.Action {
+		case "resend":
+			in := run.Intent
+			if in == nil {
+				in = &Intent{}
+			}
+			in.Resend = true
+			raw, _ := json.Marshal(in)
+			q, args = `status = 'retrying', available_at = `+s.now+`, intent = $3`, []any{string(raw)}
+		case "skip":
+			st := *r.Skipped
+			st.RunID, st.RunAttempt = runID, run.Attempts
+			if err := insertStep(ctx, tx, st); err != nil {
+				return fmt.Errorf("save the skipped step: %w", err)
+			}
+			q, args = `status = 'retrying', available_at = `+s.now+`, intent = NULL`, nil
+		case "fail":
+			msg := "an operator resolved the request in doubt as failed"
+			if r.Reason != "" {
+				msg += ": " + r.Reason
+			}
+			q, args = `status = 'failed', finished_at = $3, error = $4`, []any{time.Now().UnixNano(), text(msg)}
+		}
+		args = append([]any{runID, run.LeaseToken}, args...)
+		args = append(args, string(resJSON))
+		upd, err := tx.ExecContext(ctx, `UPDATE runs SET `+q+fmt.Sprintf(`, resolution = $%d`, len(args))+`
+			WHERE id = $1 AND lease_token = $2 AND status = 'uncertain'`, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := upd.RowsAffected(); n == 0 {
+			return fmt.Errorf("it changed meanwhile: %w", ErrConflict)
+		}
+		detail := r.Action
+		if run.Intent != nil {
+			detail += fmt.Sprintf(" step %q: %s %s", run.Intent.StepID, run.Intent.Method, run.Intent.URL)
+		}
+		if r.Reason != "" {
+			detail += " (" + r.Reason + ")"
+		}
+		return audit(ctx, tx, AuditEntry{Actor: r.By, Action: "resolve", RunID: runID, EventUUID: run.EventUUID, Detail: detail})
+	})
+	if err != nil {
+		return Run{}, fmt.Errorf("resolve run %s: %w", runID, err)
+	}
+	if r.Action != "fail" {
+		s.signal(RunWork)
+	}
+	return s.GetRun(ctx, runID)
+}
+
+// nullJSON stores absent JSON as NULL so that reading it back gives nil, not "null".
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return text(string(b))
+}

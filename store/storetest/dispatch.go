@@ -1,0 +1,219 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/trama-dev/trama/store"
+)
+
+var dispatchTests = []test{
+	{"ClaimOncePerHold", testDispatchClaimOnce},
+	{"CompleteIdempotent", testDispatchIdempotent},
+	{"NoDispatch", testDispatchNoDispatch},
+	{"Replay", testDispatchReplay},
+	{"FailAndGiveUp", testDispatchFail},
+	{"SignalsReady", testDispatchSignals},
+}
+
+func testDispatchClaimOnce(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("a", "b", "c")...))
+	first, err := s.ClaimDispatches(ctx, 2, 300*time.Millisecond)
+	if err != nil || len(first) != 2 || first[0].UUID != "a" || first[1].UUID != "b" {
+		t.Fatalf("ClaimDispatches(2) = %+v, %v; want a and b, oldest first", first, err)
+	}
+	if first[0].From != 0 || first[0].To != 0 || first[0].Attempts != 1 || first[0].Type != "user.mfa.factor.activate" {
+		t.Errorf("claimed dispatch = %+v", first[0])
+	}
+	rest, err := s.ClaimDispatches(ctx, 10, 300*time.Millisecond)
+	if err != nil || len(rest) != 1 || rest[0].UUID != "c" {
+		t.Fatalf("second claim = %+v, %v; want only c while a and b are held", rest, err)
+	}
+	if none, err := s.ClaimDispatches(ctx, 10, time.Minute); err != nil || len(none) != 0 {
+		t.Fatalf("third claim = %+v, %v; want nothing", none, err)
+	}
+	// A dispatch whose worker died is handed out again once its hold passed.
+	if _, err := s.CompleteDispatch(ctx, rest[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	again, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(again) != 2 || again[0].Attempts != 2 {
+		t.Fatalf("claim after the hold = %+v, %v; want a and b again, attempt 2", again, err)
+	}
+}
+
+func testDispatchIdempotent(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("e1")...))
+	ds, err := s.ClaimDispatches(ctx, 1, time.Minute)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
+	}
+	runs, err := s.CompleteDispatch(ctx, ds[0], []store.NewRun{NewRun("welcome", 0), NewRun("audit", 0)})
+	if err != nil {
+		t.Fatalf("CompleteDispatch: %v", err)
+	}
+	if len(runs) != 2 || runs[0].ID == runs[1].ID || runs[0].Status != store.RunQueued {
+		t.Fatalf("CompleteDispatch = %+v, want two distinct queued runs", runs)
+	}
+	// A dispatch completed twice (its first worker was presumed dead) creates nothing twice.
+	again, err := s.CompleteDispatch(ctx, ds[0], []store.NewRun{NewRun("welcome", 0), NewRun("audit", 0)})
+	if err != nil || len(again) != 0 {
+		t.Errorf("CompleteDispatch again = %+v, %v; want nothing new", again, err)
+	}
+	got, err := s.GetRun(ctx, runs[0].ID)
+	if err != nil {
+		t.Fatalf("GetRun: %v", err)
+	}
+	if got.EventUUID != "e1" || got.Trigger != "welcome" || got.WorkflowFile != "flows/notify.arazzo.yaml" ||
+		got.WorkflowID != "notify-security" || string(got.Inputs) != `{"userId":"00u1"}` ||
+		string(got.Plan) != `{"trigger":"welcome"}` || got.Version != "sha256:abc" ||
+		got.Status != store.RunQueued || got.CreatedAt.IsZero() || !got.StartedAt.IsZero() || got.Intent != nil {
+		t.Errorf("GetRun = %+v", got)
+	}
+	e, err := s.GetEvent(ctx, "e1")
+	if err != nil || e.Dispatched != 0 {
+		t.Errorf("event after dispatch: dispatched %d, %v; want 0", e.Dispatched, err)
+	}
+	if _, err := s.CompleteDispatch(ctx, store.Dispatch{UUID: "no-such-event"}, []store.NewRun{NewRun("welcome", 0)}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("CompleteDispatch for a missing event: err = %v, want ErrNotFound", err)
+	}
+}
+
+func testDispatchNoDispatch(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	quiet := Event("quiet", "user.session.start")
+	quiet.NoDispatch = true
+	Ingest(t, s, Delivery("d", quiet, Event("loud", "user.mfa.factor.activate")))
+	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 1 || ds[0].UUID != "loud" {
+		t.Fatalf("ClaimDispatches = %+v, %v; want only loud", ds, err)
+	}
+	// A replay dispatches it.
+	if n, err := s.Replay(ctx, "quiet", "ann"); err != nil || n != 1 {
+		t.Fatalf("Replay = %d, %v", n, err)
+	}
+	ds, err = s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 1 || ds[0].UUID != "quiet" || ds[0].From != 1 || ds[0].To != 1 {
+		t.Fatalf("after replay ClaimDispatches = %+v, %v; want quiet replay 1", ds, err)
+	}
+}
+
+func testDispatchReplay(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("e")...))
+	DispatchAll(t, s, "welcome")
+	if n, err := s.Replay(ctx, "e", "ann@example.com"); err != nil || n != 1 {
+		t.Fatalf("Replay = %d, %v; want 1", n, err)
+	}
+	if n, err := s.Replay(ctx, "e", "bob@example.com"); err != nil || n != 2 {
+		t.Fatalf("second Replay = %d, %v; want 2", n, err)
+	}
+	// Both replays asked for before the dispatch ran are dispatched, each with its own runs.
+	runs := DispatchAll(t, s, "welcome")
+	var replays []int
+	for _, r := range runs {
+		replays = append(replays, r.Replay)
+	}
+	slices.Sort(replays)
+	equal(t, "replayed runs", replays, []int{1, 2})
+	e, err := s.GetEvent(ctx, "e")
+	if err != nil || e.Replays != 2 || e.Dispatched != 2 {
+		t.Errorf("event = replays %d dispatched %d, %v", e.Replays, e.Dispatched, err)
+	}
+	trail, err := s.Audit(ctx, "", "e")
+	if err != nil || len(trail) != 2 || trail[0].Actor != "ann@example.com" || trail[1].Action != "replay" {
+		t.Errorf("audit = %+v, %v; want both replays with who asked", trail, err)
+	}
+	if _, err := s.Replay(ctx, "nope", "ann"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("Replay of a missing event: %v", err)
+	}
+}
+
+func testDispatchFail(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("a", "b")...))
+	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
+	}
+	if err := s.FailDispatch(ctx, ds[0], "database is busy", 200*time.Millisecond, false); err != nil {
+		t.Fatalf("FailDispatch: %v", err)
+	}
+	if err := s.FailDispatch(ctx, ds[1], "stored payload is not a LogEvent", 0, true); err != nil {
+		t.Fatalf("FailDispatch(give up): %v", err)
+	}
+	if none, _ := s.ClaimDispatches(ctx, 10, time.Minute); len(none) != 0 {
+		t.Fatalf("claimed %+v before the retry time", none)
+	}
+	time.Sleep(250 * time.Millisecond)
+	again, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(again) != 1 || again[0].UUID != "a" || again[0].Attempts != 2 {
+		t.Fatalf("retry claim = %+v, %v; want a, attempt 2, and never b again", again, err)
+	}
+	b, err := s.GetEvent(ctx, "b")
+	if err != nil || b.DispatchError != "stored payload is not a LogEvent" || b.Dispatched != 0 {
+		t.Errorf("given-up event = %+v, %v", b, err)
+	}
+	a, err := s.GetEvent(ctx, "a")
+	if err != nil || a.DispatchError != "database is busy" {
+		t.Errorf("retried event dispatch error = %q, %v", a.DispatchError, err)
+	}
+	if _, err := s.CompleteDispatch(ctx, again[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := s.GetEvent(ctx, "a"); a.DispatchError != "" {
+		t.Errorf("a completed dispatch keeps the old error %q", a.DispatchError)
+	}
+}
+
+func testDispatchSignals(t *testing.T, newDriver NewDriver) {
+	s := Open(t, newDriver)
+	drain := func(w store.Work) {
+		select {
+		case <-s.Ready(w):
+		default:
+		}
+	}
+	drain(store.DispatchWork)
+	drain(store.RunWork)
+	quiet := Event("q", "x")
+	quiet.NoDispatch = true
+	Ingest(t, s, Delivery("d0", quiet))
+	select {
+	case <-s.Ready(store.DispatchWork):
+		t.Error("an ingest without dispatch work signalled dispatch work")
+	default:
+	}
+	Ingest(t, s, Delivery("d1", Events("a")...))
+	select {
+	case <-s.Ready(store.DispatchWork):
+	default:
+		t.Error("an ingest with dispatch work did not signal it")
+	}
+	if ok, err := s.Pending(context.Background(), store.DispatchWork); err != nil || !ok {
+		t.Errorf("Pending(dispatch) = %v, %v", ok, err)
+	}
+	DispatchAll(t, s, "welcome")
+	select {
+	case <-s.Ready(store.RunWork):
+	default:
+		t.Error("creating runs did not signal run work")
+	}
+	if ok, err := s.Pending(context.Background(), store.RunWork); err != nil || !ok {
+		t.Errorf("Pending(runs) = %v, %v", ok, err)
+	}
+	if ok, err := s.Pending(context.Background(), store.DispatchWork); err != nil || ok {
+		t.Errorf("Pending(dispatch) after dispatch = %v, %v", ok, err)
+	}
+}

@@ -1,0 +1,272 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/trama-dev/trama/store"
+)
+
+var leaseTests = []test{
+	{"ClaimOldestFirst", testLeaseClaimOrder},
+	{"ExpiredLeaseIsTakenOver", testLeaseTakeover},
+	{"StaleAttemptCannotWrite", testLeaseFencing},
+	{"RenewKeepsAndReportsLost", testLeaseRenew},
+	{"RetryWaitsUntilDue", testLeaseRetry},
+	{"ReleaseIsImmediate", testLeaseRelease},
+	{"ExpireAll", testLeaseExpireAll},
+	{"ConcurrentClaimsNeverShare", testLeaseConcurrentClaims},
+}
+
+func testLeaseClaimOrder(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("a", "b", "c")...))
+	runs := DispatchAll(t, s, "welcome")
+	cs, err := s.ClaimRuns(ctx, "w1", 2, time.Minute)
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("ClaimRuns(2) = %d, %v", len(cs), err)
+	}
+	if cs[0].Run.ID != runs[0].ID || cs[1].Run.ID != runs[1].ID {
+		t.Errorf("claimed %s %s, want the two oldest %s %s", cs[0].Run.ID, cs[1].Run.ID, runs[0].ID, runs[1].ID)
+	}
+	c := cs[0]
+	if c.Run.Status != store.RunRunning || c.Run.Attempts != 1 || c.Lease.Attempt != 1 || c.Lease.Token < 1 ||
+		c.Run.LeaseOwner != "w1" || c.Run.StartedAt.IsZero() || c.Run.LeaseExpires.Before(time.Now().Add(50*time.Second)) ||
+		string(c.Run.Plan) != `{"trigger":"welcome"}` || len(c.Steps) != 0 {
+		t.Errorf("claim = %+v", c)
+	}
+	rest, err := s.ClaimRuns(ctx, "w2", 10, time.Minute)
+	if err != nil || len(rest) != 1 || rest[0].Run.ID != runs[2].ID {
+		t.Errorf("second claimer got %d runs, %v; want only the third", len(rest), err)
+	}
+}
+
+func testLeaseTakeover(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("a")...))
+	DispatchAll(t, s, "welcome")
+	first := ClaimOne(t, s, "w1", 300*time.Millisecond)
+	if err := s.SaveStep(ctx, first.Lease, store.Step{Seq: 1, StepID: "enroll", Status: "succeeded"}); err != nil {
+		t.Fatalf("SaveStep: %v", err)
+	}
+	if none, _ := s.ClaimRuns(ctx, "w2", 1, time.Minute); len(none) != 0 {
+		t.Fatal("a run was claimed while its lease was live")
+	}
+	if ok, _ := s.Pending(ctx, store.RunWork); ok {
+		t.Error("Pending reports work while the only run is leased")
+	}
+	time.Sleep(400 * time.Millisecond)
+	if ok, _ := s.Pending(ctx, store.RunWork); !ok {
+		t.Error("Pending does not report a run whose lease expired")
+	}
+	second := ClaimOne(t, s, "w2", time.Minute)
+	if second.Lease.Token <= first.Lease.Token || second.Lease.Attempt != 2 || second.Run.LeaseOwner != "w2" {
+		t.Errorf("takeover lease %+v after %+v: want a larger token and attempt 2", second.Lease, first.Lease)
+	}
+	if len(second.Steps) != 1 || second.Steps[0].StepID != "enroll" || second.Steps[0].RunAttempt != 1 {
+		t.Errorf("takeover sees steps %+v, want the first attempt's checkpoint", second.Steps)
+	}
+	as, err := s.Attempts(ctx, first.Run.ID)
+	if err != nil || len(as) != 2 || as[0].Owner != "w1" || as[1].Owner != "w2" || as[1].Token != second.Lease.Token ||
+		!as[1].ClaimedAt.After(as[0].ClaimedAt) {
+		t.Errorf("Attempts = %+v, %v; want w1 then w2", as, err)
+	}
+}
+
+func testLeaseFencing(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("a")...))
+	DispatchAll(t, s, "welcome")
+	stale := ClaimOne(t, s, "paused", 200*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	current := ClaimOne(t, s, "alive", time.Minute)
+	lost := func(what string, err error) {
+		t.Helper()
+		if !errors.Is(err, store.ErrLeaseLost) {
+			t.Errorf("%s by a stale attempt: %v, want ErrLeaseLost", what, err)
+		}
+	}
+	lost("RecordIntent", s.RecordIntent(ctx, stale.Lease, store.Intent{Seq: 1, StepID: "enroll", Method: "POST"}))
+	lost("SaveStep", s.SaveStep(ctx, stale.Lease, store.Step{Seq: 1, StepID: "enroll", Status: "succeeded"}))
+	lost("FinishRun", s.FinishRun(ctx, stale.Lease, store.RunResult{Status: store.RunSucceeded}))
+	lost("RetryRun", s.RetryRun(ctx, stale.Lease, 0, "x"))
+	lost("ReleaseRun", s.ReleaseRun(ctx, stale.Lease, "x"))
+	lost("HoldUncertain", s.HoldUncertain(ctx, stale.Lease, "x"))
+	if err := s.RecordIntent(ctx, current.Lease, store.Intent{Seq: 1, StepID: "enroll", Method: "POST"}); err != nil {
+		t.Fatalf("RecordIntent by the current attempt: %v", err)
+	}
+	if err := s.FinishRun(ctx, current.Lease, store.RunResult{Status: store.RunSucceeded}); err != nil {
+		t.Fatalf("FinishRun by the current attempt: %v", err)
+	}
+	// Once finished, even the attempt that finished it cannot change the outcome people saw.
+	lost("a second FinishRun", s.FinishRun(ctx, current.Lease, store.RunResult{Status: store.RunFailed, Error: "late"}))
+	r, err := s.GetRun(ctx, current.Lease.RunID)
+	if err != nil || r.Status != store.RunSucceeded || r.Error != "" || r.Intent != nil || r.LeaseOwner != "" {
+		t.Errorf("run = %+v, %v", r, err)
+	}
+	if steps, _ := s.Steps(ctx, r.ID); len(steps) != 0 {
+		t.Errorf("the stale attempt's step was saved: %+v", steps)
+	}
+}
+
+func testLeaseRenew(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("a", "b")...))
+	DispatchAll(t, s, "welcome")
+	cs, err := s.ClaimRuns(ctx, "w1", 2, 300*time.Millisecond)
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("ClaimRuns = %d, %v", len(cs), err)
+	}
+	for range 4 {
+		time.Sleep(150 * time.Millisecond)
+		held, err := s.RenewLeases(ctx, "w1", 300*time.Millisecond, []string{cs[0].Run.ID, cs[1].Run.ID})
+		if err != nil || len(held) != 2 || held[cs[0].Run.ID] != cs[0].Lease.Token {
+			t.Fatalf("RenewLeases = %v, %v; want both runs with their tokens", held, err)
+		}
+	}
+	if none, _ := s.ClaimRuns(ctx, "w2", 2, time.Minute); len(none) != 0 {
+		t.Fatal("a renewed lease was taken over")
+	}
+	// Finishing one run ends its lease; the other stops being renewed and is taken over.
+	if err := s.FinishRun(ctx, cs[0].Lease, store.RunResult{Status: store.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	taken := ClaimOne(t, s, "w2", time.Minute)
+	held, err := s.RenewLeases(ctx, "w1", time.Minute, []string{cs[0].Run.ID, cs[1].Run.ID})
+	if err != nil || len(held) != 0 {
+		t.Errorf("RenewLeases after the takeover of %s = %v, %v; want nothing held", taken.Run.ID, held, err)
+	}
+	// Only the named runs are renewed: a run whose attempt this worker abandoned is left to expire.
+	Ingest(t, s, Delivery("d2", Events("c")...))
+	DispatchAll(t, s, "welcome")
+	c := ClaimOne(t, s, "w3", 200*time.Millisecond)
+	if held, err := s.RenewLeases(ctx, "w3", time.Minute, []string{"another-run"}); err != nil || len(held) != 0 {
+		t.Errorf("RenewLeases of other runs = %v, %v", held, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if again := ClaimOne(t, s, "w4", time.Minute); again.Run.ID != c.Run.ID {
+		t.Errorf("claimed %s, want the run whose lease was not renewed", again.Run.ID)
+	}
+}
+
+func testLeaseRetry(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("a")...))
+	DispatchAll(t, s, "welcome")
+	c := ClaimOne(t, s, "w1", time.Minute)
+	if err := s.RetryRun(ctx, c.Lease, 300*time.Millisecond, "HTTP 503 from Okta"); err != nil {
+		t.Fatalf("RetryRun: %v", err)
+	}
+	r, _ := s.GetRun(ctx, c.Lease.RunID)
+	if r.Status != store.RunRetrying || r.Error != "HTTP 503 from Okta" || r.LeaseOwner != "" {
+		t.Errorf("retrying run = %+v", r)
+	}
+	if none, _ := s.ClaimRuns(ctx, "w1", 1, time.Minute); len(none) != 0 {
+		t.Fatal("a retrying run was claimed before it was due")
+	}
+	time.Sleep(350 * time.Millisecond)
+	again := ClaimOne(t, s, "w1", time.Minute)
+	if again.Lease.Attempt != 2 || again.Lease.Token <= c.Lease.Token {
+		t.Errorf("retry claim = %+v", again.Lease)
+	}
+}
+
+func testLeaseRelease(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("a")...))
+	DispatchAll(t, s, "welcome")
+	c := ClaimOne(t, s, "stopping", time.Hour)
+	if err := s.ReleaseRun(ctx, c.Lease, "the worker shut down"); err != nil {
+		t.Fatalf("ReleaseRun: %v", err)
+	}
+	again := ClaimOne(t, s, "other", time.Minute)
+	if again.Run.ID != c.Run.ID || again.Lease.Attempt != 2 {
+		t.Errorf("claim after release = %+v", again.Lease)
+	}
+}
+
+func testLeaseExpireAll(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("a", "b")...))
+	DispatchAll(t, s, "welcome")
+	if _, err := s.ClaimRuns(ctx, "crashed", 2, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = Open(t, newDriver)
+	n, err := s.ExpireAllLeases(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("ExpireAllLeases = %d, %v", n, err)
+	}
+	cs, err := s.ClaimRuns(ctx, "restarted", 10, time.Minute)
+	if err != nil || len(cs) != 2 {
+		t.Errorf("claims after a restart = %d, %v; want both runs at once", len(cs), err)
+	}
+	for _, c := range cs {
+		if c.Run.Error == "" {
+			t.Errorf("a taken-over run does not say its attempt was interrupted: %+v", c.Run)
+		}
+	}
+}
+
+// testLeaseConcurrentClaims: many claimers at once never hold one run together.
+func testLeaseConcurrentClaims(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	var evs []store.NewEvent
+	for i := range 40 {
+		evs = append(evs, Event(string(rune('a'+i%26))+string(rune('a'+i/26)), "t"))
+	}
+	Ingest(t, s, Delivery("d", evs...))
+	DispatchAll(t, s, "welcome")
+	type got struct {
+		owner string
+		ids   []string
+		err   error
+	}
+	ch := make(chan got)
+	for w := range 4 {
+		go func() {
+			owner := string(rune('A' + w))
+			var g got
+			g.owner = owner
+			for range 20 {
+				cs, err := s.ClaimRuns(ctx, owner, 3, time.Minute)
+				if err != nil {
+					g.err = err
+					break
+				}
+				for _, c := range cs {
+					g.ids = append(g.ids, c.Run.ID)
+				}
+			}
+			ch <- g
+		}()
+	}
+	seen := map[string]string{}
+	for range 4 {
+		g := <-ch
+		if g.err != nil {
+			t.Errorf("%s: %v", g.owner, g.err)
+		}
+		for _, id := range g.ids {
+			if prev, ok := seen[id]; ok {
+				t.Errorf("run %s claimed by %s and %s", id, prev, g.owner)
+			}
+			seen[id] = g.owner
+		}
+	}
+	if len(seen) != 40 {
+		t.Errorf("%d runs claimed, want 40", len(seen))
+	}
+}

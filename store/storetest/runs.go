@@ -1,0 +1,221 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/trama-dev/trama/store"
+)
+
+var runTests = []test{
+	{"StepsByAttempt", testRunSteps},
+	{"IntentClearedByCheckpoint", testRunIntent},
+	{"Finish", testRunFinish},
+	{"ResolveResend", testRunResolveResend},
+	{"ResolveSkip", testRunResolveSkip},
+	{"ResolveFail", testRunResolveFail},
+}
+
+// claimed ingests one event, dispatches it to one run and claims it.
+func claimed(t *testing.T, s *store.Store) store.Claim {
+	t.Helper()
+	Ingest(t, s, Delivery("d", Events("e1")...))
+	DispatchAll(t, s, "welcome")
+	return ClaimOne(t, s, "w1", time.Minute)
+}
+
+func testRunSteps(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	c := claimed(t, s)
+	start := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	enroll := store.Step{Seq: 1, StepID: "enroll", Status: "succeeded", Attempts: 1, Method: "POST",
+		URL: "https://example.okta.com/api/v1/users/00u1/factors", StatusCode: 200, StartedAt: start,
+		Duration: 42 * time.Millisecond, Request: []byte(`{"factorType":"token:software:totp"}`),
+		Response: []byte(`{"id":"mfa1"}`), Outputs: json.RawMessage(`{"factorId":"mfa1"}`),
+		Checkpoint: json.RawMessage(`{"seq":1,"decision":{"kind":"next"}}`)}
+	activate := store.Step{Seq: 2, StepID: "activate", Status: "failed", Attempts: 3, Method: "POST", StatusCode: 503,
+		Error: "HTTP 503"}
+	for _, st := range []store.Step{enroll, activate} {
+		if err := s.SaveStep(ctx, c.Lease, st); err != nil {
+			t.Fatalf("SaveStep(%d): %v", st.Seq, err)
+		}
+	}
+	if err := s.RetryRun(ctx, c.Lease, 0, "HTTP 503"); err != nil {
+		t.Fatal(err)
+	}
+	// The step that failed transiently runs again in the next attempt; the history keeps both.
+	next := ClaimOne(t, s, "w2", time.Minute)
+	if len(next.Steps) != 2 {
+		t.Fatalf("the next attempt sees %d steps, want 2", len(next.Steps))
+	}
+	activate.Status, activate.StatusCode, activate.Error = "succeeded", 200, ""
+	if err := s.SaveStep(ctx, next.Lease, activate); err != nil {
+		t.Fatalf("SaveStep in attempt 2: %v", err)
+	}
+	got, err := s.Steps(ctx, c.Lease.RunID)
+	if err != nil {
+		t.Fatalf("Steps: %v", err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("Steps = %d, want 3 (step 2 twice)", len(got))
+	}
+	g := got[0]
+	if g.StepID != "enroll" || g.RunAttempt != 1 || g.Method != "POST" || g.URL != enroll.URL || g.StatusCode != 200 ||
+		g.Duration != 42*time.Millisecond || !g.StartedAt.Equal(start) || string(g.Request) != string(enroll.Request) ||
+		string(g.Response) != `{"id":"mfa1"}` || string(g.Outputs) != `{"factorId":"mfa1"}` || g.Attempts != 1 ||
+		string(g.Checkpoint) != `{"seq":1,"decision":{"kind":"next"}}` || got[1].Checkpoint != nil {
+		t.Errorf("step 1 = %+v", g)
+	}
+	if got[1].Status != "failed" || got[1].RunAttempt != 1 || got[2].Status != "succeeded" || got[2].RunAttempt != 2 {
+		t.Errorf("step 2 attempts = %+v / %+v", got[1], got[2])
+	}
+	if none, err := s.Steps(ctx, "no-such-run"); err != nil || len(none) != 0 {
+		t.Errorf("Steps of a missing run = %v, %v", none, err)
+	}
+}
+
+func testRunIntent(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	c := claimed(t, s)
+	in := store.Intent{Seq: 1, WorkflowID: "wf", StepID: "enroll", StepAttempt: 1, RunAttempt: 1, Method: "POST",
+		URL: "https://example.okta.com/api/v1/users/00u1/factors", At: time.Now().UTC().Truncate(time.Millisecond)}
+	if err := s.RecordIntent(ctx, c.Lease, in); err != nil {
+		t.Fatalf("RecordIntent: %v", err)
+	}
+	r, _ := s.GetRun(ctx, c.Lease.RunID)
+	if r.Intent == nil || *r.Intent != in {
+		t.Fatalf("intent = %+v, want %+v", r.Intent, in)
+	}
+	if err := s.SaveStep(ctx, c.Lease, store.Step{Seq: 1, StepID: "enroll", Status: "succeeded"}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := s.GetRun(ctx, c.Lease.RunID); r.Intent != nil {
+		t.Errorf("intent after the step's checkpoint = %+v, want none", r.Intent)
+	}
+	// An interrupted attempt leaves its intent for the next one.
+	in.Seq, in.StepID = 2, "activate"
+	if err := s.RecordIntent(ctx, c.Lease, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ReleaseRun(ctx, c.Lease, "shutdown"); err != nil {
+		t.Fatal(err)
+	}
+	next := ClaimOne(t, s, "w2", time.Minute)
+	if next.Run.Intent == nil || next.Run.Intent.StepID != "activate" {
+		t.Errorf("the next attempt sees intent %+v, want activate", next.Run.Intent)
+	}
+}
+
+func testRunFinish(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	c := claimed(t, s)
+	if err := s.FinishRun(ctx, c.Lease, store.RunResult{Status: store.RunRunning}); err == nil {
+		t.Error("FinishRun accepted a non-final status")
+	}
+	if err := s.FinishRun(ctx, c.Lease, store.RunResult{Status: store.RunSucceeded, Outputs: json.RawMessage(`{"ok":true}`)}); err != nil {
+		t.Fatalf("FinishRun: %v", err)
+	}
+	got, err := s.GetRun(ctx, c.Lease.RunID)
+	if err != nil {
+		t.Fatalf("GetRun: %v", err)
+	}
+	if got.Status != store.RunSucceeded || string(got.Outputs) != `{"ok":true}` || got.Error != "" ||
+		got.FinishedAt.IsZero() || got.FinishedAt.Before(got.CreatedAt) || got.LeaseOwner != "" {
+		t.Errorf("finished run = %+v", got)
+	}
+	if err := s.FinishRun(ctx, store.Lease{RunID: "no-such-run", Token: 1}, store.RunResult{Status: store.RunFailed}); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("FinishRun of a missing run: %v, want ErrLeaseLost", err)
+	}
+}
+
+// uncertain makes a run whose attempt stopped with a request in doubt.
+func uncertain(t *testing.T, s *store.Store) store.Claim {
+	t.Helper()
+	ctx := context.Background()
+	c := claimed(t, s)
+	if err := s.SaveStep(ctx, c.Lease, store.Step{Seq: 1, StepID: "enroll", Status: "succeeded"}); err != nil {
+		t.Fatal(err)
+	}
+	in := store.Intent{Seq: 2, WorkflowID: "wf", StepID: "activate", StepAttempt: 1, RunAttempt: 1, Method: "POST",
+		URL: "https://example.okta.com/api/v1/users/00u1/factors/mfa1/lifecycle/activate"}
+	if err := s.RecordIntent(ctx, c.Lease, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.HoldUncertain(ctx, c.Lease, "POST activate may have reached the API"); err != nil {
+		t.Fatalf("HoldUncertain: %v", err)
+	}
+	r, _ := s.GetRun(ctx, c.Lease.RunID)
+	if r.Status != store.RunUncertain || r.Intent == nil || r.Intent.StepID != "activate" || r.LeaseOwner != "" {
+		t.Fatalf("uncertain run = %+v", r)
+	}
+	if none, _ := s.ClaimRuns(ctx, "w", 1, time.Minute); len(none) != 0 {
+		t.Fatal("an uncertain run was claimed before anyone resolved it")
+	}
+	return c
+}
+
+func testRunResolveResend(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	c := uncertain(t, s)
+	r, err := s.ResolveRun(ctx, c.Lease.RunID, store.Resolve{Action: "resend", By: "ann@example.com", Reason: "checked: not activated"})
+	if err != nil {
+		t.Fatalf("ResolveRun: %v", err)
+	}
+	if r.Status != store.RunRetrying || r.Resolution == nil || r.Resolution.By != "ann@example.com" || r.Resolution.Action != "resend" {
+		t.Errorf("resolved run = %+v", r)
+	}
+	next := ClaimOne(t, s, "w2", time.Minute)
+	if next.Run.Intent == nil || !next.Run.Intent.Resend || next.Run.Intent.StepID != "activate" {
+		t.Errorf("the next attempt sees intent %+v, want activate approved for resending", next.Run.Intent)
+	}
+	if _, err := s.ResolveRun(ctx, c.Lease.RunID, store.Resolve{Action: "fail", By: "bob"}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("resolving a run that is no longer uncertain: %v, want ErrConflict", err)
+	}
+	trail, err := s.Audit(ctx, c.Lease.RunID, "")
+	if err != nil || len(trail) != 1 || trail[0].Actor != "ann@example.com" || trail[0].Action != "resolve" {
+		t.Errorf("audit = %+v, %v", trail, err)
+	}
+}
+
+func testRunResolveSkip(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	c := uncertain(t, s)
+	if _, err := s.ResolveRun(ctx, c.Lease.RunID, store.Resolve{Action: "skip", By: "ann"}); err == nil {
+		t.Error("skip without the skipped step's checkpoint was accepted")
+	}
+	skipped := &store.Step{Seq: 2, StepID: "activate", Status: "skipped", Checkpoint: json.RawMessage(`{"seq":2}`)}
+	if _, err := s.ResolveRun(ctx, c.Lease.RunID, store.Resolve{Action: "skip", By: "ann", Skipped: skipped}); err != nil {
+		t.Fatalf("ResolveRun(skip): %v", err)
+	}
+	next := ClaimOne(t, s, "w2", time.Minute)
+	if next.Run.Intent != nil || len(next.Steps) != 2 || next.Steps[1].Status != "skipped" {
+		t.Errorf("after skip: intent %+v, steps %+v", next.Run.Intent, next.Steps)
+	}
+}
+
+func testRunResolveFail(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	c := uncertain(t, s)
+	r, err := s.ResolveRun(ctx, c.Lease.RunID, store.Resolve{Action: "fail", By: "ann", Reason: "activated twice"})
+	if err != nil {
+		t.Fatalf("ResolveRun(fail): %v", err)
+	}
+	if r.Status != store.RunFailed || r.FinishedAt.IsZero() || r.Error == "" {
+		t.Errorf("failed run = %+v", r)
+	}
+	if _, err := s.ResolveRun(ctx, "no-such-run", store.Resolve{Action: "fail", By: "ann"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("resolving a missing run: %v, want ErrNotFound", err)
+	}
+	if _, err := s.ResolveRun(ctx, c.Lease.RunID, store.Resolve{Action: "maybe", By: "ann"}); err == nil {
+		t.Error("an unknown action was accepted")
+	}
+}
