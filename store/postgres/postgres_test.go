@@ -170,3 +170,8 @@ func TestErrorsHideThePassword(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIngestBatch50 measures acknowledging deliveries of 50 events each.
+func BenchmarkIngestBatch50(b *testing.B) {
+	storetest.BenchIngest(b, testdb.Postgres(testURL(b)), 50, false)
+}

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"strings"
 
 	"github.com/trama-dev/trama/store"
@@ -49,7 +48,8 @@ func (d *Driver) InsertEvents(ctx context.Context, tx *sql.Tx, rows []store.Even
 	return keys, nil
 }
 
-// insertEventsSQL is the INSERT of n rows.
+// insertEventsSQL is the INSERT of n rows. Its placeholders are anonymous: SQLite looks up the name of
+// each numbered one ($7) in a list, which over 1 800 parameters cost a sixth of an acknowledgement's CPU.
 func insertEventsSQL(n int) string {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO events (ukey, uuid, type, published, received_at, source, delivery_id, payload, dispatched) VALUES `)
@@ -62,8 +62,7 @@ func insertEventsSQL(n int) string {
 			if c > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteByte('$')
-			q.WriteString(strconv.Itoa(i*eventCols + c + 1))
+			q.WriteByte('?')
 		}
 		q.WriteByte(')')
 	}

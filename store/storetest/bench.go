@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -65,4 +66,75 @@ func (l Latencies) Report(b *testing.B, prefix string) {
 	}
 	b.ReportMetric(pct(0.50), prefix+"p50-ms")
 	b.ReportMetric(pct(0.99), prefix+"p99-ms")
+}
+
+// BenchIngest measures acknowledging deliveries of perDelivery events each: events per second, CPU per
+// delivery (the number to trust on a shared machine, where wall time includes other processes' turns)
+// and the p50 and p99 of the acknowledgement. With reading, a client pages through history meanwhile.
+func BenchIngest(b *testing.B, newDriver NewDriver, perDelivery int, reading bool) {
+	s := Open(b, newDriver)
+	ctx := context.Background()
+	var stopReading func()
+	if reading {
+		for range 200 { // 10 000 events of history to read
+			if _, err := s.IngestDelivery(ctx, BenchDelivery(50)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		stopReading = readHistory(b, s)
+	}
+	// Build the deliveries first: the receiver's JSON work is not the store's cost.
+	deliveries := make([]store.NewDelivery, b.N)
+	for i := range deliveries {
+		deliveries[i] = BenchDelivery(perDelivery)
+	}
+	lat := make(Latencies, 0, b.N)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	start := time.Now()
+	for i := range b.N {
+		t0 := time.Now()
+		res, err := s.IngestDelivery(ctx, deliveries[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+		if len(res.New) != perDelivery {
+			b.Fatalf("%d new events, want %d", len(res.New), perDelivery)
+		}
+	}
+	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	if stopReading != nil {
+		stopReading()
+	}
+	b.ReportMetric(float64(b.N*perDelivery)/elapsed.Seconds(), "events/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	}
+	lat.Report(b, "ack-")
+}
+
+// readHistory pages through events and counts without pause until the returned function is called.
+func readHistory(b *testing.B, s *store.Store) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			page, _, err := s.ListEvents(ctx, store.EventFilter{Type: "user.mfa.factor.activate", Page: store.Page{Limit: 100}})
+			if err == nil && len(page) > 0 {
+				_, err = s.GetEvent(ctx, page[len(page)-1].UUID)
+			}
+			if err == nil {
+				_, err = s.Counts(ctx)
+			}
+			if err != nil && ctx.Err() == nil {
+				b.Error(err)
+				return
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
