@@ -281,7 +281,7 @@ func (c *settings) poll(ctx context.Context) (int, error) {
 			}
 			cursor = nextCursor
 			ingested += len(pg.events)
-			c.metrics.Events(string(store.SourcePoll), len(res.New), len(res.Duplicates))
+			c.metrics.Events(string(store.SourcePoll), len(res.New), len(res.Duplicates), res.Quarantined)
 			if len(pg.events) > 0 {
 				c.logger.Info("polled System Log events", "events", len(pg.events), "new", len(res.New),
 					"duplicates", len(res.Duplicates), "url", displayURL(u))

@@ -21,8 +21,11 @@ type Run struct {
 	Replay       int             `json:"replay"`
 	WorkflowFile string          `json:"workflowFile"`
 	WorkflowID   string          `json:"workflowId"`
-	Status       string          `json:"status"`
-	Attempts     int             `json:"attempts"`
+	// Version is the digest of the workflow document and sources the run executes, pinned when it was
+	// created: a change to the files later does not change what the run does.
+	Version  string `json:"version,omitempty"`
+	Status   string `json:"status"`
+	Attempts int    `json:"attempts"`
 	CreatedAt    time.Time       `json:"createdAt"`
 	StartedAt    *time.Time      `json:"startedAt,omitempty"`
 	FinishedAt   *time.Time      `json:"finishedAt,omitempty"`
@@ -30,13 +33,25 @@ type Run struct {
 	Inputs       json.RawMessage `json:"inputs,omitempty"`
 	Outputs      json.RawMessage `json:"outputs,omitempty"`
 	Error        string          `json:"error,omitempty"`
-	// Steps are set when one run is shown.
-	Steps []Step `json:"steps,omitempty"`
+	// RetryAt is when a retrying run will be tried again.
+	RetryAt *time.Time `json:"retryAt,omitempty"`
+	// InDoubt is, on an uncertain run, the request trama cannot tell reached the API; resolve the run
+	// with trama runs resolve.
+	InDoubt *store.Intent `json:"inDoubt,omitempty"`
+	// Resolution is an operator's latest decision on the run.
+	Resolution *store.Resolution `json:"resolution,omitempty"`
+	// Steps, AttemptLog and Audit are set when one run is shown.
+	Steps      []Step             `json:"steps,omitempty"`
+	AttemptLog []store.Attempt    `json:"attemptLog,omitempty"`
+	Audit      []store.AuditEntry `json:"audit,omitempty"`
 }
 
 // Step is one finished step of a run.
 type Step struct {
-	Seq        int             `json:"seq"`
+	Seq int `json:"seq"`
+	// RunAttempt is the run attempt that executed the step; a step retried after a transient failure
+	// shows once per attempt.
+	RunAttempt int             `json:"runAttempt"`
 	StepID     string          `json:"stepId"`
 	Status     string          `json:"status"`
 	Attempts   int             `json:"attempts"`
@@ -60,6 +75,8 @@ type Event struct {
 	Source      string     `json:"source"`
 	Replays     int        `json:"replays"`
 	Duplicates  int        `json:"duplicates"`
+	// DispatchError is why the event's latest dispatch failed, if it did.
+	DispatchError string `json:"dispatchError,omitempty"`
 	DeliveryIDs []string   `json:"deliveryIds,omitempty"`
 	Card        *okta.Card `json:"card,omitempty"`
 	// Payload is the LogEvent as Okta sent it; set when one event is shown.
@@ -80,6 +97,17 @@ type Delivery struct {
 	Error      string              `json:"error,omitempty"`
 	Headers    map[string][]string `json:"headers,omitempty"`
 	Body       string              `json:"body,omitempty"`
+	// Quarantined counts the delivery's events that could not be stored as events; one delivery shown
+	// alone lists them with their reasons.
+	Quarantined       int                `json:"quarantined,omitempty"`
+	QuarantinedEvents []QuarantinedEvent `json:"quarantinedEvents,omitempty"`
+}
+
+// QuarantinedEvent is an event kept apart, with why.
+type QuarantinedEvent struct {
+	Index   int             `json:"index"`
+	Reason  string          `json:"reason"`
+	Payload json.RawMessage `json:"payload"`
 }
 
 // Page is a listing with the cursor of its next page.
@@ -109,9 +137,16 @@ func ListedEvent(e store.Event) Event { return FromEvent(e, nil, nil) }
 func FromRun(r store.Run, steps []store.Step) Run {
 	out := Run{
 		ID: r.ID, Trigger: r.Trigger, EventUUID: r.EventUUID, Replay: r.Replay,
-		WorkflowFile: r.WorkflowFile, WorkflowID: r.WorkflowID, Status: string(r.Status),
+		WorkflowFile: r.WorkflowFile, WorkflowID: r.WorkflowID, Version: r.Version, Status: string(r.Status),
 		Attempts: r.Attempts, CreatedAt: r.CreatedAt, Inputs: nonEmptyJSON(r.Inputs),
-		Outputs: nonEmptyJSON(r.Outputs), Error: r.Error,
+		Outputs: nonEmptyJSON(r.Outputs), Error: r.Error, Resolution: r.Resolution,
+	}
+	if r.Status == store.RunUncertain {
+		out.InDoubt = r.Intent
+	}
+	if r.Status == store.RunRetrying && !r.AvailableAt.IsZero() {
+		t := r.AvailableAt
+		out.RetryAt = &t
 	}
 	if !r.StartedAt.IsZero() {
 		t := r.StartedAt
@@ -127,7 +162,7 @@ func FromRun(r store.Run, steps []store.Step) Run {
 	}
 	for _, s := range steps {
 		out.Steps = append(out.Steps, Step{
-			Seq: s.Seq, StepID: s.StepID, Status: s.Status, Attempts: s.Attempts, Method: s.Method, URL: s.URL,
+			Seq: s.Seq, RunAttempt: s.RunAttempt, StepID: s.StepID, Status: s.Status, Attempts: s.Attempts, Method: s.Method, URL: s.URL,
 			StatusCode: s.StatusCode, StartedAt: s.StartedAt, DurationMs: float64(s.Duration.Microseconds()) / 1000,
 			Request: bodyJSON(s.Request), Response: bodyJSON(s.Response), Outputs: nonEmptyJSON(s.Outputs), Error: s.Error,
 		})
@@ -139,8 +174,8 @@ func FromRun(r store.Run, steps []store.Step) Run {
 func FromEvent(e store.Event, card *okta.Card, runs []store.Run) Event {
 	out := Event{
 		UUID: e.UUID, Type: e.Type, Published: e.Published, ReceivedAt: e.ReceivedAt, Source: string(e.Source),
-		Replays: e.Replays, Duplicates: e.Duplicates, DeliveryIDs: e.DeliveryIDs, Card: card,
-		Payload: nonEmptyJSON(e.Payload),
+		Replays: e.Replays, Duplicates: e.Duplicates, DispatchError: e.DispatchError, DeliveryIDs: e.DeliveryIDs,
+		Card: card, Payload: nonEmptyJSON(e.Payload),
 	}
 	for _, r := range runs {
 		out.Runs = append(out.Runs, FromRun(r, nil))
@@ -150,10 +185,43 @@ func FromEvent(e store.Event, card *okta.Card, runs []store.Run) Event {
 
 // FromDelivery converts a stored delivery.
 func FromDelivery(d store.Delivery) Delivery {
-	return Delivery{
+	out := Delivery{
 		ID: d.ID, Hook: d.Hook, EventID: d.EventID, ReceivedAt: d.ReceivedAt, Size: d.Size, Events: d.Events,
-		NewEvents: d.NewEvents, Error: d.Error, Headers: d.Headers, Body: string(d.Body),
+		NewEvents: d.NewEvents, Error: d.Error, Headers: d.Headers, Body: string(d.Body), Quarantined: d.Quarantined,
 	}
+	for _, q := range d.QuarantinedEvents {
+		out.QuarantinedEvents = append(out.QuarantinedEvents, QuarantinedEvent{Index: q.Index, Reason: q.Reason, Payload: bodyJSON(q.Payload)})
+	}
+	return out
+}
+
+// Runs reads what one run's page shows; *store.Store implements it.
+type Runs interface {
+	GetRun(ctx context.Context, id string) (store.Run, error)
+	Steps(ctx context.Context, runID string) ([]store.Step, error)
+	Attempts(ctx context.Context, runID string) ([]store.Attempt, error)
+	Audit(ctx context.Context, runID, eventUUID string) ([]store.AuditEntry, error)
+}
+
+// ShowRun loads one run with its steps, attempts and audit trail, as `GET /api/v1/runs/{id}` and
+// `trama runs show` present it.
+func ShowRun(ctx context.Context, st Runs, id string) (Run, error) {
+	r, err := st.GetRun(ctx, id)
+	if err != nil {
+		return Run{}, err
+	}
+	steps, err := st.Steps(ctx, r.ID)
+	if err != nil {
+		return Run{}, err
+	}
+	out := FromRun(r, steps)
+	if out.AttemptLog, err = st.Attempts(ctx, r.ID); err != nil {
+		return Run{}, err
+	}
+	if out.Audit, err = st.Audit(ctx, r.ID, ""); err != nil {
+		return Run{}, err
+	}
+	return out, nil
 }
 
 func nonEmptyJSON(b json.RawMessage) json.RawMessage {

@@ -33,6 +33,9 @@ func WriteRuns(w io.Writer, runs []Run) {
 func WriteRun(w io.Writer, r Run) {
 	fmt.Fprintf(w, "run %s: %s\n", r.ID, r.Status)
 	fmt.Fprintf(w, "  trigger:  %s\n  event:    %s\n  workflow: %s (%s)\n", r.Trigger, r.EventUUID, r.WorkflowID, r.WorkflowFile)
+	if r.Version != "" {
+		fmt.Fprintf(w, "  version:  %s (the workflow and sources as dispatched)\n", r.Version)
+	}
 	if r.Replay > 0 {
 		fmt.Fprintf(w, "  replay:   %d\n", r.Replay)
 	}
@@ -49,11 +52,39 @@ func WriteRun(w io.Writer, r Run) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "  error:    %s\n", r.Error)
 	}
+	if r.RetryAt != nil {
+		fmt.Fprintf(w, "  retry at: %s\n", r.RetryAt.Local().Format(time.RFC3339))
+	}
+	if d := r.InDoubt; d != nil {
+		fmt.Fprintf(w, "  in doubt: step %s, %s %s (attempt %d, %s)\n", d.StepID, d.Method, d.URL, d.RunAttempt,
+			d.At.Local().Format(time.RFC3339))
+		fmt.Fprintf(w, "            check the API, then: trama runs resolve %s --resend | --skip | --fail\n", r.ID)
+	}
+	if res := r.Resolution; res != nil {
+		fmt.Fprintf(w, "  resolved: %s by %s at %s", res.Action, res.By, res.At.Local().Format(time.RFC3339))
+		if res.Reason != "" {
+			fmt.Fprintf(w, " (%s)", res.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, e := range r.Audit {
+		fmt.Fprintf(w, "  %s by %s at %s: %s\n", e.Action, e.Actor, e.At.Local().Format(time.RFC3339), e.Detail)
+	}
+	if len(r.AttemptLog) > 1 {
+		fmt.Fprintln(w, "  attempts:")
+		for _, a := range r.AttemptLog {
+			fmt.Fprintf(w, "    %d  %s  %s\n", a.Attempt, a.ClaimedAt.Local().Format(time.RFC3339), a.Owner)
+		}
+	}
 	if len(r.Steps) > 0 {
 		fmt.Fprintln(w, "  steps:")
 		for _, s := range r.Steps {
 			mark := "✓"
-			if s.Status != "succeeded" {
+			switch s.Status {
+			case "succeeded":
+			case "skipped":
+				mark = "↷"
+			default:
 				mark = "✗"
 			}
 			fmt.Fprintf(w, "    %s %d %-24s %-6s %3d %8.1fms  %s\n", mark, s.Seq, s.StepID, s.Method, s.StatusCode, s.DurationMs, s.URL)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 )
 
 // readHead reads the three members the receiver needs — uuid, eventType, published — from one event of
@@ -42,7 +43,7 @@ func readHead(b []byte) (eventHead, error) {
 		}
 		if field := member(&h, key); field != nil {
 			if err := json.Unmarshal(b[i:vEnd], field); err != nil {
-				return h, err
+				return h, fmt.Errorf("member %s: %w", key, err)
 			}
 		}
 		i = skipSpace(b, vEnd)

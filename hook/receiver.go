@@ -164,7 +164,7 @@ func (rc *Receiver) deliver(w http.ResponseWriter, r *http.Request) {
 	elapsed := rc.now().Sub(start)
 	rc.Metrics.Delivery(rc.Name, "accepted")
 	rc.Metrics.Ack(elapsed)
-	rc.Metrics.Events("hook", len(res.New), len(res.Duplicates))
+	rc.Metrics.Events("hook", len(res.New), len(res.Duplicates), res.Quarantined)
 	rc.logger().Debug("event-hook delivery stored", "hook", rc.Name, "eventId", d.EventID,
 		"events", len(d.Events), "new", len(res.New), "duplicates", len(res.Duplicates), "ack", elapsed)
 }
@@ -247,19 +247,31 @@ func Parse(contentType string, body []byte) (store.NewDelivery, error) {
 	}
 	d := store.NewDelivery{EventID: env.EventID, EventTime: env.EventTime.Time, Source: env.Source, Events: make([]store.NewEvent, 0, len(env.Data.Events))}
 	for i, raw := range env.Data.Events {
-		h, err := readHead(raw)
-		if err != nil {
-			return store.NewDelivery{}, fmt.Errorf("data.events[%d]: %v", i, err)
+		if reason := eventProblem(raw); reason != "" {
+			// One bad event costs only itself: it is kept apart with the reason, and the rest of the
+			// delivery is stored and acknowledged (Okta does not retry a 4xx, so rejecting the delivery
+			// would lose its good events).
+			d.Quarantined = append(d.Quarantined, store.QuarantinedEvent{Index: i, Reason: fmt.Sprintf("data.events[%d]: %s", i, reason), Payload: raw})
+			continue
 		}
-		if h.UUID == "" {
-			return store.NewDelivery{}, fmt.Errorf("data.events[%d] has no uuid", i)
-		}
-		if h.EventType == "" {
-			return store.NewDelivery{}, fmt.Errorf("data.events[%d] (uuid %s) has no eventType", i, h.UUID)
-		}
-		d.Events = append(d.Events, store.NewEvent{UUID: h.UUID, Type: h.EventType, Published: h.Published.Time, Payload: raw})
+		h, _ := readHead(raw)
+		d.Events = append(d.Events, store.NewEvent{UUID: h.UUID, Type: h.EventType, Published: h.Published.Time, Payload: raw, Index: i})
 	}
 	return d, nil
+}
+
+// eventProblem says why one event of a delivery cannot be stored as an event, or "".
+func eventProblem(raw json.RawMessage) string {
+	h, err := readHead(raw)
+	switch {
+	case err != nil:
+		return err.Error()
+	case store.ValidUUID(h.UUID) != "":
+		return store.ValidUUID(h.UUID)
+	case h.EventType == "":
+		return fmt.Sprintf("the event (uuid %s) has no eventType", h.UUID)
+	}
+	return ""
 }
 
 func httpError(w http.ResponseWriter, status int, msg string) {

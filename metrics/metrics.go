@@ -37,7 +37,7 @@ func New(queueDepth func() float64) *Metrics {
 		}, []string{"hook", "result"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trama_events_total",
-			Help: "Okta events ingested, by source (hook, poll) and whether they were new or duplicates.",
+			Help: "Okta events ingested, by source (hook, poll) and whether they were new, duplicates, or quarantined (kept apart: no usable uuid, an unreadable published time).",
 		}, []string{"source", "kind"}),
 		ackSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "trama_hook_ack_seconds",
@@ -46,7 +46,7 @@ func New(queueDepth func() float64) *Metrics {
 		}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "trama_runs_total",
-			Help: "Workflow runs finished, by trigger and status (succeeded, failed), and runs created (status created).",
+			Help: "Workflow runs by trigger and status: created, then finished (succeeded, failed) or stopped uncertain; each run counted once, by the attempt that owned it.",
 		}, []string{"trigger", "status"}),
 		stepSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "trama_step_seconds",
@@ -86,12 +86,15 @@ func (m *Metrics) Ack(d time.Duration) {
 }
 
 // Events counts ingested events from source ("hook", "poll").
-func (m *Metrics) Events(source string, newEvents, duplicates int) {
+func (m *Metrics) Events(source string, newEvents, duplicates, quarantined int) {
 	if m == nil {
 		return
 	}
 	m.events.WithLabelValues(source, "new").Add(float64(newEvents))
 	m.events.WithLabelValues(source, "duplicate").Add(float64(duplicates))
+	if quarantined > 0 {
+		m.events.WithLabelValues(source, "quarantined").Add(float64(quarantined))
+	}
 }
 
 // Run counts a run of trigger reaching status ("created", "succeeded", "failed").

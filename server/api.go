@@ -3,19 +3,23 @@ package server
 import (
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/trama-dev/trama/history"
+	"github.com/trama-dev/trama/report"
 	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/worker"
 )
 
 // routeAPI adds the history API. Every route needs `Authorization: Bearer <api.token>`.
 func (s *Server) routeAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/runs", s.authed(s.listRuns))
 	mux.Handle("GET /api/v1/runs/{id}", s.authed(s.getRun))
+	mux.Handle("POST /api/v1/runs/{id}/resolve", s.authed(s.resolveRun))
 	mux.Handle("GET /api/v1/events", s.authed(s.listEvents))
 	mux.Handle("GET /api/v1/events/{uuid}", s.authed(s.getEvent))
 	mux.Handle("POST /api/v1/events/{uuid}/replay", s.authed(s.replayEvent))
@@ -66,17 +70,46 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
-	run, err := s.store.GetRun(r.Context(), r.PathValue("id"))
+	run, err := history.ShowRun(r.Context(), s.store, r.PathValue("id"))
 	if err != nil {
 		writeStoreError(w, err)
 		return
 	}
-	steps, err := s.store.Steps(r.Context(), run.ID)
+	writeJSON(w, http.StatusOK, run)
+}
+
+// maxResolveBody caps the body of a resolve request: an action and a short reason.
+const maxResolveBody = 16 << 10
+
+// resolveRun applies an operator's decision to an uncertain run: {"action": "resend"|"skip"|"fail",
+// "reason": "…", "by": "…"}. The audit trail records by (default "api").
+func (s *Server) resolveRun(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Action string `json:"action"`
+		Reason string `json:"reason"`
+		By     string `json:"by"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxResolveBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "want a JSON object {\"action\": \"resend\"|\"skip\"|\"fail\", \"reason\": \"…\"}: "+err.Error())
+		return
+	}
+	switch req.Action {
+	case "resend", "skip", "fail":
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("action %q: want resend, skip or fail", req.Action))
+		return
+	}
+	if req.By == "" {
+		req.By = "api"
+	}
+	run, err := worker.Resolve(r.Context(), s.store, r.PathValue("id"), req.Action, req.By, req.Reason)
 	if err != nil {
 		writeStoreError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, history.FromRun(run, steps))
+	writeJSON(w, http.StatusOK, history.FromRun(run, nil))
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +152,8 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	ds, next, err := s.store.ListDeliveries(r.Context(), store.DeliveryFilter{Hook: q.Get("hook"), Malformed: q.Get("malformed") == "true", Page: p})
+	ds, next, err := s.store.ListDeliveries(r.Context(), store.DeliveryFilter{Hook: q.Get("hook"),
+		Malformed: q.Get("malformed") == "true", Quarantined: q.Get("quarantined") == "true", Page: p})
 	if err != nil {
 		writeStoreError(w, err)
 		return
@@ -142,6 +176,8 @@ func writeStoreError(w http.ResponseWriter, err error) {
 		writeError(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, store.ErrInvalidCursor):
 		writeError(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, store.ErrConflict):
+		writeError(w, http.StatusConflict, err.Error())
 	default:
 		writeError(w, http.StatusInternalServerError, "store: "+strings.SplitN(err.Error(), "\n", 2)[0])
 	}
@@ -154,7 +190,5 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
+	report.WriteJSON(w, v)
 }

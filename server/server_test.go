@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -204,7 +205,8 @@ func TestReceiverRefuses(t *testing.T) {
 		{"malformed JSON", []byte(`{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":`), "application/json", hookSecret, http.StatusBadRequest, `{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":`},
 		{"wrong content type", good, "text/plain", hookSecret, http.StatusBadRequest, `{"eventType":"com.okta.event_hook"`},
 		{"not an event hook", []byte(`{"eventType":"com.example.other","data":{"events":[]}}`), "application/json", hookSecret, http.StatusBadRequest, `{"eventType":"com.example.other"`},
-		{"event without uuid", []byte(`{"eventType":"com.okta.event_hook","data":{"events":[{"eventType":"user.mfa.factor.activate"}]}}`), "application/json", hookSecret, http.StatusBadRequest, `{"eventType":"com.okta.event_hook","data":{"events":[{"eventType"`},
+		// An event that cannot be stored costs only itself: the delivery is acknowledged, the event quarantined.
+		{"event without uuid", []byte(`{"eventType":"com.okta.event_hook","data":{"events":[{"eventType":"user.mfa.factor.activate"}]}}`), "application/json", hookSecret, http.StatusOK, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,7 +283,19 @@ func TestReceiverRefuses(t *testing.T) {
 	if c.Events != 0 || c.Runs[store.RunSucceeded]+c.Runs[store.RunFailed] != 0 {
 		t.Errorf("refused deliveries stored events or ran: %+v", c)
 	}
-	for result, want := range map[string]float64{"unauthorized": 4, "too_large": 1, "malformed": 4} {
+	var quarantined struct{ Items []struct{ ID string } }
+	if code := s.api("GET", "/api/v1/deliveries?quarantined=true", apiToken, &quarantined); code != 200 || len(quarantined.Items) != 1 {
+		t.Fatalf("list deliveries with quarantined events: %d %+v", code, quarantined)
+	}
+	var qd struct {
+		Quarantined       int
+		QuarantinedEvents []struct{ Reason string }
+	}
+	if code := s.api("GET", "/api/v1/deliveries/"+quarantined.Items[0].ID, apiToken, &qd); code != 200 || qd.Quarantined != 1 ||
+		len(qd.QuarantinedEvents) != 1 || !strings.Contains(qd.QuarantinedEvents[0].Reason, "no uuid") {
+		t.Errorf("the quarantined event and its reason: %d %+v", code, qd)
+	}
+	for result, want := range map[string]float64{"unauthorized": 4, "too_large": 1, "malformed": 3} {
 		if got := s.metric(`trama_hook_deliveries_total{hook="okta",result="` + result + `"}`); got != want {
 			t.Errorf("deliveries metric %s = %v, want %v", result, got, want)
 		}
@@ -394,5 +408,28 @@ func TestPolledEventRuns(t *testing.T) {
 	}
 	if runs := s.runsOf(run.EventUUID); len(runs) != 1 {
 		t.Errorf("event %s has %d runs, want 1", run.EventUUID, len(runs))
+	}
+}
+
+// TestDeepEventRendersLinearly: an event nested thousands deep (a few kilobytes) is stored, and the API
+// answers with it in about its own size, not the square of its depth.
+func TestDeepEventRendersLinearly(t *testing.T) {
+	s := newSetup(t, setupOptions{triggers: getUserTrigger("audit-factor", "")})
+	deep := strings.Repeat(`{"a":`, 3000) + "1" + strings.Repeat("}", 3000)
+	body := fmt.Sprintf(`{"eventType":"com.okta.event_hook","eventId":"deep","data":{"events":[`+
+		`{"uuid":"deep-1","published":"2026-11-22T08:00:00.000Z","eventType":"user.session.start","debugContext":%s}]}}`, deep)
+	if code, resp := s.post([]byte(body), "application/json", hookSecret); code != 200 {
+		t.Fatalf("deep event: %d %s", code, resp)
+	}
+	req, _ := http.NewRequest("GET", s.url+"/api/v1/events/deep-1", nil)
+	req.Header.Set("Authorization", "Bearer "+apiToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	n, _ := io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != 200 || n > int64(10*len(body)) {
+		t.Errorf("GET the event: %d, %d bytes for a %d-byte event", resp.StatusCode, n, len(body))
 	}
 }

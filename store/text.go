@@ -24,14 +24,16 @@ func text(s string) string {
 const MaxUUIDLen = 128
 
 // ValidUUID reports why uuid cannot identify an event, or "" when it can: it must be non-empty, at most
-// MaxUUIDLen bytes, valid UTF-8 without control characters.
+// MaxUUIDLen bytes, valid UTF-8 without control characters. U+FFFD is refused too: it is what a JSON
+// decoder makes of invalid bytes and lone surrogates, so two distinct broken uuids would arrive as the
+// same string and one event would be lost as the other's duplicate.
 func ValidUUID(uuid string) string {
 	switch {
 	case uuid == "":
 		return "the event has no uuid"
 	case len(uuid) > MaxUUIDLen:
 		return "the event's uuid is longer than 128 bytes"
-	case !utf8.ValidString(uuid):
+	case !utf8.ValidString(uuid) || strings.ContainsRune(uuid, utf8.RuneError):
 		return "the event's uuid is not valid UTF-8"
 	}
 	for _, r := range uuid {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trama-dev/trama/report"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/server"
 	"github.com/trama-dev/trama/store"
@@ -99,9 +99,7 @@ event-to-run-start p50 of at most 10 ms.`,
 				return &exitError{code: exitInternal, err: err}
 			}
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return report.WriteJSON(cmd.OutOrStdout(), rep)
 			}
 			rep.writeText(cmd.OutOrStdout())
 			return nil

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trama-dev/trama/arazzo"
+	"github.com/trama-dev/trama/report"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/secret"
 )
@@ -165,9 +165,7 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 		return &exitError{code: exitInternal, err: err}
 	}
 	if f.output == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
+		if err := report.WriteJSON(stdout, res); err != nil {
 			return err
 		}
 	} else {

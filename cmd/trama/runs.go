@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trama-dev/trama/history"
+	"github.com/trama-dev/trama/report"
 	"github.com/trama-dev/trama/store"
 )
 
@@ -47,7 +47,7 @@ func newRunsListCmd() *cobra.Command {
 		},
 	}
 	sf.register(cmd)
-	cmd.Flags().StringVar(&status, "status", "", "only runs with this status: queued, running, succeeded, failed")
+	cmd.Flags().StringVar(&status, "status", "", "only runs with this status: queued, running, retrying, uncertain, succeeded, failed")
 	cmd.Flags().StringVar(&trig, "trigger", "", "only runs of this trigger")
 	cmd.Flags().StringVar(&event, "event", "", "only runs of this event uuid")
 	sf.registerPage(cmd)
@@ -67,15 +67,10 @@ func newRunsShowCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			run, err := st.GetRun(cmd.Context(), args[0])
+			v, err := history.ShowRun(cmd.Context(), st, args[0])
 			if err != nil {
 				return storeErr(err)
 			}
-			steps, err := st.Steps(cmd.Context(), run.ID)
-			if err != nil {
-				return storeErr(err)
-			}
-			v := history.FromRun(run, steps)
 			if sf.output == "json" {
 				return printJSON(cmd, v)
 			}
@@ -99,11 +94,7 @@ func printPage[T any](cmd *cobra.Command, output string, page history.Page[T], t
 	return nil
 }
 
-func printJSON(cmd *cobra.Command, v any) error {
-	enc := json.NewEncoder(cmd.OutOrStdout())
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
+func printJSON(cmd *cobra.Command, v any) error { return report.WriteJSON(cmd.OutOrStdout(), v) }
 
 // storeErr turns a store error into the CLI's exit codes: a missing row or a bad cursor is the user's to
 // fix.

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trama-dev/trama/arazzo"
+	"github.com/trama-dev/trama/report"
 )
 
 func init() { subcommands = append(subcommands, newValidateCmd) }
@@ -91,9 +91,7 @@ func runValidate(cmd *cobra.Command, files []string, f validateFlags) error {
 		if all == nil {
 			all = []jsonDiagnostic{}
 		}
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(all); err != nil {
+		if err := report.WriteJSON(out, all); err != nil {
 			return err
 		}
 	} else {
