@@ -15,24 +15,24 @@ import (
 
 // Run is a workflow run as the API and the CLI show it.
 type Run struct {
-	ID           string          `json:"id"`
-	Trigger      string          `json:"trigger"`
-	EventUUID    string          `json:"eventUuid"`
-	Replay       int             `json:"replay"`
-	WorkflowFile string          `json:"workflowFile"`
-	WorkflowID   string          `json:"workflowId"`
+	ID           string `json:"id"`
+	Trigger      string `json:"trigger"`
+	EventUUID    string `json:"eventUuid"`
+	Replay       int    `json:"replay"`
+	WorkflowFile string `json:"workflowFile"`
+	WorkflowID   string `json:"workflowId"`
 	// Version is the digest of the workflow document and sources the run executes, pinned when it was
 	// created: a change to the files later does not change what the run does.
-	Version  string `json:"version,omitempty"`
-	Status   string `json:"status"`
-	Attempts int    `json:"attempts"`
-	CreatedAt    time.Time       `json:"createdAt"`
-	StartedAt    *time.Time      `json:"startedAt,omitempty"`
-	FinishedAt   *time.Time      `json:"finishedAt,omitempty"`
-	DurationMs   *float64        `json:"durationMs,omitempty"`
-	Inputs       json.RawMessage `json:"inputs,omitempty"`
-	Outputs      json.RawMessage `json:"outputs,omitempty"`
-	Error        string          `json:"error,omitempty"`
+	Version    string          `json:"version,omitempty"`
+	Status     string          `json:"status"`
+	Attempts   int             `json:"attempts"`
+	CreatedAt  time.Time       `json:"createdAt"`
+	StartedAt  *time.Time      `json:"startedAt,omitempty"`
+	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
+	DurationMs *float64        `json:"durationMs,omitempty"`
+	Inputs     json.RawMessage `json:"inputs,omitempty"`
+	Outputs    json.RawMessage `json:"outputs,omitempty"`
+	Error      string          `json:"error,omitempty"`
 	// RetryAt is when a retrying run will be tried again.
 	RetryAt *time.Time `json:"retryAt,omitempty"`
 	// InDoubt is, on an uncertain run, the request trama cannot tell reached the API; resolve the run
@@ -68,17 +68,17 @@ type Step struct {
 
 // Event is a stored Okta event.
 type Event struct {
-	UUID        string     `json:"uuid"`
-	Type        string     `json:"eventType"`
-	Published   time.Time  `json:"published"`
-	ReceivedAt  time.Time  `json:"receivedAt"`
-	Source      string     `json:"source"`
-	Replays     int        `json:"replays"`
-	Duplicates  int        `json:"duplicates"`
+	UUID       string    `json:"uuid"`
+	Type       string    `json:"eventType"`
+	Published  time.Time `json:"published"`
+	ReceivedAt time.Time `json:"receivedAt"`
+	Source     string    `json:"source"`
+	Replays    int       `json:"replays"`
+	Duplicates int       `json:"duplicates"`
 	// DispatchError is why the event's latest dispatch failed, if it did.
-	DispatchError string `json:"dispatchError,omitempty"`
-	DeliveryIDs []string   `json:"deliveryIds,omitempty"`
-	Card        *okta.Card `json:"card,omitempty"`
+	DispatchError string     `json:"dispatchError,omitempty"`
+	DeliveryIDs   []string   `json:"deliveryIds,omitempty"`
+	Card          *okta.Card `json:"card,omitempty"`
 	// Payload is the LogEvent as Okta sent it; set when one event is shown.
 	Payload json.RawMessage `json:"payload,omitempty"`
 	// Runs are the event's runs; set when one event is shown.

@@ -3,8 +3,8 @@ package server
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"fmt"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
