@@ -29,7 +29,6 @@ import (
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/server"
 	"github.com/trama-dev/trama/store"
-	"github.com/trama-dev/trama/store/sqlite"
 	"github.com/trama-dev/trama/trigger"
 )
 
@@ -150,10 +149,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("the demo configuration: %w", err)
 	}
 	finished := make(chan store.Run, 4)
-	srv, err := server.Open(ctx, cfg, server.Options{
+	srv, err := server.Start(ctx, cfg, server.Options{
 		Logger: logger, Env: env,
 		Runner: runner.Options{Servers: map[string]string{"okta": emuURL}},
-		SQLite: sqlite.Options{},
 		OnRunFinished: func(r store.Run, _ *runner.Result) {
 			select {
 			case finished <- r:
@@ -162,23 +160,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open trama serve: %w", err)
+		return nil, fmt.Errorf("start trama serve: %w", err)
 	}
-	srvLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		srv.Close()
-		return nil, err
-	}
-	serveURL := "http://" + srvLn.Addr().String()
+	defer srv.Stop()
+	serveURL := srv.URL
 	res.ServeURL = serveURL
-	serveCtx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(serveCtx, srvLn) }()
-	defer func() {
-		stopServe()
-		<-served
-		srv.Close()
-	}()
 	p.step("2", "trama serve", "%s, store %s", serveURL, filepath.Join(dir, "trama.db"))
 	p.detail("trigger audit-new-factor: on user.mfa.factor.activate run flows/audit-new-factor.arazzo.yaml")
 

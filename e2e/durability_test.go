@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/internal/pgtest"
+	"github.com/trama-dev/trama/okta/oktatest"
 	"github.com/trama-dev/trama/store"
 	"github.com/trama-dev/trama/store/postgres"
 	"github.com/trama-dev/trama/store/sqlite"
@@ -140,15 +141,11 @@ type delivery struct {
 }
 
 func (d delivery) body() string {
-	var evs []string
-	for _, u := range d.uuids {
-		evs = append(evs, logEvent(u))
+	evs := make([]oktatest.Event, len(d.uuids))
+	for i, u := range d.uuids {
+		evs[i] = oktatest.Event{UUID: u, Type: "user.lifecycle.create", UserID: "00u" + u[:8]}
 	}
-	return fmt.Sprintf(`{"eventType":"com.okta.event_hook","eventTypeVersion":"1.0","cloudEventsVersion":"0.1","source":"https://org.example/api/v1/eventHooks/who1","eventId":%q,"eventTime":"2026-11-22T07:00:01.000Z","contentType":"application/json","data":{"events":[%s]}}`, d.id, strings.Join(evs, ","))
-}
-
-func logEvent(uuid string) string {
-	return fmt.Sprintf(`{"uuid":%q,"eventType":"user.lifecycle.create","published":"2026-11-22T07:00:00.000Z","version":"0","displayMessage":"Create Okta user","actor":{"id":"00uadmin","type":"User","alternateId":"admin@example.com","displayName":"Admin"},"target":[{"id":"00u%s","type":"User","alternateId":"u@example.com","displayName":"U"}],"outcome":{"result":"SUCCESS"}}`, uuid, uuid[:8])
+	return string(oktatest.Delivery(d.id, evs...))
 }
 
 // deliveries plans n deliveries: every 5th a batch of 5, every 7th also carrying the first event of the

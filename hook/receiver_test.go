@@ -13,6 +13,7 @@ import (
 
 	"github.com/trama-dev/trama/hook"
 	"github.com/trama-dev/trama/okta"
+	"github.com/trama-dev/trama/okta/oktatest"
 	"github.com/trama-dev/trama/store"
 	"github.com/trama-dev/trama/store/sqlite"
 )
@@ -30,11 +31,11 @@ func newReceiver(t testing.TB) (*hook.Receiver, *store.Store) {
 }
 
 func delivery(eventID string, uuids ...string) string {
-	var events []string
-	for _, u := range uuids {
-		events = append(events, fmt.Sprintf(`{"uuid":%q,"eventType":"user.mfa.factor.activate","published":"2026-11-22T07:00:00.000Z","version":"0","actor":{"id":"00uadmin","type":"User"},"target":[{"id":"00uann","type":"User"}]}`, u))
+	evs := make([]oktatest.Event, len(uuids))
+	for i, u := range uuids {
+		evs[i] = oktatest.Event{UUID: u}
 	}
-	return fmt.Sprintf(`{"eventType":"com.okta.event_hook","eventTypeVersion":"1.0","cloudEventsVersion":"0.1","source":"https://org.example/api/v1/eventHooks/who1","eventId":%q,"eventTime":"2026-11-22T07:00:01.000Z","contentType":"application/json","data":{"events":[%s]}}`, eventID, strings.Join(events, ","))
+	return string(oktatest.Delivery(eventID, evs...))
 }
 
 func post(rc http.Handler, body, auth, contentType string) *httptest.ResponseRecorder {
@@ -88,7 +89,7 @@ func TestDeliveryIsStoredAndDeduplicated(t *testing.T) {
 		t.Errorf("stored headers must mask the hook secret: %v", ev.Headers)
 	}
 	d, err := st.GetDelivery(ctx, ev.DeliveryIDs[0])
-	if err != nil || d.EventID != "d1" || d.Source != "https://org.example/api/v1/eventHooks/who1" || d.EventTime.IsZero() {
+	if err != nil || d.EventID != "d1" || d.Source != "https://example.okta.com/api/v1/eventHooks/who1" || d.EventTime.IsZero() {
 		t.Errorf("delivery envelope not kept: %+v %v", d, err)
 	}
 }
@@ -203,8 +204,7 @@ func FuzzReceiver(f *testing.F) {
 func TestEventsNoTriggerListensToAreStoredButNotDispatched(t *testing.T) {
 	rc, st := newReceiver(t)
 	rc.Listens = func(eventType string) bool { return eventType == "user.mfa.factor.activate" }
-	body := strings.Replace(delivery("d1", "wanted", "other"), `"uuid":"other","eventType":"user.mfa.factor.activate"`,
-		`"uuid":"other","eventType":"user.session.start"`, 1)
+	body := string(oktatest.Delivery("d1", oktatest.Event{UUID: "wanted"}, oktatest.Event{UUID: "other", Type: "user.session.start"}))
 	if w := post(rc, body, secretValue, "application/json"); w.Code != 200 {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/okta/emulator"
+	"github.com/trama-dev/trama/okta/oktatest"
 	"github.com/trama-dev/trama/queue"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/server"
@@ -466,17 +467,12 @@ type apiRun struct {
 
 // envelope builds an event-hook delivery of user.mfa.factor.activate events, one per uuid, about userID.
 func envelope(eventID, actorID, userID string, uuids ...string) []byte {
-	events := make([]string, len(uuids))
+	events := make([]oktatest.Event, len(uuids))
 	for i, u := range uuids {
-		events[i] = fmt.Sprintf(`{"uuid":%q,"published":"2026-11-22T08:00:00.000Z","eventType":"user.mfa.factor.activate","version":"0",`+
-			`"displayMessage":"Activate factor for user","severity":"INFO",`+
-			`"actor":{"id":%q,"type":"User","alternateId":"admin@example.com","displayName":"Admin"},`+
-			`"target":[{"id":%q,"type":"User","alternateId":"ann@example.com","displayName":"Ann Lee"}],`+
-			`"outcome":{"result":"SUCCESS","reason":"User set up OKTA_SOFT_TOKEN factor"}}`, u, actorID, userID)
+		events[i] = oktatest.Event{UUID: u, ActorID: actorID, UserID: userID,
+			Published: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}
 	}
-	return []byte(fmt.Sprintf(`{"eventType":"com.okta.event_hook","eventTypeVersion":"1.0","cloudEventsVersion":"0.1",`+
-		`"source":"https://example.okta.com/api/v1/eventHooks/who1","eventId":%q,"eventTime":"2026-11-22T08:00:01.000Z",`+
-		`"contentType":"application/json","data":{"events":[%s]}}`, eventID, strings.Join(events, ",")))
+	return oktatest.Delivery(eventID, events...)
 }
 
 func tail(s string, n int) string {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/trama-dev/trama/internal/pgtest"
 	"github.com/trama-dev/trama/internal/testdb"
+	"github.com/trama-dev/trama/okta/oktatest"
 	"github.com/trama-dev/trama/queue"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/store"
@@ -167,9 +168,9 @@ func (f *fixture) start(cfg *trigger.Config, env map[string]string) (stop func()
 
 func (f *fixture) ingest(uuid string) {
 	f.t.Helper()
-	payload := fmt.Sprintf(`{"uuid":%q,"eventType":"user.lifecycle.create","published":"2026-11-22T07:00:00.000Z","version":"0","actor":{"id":"00uadmin","type":"User"},"target":[{"id":"00uann","type":"User"}]}`, uuid)
+	payload := oktatest.Event{UUID: uuid, Type: "user.lifecycle.create"}.JSON()
 	storetest.Ingest(f.t, f.st, store.NewDelivery{Hook: "okta", EventID: "d-" + uuid,
-		Events: []store.NewEvent{{UUID: uuid, Type: "user.lifecycle.create", Published: time.Now(), Payload: json.RawMessage(payload)}}})
+		Events: []store.NewEvent{{UUID: uuid, Type: "user.lifecycle.create", Published: time.Now(), Payload: payload}}})
 }
 
 // wait waits until the only run has status want.

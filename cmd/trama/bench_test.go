@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/trama-dev/trama/bench"
 )
 
 func TestBenchIngest(t *testing.T) {
@@ -24,7 +25,7 @@ func TestBenchIngest(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
-			var rep ingestReport
+			var rep bench.IngestReport
 			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 				t.Fatalf("%v:\n%s", err, stdout)
 			}
@@ -71,19 +72,5 @@ func TestBenchIngestUsage(t *testing.T) {
 		if code, _, _ := trama(t, append([]string{"bench", "ingest"}, args...)...); code != exitUsage {
 			t.Errorf("bench ingest %v: exit %d, want %d", args, code, exitUsage)
 		}
-	}
-}
-
-func TestSummarize(t *testing.T) {
-	var ds []time.Duration
-	for i := 100; i >= 1; i-- {
-		ds = append(ds, time.Duration(i)*time.Millisecond)
-	}
-	l := summarize(ds)
-	if l.Count != 100 || l.P50 != 50 || l.P99 != 99 || l.Max != 100 {
-		t.Errorf("summarize(1..100 ms) = %+v, want p50 50, p99 99, max 100", l)
-	}
-	if l := summarize(nil); l.Count != 0 {
-		t.Errorf("summarize(nil) = %+v", l)
 	}
 }

@@ -2,39 +2,22 @@ package storetest
 
 import (
 	"context"
-	"encoding/json"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/trama-dev/trama/bench/latency"
+	"github.com/trama-dev/trama/okta/oktatest"
 	"github.com/trama-dev/trama/store"
 )
 
 // What every driver's benchmarks share, so that their numbers compare.
 
-// BenchEvent is a LogEvent of realistic size (about 1.5 KB, like Okta's factor events).
+// BenchEvent is a LogEvent of realistic size (oktatest's, like Okta's factor events).
 func BenchEvent(id string) store.NewEvent {
-	payload, _ := json.Marshal(map[string]any{
-		"uuid": id, "eventType": "user.mfa.factor.activate", "version": "0", "severity": "INFO",
-		"displayMessage": "Activate factor or authenticator", "published": "2026-11-01T10:00:00.123Z",
-		"actor":   map[string]any{"id": "00u1abcd2EFGH3ijk4l5", "type": "User", "alternateId": "ann@example.com", "displayName": "Ann Example"},
-		"outcome": map[string]any{"result": "SUCCESS", "reason": "User set up OKTA_SOFT_TOKEN factor"},
-		"client": map[string]any{"ipAddress": "203.0.113.7", "zone": "null", "device": "Computer",
-			"userAgent":           map[string]any{"rawUserAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36", "os": "Linux", "browser": "CHROME"},
-			"geographicalContext": map[string]any{"city": "Berlin", "state": "Land Berlin", "country": "Germany", "postalCode": "10115", "geolocation": map[string]any{"lat": 52.52, "lon": 13.405}}},
-		"authenticationContext": map[string]any{"authenticationStep": 0, "externalSessionId": "102abcdefghijklmnopqrstu"},
-		"securityContext":       map[string]any{"asNumber": 64496, "asOrg": "example", "isp": "example isp", "domain": "example.net", "isProxy": false},
-		"debugContext":          map[string]any{"debugData": map[string]any{"requestId": "aBcDeFgHiJkLmNoPqRsT", "requestUri": "/api/v1/users/00u1abcd2EFGH3ijk4l5/factors/mfa1/lifecycle/activate", "url": "/api/v1/users/00u1abcd2EFGH3ijk4l5/factors/mfa1/lifecycle/activate?"}},
-		"transaction":           map[string]any{"type": "WEB", "id": "aBcDeFgHiJkLmNoPqRsT", "detail": map[string]any{}},
-		"target": []map[string]any{
-			{"id": "00u1abcd2EFGH3ijk4l5", "type": "User", "alternateId": "ann@example.com", "displayName": "Ann Example"},
-			{"id": "mfa1abcd2EFGH3ijk4l5", "type": "Authenticator", "alternateId": "unknown", "displayName": "Google Authenticator"},
-		},
-		"request": map[string]any{"ipChain": []map[string]any{{"ip": "203.0.113.7", "version": "V4"}}},
-	})
-	return store.NewEvent{UUID: id, Type: "user.mfa.factor.activate", Published: time.Now(), Payload: payload}
+	return store.NewEvent{UUID: id, Type: "user.mfa.factor.activate", Published: time.Now(),
+		Payload: oktatest.Event{UUID: id, Published: time.Now()}.JSON()}
 }
 
 // BenchDelivery is a delivery of n BenchEvents with Okta-like uuids (version 1, time-based) and headers.
@@ -60,12 +43,9 @@ func (l Latencies) Report(b *testing.B, prefix string) {
 	if len(l) == 0 {
 		return
 	}
-	slices.Sort(l)
-	pct := func(p float64) float64 {
-		return float64(l[min(len(l)-1, int(float64(len(l))*p))].Microseconds()) / 1000
-	}
-	b.ReportMetric(pct(0.50), prefix+"p50-ms")
-	b.ReportMetric(pct(0.99), prefix+"p99-ms")
+	sum := latency.Summarize(l)
+	b.ReportMetric(sum.P50, prefix+"p50-ms")
+	b.ReportMetric(sum.P99, prefix+"p99-ms")
 }
 
 // BenchIngest measures acknowledging deliveries of perDelivery events each: events per second, CPU per

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trama-dev/trama/okta/oktatest"
 	"github.com/trama-dev/trama/store"
 )
 
@@ -57,10 +58,9 @@ func Open(t testing.TB, newDriver NewDriver) *store.Store {
 
 // Event builds a System Log event as the receiver would pass it.
 func Event(uuid, typ string) store.NewEvent {
-	payload, _ := json.Marshal(map[string]any{"uuid": uuid, "eventType": typ, "displayMessage": "test " + uuid})
-	return store.NewEvent{
-		UUID: uuid, Type: typ, Published: time.Date(2026, 11, 1, 10, 0, 0, 123e6, time.UTC), Payload: payload,
-	}
+	published := time.Date(2026, 11, 1, 10, 0, 0, 123e6, time.UTC)
+	return store.NewEvent{UUID: uuid, Type: typ, Published: published,
+		Payload: oktatest.Event{UUID: uuid, Type: typ, Published: published}.JSON()}
 }
 
 // Events builds user.mfa.factor.activate events with the given uuids.
