@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/trama-dev/trama/internal/yamlnode"
 )
 
 var versionPattern = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?$`)
@@ -21,7 +23,7 @@ var versionPattern = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)
 func Parse(data []byte, file string) (*Document, []Diagnostic, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, nil, fmt.Errorf("parse %s: %w", file, err)
+		return nil, nil, fmt.Errorf("parse %s: %w", file, yamlnode.Syntax(data, err))
 	}
 	d := &decoder{diags: diagnostics{file: file}, budget: maxValueNodes}
 	doc := &Document{File: file, Components: &Components{}, minor: -1}
@@ -100,25 +102,7 @@ func (d *decoder) require(l *located, what string, names ...string) {
 	}
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "an object"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.Tag {
-		case "!!null":
-			return "null"
-		case "!!bool":
-			return "a boolean"
-		case "!!int", "!!float":
-			return "a number"
-		}
-		return "a string"
-	}
-	return "empty"
-}
+func kindName(n *yaml.Node) string { return yamlnode.KindName(n) }
 
 // str reads a string field. Other scalars (a version written as 1.0) are
 // taken as their text, because YAML authors rarely quote them and the text is

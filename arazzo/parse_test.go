@@ -67,18 +67,18 @@ func TestParsePositions(t *testing.T) {
 		got  Pos
 		want Pos
 	}{
-		{"document", doc.Position(), Pos{1, 1}},
-		{"arazzo value", doc.Pos("arazzo"), Pos{1, 9}},
-		{"info title", doc.Info.Pos("title"), Pos{3, 10}},
-		{"info key", doc.Info.KeyPos("version"), Pos{4, 3}},
-		{"source", doc.SourceDescriptions[0].Position(), Pos{7, 3}},
-		{"workflowId", wf.Pos("workflowId"), Pos{10, 15}},
-		{"step", step.Position(), Pos{16, 5}},
-		{"absent field falls back to object", step.Pos("workflowId"), Pos{16, 5}},
-		{"step output", step.OutputPos("id"), Pos{39, 11}},
-		{"criterion version", step.SuccessCriteria[0].Pos("type.version"), Pos{32, 18}},
-		{"retryLimit", step.OnFailure[0].Pos("retryLimit"), Pos{37, 19}},
-		{"payload", step.RequestBody.Pos("payload"), Pos{26, 9}},
+		{"document", doc.Position(), Pos{Line: 1, Col: 1}},
+		{"arazzo value", doc.Pos("arazzo"), Pos{Line: 1, Col: 9}},
+		{"info title", doc.Info.Pos("title"), Pos{Line: 3, Col: 10}},
+		{"info key", doc.Info.KeyPos("version"), Pos{Line: 4, Col: 3}},
+		{"source", doc.SourceDescriptions[0].Position(), Pos{Line: 7, Col: 3}},
+		{"workflowId", wf.Pos("workflowId"), Pos{Line: 10, Col: 15}},
+		{"step", step.Position(), Pos{Line: 16, Col: 5}},
+		{"absent field falls back to object", step.Pos("workflowId"), Pos{Line: 16, Col: 5}},
+		{"step output", step.OutputPos("id"), Pos{Line: 39, Col: 11}},
+		{"criterion version", step.SuccessCriteria[0].Pos("type.version"), Pos{Line: 32, Col: 18}},
+		{"retryLimit", step.OnFailure[0].Pos("retryLimit"), Pos{Line: 37, Col: 19}},
+		{"payload", step.RequestBody.Pos("payload"), Pos{Line: 26, Col: 9}},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -116,13 +116,13 @@ func TestResolveParameter(t *testing.T) {
 	if eff.Name != "limit" || eff.In != "query" || eff.Value != 5 {
 		t.Errorf("effective parameter = %+v, want limit in query with the override 5", eff)
 	}
-	if got := eff.Pos("value"); got != (Pos{20, 14}) {
+	if got := eff.Pos("value"); got != (Pos{Line: 20, Col: 14}) {
 		t.Errorf("overridden value at %s, want the reference's value 20:14", got)
 	}
-	if got := eff.Pos("in"); got != (Pos{44, 11}) {
+	if got := eff.Pos("in"); got != (Pos{Line: 44, Col: 11}) {
 		t.Errorf("in at %s, want the component's 44:11", got)
 	}
-	if comp := doc.Components.Parameters["limit"]; comp.Value != 10 || comp.Pos("value") != (Pos{45, 14}) {
+	if comp := doc.Components.Parameters["limit"]; comp.Value != 10 || comp.Pos("value") != (Pos{Line: 45, Col: 14}) {
 		t.Errorf("resolving changed the component: %+v", comp)
 	}
 
@@ -151,7 +151,7 @@ func TestParseJSON(t *testing.T) {
 	if err != nil || len(diags) != 0 {
 		t.Fatalf("Parse: %v %v", err, diags)
 	}
-	if got := doc.Workflows[0].Steps[0].Pos("operationId"); got != (Pos{5, 77}) {
+	if got := doc.Workflows[0].Steps[0].Pos("operationId"); got != (Pos{Line: 5, Col: 77}) {
 		t.Errorf("operationId at %s, want 5:77", got)
 	}
 }

@@ -1,29 +1,16 @@
 package arazzo
 
 import (
-	"fmt"
-
 	"gopkg.in/yaml.v3"
+
+	"github.com/trama-dev/trama/internal/yamlnode"
 )
 
 // Pos is a 1-based line and column in a document. The zero Pos means the
 // position is unknown, for example for objects built in code.
-type Pos struct {
-	Line, Col int
-}
+type Pos = yamlnode.Pos
 
-// IsValid reports whether p points into a document.
-func (p Pos) IsValid() bool { return p.Line > 0 }
-
-// String formats p as "line:col".
-func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
-
-func nodePos(n *yaml.Node) Pos {
-	if n == nil {
-		return Pos{}
-	}
-	return Pos{Line: n.Line, Col: n.Column}
-}
+func nodePos(n *yaml.Node) Pos { return yamlnode.Of(n) }
 
 // located records where an object and each of its fields were written.
 // Every model object embeds it so that diagnostics, and the runner's error
@@ -144,12 +131,7 @@ func seqItemPos(s *yaml.Node, i int) Pos {
 	return nodePos(s.Content[i])
 }
 
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for depth := 0; n != nil && n.Kind == yaml.AliasNode && depth < 100; depth++ {
-		n = n.Alias
-	}
-	return n
-}
+func resolveAlias(n *yaml.Node) *yaml.Node { return yamlnode.Resolve(n) }
 
 // mapKeyNode returns the key node of key in mapping m, or nil.
 func mapKeyNode(m *yaml.Node, key string) *yaml.Node {

@@ -19,11 +19,11 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/bench/latency"
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/okta/oktatest"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/server"
 	"github.com/trama-dev/trama/store"
-	"github.com/trama-dev/trama/trigger"
 )
 
 // IngestOptions shape an ingest benchmark; `trama bench ingest` sets them from its flags.
@@ -189,7 +189,7 @@ func Ingest(ctx context.Context, o IngestOptions) (*IngestReport, error) {
 			return nil, err
 		}
 	}
-	cfg, err := trigger.Load(filepath.Join(dir, "trama.yaml"), func(string) (string, bool) { return "", false })
+	cfg, err := config.Load(filepath.Join(dir, "trama.yaml"), func(string) (string, bool) { return "", false })
 	if err != nil {
 		return nil, fmt.Errorf("bench configuration: %w", err)
 	}

@@ -23,13 +23,13 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/arazzo"
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/examples"
 	"github.com/trama-dev/trama/history"
 	"github.com/trama-dev/trama/okta/emulator"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/server"
 	"github.com/trama-dev/trama/store"
-	"github.com/trama-dev/trama/trigger"
 )
 
 // Options configure Run. The zero value is what `trama demo` does.
@@ -144,7 +144,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := os.WriteFile(cfgPath, []byte(demoConfig), 0o600); err != nil {
 		return nil, err
 	}
-	cfg, err := trigger.Load(cfgPath, env)
+	cfg, err := config.Load(cfgPath, env)
 	if err != nil {
 		return nil, fmt.Errorf("the demo configuration: %w", err)
 	}

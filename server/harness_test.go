@@ -18,13 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/okta/emulator"
 	"github.com/trama-dev/trama/okta/oktatest"
 	"github.com/trama-dev/trama/queue"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/server"
 	"github.com/trama-dev/trama/store"
-	"github.com/trama-dev/trama/trigger"
 )
 
 // The three secrets of a deployment. Tests check that none of them is ever written to the logs, the
@@ -212,7 +212,7 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 		"OKTA_API_TOKEN": oktaToken, "OKTA_ORG_URL": s.orgURL,
 	}
 	env := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
-	cfg, err := trigger.Load(cfgPath, env)
+	cfg, err := config.Load(cfgPath, env)
 	if err != nil {
 		t.Fatalf("configuration:\n%s\n%v", cfgText, err)
 	}

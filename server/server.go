@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/hook"
 	"github.com/trama-dev/trama/metrics"
 	"github.com/trama-dev/trama/queue"
@@ -45,7 +46,7 @@ type Options struct {
 
 // Server is one `trama serve` process.
 type Server struct {
-	cfg     *trigger.Config
+	cfg     *config.Config
 	opts    Options
 	store   *store.Store
 	queue   *queue.Queue
@@ -66,7 +67,7 @@ type Server struct {
 // Open opens the configured store (running its migrations), compiles the triggers, prepares the queue
 // and builds the HTTP handler. Settings that cannot work are refused here, with the reason. Close
 // releases the store.
-func Open(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, error) {
+func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -172,7 +173,7 @@ type StoreOptions struct {
 
 // OpenStore opens the store a configuration names. Errors name the host and database, never the URL's
 // password.
-func OpenStore(ctx context.Context, cfg trigger.Store, opts StoreOptions) (*store.Store, error) {
+func OpenStore(ctx context.Context, cfg config.Store, opts StoreOptions) (*store.Store, error) {
 	sopts := store.Options{Mode: opts.Mode, Logger: opts.Logger}
 	switch cfg.Driver {
 	case "sqlite", "":
@@ -255,7 +256,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // Start opens a server for cfg and serves it in the background on a free loopback port, as
 // httptest.NewServer does: URL is its base URL once Start returns. Stop shuts it down and releases the
 // store. The demo, `trama bench` and tests start servers this way.
-func Start(ctx context.Context, cfg *trigger.Config, opts Options) (*Server, error) {
+func Start(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
 	s, err := Open(ctx, cfg, opts)
 	if err != nil {
 		return nil, err

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/arazzo/expr"
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/okta"
 	"github.com/trama-dev/trama/secret"
 )
 
 // Matcher decides which triggers an event fires and with which inputs. It is safe for concurrent use.
 type Matcher struct {
-	triggers []*Trigger
-	byType   map[string][]*Trigger
+	triggers []*config.Trigger
+	byType   map[string][]*config.Trigger
 	self     func(context.Context) (string, error)
 }
 
@@ -35,11 +36,11 @@ func SelfActor(f func(ctx context.Context) (string, error)) Option {
 const selfTimeout = 10 * time.Second
 
 // NewMatcher prepares cfg's triggers for matching.
-func NewMatcher(cfg *Config, opts ...Option) (*Matcher, error) {
+func NewMatcher(cfg *config.Config, opts ...Option) (*Matcher, error) {
 	if cfg == nil {
 		return nil, errors.New("trigger: NewMatcher needs a configuration")
 	}
-	m := &Matcher{triggers: cfg.Triggers, byType: map[string][]*Trigger{}}
+	m := &Matcher{triggers: cfg.Triggers, byType: map[string][]*config.Trigger{}}
 	for _, o := range opts {
 		o(m)
 	}
@@ -47,7 +48,7 @@ func NewMatcher(cfg *Config, opts ...Option) (*Matcher, error) {
 		for _, on := range t.On {
 			m.byType[on] = append(m.byType[on], t)
 		}
-		if t.IgnoreActor == IgnoreSelf && m.self == nil {
+		if t.IgnoreActor == config.IgnoreSelf && m.self == nil {
 			if cfg.Okta == nil {
 				return nil, fmt.Errorf("trigger %q: ignoreActor: self needs the okta section (orgUrl and token) or a SelfActor option", t.Name)
 			}
@@ -76,7 +77,7 @@ func (m *Matcher) Listens(eventType string) bool {
 
 // Fire is a trigger an event fires: one workflow run to start.
 type Fire struct {
-	Trigger *Trigger
+	Trigger *config.Trigger
 	// Inputs are the evaluated workflow inputs.
 	Inputs map[string]any
 	// SecretInputs names the inputs the history must mask (Input.Secret), sorted.
@@ -115,7 +116,7 @@ const (
 
 // Skip is a trigger that matched the event type but did not fire.
 type Skip struct {
-	Trigger *Trigger
+	Trigger *config.Trigger
 	Reason  SkipReason
 	// Message explains the skip for the history; values read from $env are masked in it.
 	Message string
@@ -150,7 +151,7 @@ func (m *Matcher) Match(ctx context.Context, card okta.Card, env func(string) (s
 		}
 		if actor != "" && t.IgnoreActor != "" {
 			ignored := t.IgnoreActor
-			if ignored == IgnoreSelf {
+			if ignored == config.IgnoreSelf {
 				if !selfKnown {
 					if selfID, err = m.self(ctx); err != nil {
 						return nil, nil, fmt.Errorf("trigger %q: resolve trama's own Okta identity for ignoreActor: self: %w", t.Name, err)
@@ -189,10 +190,10 @@ func (m *Matcher) Match(ctx context.Context, card okta.Card, env func(string) (s
 	return fired, skipped, nil
 }
 
-func evalInputs(t *Trigger, r *resolver) (Fire, error) {
+func evalInputs(t *config.Trigger, r *resolver) (Fire, error) {
 	f := Fire{Trigger: t, Inputs: make(map[string]any, len(t.Inputs))}
 	for _, in := range t.Inputs {
-		v, err := expr.EvalValueWith(in.Value, expr.Compat, exprOptions, r)
+		v, err := expr.EvalValueWith(in.Value, expr.Compat, config.ExprOptions, r)
 		if err != nil {
 			return Fire{}, fmt.Errorf("input %s: %w", in.Name, err)
 		}
@@ -213,7 +214,7 @@ func EvalInput(value any, card okta.Card, env func(string) (string, bool)) (any,
 		env = os.LookupEnv
 	}
 	r := &resolver{event: card.Value(), env: env}
-	v, err := expr.EvalValueWith(value, expr.Compat, exprOptions, r)
+	v, err := expr.EvalValueWith(value, expr.Compat, config.ExprOptions, r)
 	if err != nil {
 		return nil, errors.New(r.used.Redact(err.Error()))
 	}

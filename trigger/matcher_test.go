@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/trama-dev/trama/config"
+	"github.com/trama-dev/trama/config/configtest"
 	"github.com/trama-dev/trama/okta"
 	"github.com/trama-dev/trama/secret"
 )
@@ -121,8 +123,8 @@ func summarize(fired []Fire, skipped []Skip) outcome {
 }
 
 func TestMatchBatch(t *testing.T) {
-	srv, calls := fakeOkta(t, oktaToken, "00uTRAMA")
-	cfg, err := Load(writeConfig(t, matchConfig), testEnv(nil))
+	srv, calls := fakeOkta(t, configtest.OktaToken, "00uTRAMA")
+	cfg, err := config.Load(configtest.Write(t, matchConfig), configtest.Env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +149,7 @@ func TestMatchBatch(t *testing.T) {
 	}
 	var first []Fire
 	for i, c := range cards {
-		fired, skipped, err := m.Match(context.Background(), c, testEnv(nil))
+		fired, skipped, err := m.Match(context.Background(), c, configtest.Env(nil))
 		if err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}
@@ -165,7 +167,7 @@ func TestMatchBatch(t *testing.T) {
 	welcome := first[0]
 	wantInputs := map[string]any{
 		"userId":       "00uAPS",
-		"oktaApiToken": oktaToken,
+		"oktaApiToken": configtest.OktaToken,
 		"result":       "SUCCESS",
 		"requestUri":   "/api/v1/users/00uAPS/factors/mbl1/lifecycle/activate",
 		"note":         "factor for aps@example.com at 2023-01-30T14:18:01.558Z",
@@ -187,7 +189,7 @@ func TestMatchBatch(t *testing.T) {
 }
 
 func TestMatchSkipMessages(t *testing.T) {
-	cfg, err := Load(writeConfig(t, matchConfig), testEnv(nil))
+	cfg, err := config.Load(configtest.Write(t, matchConfig), configtest.Env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +198,7 @@ func TestMatchSkipMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	card := cardsOf(t, activate("e1", "00uTRAMA", "bot@example.com", "00uEND", "end@example.com", "SMS_FACTOR"))[0]
-	_, skipped, err := m.Match(context.Background(), card, testEnv(nil))
+	_, skipped, err := m.Match(context.Background(), card, configtest.Env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +224,7 @@ func TestMatchEnvSecretsStayOutOfMessages(t *testing.T) {
     when: $env.MODE == 'on' && $event.eventDetails#/outcome < $env.OKTA_API_TOKEN
     run: { file: flows/notify.arazzo.yaml, workflow: notify-security }
 `
-	cfg, err := Load(writeConfig(t, text), testEnv(nil))
+	cfg, err := config.Load(configtest.Write(t, text), configtest.Env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +233,7 @@ func TestMatchEnvSecretsStayOutOfMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	card := cardsOf(t, activate("e1", "00uA", "a@example.com", "00uA", "a@example.com", "SMS_FACTOR"))[0]
-	_, skipped, err := m.Match(context.Background(), card, testEnv(map[string]string{"MODE": "on"}))
+	_, skipped, err := m.Match(context.Background(), card, configtest.Env(map[string]string{"MODE": "on"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,13 +241,13 @@ func TestMatchEnvSecretsStayOutOfMessages(t *testing.T) {
 		t.Fatalf("skipped %+v", skipped)
 	}
 	t.Logf("message: %s", skipped[0].Message)
-	if strings.Contains(skipped[0].Message, oktaToken) {
+	if strings.Contains(skipped[0].Message, configtest.OktaToken) {
 		t.Errorf("skip message leaks the token: %s", skipped[0].Message)
 	}
 }
 
 func TestMatchOtherEventTypes(t *testing.T) {
-	cfg, err := Load(writeConfig(t, matchConfig), testEnv(nil))
+	cfg, err := config.Load(configtest.Write(t, matchConfig), configtest.Env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +270,7 @@ func TestMatchOtherEventTypes(t *testing.T) {
 
 func TestMatchSelfFailureIsAnError(t *testing.T) {
 	srv, _ := fakeOkta(t, "another-token-value", "00uTRAMA")
-	cfg, err := Load(writeConfig(t, matchConfig), testEnv(nil))
+	cfg, err := config.Load(configtest.Write(t, matchConfig), configtest.Env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,23 +279,23 @@ func TestMatchSelfFailureIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	card := cardsOf(t, activate("e1", "00uA", "a@example.com", "00uA", "a@example.com", "EMAIL_FACTOR"))[0]
-	_, _, err = m.Match(context.Background(), card, testEnv(nil))
+	_, _, err = m.Match(context.Background(), card, configtest.Env(nil))
 	var oe *okta.Error
 	if err == nil || !errors.As(err, &oe) || oe.ErrorCode != "E0000011" {
 		t.Fatalf("Match error %v, want Okta's E0000011 so the dispatch is retried", err)
 	}
-	if strings.Contains(err.Error(), oktaToken) {
+	if strings.Contains(err.Error(), configtest.OktaToken) {
 		t.Errorf("error leaks the token: %v", err)
 	}
 }
 
 func TestOktaSelf(t *testing.T) {
-	srv, calls := fakeOkta(t, oktaToken, "00uTRAMA")
+	srv, calls := fakeOkta(t, configtest.OktaToken, "00uTRAMA")
 	tests := []struct {
 		name, token, wantID, wantErr string
 	}{
-		{"api token", oktaToken, "00uTRAMA", ""},
-		{"token with scheme", "SSWS " + oktaToken, "00uTRAMA", ""},
+		{"api token", configtest.OktaToken, "00uTRAMA", ""},
+		{"token with scheme", "SSWS " + configtest.OktaToken, "00uTRAMA", ""},
 		{"wrong token", "wrong-token-1234", "", "401 Unauthorized: okta E0000011: Invalid token provided"},
 	}
 	for _, tt := range tests {
@@ -317,14 +319,14 @@ func TestOktaSelf(t *testing.T) {
 	if n := calls.Load(); n != 5 {
 		t.Errorf("%d calls to /users/me, want 5", n)
 	}
-	down := OktaSelf(srv.Client(), "http://127.0.0.1:1", oktaToken)
+	down := OktaSelf(srv.Client(), "http://127.0.0.1:1", configtest.OktaToken)
 	if _, err := down(context.Background()); err == nil {
 		t.Error("no error for an unreachable org")
 	}
 }
 
 func TestNewMatcherSelfWithoutOkta(t *testing.T) {
-	cfg := &Config{Triggers: []*Trigger{{Name: "t", On: []string{"a.b"}, IgnoreActor: IgnoreSelf}}}
+	cfg := &config.Config{Triggers: []*config.Trigger{{Name: "t", On: []string{"a.b"}, IgnoreActor: config.IgnoreSelf}}}
 	if _, err := NewMatcher(cfg); err == nil || !strings.Contains(err.Error(), "okta section") {
 		t.Errorf("NewMatcher error %v", err)
 	}
@@ -334,7 +336,7 @@ func TestNewMatcherSelfWithoutOkta(t *testing.T) {
 }
 
 func BenchmarkMatch(b *testing.B) {
-	cfg, err := Load(writeConfig(b, matchConfig), testEnv(nil))
+	cfg, err := config.Load(configtest.Write(b, matchConfig), configtest.Env(nil))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -348,7 +350,7 @@ func BenchmarkMatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	env := testEnv(nil)
+	env := configtest.Env(nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := m.Match(context.Background(), cards[0], env); err != nil {

@@ -9,12 +9,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/metrics"
 	"github.com/trama-dev/trama/queue"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/secret"
 	"github.com/trama-dev/trama/store"
-	"github.com/trama-dev/trama/trigger"
 )
 
 // journal is one attempt's record of its run, for the runner: the checkpoints of earlier attempts to
@@ -25,7 +25,7 @@ type journal struct {
 	secrets  *secret.Set
 	metrics  *metrics.Metrics
 	workflow string
-	resend   trigger.Resend
+	resend   config.Resend
 
 	// doubt is the request an interrupted attempt may have sent, until this attempt reaches its step.
 	doubt *store.Intent
@@ -85,9 +85,9 @@ func (j *journal) mayResend(d *store.Intent, s runner.Sending) bool {
 	switch {
 	case d.Resend: // an operator said so
 		return true
-	case j.resend.Policy == trigger.ResendAlways:
+	case j.resend.Policy == config.ResendAlways:
 		return true
-	case j.resend.Policy == trigger.ResendNever:
+	case j.resend.Policy == config.ResendNever:
 		return false
 	}
 	return slices.Contains(idempotent, d.Method) || s.SafeToResend || slices.Contains(j.resend.Steps, s.StepID)

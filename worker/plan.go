@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/secret"
 	"github.com/trama-dev/trama/trigger"
 )
@@ -25,7 +26,7 @@ type Plan struct {
 	// from the trigger of the same name in the configuration the run executes under.
 	ConfigInputs []string `json:"configInputs,omitempty"`
 	// Resend is the trigger's resend policy.
-	Resend trigger.Resend `json:"resend"`
+	Resend config.Resend `json:"resend"`
 }
 
 // newPlan pins what fire starts.

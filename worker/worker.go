@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/metrics"
 	"github.com/trama-dev/trama/queue"
 	"github.com/trama-dev/trama/runner"
@@ -35,7 +36,7 @@ type Worker struct {
 	Matcher *trigger.Matcher
 	// Config is the configuration the worker runs under: its triggers give secret inputs their values
 	// at run time (secrets are never stored with a run).
-	Config *trigger.Config
+	Config *config.Config
 	// Env reads $env variables for trigger inputs; nil means os.LookupEnv.
 	Env func(string) (string, bool)
 	// HTTPClient sends the workflows' requests; nil means a default client.
@@ -73,7 +74,7 @@ func (w *Worker) env() func(string) (string, bool) {
 }
 
 // trigger returns the configured trigger named name, or nil.
-func (w *Worker) trigger(name string) *trigger.Trigger {
+func (w *Worker) trigger(name string) *config.Trigger {
 	if w.Config == nil {
 		return nil
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/internal/pgtest"
 	"github.com/trama-dev/trama/internal/testdb"
 	"github.com/trama-dev/trama/okta/oktatest"
@@ -112,7 +113,7 @@ func (f *fixture) write(name string, b []byte) {
 }
 
 // config is a configuration with one trigger on user.lifecycle.create; extra is added to the trigger.
-func (f *fixture) config(workflow, extra string) *trigger.Config {
+func (f *fixture) config(workflow, extra string) *config.Config {
 	f.t.Helper()
 	text := fmt.Sprintf(`store: sqlite:./unused.db
 hooks:
@@ -129,7 +130,7 @@ triggers:
 	if err := os.WriteFile(filepath.Join(f.dir, "trama.yaml"), []byte(text), 0o600); err != nil {
 		f.t.Fatal(err)
 	}
-	cfg, err := trigger.Load(filepath.Join(f.dir, "trama.yaml"), func(string) (string, bool) { return "", false })
+	cfg, err := config.Load(filepath.Join(f.dir, "trama.yaml"), func(string) (string, bool) { return "", false })
 	if err != nil {
 		f.t.Fatalf("configuration:\n%s\n%v", text, err)
 	}
@@ -137,7 +138,7 @@ triggers:
 }
 
 // start works the queue with a worker for cfg until the returned stop is called.
-func (f *fixture) start(cfg *trigger.Config, env map[string]string) (stop func()) {
+func (f *fixture) start(cfg *config.Config, env map[string]string) (stop func()) {
 	f.t.Helper()
 	m, err := trigger.NewMatcher(cfg)
 	if err != nil {
@@ -218,7 +219,7 @@ func TestResumesAfterTheLastCheckpointedStep(t *testing.T) {
 
 // interrupted runs a workflow until the worker is stopped while step two's request is in flight, and
 // returns the run, now waiting to be resumed.
-func interrupted(t *testing.T, f *fixture, cfg *trigger.Config) store.Run {
+func interrupted(t *testing.T, f *fixture, cfg *config.Config) store.Run {
 	t.Helper()
 	release := make(chan struct{})
 	f.rec.hold["two"] = release

@@ -3,6 +3,8 @@ package expr
 import (
 	"errors"
 	"fmt"
+
+	"github.com/trama-dev/trama/internal/suggest"
 )
 
 // SyntaxError reports text that is not a valid runtime expression, template
@@ -63,58 +65,8 @@ func suggestion(root string, opts Options) string {
 		cands = append(cands, string(r))
 	}
 	cands = append(cands, opts.Roots...)
-	if s := closest(root, cands); s != "" {
+	if s := suggest.Closest(root, cands); s != "" {
 		return "; did you mean $" + s + "?"
 	}
 	return ""
-}
-
-// closest returns the candidate within a small edit distance of w (case
-// changes and transpositions count once), or "".
-func closest(w string, cands []string) string {
-	if w == "" {
-		return ""
-	}
-	best, bestD := "", 3
-	limit := 2
-	if len(w) <= 4 {
-		limit = 1
-	}
-	for _, c := range cands {
-		d := distance(w, c)
-		if d <= limit && d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// distance is the optimal-string-alignment edit distance: a transposition
-// ("inptus") counts as one edit, like a case change ("Inputs").
-func distance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	la, lb := len(a), len(b)
-	d := make([][]int, la+1)
-	for i := range d {
-		d[i] = make([]int, lb+1)
-		d[i][0] = i
-	}
-	for j := 0; j <= lb; j++ {
-		d[0][j] = j
-	}
-	for i := 1; i <= la; i++ {
-		for j := 1; j <= lb; j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[la][lb]
 }

@@ -2,6 +2,8 @@ package expr
 
 import (
 	"strings"
+
+	"github.com/trama-dev/trama/internal/suggest"
 )
 
 // Root names the first segment of a runtime expression, without the "$".
@@ -420,7 +422,7 @@ func (p *exprParser) source(e *Expr) error {
 		return err
 	}
 	msg := "unknown source " + quoteWord(w) + "; expected header, query, path, body or payload"
-	if s := closest(w, []string{"header", "query", "path", "body", "payload"}); s != "" {
+	if s := suggest.Closest(w, []string{"header", "query", "path", "body", "payload"}); s != "" {
 		msg = "unknown source " + quoteWord(w) + "; did you mean " + s + "?"
 	}
 	return p.fail(at, msg)
@@ -448,7 +450,7 @@ func (p *exprParser) steps(e *Expr) error {
 	e.Field = p.word()
 	if e.Field != "outputs" {
 		msg := "expected outputs after the step id, as in $steps." + e.StepID + ".outputs.<name>"
-		if e.Field != "" && closest(e.Field, []string{"outputs"}) != "" {
+		if e.Field != "" && suggest.Closest(e.Field, []string{"outputs"}) != "" {
 			msg = "unknown step field " + quoteWord(e.Field) + "; did you mean outputs?"
 		}
 		return p.fail(at, msg)
@@ -478,7 +480,7 @@ func (p *exprParser) workflows(e *Expr) error {
 	e.Field = p.word()
 	if e.Field != "inputs" && e.Field != "outputs" {
 		msg := "expected inputs or outputs after the workflow id"
-		if s := closest(e.Field, []string{"inputs", "outputs"}); e.Field != "" && s != "" {
+		if s := suggest.Closest(e.Field, []string{"inputs", "outputs"}); e.Field != "" && s != "" {
 			msg = "unknown workflow field " + quoteWord(e.Field) + "; did you mean " + s + "?"
 		}
 		return p.fail(at, msg)
@@ -527,7 +529,7 @@ func (p *exprParser) components(e *Expr) error {
 		// and 1.0.x documents use it; 1.1 dropped it from the ABNF.
 	default:
 		msg := "unknown component type " + quoteWord(e.Kind) + "; expected parameters, successActions, failureActions or inputs"
-		if s := closest(e.Kind, []string{"parameters", "successActions", "failureActions", "inputs"}); e.Kind != "" && s != "" {
+		if s := suggest.Closest(e.Kind, []string{"parameters", "successActions", "failureActions", "inputs"}); e.Kind != "" && s != "" {
 			msg = "unknown component type " + quoteWord(e.Kind) + "; did you mean " + s + "?"
 		}
 		return p.fail(at, msg)

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/server"
-	"github.com/trama-dev/trama/trigger"
 )
 
 func init() { subcommands = append(subcommands, newServeCmd) }
@@ -42,7 +42,7 @@ configuration file.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.config, "config", "c", "trama.yaml", "configuration file")
-	fl.StringVar(&f.listen, "listen", "", "host:port to listen on (default: the configuration's listen, else "+trigger.DefaultListen+")")
+	fl.StringVar(&f.listen, "listen", "", "host:port to listen on (default: the configuration's listen, else "+config.DefaultListen+")")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	return cmd
@@ -69,7 +69,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := trigger.Load(f.config, nil)
+	cfg, err := config.Load(f.config, nil)
 	if err != nil {
 		return usageErr("%v", err)
 	}

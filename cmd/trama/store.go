@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/server"
 	"github.com/trama-dev/trama/store"
-	"github.com/trama-dev/trama/trigger"
 )
 
 // storeFlags locate the store for the history commands: --db names it directly, otherwise the store of
@@ -53,22 +53,22 @@ func (f *storeFlags) open(ctx context.Context, mode store.OpenMode) (*store.Stor
 
 // store resolves --db, or else the store of --config. A postgres:// URL is kept whole (it may carry
 // pgxpool and trama_* parameters); errors never repeat it, since it may hold a password.
-func (f *storeFlags) store() (trigger.Store, error) {
-	var sc trigger.Store
+func (f *storeFlags) store() (config.Store, error) {
+	var sc config.Store
 	if f.db != "" {
 		switch {
 		case strings.HasPrefix(f.db, "postgres://"), strings.HasPrefix(f.db, "postgresql://"):
-			sc = trigger.Store{URL: f.db, Driver: "postgres", DSN: f.db}
+			sc = config.Store{URL: f.db, Driver: "postgres", DSN: f.db}
 		default:
 			path := strings.TrimPrefix(strings.TrimPrefix(f.db, "sqlite:"), "//")
 			abs, err := filepath.Abs(path)
 			if err != nil {
 				return sc, usageErr("--db %s: %v", f.db, err)
 			}
-			sc = trigger.Store{URL: f.db, Driver: "sqlite", DSN: abs}
+			sc = config.Store{URL: f.db, Driver: "sqlite", DSN: abs}
 		}
 	} else {
-		st, err := trigger.LoadStore(f.config, nil)
+		st, err := config.LoadStore(f.config, nil)
 		if err != nil {
 			return sc, usageErr("%v (or name the store with --db)", err)
 		}

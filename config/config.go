@@ -1,9 +1,10 @@
-package trigger
+package config
 
 import (
 	"time"
 
 	"github.com/trama-dev/trama/arazzo/expr"
+	"github.com/trama-dev/trama/internal/yamlnode"
 	"github.com/trama-dev/trama/queue"
 )
 
@@ -27,9 +28,9 @@ const (
 	MinAPITokenLen = 16
 )
 
-// exprOptions lets a trigger's when and inputs use $event (the card) and $env (the process environment,
+// ExprOptions lets a trigger's when and inputs use $event (the card) and $env (the process environment,
 // read on every run) besides Arazzo's roots, which checkExpr then rejects with a clear message.
-var exprOptions = expr.Options{Roots: []string{"event", "env"}}
+var ExprOptions = expr.Options{Roots: []string{"event", "env"}}
 
 // Config is a parsed `trama serve` configuration file.
 type Config struct {
@@ -78,7 +79,7 @@ type Hook struct {
 	// the delivery POSTs.
 	Path string
 	Auth HookAuth
-	Pos  Position
+	Pos  Pos
 }
 
 // HookAuth is the header Okta sends with every hook request (the hook's authScheme). Requests without
@@ -166,9 +167,9 @@ type Trigger struct {
 	// Resend says which requests a resumed run may send again when an interrupted attempt may or may
 	// not have sent them (see docs/triggers.md); the zero value is ResendIdempotent.
 	Resend Resend
-	Pos    Position
+	Pos    Pos
 
-	ignorePos Position // where ignoreActor is written, for the "self needs okta" error
+	ignorePos Pos // where ignoreActor is written, for the "self needs okta" error
 }
 
 // Resend is a trigger's resend policy.
@@ -216,7 +217,5 @@ type Input struct {
 	ReadsEnv bool
 }
 
-// Position is a 1-based line and column in the configuration file.
-type Position struct {
-	Line, Column int
-}
+// Pos is a 1-based line and column in the configuration file.
+type Pos = yamlnode.Pos

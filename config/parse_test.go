@@ -1,27 +1,15 @@
-package trigger
+package config
 
 import (
-	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-)
 
-const flowDoc = `arazzo: 1.0.1
-info: {title: Notify, version: "1"}
-sourceDescriptions:
-- {name: okta, url: okta.yaml, type: openapi}
-workflows:
-- workflowId: notify-security
-  inputs: {type: object, properties: {userId: {type: string}}}
-  steps:
-  - stepId: get
-    operationId: getUser
-`
+	"github.com/trama-dev/trama/config/configtest"
+)
 
 // issueConfig is the configuration from the issue, plus every optional section.
 const issueConfig = `store: sqlite:./trama.db
@@ -54,44 +42,17 @@ triggers:
     ignoreActor: 00uTRAMA
 `
 
-// Secrets used by the tests; every one is long enough for secret.Set to mask it.
+// Secrets and helpers shared with the trigger package's tests.
 const (
-	hookSecret = "hook-secret-value-71"
-	apiToken   = "api-token-0123456789abcdef"
-	oktaToken  = "00okta-token-SECRET-42"
+	hookSecret = configtest.HookSecret
+	apiToken   = configtest.APIToken
+	oktaToken  = configtest.OktaToken
 )
 
-func testEnv(extra map[string]string) func(string) (string, bool) {
-	vars := map[string]string{
-		"TRAMA_HOOK_SECRET": hookSecret,
-		"TRAMA_API_TOKEN":   apiToken,
-		"OKTA_API_TOKEN":    oktaToken,
-	}
-	for k, v := range extra {
-		vars[k] = v
-	}
-	return func(name string) (string, bool) {
-		v, ok := vars[name]
-		return v, ok
-	}
-}
-
-// writeConfig lays out a configuration directory with the workflow file and returns the config path.
-func writeConfig(t testing.TB, text string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "flows"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "flows", "notify.arazzo.yaml"), []byte(flowDoc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "trama.yaml")
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+var (
+	testEnv     = configtest.Env
+	writeConfig = configtest.Write
+)
 
 func TestLoadIssueConfig(t *testing.T) {
 	path := writeConfig(t, issueConfig)
@@ -106,7 +67,7 @@ func TestLoadIssueConfig(t *testing.T) {
 	if cfg.Listen != "127.0.0.1:9090" {
 		t.Errorf("listen %q", cfg.Listen)
 	}
-	if len(cfg.Hooks) != 1 || *cfg.Hooks[0] != (Hook{Name: "okta", Path: "/hooks/okta", Auth: HookAuth{Header: "Authorization", Value: hookSecret}, Pos: Position{4, 3}}) {
+	if len(cfg.Hooks) != 1 || *cfg.Hooks[0] != (Hook{Name: "okta", Path: "/hooks/okta", Auth: HookAuth{Header: "Authorization", Value: hookSecret}, Pos: Pos{Line: 4, Col: 3}}) {
 		t.Errorf("hooks %+v", cfg.Hooks[0])
 	}
 	if !cfg.API.Enabled() || cfg.API.Token != apiToken {
@@ -125,7 +86,7 @@ func TestLoadIssueConfig(t *testing.T) {
 	}
 	tr := cfg.Triggers[0]
 	if tr.Name != "welcome-new-factor" || !reflect.DeepEqual(tr.On, []string{"user.mfa.factor.activate"}) ||
-		tr.When == nil || tr.IgnoreActor != IgnoreSelf || tr.Pos != (Position{14, 5}) {
+		tr.When == nil || tr.IgnoreActor != IgnoreSelf || tr.Pos != (Pos{Line: 14, Col: 5}) {
 		t.Errorf("trigger %+v", tr)
 	}
 	if tr.Run != (Run{File: filepath.Join(dir, "flows", "notify.arazzo.yaml"), Workflow: "notify-security"}) {
@@ -360,8 +321,8 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if _, err := NewMatcher(cfg, SelfActor(func(context.Context) (string, error) { return "00uSELF", nil })); err != nil {
-			t.Fatalf("a parsed configuration does not make a matcher: %v", err)
+		if len(cfg.Triggers) > 0 && cfg.Triggers[0].Name == "" {
+			t.Fatal("a parsed trigger has no name")
 		}
 	})
 }

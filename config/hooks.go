@@ -1,0 +1,112 @@
+package config
+
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/trama-dev/trama/internal/yamlnode"
+)
+
+func (p *parser) hooks(n *yaml.Node) {
+	n = yamlnode.Resolve(n)
+	if n == nil || n.Tag == "!!null" {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "hooks", "must be a mapping of hook name to {path, auth}, e.g. okta: {path: /hooks/okta, auth: {...}}")
+		return
+	}
+	paths := map[string]string{}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := yamlnode.Resolve(n.Content[i])
+		if k == nil || k.Kind != yaml.ScalarNode || !namePattern.MatchString(k.Value) {
+			p.errorf(n.Content[i], "hooks", "hook names are letters, digits, '.', '_' and '-'")
+			continue
+		}
+		if seen[k.Value] {
+			p.errorf(k, "hooks."+k.Value, "hook defined twice; keep one")
+			continue
+		}
+		seen[k.Value] = true
+		path := "hooks." + k.Value
+		h := &Hook{Name: k.Value, Path: "/hooks/" + k.Value, Auth: HookAuth{Header: DefaultAuthHeader}, Pos: yamlnode.Of(k)}
+		fields, _ := p.mapping(n.Content[i+1], path, "path", "auth")
+		var authN *yaml.Node
+		for _, f := range fields {
+			switch f.key {
+			case "path":
+				s, ok := p.scalar(f.value, path+".path")
+				if !ok {
+					continue
+				}
+				if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, " ?#\t") {
+					p.errorf(f.value, path+".path", "%s must be a URL path starting with \"/\", without spaces, query or fragment", p.show(f.value, s))
+					continue
+				}
+				h.Path = s
+			case "auth":
+				authN = f.value
+				p.hookAuth(f.value, path+".auth", &h.Auth)
+			}
+		}
+		if authN == nil {
+			p.errorf(k, path, "auth is required: an unauthenticated hook lets anyone start workflows; "+
+				"add auth: {header: Authorization, value: ${TRAMA_HOOK_SECRET}} and set the same value as the hook's authScheme in Okta")
+		}
+		if other, dup := paths[h.Path]; dup {
+			p.errorf(k, path+".path", "path %q is already used by hook %q; give each hook its own path", h.Path, other)
+		}
+		paths[h.Path] = h.Name
+		p.cfg.Hooks = append(p.cfg.Hooks, h)
+	}
+}
+
+func (p *parser) hookAuth(n *yaml.Node, path string, a *HookAuth) {
+	fields, _ := p.mapping(n, path, "header", "value")
+	var valueN *yaml.Node
+	for _, f := range fields {
+		switch f.key {
+		case "header":
+			s, ok := p.scalar(f.value, path+".header")
+			if !ok {
+				continue
+			}
+			if s == "" || !isToken(s) {
+				p.errorf(f.value, path+".header", "%s is not an HTTP header name", p.show(f.value, s))
+				continue
+			}
+			a.Header = s
+		case "value":
+			valueN = f.value
+			s, ok := p.scalar(f.value, path+".value")
+			if !ok {
+				continue
+			}
+			// Never quote the value: it is the hook secret.
+			switch {
+			case s == "":
+				p.errorf(f.value, path+".value", "is empty; set it (usually from ${TRAMA_HOOK_SECRET}) to the value Okta sends")
+			case strings.ContainsAny(s, "\r\n\x00"):
+				p.errorf(f.value, path+".value", "holds a line break or NUL, which no HTTP header can carry; check the variable it comes from")
+			}
+			a.Value = s
+		}
+	}
+	if n != nil && valueN == nil {
+		p.errorf(n, path, "value is required: the secret Okta sends in the %s header", a.Header)
+	}
+}
+
+func isToken(s string) bool {
+	for _, c := range []byte(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,115 @@
+// Package yamlnode is what trama's two YAML readers — Arazzo documents and the serve configuration —
+// share: positions, alias resolution with a bound, the names of node kinds for messages, and syntax
+// errors that say where.
+package yamlnode
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Pos is a 1-based line and column in a file. The zero Pos means the position is unknown.
+type Pos struct {
+	Line, Col int
+}
+
+// IsValid reports whether p points into a file.
+func (p Pos) IsValid() bool { return p.Line > 0 }
+
+// String formats p as "line:col".
+func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
+
+// Of is where n starts; the zero Pos for nil.
+func Of(n *yaml.Node) Pos {
+	if n == nil {
+		return Pos{}
+	}
+	return Pos{Line: n.Line, Col: n.Column}
+}
+
+// Resolve follows aliases to the node they stand for; nil for nil or a chain over 100 aliases long.
+func Resolve(n *yaml.Node) *yaml.Node {
+	for depth := 0; n != nil && n.Kind == yaml.AliasNode && depth < 100; depth++ {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		return nil
+	}
+	return n
+}
+
+// KindName names a node's kind for a message: "an object", "a list", "a string", "a number", …
+func KindName(n *yaml.Node) string {
+	if n == nil {
+		return "empty"
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "an object"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null":
+			return "null"
+		case "!!bool":
+			return "a boolean"
+		case "!!int", "!!float":
+			return "a number"
+		}
+		return "a string"
+	}
+	return "empty"
+}
+
+// SyntaxError is a YAML syntax error with where it is. yaml.v3 reports only a line, and for a
+// construct left open it reports the line where it noticed, often one before the mistake; the column is
+// found in the text when the message names a character, else it is the line's first non-blank one.
+type SyntaxError struct {
+	Pos Pos
+	Msg string
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Pos.IsValid() {
+		return fmt.Sprintf("%s: %s", e.Pos, e.Msg)
+	}
+	return e.Msg
+}
+
+var lineMsg = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// quoted finds the character a yaml.v3 message names: "found character that cannot start any token"
+// names none, "could not find expected ':'" names ':'.
+var quoted = regexp.MustCompile(`'(.)'`)
+
+// Syntax turns a yaml.v3 error for data into a SyntaxError with a line and column when it has a line;
+// other errors are returned unchanged.
+func Syntax(data []byte, err error) error {
+	var te *yaml.TypeError
+	if err == nil || errors.As(err, &te) {
+		return err
+	}
+	m := lineMsg.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &SyntaxError{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	line, _ := strconv.Atoi(m[1])
+	lines := strings.Split(string(data), "\n")
+	col := 1
+	if line >= 1 && line <= len(lines) {
+		text := lines[line-1]
+		col = len(text) - len(strings.TrimLeft(text, " \t")) + 1
+		if q := quoted.FindStringSubmatch(m[2]); q != nil {
+			if i := strings.LastIndex(text, q[1]); i >= 0 {
+				col = i + 1
+			}
+		}
+	}
+	return &SyntaxError{Pos: Pos{Line: line, Col: col}, Msg: m[2]}
+}
