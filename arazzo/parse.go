@@ -60,35 +60,33 @@ func (d *decoder) object(n *yaml.Node, what string, l *located, ext *map[string]
 		return false
 	}
 	l.setNode(n)
-	if n.Kind != yaml.MappingNode {
-		d.diags.errorf(nodePos(n), "invalid-type", "%s must be an object, not %s", what, kindName(n))
-		return false
+	fields, probs := yamlnode.Fields(n)
+	for _, p := range probs {
+		switch p.Kind {
+		case "not a mapping":
+			d.diags.errorf(nodePos(n), "invalid-type", "%s must be an object, not %s", what, kindName(n))
+			return false
+		case "duplicate key":
+			d.diags.errorf(nodePos(p.Node), "duplicate-key", "%s has key %q more than once", what, p.Key)
+		case "merge key":
+			d.diags.errorf(nodePos(p.Node), "invalid-type", "%s uses a YAML merge key (<<), which trama does not support; write the keys out", what)
+		default:
+			d.diags.errorf(nodePos(p.Node), "invalid-type", "keys in %s must be strings", what)
+		}
 	}
-	seen := make(map[string]bool, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolveAlias(n.Content[i]), n.Content[i+1]
-		if k == nil || k.Kind != yaml.ScalarNode {
-			d.diags.errorf(nodePos(k), "invalid-type", "keys in %s must be strings", what)
-			continue
-		}
-		key := k.Value
-		if seen[key] {
-			d.diags.errorf(nodePos(k), "duplicate-key", "%s has key %q more than once", what, key)
-			continue
-		}
-		seen[key] = true
-		l.setField(key, k, v)
-		if strings.HasPrefix(key, "x-") {
+	for _, f := range fields {
+		l.setField(f.Key, f.KeyN, f.Value)
+		if strings.HasPrefix(f.Key, "x-") {
 			if ext != nil {
 				if *ext == nil {
 					*ext = make(map[string]any)
 				}
-				(*ext)[key] = rawValue(v, &d.budget)
+				(*ext)[f.Key] = rawValue(f.Value, &d.budget)
 			}
 			continue
 		}
-		if !handle(key, v) {
-			d.diags.warnf(nodePos(k), "unknown-field", "%s has unknown field %q; trama ignores it", what, key)
+		if !handle(f.Key, f.Value) {
+			d.diags.warnf(nodePos(f.KeyN), "unknown-field", "%s has unknown field %q; trama ignores it", what, f.Key)
 		}
 	}
 	return true

@@ -12,34 +12,34 @@ func (p *parser) backfill(n *yaml.Node) {
 	fields, _ := p.mapping(n, "backfill", "enabled", "interval", "lookback", "pageSize", "eventTypes")
 	var typesN *yaml.Node
 	for _, f := range fields {
-		path := "backfill." + f.key
-		switch f.key {
+		path := "backfill." + f.Key
+		switch f.Key {
 		case "enabled":
-			if v, ok := p.boolean(f.value, path); ok {
+			if v, ok := p.boolean(f.Value, path); ok {
 				b.Enabled = v
 			}
 		case "interval":
-			if d, ok := p.duration(f.value, path, 5*time.Second, 24*time.Hour); ok {
+			if d, ok := p.duration(f.Value, path, 5*time.Second, 24*time.Hour); ok {
 				b.Interval = d
 			}
 		case "lookback":
-			if d, ok := p.duration(f.value, path, 0, 90*24*time.Hour); ok {
+			if d, ok := p.duration(f.Value, path, 0, 90*24*time.Hour); ok {
 				b.Lookback = d
 			}
 		case "pageSize":
-			s, ok := p.scalar(f.value, path)
+			s, ok := p.scalar(f.Value, path)
 			if !ok {
 				continue
 			}
 			v, err := strconv.Atoi(s)
 			if err != nil || v < 1 || v > 1000 {
-				p.errorf(f.value, path, "%s must be a whole number from 1 to 1000 (Okta's limit)", p.show(f.value, s))
+				p.errorf(f.Value, path, "%s must be a whole number from 1 to 1000 (Okta's limit)", p.show(f.Value, s))
 				continue
 			}
 			b.PageSize = v
 		case "eventTypes":
-			typesN = f.value
-			b.EventTypes = p.eventTypes(f.value, path)
+			typesN = f.Value
+			b.EventTypes = p.eventTypes(f.Value, path)
 		}
 	}
 	if typesN == nil {

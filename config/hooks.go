@@ -35,20 +35,20 @@ func (p *parser) hooks(n *yaml.Node) {
 		fields, _ := p.mapping(n.Content[i+1], path, "path", "auth")
 		var authN *yaml.Node
 		for _, f := range fields {
-			switch f.key {
+			switch f.Key {
 			case "path":
-				s, ok := p.scalar(f.value, path+".path")
+				s, ok := p.scalar(f.Value, path+".path")
 				if !ok {
 					continue
 				}
 				if !strings.HasPrefix(s, "/") || strings.ContainsAny(s, " ?#\t") {
-					p.errorf(f.value, path+".path", "%s must be a URL path starting with \"/\", without spaces, query or fragment", p.show(f.value, s))
+					p.errorf(f.Value, path+".path", "%s must be a URL path starting with \"/\", without spaces, query or fragment", p.show(f.Value, s))
 					continue
 				}
 				h.Path = s
 			case "auth":
-				authN = f.value
-				p.hookAuth(f.value, path+".auth", &h.Auth)
+				authN = f.Value
+				p.hookAuth(f.Value, path+".auth", &h.Auth)
 			}
 		}
 		if authN == nil {
@@ -67,29 +67,29 @@ func (p *parser) hookAuth(n *yaml.Node, path string, a *HookAuth) {
 	fields, _ := p.mapping(n, path, "header", "value")
 	var valueN *yaml.Node
 	for _, f := range fields {
-		switch f.key {
+		switch f.Key {
 		case "header":
-			s, ok := p.scalar(f.value, path+".header")
+			s, ok := p.scalar(f.Value, path+".header")
 			if !ok {
 				continue
 			}
 			if s == "" || !isToken(s) {
-				p.errorf(f.value, path+".header", "%s is not an HTTP header name", p.show(f.value, s))
+				p.errorf(f.Value, path+".header", "%s is not an HTTP header name", p.show(f.Value, s))
 				continue
 			}
 			a.Header = s
 		case "value":
-			valueN = f.value
-			s, ok := p.scalar(f.value, path+".value")
+			valueN = f.Value
+			s, ok := p.scalar(f.Value, path+".value")
 			if !ok {
 				continue
 			}
 			// Never quote the value: it is the hook secret.
 			switch {
 			case s == "":
-				p.errorf(f.value, path+".value", "is empty; set it (usually from ${TRAMA_HOOK_SECRET}) to the value Okta sends")
+				p.errorf(f.Value, path+".value", "is empty; set it (usually from ${TRAMA_HOOK_SECRET}) to the value Okta sends")
 			case strings.ContainsAny(s, "\r\n\x00"):
-				p.errorf(f.value, path+".value", "holds a line break or NUL, which no HTTP header can carry; check the variable it comes from")
+				p.errorf(f.Value, path+".value", "holds a line break or NUL, which no HTTP header can carry; check the variable it comes from")
 			}
 			a.Value = s
 		}

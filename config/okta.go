@@ -20,35 +20,35 @@ func (p *parser) okta(n *yaml.Node) {
 	}
 	var urlN, tokenN *yaml.Node
 	for _, f := range fields {
-		switch f.key {
+		switch f.Key {
 		case "orgUrl":
-			urlN = f.value
-			s, ok := p.scalar(f.value, "okta.orgUrl")
+			urlN = f.Value
+			s, ok := p.scalar(f.Value, "okta.orgUrl")
 			if !ok {
 				continue
 			}
 			u, err := url.Parse(s)
 			switch {
 			case err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "":
-				p.errorf(f.value, "okta.orgUrl", "%s is not an org URL; write it like https://example.okta.com", p.show(f.value, s))
+				p.errorf(f.Value, "okta.orgUrl", "%s is not an org URL; write it like https://example.okta.com", p.show(f.Value, s))
 			case u.Scheme == "http" && !loopback(u.Hostname()):
-				p.errorf(f.value, "okta.orgUrl", "must use https; plain http is only accepted for a loopback host (the emulator)")
+				p.errorf(f.Value, "okta.orgUrl", "must use https; plain http is only accepted for a loopback host (the emulator)")
 			case u.Scheme != "https" && u.Scheme != "http":
-				p.errorf(f.value, "okta.orgUrl", "must use https, like https://example.okta.com")
+				p.errorf(f.Value, "okta.orgUrl", "must use https, like https://example.okta.com")
 			default:
 				o.OrgURL = strings.TrimRight(s, "/")
 			}
 		case "token":
-			tokenN = f.value
-			s, ok := p.scalar(f.value, "okta.token")
+			tokenN = f.Value
+			s, ok := p.scalar(f.Value, "okta.token")
 			if !ok {
 				continue
 			}
 			switch {
 			case s == "":
-				p.errorf(f.value, "okta.token", "is empty; set it, usually from ${OKTA_API_TOKEN}")
+				p.errorf(f.Value, "okta.token", "is empty; set it, usually from ${OKTA_API_TOKEN}")
 			case strings.ContainsAny(s, "\r\n\x00"):
-				p.errorf(f.value, "okta.token", "holds a line break or NUL; check the variable it comes from")
+				p.errorf(f.Value, "okta.token", "holds a line break or NUL; check the variable it comes from")
 			}
 			o.Token = s
 		}

@@ -154,52 +154,40 @@ func (p *parser) show(n *yaml.Node, v string) string {
 	return strconv.Quote(clip(v))
 }
 
-// field is one key of a mapping, with the node of its value.
-type field struct {
-	key   string
-	keyN  *yaml.Node
-	value *yaml.Node
-}
-
 // mapping checks that n is a mapping with only the known keys and no key twice, and returns its fields in
 // file order. Unknown keys get a did-you-mean suggestion.
-func (p *parser) mapping(n *yaml.Node, path string, known ...string) ([]field, bool) {
+func (p *parser) mapping(n *yaml.Node, path string, known ...string) ([]yamlnode.Field, bool) {
 	n = yamlnode.Resolve(n)
 	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
 		return nil, true
 	}
-	if n.Kind != yaml.MappingNode {
-		p.errorf(n, path, "must be a mapping of %s", strings.Join(known, ", "))
-		return nil, false
+	fields, probs := yamlnode.Fields(n)
+	for _, pr := range probs {
+		switch pr.Kind {
+		case "not a mapping":
+			p.errorf(n, path, "must be a mapping of %s", strings.Join(known, ", "))
+			return nil, false
+		case "duplicate key":
+			p.errorf(pr.Node, join(path, pr.Key), "key appears twice; keep one")
+		case "merge key":
+			p.errorf(pr.Node, path, "YAML merge keys (<<) are not supported; write the keys out")
+		default:
+			p.errorf(pr.Node, path, "keys must be plain names")
+		}
 	}
-	var out []field
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := yamlnode.Resolve(n.Content[i]), n.Content[i+1]
-		if k == nil || k.Kind != yaml.ScalarNode {
-			p.errorf(n.Content[i], path, "keys must be plain names")
-			continue
-		}
-		if k.Value == "<<" {
-			p.errorf(k, path, "YAML merge keys (<<) are not supported; write the keys out")
-			continue
-		}
-		if seen[k.Value] {
-			p.errorf(k, join(path, k.Value), "key appears twice; keep one")
-			continue
-		}
-		seen[k.Value] = true
-		if !contains(known, k.Value) {
-			msg := fmt.Sprintf("unknown key %q", clip(k.Value))
-			if s := suggest.Closest(k.Value, known); s != "" {
+	out := fields[:0]
+	for _, f := range fields {
+		if !contains(known, f.Key) {
+			msg := fmt.Sprintf("unknown key %q", clip(f.Key))
+			if s := suggest.Closest(f.Key, known); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
 			} else {
 				msg += "; known keys: " + strings.Join(known, ", ")
 			}
-			p.errorf(k, path, "%s", msg)
+			p.errorf(f.KeyN, path, "%s", msg)
 			continue
 		}
-		out = append(out, field{key: k.Value, keyN: k, value: v})
+		out = append(out, f)
 	}
 	return out, true
 }
@@ -268,31 +256,31 @@ func (p *parser) config(n *yaml.Node) {
 	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "okta", "servers", "backfill", "runs", "triggers")
 	var storeN, backfillN *yaml.Node
 	for _, f := range fields {
-		switch f.key {
+		switch f.Key {
 		case "store":
-			storeN = f.value
-			if s, ok := p.scalar(f.value, "store"); ok && s != "" {
+			storeN = f.Value
+			if s, ok := p.scalar(f.Value, "store"); ok && s != "" {
 				cfg.Store.URL = s
 			}
 		case "listen":
-			if s, ok := p.scalar(f.value, "listen"); ok && s != "" {
+			if s, ok := p.scalar(f.Value, "listen"); ok && s != "" {
 				cfg.Listen = s
-				p.listen(f.value, s)
+				p.listen(f.Value, s)
 			}
 		case "hooks":
-			p.hooks(f.value)
+			p.hooks(f.Value)
 		case "api":
-			p.api(f.value)
+			p.api(f.Value)
 		case "okta":
-			p.okta(f.value)
+			p.okta(f.Value)
 		case "servers":
-			p.servers(f.value)
+			p.servers(f.Value)
 		case "backfill":
-			backfillN = f.value
+			backfillN = f.Value
 		case "runs":
-			p.runs(f.value)
+			p.runs(f.Value)
 		case "triggers":
-			p.triggers(f.value)
+			p.triggers(f.Value)
 		}
 	}
 	p.store(storeN)

@@ -15,31 +15,31 @@ func (p *parser) runs(n *yaml.Node) {
 		return
 	}
 	for _, f := range fields {
-		path := "runs." + f.key
-		switch f.key {
+		path := "runs." + f.Key
+		switch f.Key {
 		case "lease":
-			if d, ok := p.duration(f.value, path, time.Second, time.Hour); ok {
+			if d, ok := p.duration(f.Value, path, time.Second, time.Hour); ok {
 				r.Lease = d
 			}
 		case "heartbeat":
-			if d, ok := p.duration(f.value, path, 100*time.Millisecond, 30*time.Minute); ok {
+			if d, ok := p.duration(f.Value, path, 100*time.Millisecond, 30*time.Minute); ok {
 				r.Heartbeat = d
 			}
 		case "timeout":
-			if d, ok := p.duration(f.value, path, time.Second, 24*time.Hour); ok {
+			if d, ok := p.duration(f.Value, path, time.Second, 24*time.Hour); ok {
 				r.Timeout = d
 			}
 		case "attempts", "workers":
-			s, ok := p.scalar(f.value, path)
+			s, ok := p.scalar(f.Value, path)
 			if !ok {
 				continue
 			}
 			v, err := strconv.Atoi(s)
 			if err != nil || v < 1 || v > 1000 {
-				p.errorf(f.value, path, "%s must be a whole number from 1 to 1000", p.show(f.value, s))
+				p.errorf(f.Value, path, "%s must be a whole number from 1 to 1000", p.show(f.Value, s))
 				continue
 			}
-			if f.key == "attempts" {
+			if f.Key == "attempts" {
 				r.Attempts = v
 			} else {
 				r.Workers = v

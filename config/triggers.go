@@ -88,46 +88,46 @@ func (p *parser) triggers(n *yaml.Node) {
 		}
 		have := map[string]bool{}
 		for _, f := range fields {
-			have[f.key] = true
-			fpath := path + "." + f.key
-			switch f.key {
+			have[f.Key] = true
+			fpath := path + "." + f.Key
+			switch f.Key {
 			case "name":
-				s, ok := p.scalar(f.value, fpath)
+				s, ok := p.scalar(f.Value, fpath)
 				if !ok {
 					continue
 				}
 				switch {
 				case !namePattern.MatchString(s):
-					p.errorf(f.value, fpath, "%s: trigger names are letters, digits, '.', '_' and '-'", p.show(f.value, s))
+					p.errorf(f.Value, fpath, "%s: trigger names are letters, digits, '.', '_' and '-'", p.show(f.Value, s))
 				case names[s]:
-					p.errorf(f.value, fpath, "trigger %q is defined twice; names must be unique because history refers to them", s)
+					p.errorf(f.Value, fpath, "trigger %q is defined twice; names must be unique because history refers to them", s)
 				default:
 					names[s] = true
 					t.Name = s
 				}
 			case "on":
-				t.On = p.eventTypes(f.value, fpath)
+				t.On = p.eventTypes(f.Value, fpath)
 			case "when":
-				t.When = p.when(f.value, fpath)
+				t.When = p.when(f.Value, fpath)
 			case "run":
-				p.run(f.value, fpath, &t.Run)
+				p.run(f.Value, fpath, &t.Run)
 			case "inputs":
-				t.Inputs = p.inputs(f.value, fpath)
+				t.Inputs = p.inputs(f.Value, fpath)
 			case "ignoreActor":
-				s, ok := p.scalar(f.value, fpath)
+				s, ok := p.scalar(f.Value, fpath)
 				if !ok {
 					continue
 				}
 				if s == "" || strings.ContainsAny(s, " \t") {
-					p.errorf(f.value, fpath, "write \"self\" or the Okta id of the actor to ignore, e.g. 00u1abcd")
+					p.errorf(f.Value, fpath, "write \"self\" or the Okta id of the actor to ignore, e.g. 00u1abcd")
 					continue
 				}
 				t.IgnoreActor = s
-				if r := yamlnode.Resolve(f.value); r != nil {
+				if r := yamlnode.Resolve(f.Value); r != nil {
 					t.ignorePos = yamlnode.Of(r)
 				}
 			case "resend":
-				t.Resend = p.resend(f.value, fpath)
+				t.Resend = p.resend(f.Value, fpath)
 			}
 		}
 		for _, req := range []struct{ key, example string }{
@@ -175,10 +175,10 @@ func (p *parser) run(n *yaml.Node, path string, r *Run) {
 	}
 	var fileN, wfN *yaml.Node
 	for _, f := range fields {
-		switch f.key {
+		switch f.Key {
 		case "file":
-			fileN = f.value
-			s, ok := p.scalar(f.value, path+".file")
+			fileN = f.Value
+			s, ok := p.scalar(f.Value, path+".file")
 			if !ok || s == "" {
 				continue
 			}
@@ -187,8 +187,8 @@ func (p *parser) run(n *yaml.Node, path string, r *Run) {
 			}
 			r.File = s
 		case "workflow":
-			wfN = f.value
-			if s, ok := p.scalar(f.value, path+".workflow"); ok {
+			wfN = f.Value
+			if s, ok := p.scalar(f.Value, path+".workflow"); ok {
 				r.Workflow = s
 			}
 		}

@@ -113,3 +113,47 @@ func Syntax(data []byte, err error) error {
 	}
 	return &SyntaxError{Pos: Pos{Line: line, Col: col}, Msg: m[2]}
 }
+
+// Field is one key of a mapping with the node of its value.
+type Field struct {
+	Key   string
+	KeyN  *yaml.Node
+	Value *yaml.Node
+}
+
+// Problem is something wrong with a mapping's keys, for the caller to report in its own terms.
+type Problem struct {
+	// Node is where the problem is.
+	Node *yaml.Node
+	// Kind is "not a mapping", "key not a string", "duplicate key" or "merge key".
+	Kind string
+	Key  string
+}
+
+// Fields returns the fields of a mapping node in file order, each key once, with the problems found:
+// a node that is not a mapping, keys that are not strings, keys written twice (the first one counts),
+// and YAML merge keys (<<), which neither reader supports. Aliases are resolved.
+func Fields(n *yaml.Node) ([]Field, []Problem) {
+	n = Resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, []Problem{{Node: n, Kind: "not a mapping"}}
+	}
+	var out []Field
+	var probs []Problem
+	seen := make(map[string]bool, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := Resolve(n.Content[i]), n.Content[i+1]
+		switch {
+		case k == nil || k.Kind != yaml.ScalarNode:
+			probs = append(probs, Problem{Node: n.Content[i], Kind: "key not a string"})
+		case k.Value == "<<" && k.Tag == "!!merge":
+			probs = append(probs, Problem{Node: k, Kind: "merge key", Key: k.Value})
+		case seen[k.Value]:
+			probs = append(probs, Problem{Node: k, Kind: "duplicate key", Key: k.Value})
+		default:
+			seen[k.Value] = true
+			out = append(out, Field{Key: k.Value, KeyN: k, Value: v})
+		}
+	}
+	return out, probs
+}
