@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/store"
+	"golang.org/x/net/http/httpguts"
 )
 
 // maxPageBytes caps a response body. A page of 1000 LogEvents (Okta's largest) is a few MB; the cap
@@ -166,17 +167,8 @@ func truncate(s string, n int) string {
 // Okta's SSWS scheme; a value that already starts with a scheme ("SSWS …", "Bearer …") is sent as is.
 func authorization(token string) string {
 	scheme, rest, ok := strings.Cut(token, " ")
-	if ok && scheme != "" && strings.TrimSpace(rest) != "" && isToken(scheme) {
+	if ok && scheme != "" && strings.TrimSpace(rest) != "" && httpguts.ValidHeaderFieldName(scheme) {
 		return token
 	}
 	return "SSWS " + token
-}
-
-func isToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
-			return false
-		}
-	}
-	return true
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // link is one entry of an HTTP Link header (RFC 8288): a URI reference and its relation types.
@@ -127,7 +129,7 @@ func (p *linkParser) link() (link, error) {
 // token reads an RFC 9110 token.
 func (p *linkParser) token() string {
 	start := p.i
-	for p.i < len(p.s) && isTokenChar(p.s[p.i]) {
+	for p.i < len(p.s) && httpguts.IsTokenRune(rune(p.s[p.i])) {
 		p.i++
 	}
 	return p.s[start:p.i]
@@ -163,12 +165,4 @@ func (p *linkParser) value() (string, error) {
 		}
 	}
 	return "", errors.New("unterminated quoted string")
-}
-
-func isTokenChar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }

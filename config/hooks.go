@@ -6,6 +6,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trama-dev/trama/internal/yamlnode"
+	"golang.org/x/net/http/httpguts"
 )
 
 func (p *parser) hooks(n *yaml.Node) {
@@ -73,7 +74,7 @@ func (p *parser) hookAuth(n *yaml.Node, path string, a *HookAuth) {
 			if !ok {
 				continue
 			}
-			if s == "" || !isToken(s) {
+			if s == "" || !httpguts.ValidHeaderFieldName(s) {
 				p.errorf(f.Value, path+".header", "%s is not an HTTP header name", p.show(f.Value, s))
 				continue
 			}
@@ -97,16 +98,4 @@ func (p *parser) hookAuth(n *yaml.Node, path string, a *HookAuth) {
 	if n != nil && valueN == nil {
 		p.errorf(n, path, "value is required: the secret Okta sends in the %s header", a.Header)
 	}
-}
-
-func isToken(s string) bool {
-	for _, c := range []byte(s) {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

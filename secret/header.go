@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // RedactHeader returns the value of header name as trama may write it.
@@ -23,7 +25,7 @@ func RedactHeader(name, value string) string {
 	case "Authorization", "Proxy-Authorization":
 		v := strings.TrimSpace(value)
 		scheme, _, found := strings.Cut(v, " ")
-		if !found || scheme == "" || !isToken(scheme) {
+		if !found || scheme == "" || !httpguts.ValidHeaderFieldName(scheme) {
 			return Mask
 		}
 		return scheme + " " + Mask
@@ -56,19 +58,6 @@ func redactCookiePairs(value, sep string, firstOnly bool) string {
 		parts[i] = name + "=" + Mask
 	}
 	return strings.Join(parts, sep)
-}
-
-// isToken reports whether s is an RFC 9110 token, the syntax of an authentication scheme.
-func isToken(s string) bool {
-	for _, c := range []byte(s) {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // RedactHeaders returns a copy of h with every value passed through RedactHeader. h is not modified;

@@ -22,7 +22,8 @@ type Driver interface {
 	// same pool). Unless mode is OpenCreate it must not create the database, and must fail with an error
 	// wrapping ErrNoDatabase when none exists; with OpenReadOnly nothing may be written at all.
 	Open(ctx context.Context, mode OpenMode) (write, read *sql.DB, err error)
-	// Migrations are the driver's schema files, applied in name order by Open; see migrate.go.
+	// Migrations holds the driver's schema files as migrations/NNN_name.sql, applied in name order by
+	// Open; see migrate.go.
 	Migrations() fs.FS
 	// LockMigrations serializes migrations between processes that open the same database at once, and
 	// returns the function that releases the lock. It runs on conn, which Migrate then uses.

@@ -31,12 +31,13 @@ func migrate(ctx context.Context, drv Driver, db *sql.DB) error {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	files := drv.Migrations()
-	names, err := fs.Glob(files, "*.sql")
+	names, err := fs.Glob(files, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("list migrations: %w", err)
 	}
 	sort.Strings(names)
-	for _, name := range names {
+	for _, path := range names {
+		name := strings.TrimPrefix(path, "migrations/")
 		num, _, ok := strings.Cut(name, "_")
 		version, err := strconv.Atoi(num)
 		if !ok || err != nil {
@@ -62,7 +63,7 @@ func applyMigration(ctx context.Context, conn *sql.Conn, files fs.FS, version in
 	if n > 0 {
 		return nil
 	}
-	body, err := fs.ReadFile(files, name)
+	body, err := fs.ReadFile(files, "migrations/"+name)
 	if err != nil {
 		return fmt.Errorf("migration %s: %w", name, err)
 	}
@@ -83,7 +84,7 @@ func applyMigration(ctx context.Context, conn *sql.Conn, files fs.FS, version in
 // checkSchema refuses to read a store whose schema is older than this trama's: its queries would fail
 // with missing columns. A read-only open may not migrate it.
 func checkSchema(ctx context.Context, drv Driver, db *sql.DB) error {
-	names, err := fs.Glob(drv.Migrations(), "*.sql")
+	names, err := fs.Glob(drv.Migrations(), "migrations/*.sql")
 	if err != nil {
 		return err
 	}

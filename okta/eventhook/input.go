@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trama-dev/trama/okta"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Input is the body of POST and PUT /api/v1/eventHooks, with Okta's JSON field names. Read-only
@@ -138,7 +139,7 @@ func checkHeaderKey(key string) string {
 		return "A header name is required"
 	}
 	for _, r := range key {
-		if r > unicode.MaxASCII || !isTokenRune(r) {
+		if !httpguts.IsTokenRune(r) {
 			return fmt.Sprintf("%q is not a valid header name", key)
 		}
 	}
@@ -146,10 +147,6 @@ func checkHeaderKey(key string) string {
 		return fmt.Sprintf("%q is a reserved header", key)
 	}
 	return ""
-}
-
-func isTokenRune(r rune) bool {
-	return strings.ContainsRune("!#$%&'*+-.^_`|~", r) || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
 }
 
 // checkURI applies Okta's rules: https://, at most 1024 characters, no white space. Plain http is
