@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -84,25 +85,10 @@ const maxResolveBody = 16 << 10
 // resolveRun applies an operator's decision to an uncertain run: {"action": "resend"|"skip"|"fail",
 // "reason": "…", "by": "…"}. The audit trail records by (default "api").
 func (s *Server) resolveRun(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Action string `json:"action"`
-		Reason string `json:"reason"`
-		By     string `json:"by"`
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxResolveBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "want a JSON object {\"action\": \"resend\"|\"skip\"|\"fail\", \"reason\": \"…\"}: "+err.Error())
+	req, err := decodeResolve(http.MaxBytesReader(w, r.Body, maxResolveBody))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
 		return
-	}
-	switch req.Action {
-	case "resend", "skip", "fail":
-	default:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("action %q: want resend, skip or fail", req.Action))
-		return
-	}
-	if req.By == "" {
-		req.By = "api"
 	}
 	run, err := worker.Resolve(r.Context(), s.store, r.PathValue("id"), req.Action, req.By, req.Reason)
 	if err != nil {
@@ -110,6 +96,36 @@ func (s *Server) resolveRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, history.FromRun(run, nil))
+}
+
+// resolveRequest is the body of POST /api/v1/runs/{id}/resolve.
+type resolveRequest struct {
+	Action string `json:"action"`
+	Reason string `json:"reason"`
+	By     string `json:"by"`
+}
+
+// decodeResolve reads a resolve request: one JSON object with a known action, no unknown fields; By
+// defaults to "api".
+func decodeResolve(body io.Reader) (resolveRequest, error) {
+	var req resolveRequest
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return req, fmt.Errorf("want a JSON object {\"action\": \"resend\"|\"skip\"|\"fail\", \"reason\": \"…\"}: %v", err)
+	}
+	if dec.More() {
+		return req, errors.New("want one JSON object, found more after it")
+	}
+	switch req.Action {
+	case "resend", "skip", "fail":
+	default:
+		return req, fmt.Errorf("action %q: want resend, skip or fail", req.Action)
+	}
+	if req.By == "" {
+		req.By = "api"
+	}
+	return req, nil
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {

@@ -433,3 +433,43 @@ func TestDeepEventRendersLinearly(t *testing.T) {
 		t.Errorf("GET the event: %d, %d bytes for a %d-byte event", resp.StatusCode, n, len(body))
 	}
 }
+
+// TestResolveAPI: the resolve endpoint refuses a run that is not uncertain (409), an unknown run (404),
+// a body it cannot read (400), and a request without the token (401).
+func TestResolveAPI(t *testing.T) {
+	s := newSetup(t, setupOptions{triggers: getUserTrigger("audit-factor", "")})
+	uuid := "0b0b0b0b-0000-11ef-8000-000000000000"
+	if code, body := s.post(envelope("resolve-1", "00uadmin", "00uann", uuid), "application/json", hookSecret); code != 200 {
+		t.Fatalf("delivery: %d %s", code, body)
+	}
+	s.settle()
+	runs := s.runsOf(uuid)
+	if len(runs) != 1 || runs[0].Status == "uncertain" {
+		t.Fatalf("runs = %+v, want one finished run", runs)
+	}
+	post := func(path, token, body string) int {
+		req, _ := http.NewRequest("POST", s.url+path, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tt := range []struct {
+		path, token, body string
+		want              int
+	}{
+		{"/api/v1/runs/" + runs[0].ID + "/resolve", apiToken, `{"action":"resend"}`, http.StatusConflict},
+		{"/api/v1/runs/no-such-run/resolve", apiToken, `{"action":"fail"}`, http.StatusNotFound},
+		{"/api/v1/runs/" + runs[0].ID + "/resolve", apiToken, `{"action":"perhaps"}`, http.StatusBadRequest},
+		{"/api/v1/runs/" + runs[0].ID + "/resolve", "", `{"action":"fail"}`, http.StatusUnauthorized},
+	} {
+		if got := post(tt.path, tt.token, tt.body); got != tt.want {
+			t.Errorf("POST %s %s: %d, want %d", tt.path, tt.body, got, tt.want)
+		}
+	}
+}
