@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/trama-dev/trama/internal/suggest"
 	"github.com/trama-dev/trama/internal/yamlnode"
 )
 
@@ -86,7 +87,11 @@ func (d *decoder) object(n *yaml.Node, what string, l *located, ext *map[string]
 			continue
 		}
 		if !handle(f.Key, f.Value) {
-			d.diags.warnf(nodePos(f.KeyN), "unknown-field", "%s has unknown field %q; trama ignores it", what, f.Key)
+			hint := ""
+			if s := suggest.Closest(f.Key, fieldNames); s != "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			d.diags.warnf(nodePos(f.KeyN), "unknown-field", "%s has unknown field %q%s; trama ignores it", what, f.Key, hint)
 		}
 	}
 	return true

@@ -17,6 +17,9 @@ import (
 // schemaMessages renders JSON Schema errors in English.
 var schemaMessages = message.NewPrinter(language.English)
 
+// MissingInput is the message of a required input that was not given.
+const MissingInput = "required input is missing"
+
 // InputProblem is one way the inputs fail the workflow's inputs schema.
 type InputProblem struct {
 	// Path is the JSON Pointer of the offending input ("/userId"), "" for the inputs object itself.
@@ -153,7 +156,7 @@ func (s *inputSchema) validate(inputs map[string]any, deferred func(name string)
 				if path == "" && deferred != nil && deferred(name) {
 					continue
 				}
-				problems = append(problems, InputProblem{Path: path + "/" + name, Message: "required input is missing"})
+				problems = append(problems, InputProblem{Path: path + "/" + name, Message: MissingInput})
 			}
 			return
 		}

@@ -3,7 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"net"
+	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/trama-dev/trama/arazzo"
+	"github.com/trama-dev/trama/internal/suggest"
 )
 
 // parsePairs turns repeated NAME=VALUE flags into a map; the error names the flag and the bad entry.
@@ -46,4 +53,48 @@ func textValue(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
+}
+
+// serverURL checks a --server URL. host:port without a scheme is taken as http:// for a loopback host
+// (the emulator, a local API), and refused with what to write for any other host, rather than failing
+// later with a parser's message.
+func serverURL(name, raw string) (string, error) {
+	if strings.Contains(raw, "://") {
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return "", usageErr("--server %s=%s: want an http:// or https:// URL, e.g. https://example.okta.com", name, raw)
+		}
+		return raw, nil
+	}
+	host, _, err := net.SplitHostPort(strings.SplitN(raw, "/", 2)[0])
+	if err != nil {
+		return "", usageErr("--server %s=%s: want a URL with a scheme, e.g. https://%s", name, raw, raw)
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return "http://" + raw, nil
+	}
+	return "", usageErr("--server %s=%s: want a URL with a scheme, e.g. https://%s (a bare host:port is taken as http:// only on loopback)", name, raw, raw)
+}
+
+// checkSourceNames refuses --source names the document does not declare: the override would be ignored.
+func checkSourceNames(doc *arazzo.Document, sources map[string]string) error {
+	var known []string
+	for _, sd := range doc.SourceDescriptions {
+		known = append(known, sd.Name)
+	}
+	var problems []string
+	for _, name := range slices.Sorted(maps.Keys(sources)) {
+		if slices.Contains(known, name) {
+			continue
+		}
+		msg := fmt.Sprintf("--source %s: the document has no source description named %q", name, name)
+		if s := suggest.Closest(name, known); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		problems = append(problems, msg+" (it has: "+strings.Join(known, ", ")+")")
+	}
+	if len(problems) > 0 {
+		return usageErr("%s", strings.Join(problems, "\n"))
+	}
+	return nil
 }

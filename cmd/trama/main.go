@@ -18,10 +18,11 @@ import (
 
 // Exit codes shared by every subcommand, so scripts and CI can tell a failed workflow from a wrong command.
 const (
-	exitOK       = 0 // the command did what was asked (the workflow succeeded)
-	exitFailed   = 1 // the workflow ran and failed, or validation found errors
-	exitUsage    = 2 // the command line, a document or a configuration is wrong
-	exitInternal = 3 // an unexpected error (I/O, network setup)
+	exitOK          = 0   // the command did what was asked (the workflow succeeded)
+	exitFailed      = 1   // the workflow ran and failed, or validation found errors
+	exitUsage       = 2   // the command line, a document or a configuration is wrong
+	exitInternal    = 3   // trama could not do its part: a report or the store could not be written, a server not started
+	exitInterrupted = 130 // stopped by Ctrl-C (SIGINT) or SIGTERM, as shells report 128 + SIGINT
 )
 
 // exitError carries an exit code through cobra, which only knows errors.
@@ -37,9 +38,6 @@ func (e *exitError) Unwrap() error { return e.err }
 func usageErr(format string, args ...any) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
 }
-
-// version is set by the release build with -ldflags "-X main.version=…".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -84,6 +82,8 @@ Start with:
 		SilenceErrors: true,
 		Version:       version,
 	}
+	root.SetVersionTemplate("{{.Version}}")
+	root.Version = versionText()
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

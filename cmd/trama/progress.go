@@ -18,17 +18,34 @@ type cliObserver struct {
 	progress io.Writer // nil: no progress lines (--output json)
 	secrets  *secret.Set
 	har      *harRecorder
+	// inFlight is the step running now ("workflow/step"), for the message of an interrupted run.
+	inFlight string
 }
 
-func (o *cliObserver) StepStarted(workflowID, stepID string, attempt int) {}
+func (o *cliObserver) StepStarted(workflowID, stepID string, attempt int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.inFlight = stepID
+	if attempt > 1 {
+		o.inFlight = fmt.Sprintf("%s (attempt %d)", stepID, attempt)
+	}
+}
 
 func (o *cliObserver) StepFinished(r runner.StepResult) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.inFlight = ""
 	if o.progress == nil {
 		return
 	}
+	fmt.Fprintln(o.progress, stepLine(r))
+}
+
+// stepInFlight is the step that was running when the run stopped, or "".
+func (o *cliObserver) stepInFlight() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	fmt.Fprintln(o.progress, stepLine(r))
+	return o.inFlight
 }
 
 func (o *cliObserver) Exchange(x runner.Exchange) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -81,4 +82,27 @@ func writeFileAtomic(path string, write func(w io.Writer) (int64, error)) error 
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// checkWritable refuses, before anything is sent, a report path that cannot be written: a directory
+// that does not exist or is not writable, or a path that is a directory.
+func checkWritable(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usageErr("--%s %s: is a directory; name a file", flag, path)
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil || !fi.IsDir() {
+		return usageErr("--%s %s: directory %s does not exist", flag, path, dir)
+	}
+	probe, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return usageErr("--%s %s: cannot write in %s: %v", flag, path, dir, errors.Unwrap(err))
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return nil
 }

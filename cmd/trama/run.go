@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,6 +35,7 @@ type runFlags struct {
 	strict         bool
 	noRemote       bool
 	noPrompt       bool
+	allowUnknown   bool
 	timeout        time.Duration
 	requestTimeout time.Duration
 	maxSteps       int
@@ -76,6 +81,7 @@ Exit status: 0 the workflow succeeded, 1 it failed, 2 the command, the document 
 	fl.BoolVar(&f.strict, "strict", false, "turn off compatibility mode: bare $expressions inside strings stay literal")
 	fl.BoolVar(&f.noRemote, "no-remote-sources", false, "refuse http(s) source descriptions that documents name (use --source NAME=PATH instead)")
 	fl.BoolVar(&f.noPrompt, "no-prompt", false, "never ask for missing inputs, even on a terminal")
+	fl.BoolVar(&f.allowUnknown, "allow-unknown", false, "run even with inputs the workflow does not declare or fields the document's objects do not have (they are ignored)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "bound the whole run (e.g. 2m); 0 means no bound")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", runner.DefaultRequestTimeout, "bound each HTTP request")
 	fl.IntVar(&f.maxSteps, "max-steps", runner.DefaultMaxSteps, "bound the step executions of the run (goto loops, retries)")
@@ -96,6 +102,11 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	for name, u := range servers {
+		if servers[name], err = serverURL(name, u); err != nil {
+			return err
+		}
+	}
 	serverVars, err := parsePairs("server-var", f.serverVars)
 	if err != nil {
 		return err
@@ -106,12 +117,21 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	if err := checkSourceNames(bundle.Root, sources); err != nil {
+		return err
+	}
 	diags := bundle.Validate(arazzo.ValidateOptions{Strict: f.strict})
-	if arazzo.HasErrors(diags) {
+	blocking := func(d arazzo.Diagnostic) bool {
+		return d.Severity == arazzo.Error || (d.Code == "unknown-field" && !f.allowUnknown)
+	}
+	if slices.ContainsFunc(diags, blocking) {
 		for _, d := range diags {
-			if d.Severity == arazzo.Error {
+			if blocking(d) {
 				fmt.Fprintln(stderr, d.String())
 			}
+		}
+		if !arazzo.HasErrors(diags) {
+			return usageErr("%s has fields trama does not know (a typo would be silently ignored); fix them, or run anyway with --allow-unknown; nothing was run", file)
 		}
 		return usageErr("%s has errors; nothing was run", file)
 	}
@@ -134,6 +154,11 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 	if err != nil {
 		return err
 	}
+	if !f.allowUnknown {
+		if unknown := runner.UnknownInputs(wf.Inputs, slices.Sorted(maps.Keys(inputs))); len(unknown) > 0 {
+			return usageErr("%s\n(a misspelt optional input would be ignored and its default used; pass --allow-unknown to run anyway)", strings.Join(unknown, "\n"))
+		}
+	}
 
 	secrets := &secret.Set{}
 	obs := &cliObserver{secrets: secrets}
@@ -142,6 +167,13 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 	}
 	if f.har != "" {
 		obs.har = newHARRecorder(version)
+	}
+	// The report files are checked before the first request: a run that changed the world must not end
+	// in an error about where to write what happened.
+	for flag, path := range map[string]string{"har": f.har, "junit": f.junit} {
+		if err := checkWritable(flag, path); err != nil {
+			return err
+		}
 	}
 	opts := runner.Options{
 		Servers:         servers,
@@ -157,12 +189,28 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 	if !f.noPrompt && isTerminal(cmd.InOrStdin()) {
 		opts.InputProvider = &terminalPrompt{in: cmd.InOrStdin(), out: stderr}
 	}
-	res, err := runner.New(bundle, opts).Run(ctx, workflowID, inputs)
+	r := runner.New(bundle, opts)
+	if err := r.CheckOverrides(); err != nil {
+		return usageErr("%v", err)
+	}
+	res, err := r.Run(ctx, workflowID, inputs)
 	if err != nil {
+		explainMissing(err, opts.InputProvider != nil, f.noPrompt)
 		return usageErr("%s", secrets.Redact(err.Error()))
 	}
 	if err := writeReports(f, obs, res, secrets); err != nil {
 		return &exitError{code: exitInternal, err: err}
+	}
+	if ctx.Err() != nil {
+		// Interrupted (Ctrl-C): say where, and that the request in flight may have been sent.
+		msg := "interrupted"
+		if step := obs.stepInFlight(); step != "" {
+			msg += " during step " + step + "; its request may or may not have reached the server"
+		}
+		if f.output == "json" {
+			report.WriteJSON(stdout, res)
+		}
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("%s", msg)}
 	}
 	if f.output == "json" {
 		if err := report.WriteJSON(stdout, res); err != nil {
@@ -228,4 +276,24 @@ func collectInputs(wf *arazzo.Workflow, file string, flags []string) (map[string
 func isTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// explainMissing says, for each missing required input, how to give it: trama asks for an input when it
+// is first needed only on a terminal, so in CI and scripts it must come from a flag or a file.
+func explainMissing(err error, prompting, noPrompt bool) {
+	var ie *runner.InputError
+	if !errors.As(err, &ie) || prompting {
+		return
+	}
+	why := "stdin is not a terminal"
+	if noPrompt {
+		why = "--no-prompt is set"
+	}
+	for i, p := range ie.Problems {
+		if p.Message == runner.MissingInput {
+			name := strings.TrimPrefix(p.Path, "/")
+			ie.Problems[i].Message = fmt.Sprintf("%s: on a terminal trama would ask for it when first needed, but %s; "+
+				"give it with --input %s=VALUE or in --inputs FILE", runner.MissingInput, why, name)
+		}
+	}
 }

@@ -5,8 +5,9 @@ package suggest
 import "strings"
 
 // Closest returns the candidate closest to w within a small edit distance — one edit for words of up to
-// four letters, two for longer ones, three beyond eight — ignoring case, or "". A transposition
-// ("inptus") counts as one edit.
+// four letters, two for longer ones, three beyond eight — ignoring case; failing that, the only candidate
+// that w of three letters or more begins ("okta" for "oktaApi"); or "". A transposition ("inptus")
+// counts as one edit.
 func Closest(w string, cands []string) string {
 	if w == "" {
 		return ""
@@ -23,6 +24,17 @@ func Closest(w string, cands []string) string {
 	for _, c := range cands {
 		if d := Distance(lw, strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
+		}
+	}
+	if best != "" || len(w) < 3 {
+		return best
+	}
+	for _, c := range cands {
+		if strings.HasPrefix(strings.ToLower(c), lw) {
+			if best != "" {
+				return "" // more than one: no guess
+			}
+			best = c
 		}
 	}
 	return best

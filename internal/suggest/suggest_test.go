@@ -6,7 +6,7 @@ func TestClosest(t *testing.T) {
 	cands := []string{"inputs", "steps", "when", "ignoreActor", "successCriteria"}
 	for w, want := range map[string]string{
 		"inptus": "inputs", "Inputs": "inputs", "wehn": "when", "ignoreactor": "ignoreActor",
-		"successCriterias": "successCriteria", "zzz": "", "": "", "stepz": "steps",
+		"successCriterias": "successCriteria", "zzz": "", "": "", "stepz": "steps", "ignore": "ignoreActor", "s": "",
 	} {
 		if got := Closest(w, cands); got != want {
 			t.Errorf("Closest(%q) = %q, want %q", w, got, want)

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// TestInterruptSaysWhereAndExits130: Ctrl-C during a request stops the run with exit 130, naming the
+// step in flight and warning that its request may have been sent.
+func TestInterruptSaysWhereAndExits130(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-arrived; cancel() }()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"run", filepath.Join(catalog, "okta-reset-and-reenroll-factor-workflow.yml"),
+		"--server", "oktaApi=" + srv.URL, "--input", "userId=00u1", "--input", "oktaApiToken=tok-1234567",
+		"--input", "factorType=sms", "--input", "provider=OKTA"}, strings.NewReader(""), &stdout, &stderr)
+	if code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted during step resetFactors") ||
+		strings.Contains(stderr.String(), "context canceled") {
+		t.Errorf("exit %d, stderr %q; want %d and the step in flight", code, stderr.String(), exitInterrupted)
+	}
+}
+
+// TestReportPathsAreCheckedFirst: a --har or --junit path that cannot be written stops the command
+// before any request, with exit 2.
+func TestReportPathsAreCheckedFirst(t *testing.T) {
+	var requests atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { requests.Add(1) }))
+	defer srv.Close()
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"--har", filepath.Join(dir, "no-such-dir", "run.har")},
+		{"--junit", dir},
+	} {
+		code, _, errOut := trama(t, append([]string{"run", filepath.Join(catalog, "okta-reset-and-reenroll-factor-workflow.yml"),
+			"--server", "oktaApi=" + srv.URL, "--input", "userId=00u1", "--input", "oktaApiToken=tok-1234567",
+			"--input", "factorType=sms", "--input", "provider=OKTA"}, args...)...)
+		if code != exitUsage || !strings.Contains(errOut, args[0]) {
+			t.Errorf("%v: exit %d %q", args, code, errOut)
+		}
+	}
+	if n := requests.Load(); n != 0 {
+		t.Errorf("%d requests were sent before the report paths were refused", n)
+	}
+}
+
+// TestMissingInputSaysHowToGiveIt: without a terminal, a missing input's message says it would have been
+// asked for, and how to give it.
+func TestMissingInputSaysHowToGiveIt(t *testing.T) {
+	code, _, errOut := trama(t, "run", filepath.Join(catalog, "okta-reset-and-reenroll-factor-workflow.yml"),
+		"--server", "oktaApi=http://127.0.0.1:9", "--input", "oktaApiToken=tok-1234567", "--input", "factorType=sms", "--input", "provider=OKTA")
+	if code != exitUsage || !strings.Contains(errOut, "--input userId=VALUE") || !strings.Contains(errOut, "not a terminal") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestReadingCommandsNeverCreateAStore: a mistyped --db is an error naming it, and leaves no file.
+func TestReadingCommandsNeverCreateAStore(t *testing.T) {
+	typo := filepath.Join(t.TempDir(), "typo.db")
+	for _, args := range [][]string{{"runs", "list"}, {"events", "list"}, {"runs", "show", "x"}, {"events", "replay", "x"}} {
+		code, out, errOut := trama(t, append(args, "--db", typo)...)
+		if code != exitUsage || !strings.Contains(errOut, "typo.db") {
+			t.Errorf("%v --db typo.db: exit %d\n%s%s", args, code, out, errOut)
+		}
+		if _, err := os.Stat(typo); err == nil {
+			t.Fatalf("%v created %s", args, typo)
+		}
+	}
+}
+
+// TestVersion prints the version and the Go version, as a command and as a flag.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, _ := trama(t, args...)
+		if code != exitOK || !strings.HasPrefix(out, "trama ") || !strings.Contains(out, "go 1.") {
+			t.Errorf("%v: exit %d %q", args, code, out)
+		}
+	}
+}
+
