@@ -89,4 +89,3 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
-
