@@ -260,16 +260,20 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
     event hook; trama stored it before acknowledging and ran the bound workflow exactly once.
   - The event card above has the fields of Okta Workflows' "User MFA Factor Activated" card.
 
-Try next:
+Try next (install trama first: go install ./cmd/trama puts it in $(go env GOPATH)/bin):
   trama okta-emulator                                   # a local Okta org to script against
   trama validate examples/*.arazzo.yaml                 # diagnostics with file:line:col
-  trama run examples/enroll-and-activate.arazzo.yaml --server okta=http://127.0.0.1:8080 \
-      --input oktaApiToken=00test-token --input userId=<id from the emulator's banner>
+  trama run examples/enroll-and-activate.arazzo.yaml --server okta=<the emulator's URL> \
+      --input oktaApiToken=<its token> --input userId=<a user id from its banner>
+  trama demo --keep ./demo-out                          # keep this demo's store, then:
+  trama runs list --db ./demo-out/trama.db              # the history
+  trama events show <event uuid> --db ./demo-out/trama.db
   trama serve --config examples/trama.yaml              # the same trigger against a real org
-  trama runs list --db <store> / trama events show <uuid>   # the history
 `)
 	if opts.Dir != "" {
-		fmt.Fprintf(out, "\nThe demo's files are in %s (trama runs list --db %s).\n", dir, filepath.Join(dir, "trama.db"))
+		db := filepath.Join(dir, "trama.db")
+		fmt.Fprintf(out, "\nThe demo's files are in %s. Its history:\n  trama runs list --db %s\n  trama events show %s --db %s\n",
+			dir, db, res.EventUUID, db)
 	}
 	return res, nil
 }

@@ -75,10 +75,17 @@ type Event struct {
 	Source     string    `json:"source"`
 	Replays    int       `json:"replays"`
 	Duplicates int       `json:"duplicates"`
-	// DispatchError is why the event's latest dispatch failed, if it did.
-	DispatchError string     `json:"dispatchError,omitempty"`
-	DeliveryIDs   []string   `json:"deliveryIds,omitempty"`
-	Card          *okta.Card `json:"card,omitempty"`
+	// Pending is true while the event waits to be matched against the triggers (or to be matched again
+	// after a replay); DispatchError is why the latest attempt failed, if it did.
+	Pending       bool   `json:"pending,omitempty"`
+	DispatchError string `json:"dispatchError,omitempty"`
+	// RunCount counts the event's runs, replays included. Skipped lists the triggers that matched the
+	// event's type but started no run at its latest dispatch, with why (loop-guard, when-false,
+	// when-error, input-error): the answer to "why did my workflow not run?".
+	RunCount    int          `json:"runCount"`
+	Skipped     []store.Skip `json:"skipped,omitempty"`
+	DeliveryIDs []string     `json:"deliveryIds,omitempty"`
+	Card        *okta.Card   `json:"card,omitempty"`
 	// Payload is the LogEvent as Okta sent it; set when one event is shown.
 	Payload json.RawMessage `json:"payload,omitempty"`
 	// Runs are the event's runs; set when one event is shown.
@@ -174,7 +181,8 @@ func FromRun(r store.Run, steps []store.Step) Run {
 func FromEvent(e store.Event, card *okta.Card, runs []store.Run) Event {
 	out := Event{
 		UUID: e.UUID, Type: e.Type, Published: e.Published, ReceivedAt: e.ReceivedAt, Source: string(e.Source),
-		Replays: e.Replays, Duplicates: e.Duplicates, DispatchError: e.DispatchError, DeliveryIDs: e.DeliveryIDs,
+		Replays: e.Replays, Duplicates: e.Duplicates, Pending: e.Dispatched < e.Replays, DispatchError: e.DispatchError,
+		RunCount: e.Runs, Skipped: e.Skipped, DeliveryIDs: e.DeliveryIDs,
 		Card: card, Payload: nonEmptyJSON(e.Payload),
 	}
 	for _, r := range runs {

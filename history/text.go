@@ -98,11 +98,36 @@ func WriteRun(w io.Writer, r Run) {
 // WriteEvents prints events as a table.
 func WriteEvents(w io.Writer, events []Event) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "UUID\tTYPE\tPUBLISHED\tSOURCE\tDUPLICATES\tREPLAYS")
+	fmt.Fprintln(tw, "UUID\tTYPE\tPUBLISHED\tSOURCE\tDUPLICATES\tREPLAYS\tOUTCOME")
 	for _, e := range events {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\n", e.UUID, e.Type, e.Published.UTC().Format(okta.TimeLayout), e.Source, e.Duplicates, e.Replays)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\n", e.UUID, e.Type, e.Published.UTC().Format(okta.TimeLayout), e.Source,
+			e.Duplicates, e.Replays, Outcome(e))
 	}
 	tw.Flush()
+}
+
+// Outcome says in a few words what became of an event: its runs, the triggers it skipped and why, or
+// that it still waits for dispatch.
+func Outcome(e Event) string {
+	var parts []string
+	switch {
+	case e.Pending && e.DispatchError != "":
+		parts = append(parts, "dispatch failing: "+clip(e.DispatchError, 60))
+	case e.Pending:
+		parts = append(parts, "waiting for dispatch")
+	}
+	if e.RunCount == 1 {
+		parts = append(parts, "1 run")
+	} else if e.RunCount > 1 {
+		parts = append(parts, fmt.Sprintf("%d runs", e.RunCount))
+	}
+	for _, s := range e.Skipped {
+		parts = append(parts, fmt.Sprintf("%s skipped (%s)", s.Trigger, s.Reason))
+	}
+	if len(parts) == 0 {
+		return "no trigger matched"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // WriteEvent prints one event: its card, with the labels the Okta Workflows card uses, and its runs.
@@ -116,8 +141,21 @@ func WriteEvent(w io.Writer, e Event) {
 		for _, r := range e.Runs {
 			fmt.Fprintf(w, "  %s  %-9s %s → %s\n", r.ID, r.Status, r.Trigger, r.WorkflowID)
 		}
-	} else {
-		fmt.Fprintln(w, "runs: none (no trigger fired)")
+	}
+	if len(e.Skipped) > 0 {
+		fmt.Fprintln(w, "skipped triggers:")
+		for _, s := range e.Skipped {
+			fmt.Fprintf(w, "  %s  %s: %s\n", s.Trigger, s.Reason, s.Detail)
+		}
+	}
+	switch {
+	case len(e.Runs) > 0 || len(e.Skipped) > 0:
+	case e.Pending && e.DispatchError != "":
+		fmt.Fprintf(w, "runs: none yet; matching it against the triggers failed and will be tried again: %s\n", e.DispatchError)
+	case e.Pending:
+		fmt.Fprintln(w, "runs: none yet (waiting to be matched against the triggers)")
+	default:
+		fmt.Fprintln(w, "runs: none (no trigger listens for this event type)")
 	}
 }
 

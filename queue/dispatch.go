@@ -44,10 +44,10 @@ func (q *Queue) dispatchLoop(ctx context.Context) {
 
 // dispatch runs the Dispatch handler for one event and records the outcome.
 func (q *Queue) dispatch(ctx context.Context, d store.Dispatch) {
-	runs, err := callDispatch(ctx, q.h.Dispatch, d)
+	outcome, err := callDispatch(ctx, q.h.Dispatch, d)
 	if err == nil {
 		var created []store.Run
-		created, err = q.st.CompleteDispatch(ctx, d, runs)
+		created, err = q.st.CompleteDispatch(ctx, d, outcome)
 		if err == nil {
 			if q.h.Dispatched != nil {
 				q.h.Dispatched(d, created)
@@ -69,7 +69,7 @@ func (q *Queue) dispatch(ctx context.Context, d store.Dispatch) {
 	}
 }
 
-func callDispatch(ctx context.Context, f func(context.Context, store.Dispatch) ([]store.NewRun, error), d store.Dispatch) (runs []store.NewRun, err error) {
+func callDispatch(ctx context.Context, f func(context.Context, store.Dispatch) (store.Outcome, error), d store.Dispatch) (o store.Outcome, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("dispatch handler panicked: %v", r)

@@ -25,9 +25,10 @@ import (
 // Handlers are what the queue calls.
 type Handlers struct {
 	// Dispatch matches one event against the triggers and returns the runs to create, for every replay
-	// number from d.From to d.To. The queue creates them and records the dispatch done in one
-	// transaction. An error makes the queue try again later with backoff, up to MaxAttempts.
-	Dispatch func(ctx context.Context, d store.Dispatch) ([]store.NewRun, error)
+	// number from d.From to d.To, and the triggers it skipped. The queue creates the runs and records the
+	// dispatch done in one transaction. An error makes the queue try again later with backoff, up to
+	// MaxAttempts.
+	Dispatch func(ctx context.Context, d store.Dispatch) (store.Outcome, error)
 	// Dispatched, when set, is told about the runs a dispatch created (for metrics and logs).
 	Dispatched func(d store.Dispatch, created []store.Run)
 	// Execute runs one attempt of a run and ends it with a.Finish or a.HoldUncertain. An error means a

@@ -43,7 +43,7 @@ func newRecorder(triggers ...string) *recorder {
 
 func (r *recorder) handlers() Handlers {
 	return Handlers{
-		Dispatch: func(ctx context.Context, d store.Dispatch) ([]store.NewRun, error) {
+		Dispatch: func(ctx context.Context, d store.Dispatch) (store.Outcome, error) {
 			var runs []store.NewRun
 			for replay := d.From; replay <= d.To; replay++ {
 				r.mu.Lock()
@@ -53,7 +53,7 @@ func (r *recorder) handlers() Handlers {
 					runs = append(runs, storetest.NewRun(tr, replay))
 				}
 			}
-			return runs, nil
+			return store.Outcome{Runs: runs}, nil
 		},
 		Execute: func(ctx context.Context, a *Attempt) error {
 			r.mu.Lock()
@@ -292,7 +292,7 @@ func TestDispatchRetriesOnlyWhatFailed(t *testing.T) {
 		dispatch := h.Dispatch
 		var mu sync.Mutex
 		failed := false
-		h.Dispatch = func(ctx context.Context, d store.Dispatch) ([]store.NewRun, error) {
+		h.Dispatch = func(ctx context.Context, d store.Dispatch) (store.Outcome, error) {
 			mu.Lock()
 			first := d.UUID == "b" && !failed
 			failed = failed || first
@@ -301,7 +301,7 @@ func TestDispatchRetriesOnlyWhatFailed(t *testing.T) {
 				rec.mu.Lock()
 				rec.dispatch["b/0"]++
 				rec.mu.Unlock()
-				return nil, errors.New("database is busy")
+				return store.Outcome{}, errors.New("database is busy")
 			}
 			return dispatch(ctx, d)
 		}

@@ -338,6 +338,24 @@ func TestTriggerConditionsAndLoopGuard(t *testing.T) {
 	if me.ID == "" || !strings.Contains(logs, "actor "+me.ID+" is ignored") {
 		t.Errorf("the loop-guard skip does not name trama's own identity %q", me.ID)
 	}
+	// The skips are in the history too, where people look when a run they expected is missing.
+	var ev struct {
+		RunCount int          `json:"runCount"`
+		Skipped  []store.Skip `json:"skipped"`
+	}
+	if code := s.api("GET", "/api/v1/events/"+uuid, apiToken, &ev); code != 200 {
+		t.Fatalf("GET event: %d", code)
+	}
+	got := map[string]string{}
+	for _, sk := range ev.Skipped {
+		got[sk.Trigger] = sk.Reason
+		if sk.Reason == "loop-guard" && !strings.Contains(sk.Detail, me.ID) {
+			t.Errorf("the stored loop-guard skip does not name trama's identity: %q", sk.Detail)
+		}
+	}
+	if ev.RunCount != 2 || fmt.Sprint(got) != fmt.Sprint(map[string]string{"not-self": "loop-guard", "sms-only": "when-false"}) {
+		t.Errorf("the event's history: %d runs, skipped %v", ev.RunCount, ev.Skipped)
+	}
 
 	// The same activation by an administrator other than trama fires the self-guarded trigger.
 	other := "0b0b0b0b-0000-11ef-8000-000000000000"

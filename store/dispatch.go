@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -62,10 +63,34 @@ func (s *Store) pendingDispatch(ctx context.Context) (bool, error) {
 	return n > 0, err
 }
 
-// CompleteDispatch creates the runs of a claimed dispatch and records the dispatch done, in one
-// transaction. Runs that already exist (same event, trigger and replay) are skipped. It returns the runs
-// it created; they are queued for a worker at once.
-func (s *Store) CompleteDispatch(ctx context.Context, d Dispatch, runs []NewRun) ([]Run, error) {
+// Skip is a trigger whose event type matched an event but that started no run, and why: what a person
+// reads when an event they expected to run did not.
+type Skip struct {
+	Trigger string `json:"trigger"`
+	// Reason is loop-guard, when-false, when-error or input-error.
+	Reason string `json:"reason"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Outcome is what a dispatch decided: the runs to create and the triggers skipped.
+type Outcome struct {
+	Runs    []NewRun
+	Skipped []Skip
+}
+
+// CompleteDispatch creates the runs of a claimed dispatch, records the skipped triggers on the event, and
+// records the dispatch done, in one transaction. Runs that already exist (same event, trigger and replay)
+// are skipped. It returns the runs it created; they are queued for a worker at once.
+func (s *Store) CompleteDispatch(ctx context.Context, d Dispatch, o Outcome) ([]Run, error) {
+	runs := o.Runs
+	var skipped any
+	if len(o.Skipped) > 0 {
+		raw, err := json.Marshal(o.Skipped)
+		if err != nil {
+			return nil, fmt.Errorf("complete dispatch of event %s: %w", d.UUID, err)
+		}
+		skipped = text(string(raw))
+	}
 	var created []Run
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		created = created[:0]
@@ -95,7 +120,7 @@ func (s *Store) CompleteDispatch(ctx context.Context, d Dispatch, runs []NewRun)
 			})
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE events SET dispatched = $2, dispatch_at = 0, dispatch_attempts = 0,
-			dispatch_error = '' WHERE ukey = $1 AND dispatched < $2`, eventKey(d.UUID), d.To)
+			dispatch_error = '', skipped = $3 WHERE ukey = $1 AND dispatched < $2`, eventKey(d.UUID), d.To, skipped)
 		if err != nil {
 			return fmt.Errorf("record dispatch: %w", err)
 		}

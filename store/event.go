@@ -30,6 +30,10 @@ type Event struct {
 	// waits for dispatch). DispatchError is why the latest dispatch failed, if it did.
 	Dispatched    int
 	DispatchError string
+	// Runs counts the event's runs, replays included; Skipped are the triggers that matched its type
+	// but started no run at its latest dispatch, with why.
+	Runs    int
+	Skipped []Skip
 	// DeliveryIDs lists the deliveries that brought the event, oldest first. Set by GetEvent only.
 	DeliveryIDs []string
 	// Headers are the (masked) request headers of the first delivery that brought the event. Set by

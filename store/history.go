@@ -178,15 +178,19 @@ func (s *Store) Steps(ctx context.Context, runID string) ([]Step, error) {
 }
 
 const eventColumns = `e.seq, e.uuid, e.type, e.published, e.received_at, e.source, e.replays, e.duplicates,
-	e.dispatched, e.dispatch_error`
+	e.dispatched, e.dispatch_error, e.skipped, (SELECT count(*) FROM runs r WHERE r.event_uuid = e.uuid)`
 
 func scanEvent(sc scanner, extra ...any) (Event, int64, error) {
 	var e Event
 	var seq, published, received int64
 	var source string
+	var skipped sql.NullString
 	err := sc.Scan(append([]any{&seq, &e.UUID, &e.Type, &published, &received, &source, &e.Replays, &e.Duplicates,
-		&e.Dispatched, &e.DispatchError}, extra...)...)
+		&e.Dispatched, &e.DispatchError, &skipped, &e.Runs}, extra...)...)
 	e.Published, e.ReceivedAt, e.Source = fromNanos(published), fromNanos(received), Source(source)
+	if err == nil && skipped.Valid {
+		err = json.Unmarshal([]byte(skipped.String), &e.Skipped)
+	}
 	return e, seq, err
 }
 

@@ -12,48 +12,49 @@ import (
 // Dispatch matches one event against the triggers and returns one run per trigger it fires, for every
 // replay number the dispatch covers, each pinned to its trigger, inputs and workflow version. The queue
 // creates them idempotently, so a dispatch repeated after a crash creates nothing twice.
-func (w *Worker) Dispatch(ctx context.Context, d store.Dispatch) ([]store.NewRun, error) {
+func (w *Worker) Dispatch(ctx context.Context, d store.Dispatch) (store.Outcome, error) {
 	if !w.listens(d.Type) {
 		// Most of an org's events fire nothing; building their card would cost a query and a full
 		// decode of the payload for each.
-		return nil, nil
+		return store.Outcome{}, nil
 	}
 	ev, err := w.Store.GetEvent(ctx, d.UUID)
 	if err != nil {
-		return nil, err
+		return store.Outcome{}, err
 	}
 	card, err := history.Card(ctx, w.Store, ev)
 	if err != nil {
-		return nil, fmt.Errorf("event %s: stored payload is not a LogEvent: %w", d.UUID, err)
+		return store.Outcome{}, fmt.Errorf("event %s: stored payload is not a LogEvent: %w", d.UUID, err)
 	}
 	fired, skipped, err := w.Matcher.Match(ctx, card, w.env())
 	if err != nil {
-		return nil, fmt.Errorf("match event %s: %w", d.UUID, err)
+		return store.Outcome{}, fmt.Errorf("match event %s: %w", d.UUID, err)
 	}
+	var out store.Outcome
 	for _, s := range skipped {
 		w.logger().Info("trigger skipped", "event", d.UUID, "type", ev.Type, "trigger", s.Trigger.Name, "reason", s.Reason, "detail", s.Message)
+		out.Skipped = append(out.Skipped, store.Skip{Trigger: s.Trigger.Name, Reason: string(s.Reason), Detail: s.Message})
 	}
-	var runs []store.NewRun
 	for _, f := range fired {
 		v, err := w.current(ctx, f.Trigger.Run.File)
 		if err != nil {
-			return nil, fmt.Errorf("trigger %s: workflow %s: %w", f.Trigger.Name, f.Trigger.Run.File, err)
+			return store.Outcome{}, fmt.Errorf("trigger %s: workflow %s: %w", f.Trigger.Name, f.Trigger.Run.File, err)
 		}
 		p := newPlan(f)
 		raw, err := json.Marshal(p)
 		if err != nil {
-			return nil, fmt.Errorf("trigger %s: plan: %w", f.Trigger.Name, err)
+			return store.Outcome{}, fmt.Errorf("trigger %s: plan: %w", f.Trigger.Name, err)
 		}
 		in, err := json.Marshal(p.maskedInputs())
 		if err != nil {
-			return nil, fmt.Errorf("trigger %s inputs: %w", f.Trigger.Name, err)
+			return store.Outcome{}, fmt.Errorf("trigger %s inputs: %w", f.Trigger.Name, err)
 		}
 		for replay := d.From; replay <= d.To; replay++ {
-			runs = append(runs, store.NewRun{Trigger: f.Trigger.Name, Replay: replay, WorkflowFile: f.Trigger.Run.File,
+			out.Runs = append(out.Runs, store.NewRun{Trigger: f.Trigger.Name, Replay: replay, WorkflowFile: f.Trigger.Run.File,
 				WorkflowID: f.Trigger.Run.Workflow, Inputs: in, Plan: raw, Version: v.digest})
 		}
 	}
-	return runs, nil
+	return out, nil
 }
 
 // dispatched is told about the runs a dispatch created.

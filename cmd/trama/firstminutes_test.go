@@ -10,6 +10,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/sqlite"
+	"github.com/trama-dev/trama/store/storetest"
 )
 
 // TestInterruptSaysWhereAndExits130: Ctrl-C during a request stops the run with exit 130, naming the
@@ -87,5 +92,38 @@ func TestVersion(t *testing.T) {
 		if code != exitOK || !strings.HasPrefix(out, "trama ") || !strings.Contains(out, "go 1.") {
 			t.Errorf("%v: exit %d %q", args, code, out)
 		}
+	}
+}
+
+// TestSkippedTriggersAreVisible: an event whose trigger was skipped by its loop guard says so in
+// events list and events show, and runs list — empty, since no run was created — says why.
+func TestSkippedTriggersAreVisible(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "trama.db")
+	st := storetest.Open(t, func(testing.TB) store.Driver { return sqlite.New(db, sqlite.Options{}) })
+	storetest.Ingest(t, st, storetest.Delivery("d1", storetest.Events("7f0e4a2c-0000-11ef-8000-000000000001")...))
+	ds, err := st.ClaimDispatches(context.Background(), 1, time.Minute)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
+	}
+	skip := store.Skip{Trigger: "audit-new-factor", Reason: "loop-guard", Detail: "actor 00uTrama1 is ignored (ignoreActor: self)"}
+	if _, err := st.CompleteDispatch(context.Background(), ds[0], store.Outcome{Skipped: []store.Skip{skip}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	code, out, errOut := trama(t, "events", "list", "--db", db)
+	if code != exitOK || !strings.Contains(out, "audit-new-factor skipped (loop-guard)") {
+		t.Errorf("events list: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = trama(t, "events", "show", "7f0e4a2c-0000-11ef-8000-000000000001", "--db", db)
+	if code != exitOK || !strings.Contains(out, skip.Detail) {
+		t.Errorf("events show: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = trama(t, "runs", "list", "--db", db)
+	if code != exitOK || !strings.Contains(errOut, "audit-new-factor: 1× loop-guard — "+skip.Detail) {
+		t.Errorf("runs list: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := trama(t, "runs", "list", "--db", db, "--trigger", "other"); code != exitOK || strings.Contains(out+errOut, "loop-guard") {
+		t.Errorf("runs list --trigger other mentions another trigger's skips")
 	}
 }

@@ -24,7 +24,7 @@ new replicas start, rather than inside the first replica to start.
 On PostgreSQL the migrations run under an advisory lock: replicas and migrate commands started at the same
 moment wait for each other, and the ones that come second find nothing to do.`,
 		Example: `  trama migrate --config trama.yaml
-  trama migrate --db 'postgres://trama:$PASSWORD@db.internal:5432/trama?sslmode=require'`,
+  trama migrate --db "postgres://trama:$PASSWORD@db.internal:5432/trama?sslmode=require"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := sf.store()

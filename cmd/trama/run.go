@@ -58,7 +58,14 @@ enrollment, the secret and an otpauth:// URI).
 Secrets — inputs whose schema says format: password or whose name says token, secret, password or key,
 the Authorization header and cookies — are masked as **** in everything trama prints or writes.
 
-Exit status: 0 the workflow succeeded, 1 it failed, 2 the command, the document or the inputs are wrong.`,
+A --server, --server-var or --source name the document does not have, an input the workflow does not
+declare, or a field its objects do not have stops the run before any request, with a suggestion:
+a typo would otherwise be ignored (a misspelt --server would send the token to the description's
+server). --allow-unknown runs anyway.
+
+Exit status: 0 the workflow succeeded; 1 it failed; 2 the command, the document or the inputs are
+wrong (nothing was sent); 3 trama could not write a report; 130 interrupted (Ctrl-C), naming the step in
+flight, whose request may or may not have reached the server.`,
 		Example: `  trama run enroll.arazzo.yaml --workflow enroll-and-activate-factor \
       --server oktaApi=http://127.0.0.1:8080 --input userId=00u1 --input oktaApiToken=$TOKEN \
       --input factorType=token:software:totp --input provider=GOOGLE
@@ -78,7 +85,7 @@ Exit status: 0 the workflow succeeded, 1 it failed, 2 the command, the document 
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	fl.StringVar(&f.har, "har", "", "write the HTTP exchanges to FILE as HAR 1.2 (secrets masked)")
 	fl.StringVar(&f.junit, "junit", "", "write one JUnit test case per step to FILE")
-	fl.BoolVar(&f.strict, "strict", false, "turn off compatibility mode: bare $expressions inside strings stay literal")
+	fl.BoolVar(&f.strict, "strict", false, "turn off compatibility mode: a bare $expression inside a string is an error and nothing is run")
 	fl.BoolVar(&f.noRemote, "no-remote-sources", false, "refuse http(s) source descriptions that documents name (use --source NAME=PATH instead)")
 	fl.BoolVar(&f.noPrompt, "no-prompt", false, "never ask for missing inputs, even on a terminal")
 	fl.BoolVar(&f.allowUnknown, "allow-unknown", false, "run even with inputs the workflow does not declare or fields the document's objects do not have (they are ignored)")

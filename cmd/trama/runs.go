@@ -43,7 +43,13 @@ func newRunsListCmd() *cobra.Command {
 			if err != nil {
 				return storeErr(err)
 			}
-			return printPage(cmd, sf.output, history.NewPage(runs, next, history.ListedRun), history.WriteRuns)
+			if err := printPage(cmd, sf.output, history.NewPage(runs, next, history.ListedRun), history.WriteRuns); err != nil {
+				return err
+			}
+			if sf.output == "json" || sf.page.After != "" || status != "" {
+				return nil
+			}
+			return noteSkips(cmd, st, trig, event)
 		},
 	}
 	sf.register(cmd)
@@ -83,6 +89,57 @@ func newRunsShowCmd() *cobra.Command {
 }
 
 // printPage prints one page of a listing as JSON or as a table, with the cursor of the next page.
+// skipWindow is how many of the latest events runs list looks through for skipped triggers.
+const skipWindow = 100
+
+// noteSkips tells, under the runs table, about recent events whose triggers matched but started no run
+// (an ignoreActor loop guard, a false when): a run that is missing is otherwise invisible, since it
+// was never created. It writes to stderr so the table stays the only thing on stdout.
+func noteSkips(cmd *cobra.Command, st *store.Store, trig, event string) error {
+	var events []store.Event
+	if event != "" {
+		e, err := st.GetEvent(cmd.Context(), event)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return storeErr(err)
+		}
+		if err == nil {
+			events = append(events, e)
+		}
+	} else {
+		var err error
+		if events, _, err = st.ListEvents(cmd.Context(), store.EventFilter{Page: store.Page{Limit: skipWindow}}); err != nil {
+			return storeErr(err)
+		}
+	}
+	type key struct{ trigger, reason string }
+	count := map[key]int{}
+	var order []key
+	detail := map[key]string{}
+	for _, e := range events {
+		for _, s := range e.Skipped {
+			if trig != "" && s.Trigger != trig {
+				continue
+			}
+			k := key{s.Trigger, s.Reason}
+			if count[k] == 0 {
+				order = append(order, k)
+				detail[k] = s.Detail
+			}
+			count[k]++
+		}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	w := cmd.ErrOrStderr()
+	fmt.Fprintf(w, "\nSkipped triggers (of the latest %d events; no run was created for these):\n", len(events))
+	for _, k := range order {
+		fmt.Fprintf(w, "  %s: %d× %s — %s\n", k.trigger, count[k], k.reason, detail[k])
+	}
+	fmt.Fprintln(w, "The OUTCOME column of trama events list shows each event's.")
+	return nil
+}
+
 func printPage[T any](cmd *cobra.Command, output string, page history.Page[T], table func(io.Writer, []T)) error {
 	if output == "json" {
 		return printJSON(cmd, page)

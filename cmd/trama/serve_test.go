@@ -75,3 +75,29 @@ func TestHistoryCommandsReadTheStore(t *testing.T) {
 		t.Errorf("a missing run: exit %d %s", code, errOut)
 	}
 }
+
+// TestDemoNextCommandsWork runs the history commands `trama demo --keep` prints, as printed.
+func TestDemoNextCommandsWork(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := trama(t, "demo", "--keep", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var cmds [][]string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "trama" && strings.Contains(line, "--db "+filepath.Join(dir, "trama.db")) {
+			cmds = append(cmds, f[1:])
+		}
+	}
+	if len(cmds) != 2 {
+		t.Fatalf("the demo printed %d history commands for its store:\n%s", len(cmds), out)
+	}
+	for _, c := range cmds {
+		if code, out, errOut := trama(t, c...); code != exitOK || out == "" {
+			t.Errorf("trama %s: exit %d\n%s%s", strings.Join(c, " "), code, out, errOut)
+		}
+	}
+	if !strings.Contains(out, "go install ./cmd/trama") {
+		t.Error("the demo does not say how to get trama on the PATH")
+	}
+}

@@ -15,6 +15,7 @@ var dispatchTests = []test{
 	{"CompleteIdempotent", testDispatchIdempotent},
 	{"NoDispatch", testDispatchNoDispatch},
 	{"Replay", testDispatchReplay},
+	{"RecordsSkips", testDispatchSkips},
 	{"FailAndGiveUp", testDispatchFail},
 	{"SignalsReady", testDispatchSignals},
 }
@@ -38,7 +39,7 @@ func testDispatchClaimOnce(t *testing.T, newDriver NewDriver) {
 		t.Fatalf("third claim = %+v, %v; want nothing", none, err)
 	}
 	// A dispatch whose worker died is handed out again once its hold passed.
-	if _, err := s.CompleteDispatch(ctx, rest[0], nil); err != nil {
+	if _, err := s.CompleteDispatch(ctx, rest[0], store.Outcome{}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(400 * time.Millisecond)
@@ -56,7 +57,7 @@ func testDispatchIdempotent(t *testing.T, newDriver NewDriver) {
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
 	}
-	runs, err := s.CompleteDispatch(ctx, ds[0], []store.NewRun{NewRun("welcome", 0), NewRun("audit", 0)})
+	runs, err := s.CompleteDispatch(ctx, ds[0], store.Outcome{Runs: []store.NewRun{NewRun("welcome", 0), NewRun("audit", 0)}})
 	if err != nil {
 		t.Fatalf("CompleteDispatch: %v", err)
 	}
@@ -64,7 +65,7 @@ func testDispatchIdempotent(t *testing.T, newDriver NewDriver) {
 		t.Fatalf("CompleteDispatch = %+v, want two distinct queued runs", runs)
 	}
 	// A dispatch completed twice (its first worker was presumed dead) creates nothing twice.
-	again, err := s.CompleteDispatch(ctx, ds[0], []store.NewRun{NewRun("welcome", 0), NewRun("audit", 0)})
+	again, err := s.CompleteDispatch(ctx, ds[0], store.Outcome{Runs: []store.NewRun{NewRun("welcome", 0), NewRun("audit", 0)}})
 	if err != nil || len(again) != 0 {
 		t.Errorf("CompleteDispatch again = %+v, %v; want nothing new", again, err)
 	}
@@ -82,7 +83,7 @@ func testDispatchIdempotent(t *testing.T, newDriver NewDriver) {
 	if err != nil || e.Dispatched != 0 {
 		t.Errorf("event after dispatch: dispatched %d, %v; want 0", e.Dispatched, err)
 	}
-	if _, err := s.CompleteDispatch(ctx, store.Dispatch{UUID: "no-such-event"}, []store.NewRun{NewRun("welcome", 0)}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.CompleteDispatch(ctx, store.Dispatch{UUID: "no-such-event"}, store.Outcome{Runs: []store.NewRun{NewRun("welcome", 0)}}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("CompleteDispatch for a missing event: err = %v, want ErrNotFound", err)
 	}
 }
@@ -139,6 +140,47 @@ func testDispatchReplay(t *testing.T, newDriver NewDriver) {
 	}
 }
 
+// testDispatchSkips: the triggers a dispatch skipped are kept on the event with why, shown in listings
+// with the event's run count, and replaced by the next dispatch's.
+func testDispatchSkips(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("e", "quiet")...))
+	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
+	}
+	skip := store.Skip{Trigger: "welcome", Reason: "loop-guard", Detail: "actor 00uTrama is ignored (ignoreActor: self)"}
+	if _, err := s.CompleteDispatch(ctx, ds[0], store.Outcome{Runs: []store.NewRun{NewRun("audit", 0)}, Skipped: []store.Skip{skip}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CompleteDispatch(ctx, ds[1], store.Outcome{}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.GetEvent(ctx, "e")
+	if err != nil || e.Runs != 1 || len(e.Skipped) != 1 || e.Skipped[0] != skip {
+		t.Errorf("GetEvent = runs %d skipped %+v, %v; want 1 run and the loop-guard skip", e.Runs, e.Skipped, err)
+	}
+	listed, _, err := s.ListEvents(ctx, store.EventFilter{})
+	if err != nil || len(listed) != 2 {
+		t.Fatalf("ListEvents = %+v, %v", listed, err)
+	}
+	for _, e := range listed {
+		want := map[string]int{"e": 1, "quiet": 0}[e.UUID]
+		if e.Runs != want || (e.UUID == "quiet") != (e.Skipped == nil) {
+			t.Errorf("listed %s: runs %d skipped %+v", e.UUID, e.Runs, e.Skipped)
+		}
+	}
+	// A replay whose triggers all fire clears the skips of the dispatch before.
+	if _, err := s.Replay(ctx, "e", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	DispatchAll(t, s, "audit", "welcome")
+	if e, err := s.GetEvent(ctx, "e"); err != nil || e.Runs != 3 || e.Skipped != nil {
+		t.Errorf("after the replay: runs %d skipped %+v, %v; want 3 runs and no skips", e.Runs, e.Skipped, err)
+	}
+}
+
 func testDispatchFail(t *testing.T, newDriver NewDriver) {
 	ctx := context.Background()
 	s := Open(t, newDriver)
@@ -169,7 +211,7 @@ func testDispatchFail(t *testing.T, newDriver NewDriver) {
 	if err != nil || a.DispatchError != "database is busy" {
 		t.Errorf("retried event dispatch error = %q, %v", a.DispatchError, err)
 	}
-	if _, err := s.CompleteDispatch(ctx, again[0], nil); err != nil {
+	if _, err := s.CompleteDispatch(ctx, again[0], store.Outcome{}); err != nil {
 		t.Fatal(err)
 	}
 	if a, _ := s.GetEvent(ctx, "a"); a.DispatchError != "" {

@@ -119,7 +119,7 @@ func DispatchAll(t testing.TB, s *store.Store, triggers ...string) []store.Run {
 					runs = append(runs, NewRun(tr, r))
 				}
 			}
-			c, err := s.CompleteDispatch(ctx, d, runs)
+			c, err := s.CompleteDispatch(ctx, d, store.Outcome{Runs: runs})
 			if err != nil {
 				t.Fatalf("CompleteDispatch(%s): %v", d.UUID, err)
 			}
