@@ -394,9 +394,16 @@ func TestLoadErrors(t *testing.T) {
 	if _, err := (&Loader{}).Load(context.Background(), filepath.Join(dir, "absent.yaml")); err == nil {
 		t.Error("missing entry document: no error")
 	}
+	// A YAML syntax error is a diagnostic with its line and column, like every other problem a
+	// document has, so `validate --format json` and editors see it too.
 	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("a: [b"), 0o644)
-	if _, err := (&Loader{}).Load(context.Background(), bad); err == nil {
-		t.Error("unparseable entry document: no error")
+	os.WriteFile(bad, []byte("arazzo: 1.0.1\ninfo: [b\n"), 0o644)
+	b, err := (&Loader{}).Load(context.Background(), bad)
+	if err != nil {
+		t.Fatalf("unparseable entry document: %v", err)
+	}
+	if len(b.Diagnostics) != 1 || b.Diagnostics[0].Code != "yaml-syntax" || b.Diagnostics[0].Severity != Error ||
+		b.Diagnostics[0].Line != 2 || b.Diagnostics[0].Col != 7 {
+		t.Errorf("unparseable entry document: %v", b.Diagnostics)
 	}
 }

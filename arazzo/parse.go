@@ -16,18 +16,28 @@ import (
 var versionPattern = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?$`)
 
 // Parse decodes an Arazzo document from YAML or JSON. file names the
-// document in diagnostics and is the base for relative source URLs. Parse
-// returns an error only when data is not YAML or JSON at all; everything
-// else it finds wrong (wrong types, missing or unknown fields, an
-// unsupported version) is reported as diagnostics next to a Document that
-// holds whatever could be read.
+// document in diagnostics and is the base for relative source URLs.
+// Everything Parse finds wrong (YAML syntax, wrong types, missing or unknown
+// fields, an unsupported version) is reported as diagnostics with a line and
+// column, next to a Document that holds whatever could be read (nothing,
+// after a syntax error). It returns an error only for a document that
+// expands past its node budget through YAML aliases.
 func Parse(data []byte, file string) (*Document, []Diagnostic, error) {
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, nil, fmt.Errorf("parse %s: %w", file, yamlnode.Syntax(data, err))
-	}
 	d := &decoder{diags: diagnostics{file: file}, budget: maxValueNodes}
 	doc := &Document{File: file, Components: &Components{}, minor: -1}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		pos, msg := Pos{Line: 1, Col: 1}, err.Error()
+		var se *yamlnode.SyntaxError
+		if errors.As(yamlnode.Syntax(data, err), &se) {
+			msg = se.Msg
+			if se.Pos.IsValid() {
+				pos = se.Pos
+			}
+		}
+		d.diags.errorf(pos, "yaml-syntax", "not valid YAML: %s", msg)
+		return doc, d.diags.list, nil
+	}
 	n := &root
 	if n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {

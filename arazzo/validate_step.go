@@ -265,42 +265,6 @@ func (b *Bundle) ResolveWorkflow(doc *Document, ref string) (*Document, *Workflo
 	return nil, nil, fmt.Errorf("no workflow %q in this document", id)
 }
 
-// inputProperties returns the property names a workflow input schema
-// declares, and whether the list is complete enough to flag unknown inputs:
-// schemas that compose others (allOf, $ref outside components, patterns)
-// are not second-guessed.
-func inputProperties(doc *Document, schema any) (map[string]bool, bool) {
-	m, ok := schema.(map[string]any)
-	for depth := 0; ok && depth < 8; depth++ {
-		ref, isRef := m["$ref"].(string)
-		if !isRef {
-			break
-		}
-		name, found := strings.CutPrefix(ref, "#/components/inputs/")
-		if !found || doc == nil || doc.Components == nil {
-			return nil, false
-		}
-		m, ok = doc.Components.Inputs[name].(map[string]any)
-	}
-	if !ok {
-		return nil, false
-	}
-	for _, k := range []string{"allOf", "anyOf", "oneOf", "patternProperties", "$ref", "if", "dependentSchemas"} {
-		if _, has := m[k]; has {
-			return nil, false
-		}
-	}
-	props, ok := m["properties"].(map[string]any)
-	if !ok {
-		return nil, false
-	}
-	out := make(map[string]bool, len(props))
-	for k := range props {
-		out[k] = true
-	}
-	return out, true
-}
-
 func mappingPairs(n *yaml.Node) [][2]*yaml.Node {
 	n = resolveAlias(n)
 	if n == nil || n.Kind != yaml.MappingNode {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/trama-dev/trama/arazzo"
 	"github.com/trama-dev/trama/internal/suggest"
 )
 
@@ -13,24 +14,7 @@ import (
 // misspelt `--server okta=…` for a source named oktaApi would otherwise be ignored, and the run would
 // send its requests, credentials included, to the server the description declares.
 func (r *Runner) CheckOverrides() error {
-	var sources, vars []string
-	for _, doc := range r.bundle.Documents {
-		for name, src := range r.bundle.SourcesOf(doc) {
-			sources = append(sources, name)
-			if src.OpenAPI == nil {
-				continue
-			}
-			for _, s := range src.OpenAPI.Servers() {
-				for v := range s.Variables {
-					vars = append(vars, v)
-				}
-			}
-		}
-	}
-	slices.Sort(sources)
-	sources = slices.Compact(sources)
-	slices.Sort(vars)
-	vars = slices.Compact(vars)
+	sources, vars := OverrideNames(r.bundle)
 	var problems []string
 	for _, name := range sortedKeys(r.opts.Servers) {
 		if !slices.Contains(sources, name) {
@@ -48,6 +32,28 @@ func (r *Runner) CheckOverrides() error {
 	return nil
 }
 
+// OverrideNames returns the names a --server or --source can name (the source descriptions of every
+// document in the bundle) and those a --server-var can (the variables of the OpenAPI descriptions'
+// servers), sorted and without repeats.
+func OverrideNames(b *arazzo.Bundle) (sources, vars []string) {
+	for _, doc := range b.Documents {
+		for name, src := range b.SourcesOf(doc) {
+			sources = append(sources, name)
+			if src.OpenAPI == nil {
+				continue
+			}
+			for _, s := range src.OpenAPI.Servers() {
+				for v := range s.Variables {
+					vars = append(vars, v)
+				}
+			}
+		}
+	}
+	slices.Sort(sources)
+	slices.Sort(vars)
+	return slices.Compact(sources), slices.Compact(vars)
+}
+
 // unknownName says that flag names something that does not exist, with what does.
 func unknownName(flag, name, what string, known []string) string {
 	msg := fmt.Sprintf("%s %s: no %s is named %q", flag, name, what, name)
@@ -60,29 +66,23 @@ func unknownName(flag, name, what string, known []string) string {
 	return msg + " (the document's: " + quoteAll(known) + ")"
 }
 
-// UnknownInputs returns, for each name that the inputs schema does not declare among its properties, a
-// message with a suggestion; nil when the schema declares no properties or allows others explicitly
-// (additionalProperties: true or a schema). A misspelt optional input would otherwise be ignored and its
-// default used.
-func UnknownInputs(schema any, names []string) []string {
-	obj, _ := schema.(map[string]any)
-	props, _ := obj["properties"].(map[string]any)
-	if len(props) == 0 {
+// UnknownInputs returns, for each name that workflow wf of doc does not declare as an input, a message with
+// a suggestion; nil when its inputs schema is open (it composes other schemas or allows additional
+// properties), since then no name is surely a typo. A misspelt optional input would otherwise be ignored
+// and its default used.
+func UnknownInputs(doc *arazzo.Document, wf *arazzo.Workflow, names []string) []string {
+	known, closed := doc.InputNames(wf)
+	if !closed {
 		return nil
 	}
-	if ap, ok := obj["additionalProperties"]; ok && ap != false {
-		return nil
-	}
-	known := sortedKeys(props)
 	var out []string
 	for _, n := range names {
-		if _, ok := props[n]; !ok {
+		if !slices.Contains(known, n) {
 			out = append(out, unknownName("input", n, "input of the workflow", known))
 		}
 	}
 	return out
 }
-
 func quoteAll(names []string) string {
 	q := make([]string, len(names))
 	for i, n := range names {

@@ -127,3 +127,28 @@ func TestSkippedTriggersAreVisible(t *testing.T) {
 		t.Errorf("runs list --trigger other mentions another trigger's skips")
 	}
 }
+
+// TestYAMLSyntaxErrorsSayWhere: a YAML mistake in a workflow or a configuration is reported at its line
+// and column, as file:line:col, by every command that reads the file.
+func TestYAMLSyntaxErrorsSayWhere(t *testing.T) {
+	dir := t.TempDir()
+	wf := filepath.Join(dir, "wf.arazzo.yaml")
+	os.WriteFile(wf, []byte("arazzo: 1.0.1\ninfo:\n  title: t\n  version: [1\nworkflows: []\n"), 0o644)
+	cfg := filepath.Join(dir, "trama.yaml")
+	os.WriteFile(cfg, []byte("store: sqlite:x.db\n  listen: 127.0.0.1:0\n"), 0o644)
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"validate", wf}, exitFailed, wf + ":4:12: error: not valid YAML: did not find expected ',' or ']': the [ here is not closed [yaml-syntax]"},
+		{[]string{"run", wf}, exitUsage, wf + ":4:12: error: not valid YAML"},
+		{[]string{"graph", wf}, exitUsage, wf + ":4:12: error: not valid YAML"},
+		{[]string{"serve", "--config", cfg}, exitUsage, cfg + ":2:9: not valid YAML: mapping values are not allowed"},
+	} {
+		code, out, errOut := trama(t, tt.args...)
+		if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+			t.Errorf("%v: exit %d, want %d and %q:\n%s%s", tt.args, code, tt.code, tt.want, out, errOut)
+		}
+	}
+}

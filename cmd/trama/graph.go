@@ -18,8 +18,9 @@ func newGraphCmd() *cobra.Command {
 		Long: `Graph prints a Mermaid flowchart of each workflow in an Arazzo document: its steps in order and
 the goto, end and retry edges of their success and failure actions. Paste the output into any Mermaid
 renderer (GitHub renders it inside a mermaid code block).`,
-		Example: `  trama graph ../shared/okta/arazzo/okta-enroll-and-activate-factor-workflow.yml`,
-		Args:    cobra.ExactArgs(1),
+		Example:           `  trama graph ../shared/okta/arazzo/okta-enroll-and-activate-factor-workflow.yml`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeDocuments(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := os.ReadFile(args[0])
 			if err != nil {

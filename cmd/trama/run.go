@@ -92,6 +92,7 @@ flight, whose request may or may not have reached the server.`,
 	fl.DurationVar(&f.timeout, "timeout", 0, "bound the whole run (e.g. 2m); 0 means no bound")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", runner.DefaultRequestTimeout, "bound each HTTP request")
 	fl.IntVar(&f.maxSteps, "max-steps", runner.DefaultMaxSteps, "bound the step executions of the run (goto loops, retries)")
+	registerRunCompletion(cmd, &f)
 	return cmd
 }
 
@@ -162,7 +163,7 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 		return err
 	}
 	if !f.allowUnknown {
-		if unknown := runner.UnknownInputs(wf.Inputs, slices.Sorted(maps.Keys(inputs))); len(unknown) > 0 {
+		if unknown := runner.UnknownInputs(bundle.Root, wf, slices.Sorted(maps.Keys(inputs))); len(unknown) > 0 {
 			return usageErr("%s\n(a misspelt optional input would be ignored and its default used; pass --allow-unknown to run anyway)", strings.Join(unknown, "\n"))
 		}
 	}

@@ -33,7 +33,8 @@ Exit status: 0 when no document has errors (warnings allowed), 1 when any has, 2
 read or parsed at all.`,
 		Example: `  trama validate ../shared/okta/arazzo/*.yml
   trama validate wf.arazzo.yaml --source oktaApi=./okta.yaml --format json`,
-		Args: cobra.MinimumNArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeDocuments(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runValidate(cmd, args, f)
 		},

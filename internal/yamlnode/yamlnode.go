@@ -67,9 +67,7 @@ func KindName(n *yaml.Node) string {
 	return "empty"
 }
 
-// SyntaxError is a YAML syntax error with where it is. yaml.v3 reports only a line, and for a
-// construct left open it reports the line where it noticed, often one before the mistake; the column is
-// found in the text when the message names a character, else it is the line's first non-blank one.
+// SyntaxError is a YAML syntax error with where it is.
 type SyntaxError struct {
 	Pos Pos
 	Msg string
@@ -90,6 +88,12 @@ var quoted = regexp.MustCompile(`'(.)'`)
 
 // Syntax turns a yaml.v3 error for data into a SyntaxError with a line and column when it has a line;
 // other errors are returned unchanged.
+//
+// yaml.v3 reports only a line, and for its parser's errors ("did not find expected …") that line is
+// zero-based: the line before the construct it was parsing. Syntax corrects it, and for a flow
+// collection left open ("did not find expected ',' or ']'") it points at the '[' or '{' that is not
+// closed, since that is what to fix. The column is found in the text when the message names a
+// character, else it is the line's first non-blank one.
 func Syntax(data []byte, err error) error {
 	var te *yaml.TypeError
 	if err == nil || errors.As(err, &te) {
@@ -100,18 +104,64 @@ func Syntax(data []byte, err error) error {
 		return &SyntaxError{Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	line, _ := strconv.Atoi(m[1])
-	lines := strings.Split(string(data), "\n")
+	msg := m[2]
+	lines := splitLines(string(data))
+	line = min(line, len(lines))
+	if strings.HasPrefix(msg, "did not find expected ") {
+		line = min(line+1, len(lines))
+		if opener := map[string]string{"]": "[", "}": "{"}[closer(msg)]; opener != "" {
+			for l := line; l >= 1; l-- {
+				if i := strings.LastIndex(lines[l-1], opener); i >= 0 {
+					return &SyntaxError{Pos: Pos{Line: l, Col: i + 1},
+						Msg: fmt.Sprintf("%s: the %s here is not closed", msg, opener)}
+				}
+			}
+		}
+	}
 	col := 1
 	if line >= 1 && line <= len(lines) {
 		text := lines[line-1]
 		col = len(text) - len(strings.TrimLeft(text, " \t")) + 1
-		if q := quoted.FindStringSubmatch(m[2]); q != nil {
-			if i := strings.LastIndex(text, q[1]); i >= 0 {
-				col = i + 1
-			}
+		if i := culprit(text, msg); i >= 0 {
+			col = i + 1
 		}
 	}
-	return &SyntaxError{Pos: Pos{Line: line, Col: col}, Msg: m[2]}
+	return &SyntaxError{Pos: Pos{Line: line, Col: col}, Msg: msg}
+}
+
+// lineBreaks are the line breaks YAML counts: CR LF, CR, LF, NEL, LS and PS.
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u0085", "\n", "\u2028", "\n", "\u2029", "\n")
+
+// splitLines splits text into lines as YAML counts them.
+func splitLines(text string) []string { return strings.Split(lineBreaks.Replace(text), "\n") }
+
+// culprit returns the byte offset in the line text of the character a message is about, or -1.
+func culprit(text, msg string) int {
+	switch {
+	case strings.Contains(msg, "tab character"):
+		return strings.IndexByte(text, '\t')
+	case strings.Contains(msg, "mapping values are not allowed"):
+		if i := strings.Index(text, ": "); i >= 0 {
+			return i
+		}
+		return strings.LastIndexByte(text, ':')
+	case strings.Contains(msg, "cannot start any token"):
+		// The reserved indicators; any other character starts a plain scalar.
+		return strings.IndexAny(text, "@`")
+	}
+	if q := quoted.FindStringSubmatch(msg); q != nil {
+		return strings.LastIndex(text, q[1])
+	}
+	return -1
+}
+
+// closer returns the bracket a "did not find expected ',' or ']'" message names last.
+func closer(msg string) string {
+	all := quoted.FindAllStringSubmatch(msg, -1)
+	if len(all) == 0 {
+		return ""
+	}
+	return all[len(all)-1][1]
 }
 
 // Field is one key of a mapping with the node of its value.
