@@ -25,7 +25,7 @@ func trama(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 // startEmulator serves an Okta emulator on loopback with token as its API token.
-func startEmulator(t *testing.T, token string) (*emulator.Emulator, string) {
+func startEmulator(t testing.TB, token string) (*emulator.Emulator, string) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
@@ -40,7 +40,7 @@ func startEmulator(t *testing.T, token string) (*emulator.Emulator, string) {
 }
 
 // createUser creates an active user through the Okta API and returns its id.
-func createUser(t *testing.T, baseURL, token, login string) string {
+func createUser(t testing.TB, baseURL, token, login string) string {
 	t.Helper()
 	body := `{"profile":{"firstName":"Ann","lastName":"Lee","email":"` + login + `","login":"` + login + `"}}`
 	req, _ := http.NewRequest("POST", baseURL+"/api/v1/users?activate=true", strings.NewReader(body))
