@@ -1,0 +1,74 @@
+package okta
+
+import (
+	"slices"
+	"strings"
+)
+
+//go:generate go run ./internal/genscopes -spec ../../shared/okta/openapi/management-current.yaml -out scopes_table.go
+
+// operationScope is one row of the generated table.
+type operationScope struct{ path, method, scopes string }
+
+// Scopes returns the OAuth 2.0 scopes Okta requires of an access token for method on path, from Okta's
+// management API description; nil when the description lists none (an unknown path, or one that takes
+// only an API token). path is a request path (/api/v1/users/00u1/factors) or an OpenAPI path template
+// (/api/v1/users/{userId}/factors); a literal segment matches itself or a parameter, and the most
+// literal template wins (/api/v1/users/me before /api/v1/users/{id}).
+func Scopes(method, path string) []string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+			segs[i] = "{}"
+		}
+	}
+	best, bestLiterals := -1, -1
+	for i := range operationScopes {
+		row := &operationScopes[i]
+		if row.method != method {
+			continue
+		}
+		if n, ok := matchTemplate(row.path, segs); ok && n > bestLiterals {
+			best, bestLiterals = i, n
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return strings.Fields(operationScopes[best].scopes)
+}
+
+// matchTemplate matches path segments against a template and counts its literal segments.
+func matchTemplate(template string, segs []string) (literals int, ok bool) {
+	t := strings.Split(strings.Trim(template, "/"), "/")
+	if len(t) != len(segs) {
+		return 0, false
+	}
+	for i, ts := range t {
+		switch {
+		case ts == "{}":
+		case ts == segs[i]:
+			literals++
+		default:
+			return 0, false
+		}
+	}
+	return literals, true
+}
+
+// MissingScopes returns the scopes of required that granted does not cover, in order; nil when it
+// covers them all. Okta lets a .manage scope stand for its .read scope (okta.users.manage covers
+// okta.users.read).
+func MissingScopes(granted, required []string) []string {
+	var missing []string
+	for _, r := range required {
+		if slices.Contains(granted, r) {
+			continue
+		}
+		if base, ok := strings.CutSuffix(r, ".read"); ok && slices.Contains(granted, base+".manage") {
+			continue
+		}
+		missing = append(missing, r)
+	}
+	return missing
+}
