@@ -2,8 +2,11 @@ package arazzo
 
 import (
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // InputNames returns the input names w's inputs schema declares, sorted, and whether the list is closed:
@@ -63,4 +66,96 @@ func inputSchema(doc *Document, schema any) (map[string]any, bool) {
 		}
 	}
 	return m, true
+}
+
+// InputUsedOnlyIn reports whether w refers to input name at least once, and only inside parameters
+// that only accepts (given the step and the effective parameter, Reusable Objects resolved). Every
+// string written in the workflow counts: parameters, request bodies, criteria, actions and outputs. A
+// workflow-level parameter counts as inside only when only accepts it for every step.
+//
+// trama uses it to tell that an input exists just to build a header a credential replaces (Okta's
+// catalog asks for oktaApiToken only to write `Authorization: SSWS …`), so it need not be given.
+func (d *Document) InputUsedOnlyIn(w *Workflow, name string, only func(s *Step, p *Parameter) bool) bool {
+	ref := regexp.MustCompile(`\$inputs\.` + regexp.QuoteMeta(name) + `(?:[^A-Za-z0-9_.\-]|$)`)
+	accepted := map[*yaml.Node]bool{}
+	for _, s := range w.Steps {
+		params, err := d.StepParameters(w, s)
+		if err != nil {
+			return false
+		}
+		for _, p := range params {
+			if p.node == nil {
+				continue
+			}
+			ok := only(s, p)
+			if prev, seen := accepted[p.node]; seen {
+				ok = ok && prev
+			}
+			accepted[p.node] = ok
+		}
+	}
+	inside := 0
+	for _, s := range w.Steps {
+		params, _ := d.StepParameters(w, s)
+		for _, p := range params {
+			if accepted[p.node] {
+				inside += countRefs(p.Value, ref)
+			}
+		}
+	}
+	if inside == 0 {
+		return false
+	}
+	skip := map[*yaml.Node]bool{}
+	for n, ok := range accepted {
+		if ok {
+			skip[n] = true
+		}
+	}
+	return !refersOutside(w.node, ref, skip, maxValueNodes)
+}
+
+// countRefs counts the strings in a raw value that match ref.
+func countRefs(v any, ref *regexp.Regexp) int {
+	switch v := v.(type) {
+	case string:
+		return len(ref.FindAllStringIndex(v, -1))
+	case map[string]any:
+		n := 0
+		for _, x := range v {
+			n += countRefs(x, ref)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, x := range v {
+			n += countRefs(x, ref)
+		}
+		return n
+	}
+	return 0
+}
+
+// refersOutside reports whether a scalar under n, outside the skipped subtrees, matches ref. Keys
+// count too: a reference in a key is still a reference.
+func refersOutside(n *yaml.Node, ref *regexp.Regexp, skip map[*yaml.Node]bool, budget int) bool {
+	stack := []*yaml.Node{n}
+	for len(stack) > 0 && budget > 0 {
+		budget--
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n == nil || skip[n] {
+			continue
+		}
+		if n.Kind == yaml.ScalarNode && ref.MatchString(n.Value) {
+			return true
+		}
+		if n.Kind == yaml.AliasNode {
+			stack = append(stack, n.Alias)
+			continue
+		}
+		stack = append(stack, n.Content...)
+	}
+	// A workflow too large to walk is not second-guessed: treat the input as used elsewhere.
+	return budget <= 0
 }

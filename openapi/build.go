@@ -53,6 +53,12 @@ type rawSecurityScheme struct {
 	Scheme       string `yaml:"scheme" json:"scheme"`
 	BearerFormat string `yaml:"bearerFormat" json:"bearerFormat"`
 	Description  string `yaml:"description" json:"description"`
+	Flows        struct {
+		ClientCredentials struct {
+			TokenURL string `yaml:"tokenUrl" json:"tokenUrl"`
+		} `yaml:"clientCredentials" json:"clientCredentials"`
+	} `yaml:"flows" json:"flows"`
+	OpenIDConnectURL string `yaml:"openIdConnectUrl" json:"openIdConnectUrl"`
 }
 
 // typeList accepts both "type: string" (3.0) and "type: [string, null]" (3.1).
@@ -401,7 +407,8 @@ func buildSecuritySchemes(t tree) (map[string]SecurityScheme, error) {
 			continue // documented on Document.SecuritySchemes
 		}
 		out[name] = SecurityScheme{Type: r.Type, Name: r.Name, In: r.In, Scheme: r.Scheme,
-			BearerFormat: r.BearerFormat, Description: r.Description}
+			BearerFormat: r.BearerFormat, Description: r.Description,
+			TokenURL: r.Flows.ClientCredentials.TokenURL, OpenIDConnectURL: r.OpenIDConnectURL}
 	}
 	return out, nil
 }

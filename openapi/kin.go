@@ -201,8 +201,12 @@ func kinSecuritySchemes(doc *openapi3.T) map[string]SecurityScheme {
 			continue
 		}
 		v := ref.Value
-		out[name] = SecurityScheme{Type: v.Type, Name: v.Name, In: v.In, Scheme: v.Scheme,
-			BearerFormat: v.BearerFormat, Description: v.Description}
+		s := SecurityScheme{Type: v.Type, Name: v.Name, In: v.In, Scheme: v.Scheme,
+			BearerFormat: v.BearerFormat, Description: v.Description, OpenIDConnectURL: v.OpenIdConnectUrl}
+		if v.Flows != nil && v.Flows.ClientCredentials != nil {
+			s.TokenURL = v.Flows.ClientCredentials.TokenURL
+		}
+		out[name] = s
 	}
 	return out
 }

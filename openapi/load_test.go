@@ -266,6 +266,9 @@ components:
 			if s := d.SecuritySchemes()["apiKey"]; s.In != "header" || s.Name != "Authorization" {
 				t.Errorf("apiKey scheme = %+v", s)
 			}
+			if s := d.SecuritySchemes()["oauth"]; s.Type != "oauth2" || s.TokenURL != "https://example.com/token" {
+				t.Errorf("oauth scheme = %+v, want its clientCredentials tokenUrl", s)
+			}
 		},
 	},
 	{

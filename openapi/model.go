@@ -75,6 +75,11 @@ type SecurityScheme struct {
 	Scheme       string // http: basic, bearer…
 	BearerFormat string
 	Description  string
+	// TokenURL is an oauth2 scheme's clientCredentials flow tokenUrl as written (it may be relative to
+	// the server URL); empty when the scheme has no such flow.
+	TokenURL string
+	// OpenIDConnectURL is an openIdConnect scheme's discovery URL.
+	OpenIDConnectURL string
 }
 
 // defaultStyle returns the OpenAPI default style for a parameter location.

@@ -120,6 +120,21 @@ func (s *inputSchema) required(name string) bool {
 	return false
 }
 
+// requiredNames lists the inputs the schema requires.
+func (s *inputSchema) requiredNames() []string {
+	if s == nil || s.raw == nil {
+		return nil
+	}
+	var out []string
+	list, _ := s.raw["required"].([]any)
+	for _, r := range list {
+		if name, ok := r.(string); ok {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // validate checks inputs against the schema. Missing required inputs named in deferred are not problems:
 // they will be asked for when first needed.
 func (s *inputSchema) validate(inputs map[string]any, deferred func(name string) bool) []InputProblem {

@@ -29,6 +29,9 @@ type Options struct {
 	// ServerVariables fills OpenAPI server variables (`--server-var NAME=VALUE`); unset ones take their
 	// defaults.
 	ServerVariables map[string]string
+	// Authenticators authenticate the requests to a source description, by its name, with credentials
+	// kept outside the document; see Authenticator. Sources without one send what the workflow writes.
+	Authenticators map[string]Authenticator
 	// Strict turns off the compatibility mode that substitutes bare `$expr` tokens inside longer strings
 	// (`SSWS $inputs.token`); only `{$expr}` and whole-value expressions are evaluated then.
 	Strict bool

@@ -63,6 +63,9 @@ type StepResult struct {
 type RequestInfo struct {
 	Method string `json:"method"`
 	URL    string `json:"url"`
+	// Auth says which credential authenticated the request when one outside the document did
+	// (Options.Authenticators), and whether it replaced a header the step wrote.
+	Auth string `json:"auth,omitempty"`
 }
 
 // ResponseInfo is the response a step received.

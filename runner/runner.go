@@ -7,6 +7,7 @@
 package runner
 
 import (
+	"slices"
 	"context"
 	"errors"
 	"fmt"
@@ -113,9 +114,13 @@ func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[stri
 	}
 	schema.applyDefaults(inputs)
 	x.rememberSecretInputs(schema, inputs)
-	deferred := func(string) bool { return x.provider != nil }
+	covered := r.coveredInputs(doc, wf, schema.requiredNames())
+	deferred := func(name string) bool { return x.provider != nil || slices.Contains(covered, name) }
 	if problems := schema.validate(inputs, deferred); len(problems) > 0 {
 		return nil, &InputError{WorkflowID: workflowID, Problems: problems}
+	}
+	if err := r.prepareAuth(ctx); err != nil {
+		return nil, err
 	}
 
 	st, runErr := x.runWorkflow(ctx, doc, wf, inputs)

@@ -62,6 +62,7 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 	}
 	req := &requestData{method: op.Method, header: http.Header{}, query: url.Values{}, path: map[string]string{}}
 	sc.req = req
+	auth := x.r.authFor(resolved, base)
 
 	params, err := x.effectiveParameters(st, step)
 	if err != nil {
@@ -70,6 +71,11 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 	path := op.Path
 	var query, cookies []string
 	for _, p := range params {
+		if auth.replaces(p) {
+			// The credential sets this header; the step's value is neither evaluated nor sent.
+			auth.replaced = true
+			continue
+		}
 		if s, ok := p.Value.(string); ok && p.In != "path" && x.absentOptionalInput(st, s) {
 			continue
 		}
@@ -171,7 +177,7 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 		}
 		req.header.Set("User-Agent", ua)
 	}
-	out.result.Request = &RequestInfo{Method: req.method, URL: secret.RedactURL(req.url, x.secrets)}
+	out.result.Request = &RequestInfo{Method: req.method, URL: secret.RedactURL(req.url, x.secrets), Auth: auth.describe()}
 
 	if g := x.guard; g != nil {
 		safe, _ := step.Extensions["x-trama-resend"].(bool)
@@ -180,7 +186,7 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 			return out, &checkpointError{err}
 		}
 	}
-	resp, respBody, err := x.send(ctx, st, step, attempt, req, body)
+	resp, respBody, err := x.send(ctx, st, step, attempt, req, body, auth)
 	out.result.Duration = elapsed()
 	out.result.DurationMs = ms(out.result.Duration)
 	if err != nil {
@@ -198,6 +204,9 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 	out.result.Criteria = notes
 	if !ok {
 		out.msg = failureMessage(resp.StatusCode, notes, sc.resp.body)
+		if why := auth.explain(resp); why != "" {
+			out.msg += " (" + why + ")"
+		}
 		return out, ctx.Err()
 	}
 	return x.stepOutputs(ctx, step, sc, out)
@@ -289,43 +298,53 @@ func (x *execution) stepOutputs(ctx context.Context, step *arazzo.Step, sc *scop
 }
 
 // send performs the HTTP exchange with the per-request timeout, reads the response body (up to the
-// limit) and tells the observer.
-func (x *execution) send(ctx context.Context, st *wfState, step *arazzo.Step, attempt int, rd *requestData, body []byte) (*http.Response, []byte, error) {
+// limit) and tells the observer. With a credential, a request its authenticator wants retried (a DPoP
+// nonce challenge, a token refused as expired: the server did not act on it) is sent once more,
+// authenticated again; the observer sees both exchanges.
+func (x *execution) send(ctx context.Context, st *wfState, step *arazzo.Step, attempt int, rd *requestData, body []byte, auth *stepAuth) (*http.Response, []byte, error) {
 	rctx, cancel := context.WithTimeout(ctx, x.r.opts.requestTimeout())
 	defer cancel()
-	var rdr io.Reader
-	if body != nil {
-		rdr = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(rctx, rd.method, rd.url, rdr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("build request: %w", err)
-	}
-	for k, v := range rd.header {
-		req.Header[k] = v
-	}
-	start := x.r.opts.now()
-	resp, err := x.r.client.Do(req)
-	var respBody []byte
-	if err == nil {
-		limit := x.r.opts.maxResponseBytes()
-		respBody, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
-		resp.Body.Close()
-		if err == nil && int64(len(respBody)) > limit {
-			err = fmt.Errorf("response body exceeds %d bytes", limit)
+	for try := 0; ; try++ {
+		var rdr io.Reader
+		if body != nil {
+			rdr = bytes.NewReader(body)
 		}
+		req, err := http.NewRequestWithContext(rctx, rd.method, rd.url, rdr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("build request: %w", err)
+		}
+		for k, v := range rd.header {
+			req.Header[k] = v
+		}
+		if err := x.authenticate(rctx, auth, req); err != nil {
+			return nil, nil, err
+		}
+		start := x.r.opts.now()
+		resp, err := x.r.client.Do(req)
+		var respBody []byte
+		if err == nil {
+			limit := x.r.opts.maxResponseBytes()
+			respBody, err = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+			resp.Body.Close()
+			if err == nil && int64(len(respBody)) > limit {
+				err = fmt.Errorf("response body exceeds %d bytes", limit)
+			}
+		}
+		if obs := x.obs; obs != nil {
+			obs.Exchange(Exchange{
+				WorkflowID: st.wf.WorkflowID, StepID: step.StepID, Attempt: attempt,
+				Start: start, Duration: x.r.opts.now().Sub(start),
+				Request: req, RequestBody: body, Response: resp, ResponseBody: respBody, Err: err,
+			})
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if auth != nil && try == 0 && auth.a.Retry(resp) {
+			continue
+		}
+		return resp, respBody, nil
 	}
-	if obs := x.obs; obs != nil {
-		obs.Exchange(Exchange{
-			WorkflowID: st.wf.WorkflowID, StepID: step.StepID, Attempt: attempt,
-			Start: start, Duration: x.r.opts.now().Sub(start),
-			Request: req, RequestBody: body, Response: resp, ResponseBody: respBody, Err: err,
-		})
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return resp, respBody, nil
 }
 
 // effectiveParameters are the parameters a step sends: the workflow's, overridden by the step's own with
