@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net/url"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -27,17 +26,7 @@ func (p *parser) okta(n *yaml.Node) {
 			if !ok {
 				continue
 			}
-			u, err := url.Parse(s)
-			switch {
-			case err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "":
-				p.errorf(f.Value, "okta.orgUrl", "%s is not an org URL; write it like https://example.okta.com", p.show(f.Value, s))
-			case u.Scheme == "http" && !loopback(u.Hostname()):
-				p.errorf(f.Value, "okta.orgUrl", "must use https; plain http is only accepted for a loopback host (the emulator)")
-			case u.Scheme != "https" && u.Scheme != "http":
-				p.errorf(f.Value, "okta.orgUrl", "must use https, like https://example.okta.com")
-			default:
-				o.OrgURL = strings.TrimRight(s, "/")
-			}
+			o.OrgURL = p.orgURL(f.Value, "okta.orgUrl", s)
 		case "token":
 			tokenN = f.Value
 			s, ok := p.scalar(f.Value, "okta.token")

@@ -10,7 +10,8 @@ import (
 	"github.com/trama-dev/trama/internal/suggest"
 )
 
-// CheckOverrides reports the Servers and ServerVariables names that nothing in the bundle declares. A
+// CheckOverrides reports the Servers, Authenticators and ServerVariables names that nothing in the
+// bundle declares. A
 // misspelt `--server okta=…` for a source named oktaApi would otherwise be ignored, and the run would
 // send its requests, credentials included, to the server the description declares.
 func (r *Runner) CheckOverrides() error {
@@ -19,6 +20,11 @@ func (r *Runner) CheckOverrides() error {
 	for _, name := range sortedKeys(r.opts.Servers) {
 		if !slices.Contains(sources, name) {
 			problems = append(problems, unknownName("--server", name, "source description", sources))
+		}
+	}
+	for _, name := range sortedKeys(r.opts.Authenticators) {
+		if !slices.Contains(sources, name) {
+			problems = append(problems, unknownName("credential for", name, "source description", sources))
 		}
 	}
 	for _, name := range sortedKeys(r.opts.ServerVariables) {
