@@ -7,11 +7,11 @@
 package runner
 
 import (
-	"slices"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
