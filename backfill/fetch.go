@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/store"
 	"golang.org/x/net/http/httpguts"
 )
@@ -76,20 +77,30 @@ type page struct {
 // summary is passed through the token's redaction in case a proxy echoes the request.
 func (c *settings) fetch(ctx context.Context, u *url.URL) (page, error) {
 	shown := displayURL(u)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return page{}, fmt.Errorf("backfill: GET %s: %w", shown, err)
-	}
-	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	res, err := c.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
+	var res *http.Response
+	for try := 0; ; try++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return page{}, fmt.Errorf("backfill: GET %s: %w", shown, err)
 		}
-		return page{}, fmt.Errorf("backfill: GET %s: %w", shown, err)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("User-Agent", userAgent)
+		if err := c.authenticate(ctx, req); err != nil {
+			return page{}, fmt.Errorf("backfill: GET %s: %s", shown, c.secrets.Redact(err.Error()))
+		}
+		res, err = c.client.Do(req)
+		if err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			return page{}, fmt.Errorf("backfill: GET %s: %w", shown, err)
+		}
+		if c.authn != nil && try == 0 && c.authn.Retry(res) {
+			res.Body.Close()
+			continue
+		}
+		break
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxPageBytes+1))
@@ -161,6 +172,29 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…"
+}
+
+// logsSecurity describes GET /api/v1/logs to an authenticator: it needs okta.logs.read.
+var logsSecurity = runner.Security{Source: "okta", Method: http.MethodGet, Path: "/api/v1/logs"}
+
+// authenticate sets the request's Authorization: the token's, or the authenticator's, which is told once
+// which operation the poller calls so that its token carries the scope.
+func (c *settings) authenticate(ctx context.Context, req *http.Request) error {
+	if c.authn == nil {
+		req.Header.Set("Authorization", c.auth)
+		return nil
+	}
+	sec := logsSecurity
+	sec.ServerURL = c.org.String()
+	if !c.prepared {
+		if err := c.authn.Prepare(ctx, []runner.Security{sec}); err != nil {
+			return err
+		}
+		c.prepared = true
+	}
+	secrets, err := c.authn.Authenticate(ctx, req, sec)
+	c.secrets.Add(secrets...)
+	return err
 }
 
 // authorization turns the configured token into the Authorization header value: a bare API token gets

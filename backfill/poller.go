@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/metrics"
+	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/secret"
 	"github.com/trama-dev/trama/store"
 )
@@ -59,8 +60,11 @@ type Poller struct {
 	// hosts such as the emulator, because the token would otherwise travel in clear text.
 	OrgURL string
 	// Token is an Okta API token (sent as "SSWS <token>") or a whole Authorization value with its
-	// scheme ("Bearer …"). Required. It never appears in logs or errors.
+	// scheme ("Bearer …"). It never appears in logs or errors. Token or Auth is required.
 	Token string
+	// Auth authenticates the requests instead of Token: trama's Okta connection, an OAuth 2.0 service
+	// app with the okta.logs.read scope (credential.New). Its tokens never appear in logs or errors.
+	Auth runner.Authenticator
 	// EventTypes are the event types to fetch, e.g. "user.mfa.factor.activate": the types the
 	// triggers are bound to. Required, because polling every event type would fill the inbox with
 	// events no trigger wants.
@@ -105,6 +109,8 @@ type settings struct {
 	metrics    *metrics.Metrics
 	org        *url.URL
 	auth       string
+	authn      runner.Authenticator
+	prepared   bool
 	secrets    *secret.Set
 	filter     string
 	interval   time.Duration
@@ -137,16 +143,19 @@ func (p *Poller) settings() (*settings, error) {
 		return nil, err
 	}
 	c.org = org
-	if strings.TrimSpace(p.Token) == "" {
-		return nil, errors.New("backfill: Token is empty; want an Okta API token")
+	c.authn = p.Auth
+	if c.authn == nil && strings.TrimSpace(p.Token) == "" {
+		return nil, errors.New("backfill: Token and Auth are empty; want an Okta API token or a service app")
 	}
 	if strings.ContainsFunc(p.Token, func(r rune) bool { return r < ' ' || r == 0x7f }) {
 		return nil, errors.New("backfill: Token contains a control character")
 	}
-	c.auth = authorization(p.Token)
-	c.secrets.Add(p.Token, c.auth)
-	if _, credential, ok := strings.Cut(p.Token, " "); ok {
-		c.secrets.Add(strings.TrimSpace(credential))
+	if c.authn == nil {
+		c.auth = authorization(p.Token)
+		c.secrets.Add(p.Token, c.auth)
+		if _, credential, ok := strings.Cut(p.Token, " "); ok {
+			c.secrets.Add(strings.TrimSpace(credential))
+		}
 	}
 	if c.filter, err = eventTypeFilter(p.EventTypes); err != nil {
 		return nil, err

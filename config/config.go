@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/arazzo/expr"
+	"github.com/trama-dev/trama/credential"
 	"github.com/trama-dev/trama/internal/yamlnode"
 	"github.com/trama-dev/trama/queue"
 )
@@ -46,8 +47,12 @@ type Config struct {
 	Hooks []*Hook
 	// API protects /api/v1/*.
 	API API
-	// Okta is trama's own Okta identity; nil when the section is absent.
-	Okta *Okta
+	// Okta is trama's own Okta connection (a credential of type okta): its identity is what
+	// ignoreActor: self skips, backfill polls with it, and triggers may name it (connection: okta). Nil
+	// when the section is absent.
+	Okta *credential.Credential
+	// Connections are further named credentials for triggers to use; nil when the section is absent.
+	Connections map[string]*credential.Credential
 	// Servers are base URLs by source description name for every run (`trama run --server`); nil when
 	// the section is absent.
 	Servers map[string]string
@@ -102,14 +107,16 @@ type API struct {
 // Enabled reports whether /api/v1/* is served.
 func (a API) Enabled() bool { return a.Token != "" }
 
-// Okta is trama's own Okta identity, for ignoreActor: self and for backfill.
-type Okta struct {
-	// OrgURL is the org's base URL, https://example.okta.com (http:// only for loopback hosts, where the
-	// emulator runs).
-	OrgURL string
-	// Token is an API token (sent as "SSWS <token>"), or a full Authorization value such as
-	// "Bearer eyJ…" when it already carries a scheme.
-	Token string
+// OktaConnection is the name triggers use for the okta section's connection.
+const OktaConnection = "okta"
+
+// Connection returns the credential of a connection by name (OktaConnection for the okta section), or
+// nil.
+func (c *Config) Connection(name string) *credential.Credential {
+	if name == OktaConnection {
+		return c.Okta
+	}
+	return c.Connections[name]
 }
 
 // Backfill configures System Log polling, which feeds events Okta failed to deliver into the same inbox,
@@ -164,12 +171,17 @@ type Trigger struct {
 	Inputs []Input
 	// IgnoreActor is the loop guard: "self", an Okta actor id, or "" for none.
 	IgnoreActor string
+	// Connection names the connection (OktaConnection or one of Connections) whose credential
+	// authenticates the workflow's requests to its server: every source description whose base URL is
+	// the connection's org or token server. "" sends what the workflow writes.
+	Connection string
 	// Resend says which requests a resumed run may send again when an interrupted attempt may or may
 	// not have sent them (see docs/triggers.md); the zero value is ResendIdempotent.
 	Resend Resend
 	Pos    Pos
 
-	ignorePos Pos // where ignoreActor is written, for the "self needs okta" error
+	ignorePos     Pos // where ignoreActor is written, for the "self needs okta" error
+	connectionPos Pos // where connection is written, for the "no such connection" error
 }
 
 // Resend is a trigger's resend policy.

@@ -141,11 +141,21 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // credential parses one credential mapping; nil after an error.
 func (p *parser) credential(n *yaml.Node, path string) *credential.Credential {
-	fields, ok := p.mapping(n, path, credentialKeys...)
+	return p.credentialOf(n, path, "")
+}
+
+// credentialOf parses a credential whose type is fixed (the okta section) or, with typ "", written or
+// inferred.
+func (p *parser) credentialOf(n *yaml.Node, path, typ string) *credential.Credential {
+	keys := credentialKeys
+	if typ == credential.TypeOkta {
+		keys = oktaKeys
+	}
+	fields, ok := p.mapping(n, path, keys...)
 	if !ok {
 		return nil
 	}
-	c := &credential.Credential{}
+	c := &credential.Credential{Type: typ}
 	var names []string
 	var keyN *yaml.Node
 	var keyText, keyID string

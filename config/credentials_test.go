@@ -116,3 +116,66 @@ func TestCredentialErrors(t *testing.T) {
 		t.Errorf("flags: %v", err)
 	}
 }
+
+// TestConnections: the okta section may be a service app, connections add named credentials, and a
+// trigger names one; a connection name that matches nothing is an error with a suggestion.
+func TestConnections(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "app.pem"), []byte(ecPEM(t)), 0o600)
+	os.MkdirAll(filepath.Join(dir, "flows"), 0o755)
+	os.WriteFile(filepath.Join(dir, "flows", "wf.arazzo.yaml"), []byte("arazzo: 1.0.1\ninfo: {title: t, version: '1'}\nsourceDescriptions: [{name: okta, url: x.yaml}]\nworkflows: [{workflowId: w, steps: [{stepId: s, operationId: o}]}]\n"), 0o644)
+	base := `hooks: { okta: { auth: { value: hook-secret-value-1234 } } }
+okta:
+  orgUrl: https://example.okta.com
+  clientId: 0oa1b2c3d4e5f6g7h8i9
+  privateKey: app.pem
+connections:
+  partner: { type: bearer, token: partner-token }
+triggers:
+  - name: a
+    on: user.mfa.factor.activate
+    run: { file: flows/wf.arazzo.yaml, workflow: w }
+    connection: %s
+    ignoreActor: self
+`
+	cfg, err := Parse([]byte(strings.Replace(base, "%s", "okta", 1)), filepath.Join(dir, "trama.yaml"), func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Okta == nil || cfg.Okta.Type != credential.TypeOkta || cfg.Okta.Key == nil || cfg.Connection("okta") != cfg.Okta ||
+		cfg.Connection("partner") == nil || cfg.Triggers[0].Connection != "okta" {
+		t.Errorf("okta %+v, connections %+v, trigger %+v", cfg.Okta, cfg.Connections, cfg.Triggers[0])
+	}
+	_, err = Parse([]byte(strings.Replace(base, "%s", "partnr", 1)), filepath.Join(dir, "trama.yaml"), func(string) (string, bool) { return "", false })
+	if err == nil || !strings.Contains(err.Error(), `12:17: triggers[0].connection: no connection is named "partnr"; did you mean "partner"?`) {
+		t.Errorf("misspelt connection: %v", err)
+	}
+	_, err = Parse([]byte(strings.Replace(strings.Replace(base, "partner: {", "okta: {", 1), "%s", "okta", 1)), filepath.Join(dir, "trama.yaml"), func(string) (string, bool) { return "", false })
+	if err == nil || !strings.Contains(err.Error(), "give this one another name") {
+		t.Errorf("a connection named okta: %v", err)
+	}
+}
+
+func FuzzParseCredentials(f *testing.F) {
+	f.Add([]byte("a:\n  type: bearer\n  token: t\n"), "b.token", "x")
+	f.Add([]byte("a: {orgUrl: https://o.okta.com, token: ${T}}\n"), "a.dpop", "true")
+	f.Add([]byte("- [\n"), "", "")
+	f.Fuzz(func(t *testing.T, data []byte, flag, value string) {
+		overrides := map[string]map[string]string{}
+		if src, key, ok := strings.Cut(flag, "."); ok {
+			overrides[src] = map[string]string{key: value}
+		}
+		creds, err := ParseCredentials(data, "creds.yaml", overrides, func(string) (string, bool) { return "s3cr3t-fuzz", true })
+		if err != nil {
+			if strings.Contains(err.Error(), "s3cr3t-fuzz") {
+				t.Fatalf("an error holds a value from the environment: %v", err)
+			}
+			return
+		}
+		for name, c := range creds {
+			if verr := c.Validate(); verr != nil {
+				t.Fatalf("credential %q parsed but invalid: %v", name, verr)
+			}
+		}
+	})
+}

@@ -1,52 +1,72 @@
 package config
 
 import (
-	"strings"
-
 	"gopkg.in/yaml.v3"
 
+	"github.com/trama-dev/trama/credential"
 	"github.com/trama-dev/trama/internal/yamlnode"
 )
 
+// oktaKeys are the keys of the okta section: an Okta credential without a type.
+var oktaKeys = []string{"orgUrl", "token", "clientId", "privateKey", "keyId", "scopes", "dpop"}
+
+// okta reads trama's own Okta connection: an OAuth 2.0 service app (clientId and privateKey, what Okta
+// recommends) or an API token, with the org's URL.
 func (p *parser) okta(n *yaml.Node) {
 	if r := yamlnode.Resolve(n); r == nil || r.Tag == "!!null" {
 		return
 	}
-	o := &Okta{}
-	fields, ok := p.mapping(n, "okta", "orgUrl", "token")
+	fields, ok := p.mapping(n, "okta", oktaKeys...)
 	if !ok {
 		return
 	}
-	var urlN, tokenN *yaml.Node
+	have := map[string]bool{}
 	for _, f := range fields {
-		switch f.Key {
-		case "orgUrl":
-			urlN = f.Value
-			s, ok := p.scalar(f.Value, "okta.orgUrl")
-			if !ok {
-				continue
-			}
-			o.OrgURL = p.orgURL(f.Value, "okta.orgUrl", s)
-		case "token":
-			tokenN = f.Value
-			s, ok := p.scalar(f.Value, "okta.token")
-			if !ok {
-				continue
-			}
-			switch {
-			case s == "":
-				p.errorf(f.Value, "okta.token", "is empty; set it, usually from ${OKTA_API_TOKEN}")
-			case strings.ContainsAny(s, "\r\n\x00"):
-				p.errorf(f.Value, "okta.token", "holds a line break or NUL; check the variable it comes from")
-			}
-			o.Token = s
-		}
+		have[f.Key] = true
 	}
-	if urlN == nil {
+	if !have["orgUrl"] {
 		p.errorf(n, "okta", "orgUrl is required, e.g. orgUrl: https://example.okta.com")
 	}
-	if tokenN == nil {
-		p.errorf(n, "okta", "token is required, e.g. token: ${OKTA_API_TOKEN}")
+	if !have["token"] && !have["clientId"] {
+		p.errorf(n, "okta", "give a service app (clientId and privateKey, what Okta recommends) or an API token (token: ${OKTA_API_TOKEN})")
+		return
 	}
-	p.cfg.Okta = o
+	if !have["orgUrl"] {
+		return
+	}
+	if c := p.credentialOf(n, "okta", credential.TypeOkta); c != nil {
+		p.cfg.Okta = c
+	}
+}
+
+// connections reads named connections: credentials that triggers name.
+func (p *parser) connections(n *yaml.Node) {
+	n = yamlnode.Resolve(n)
+	if n == nil || n.Tag == "!!null" {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "connections", "must be a mapping of connection names to credentials, e.g. partner-org: {orgUrl: https://partner.okta.com, clientId: 0oa…, privateKey: partner.pem}")
+		return
+	}
+	p.cfg.Connections = map[string]*credential.Credential{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := yamlnode.Resolve(n.Content[i])
+		if k == nil || k.Kind != yaml.ScalarNode || !namePattern.MatchString(k.Value) {
+			p.errorf(n.Content[i], "connections", "connection names are letters, digits, '.', '_' and '-'")
+			continue
+		}
+		path := join("connections", k.Value)
+		switch {
+		case k.Value == OktaConnection:
+			p.errorf(k, path, "%q is the okta section's connection; give this one another name", OktaConnection)
+			continue
+		case p.cfg.Connections[k.Value] != nil:
+			p.errorf(k, path, "key appears twice; keep one")
+			continue
+		}
+		if c := p.credential(n.Content[i+1], path); c != nil {
+			p.cfg.Connections[k.Value] = c
+		}
+	}
 }

@@ -253,7 +253,7 @@ func (p *parser) config(n *yaml.Node) {
 	cfg.Store = Store{URL: DefaultStore}
 	cfg.Listen = DefaultListen
 	cfg.Backfill = Backfill{Interval: DefaultBackfillInterval, Lookback: DefaultBackfillLookback, PageSize: DefaultBackfillPageSize}
-	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "okta", "servers", "backfill", "runs", "triggers")
+	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "okta", "connections", "servers", "backfill", "runs", "triggers")
 	var storeN, backfillN *yaml.Node
 	for _, f := range fields {
 		switch f.Key {
@@ -273,6 +273,8 @@ func (p *parser) config(n *yaml.Node) {
 			p.api(f.Value)
 		case "okta":
 			p.okta(f.Value)
+		case "connections":
+			p.connections(f.Value)
 		case "servers":
 			p.servers(f.Value)
 		case "backfill":
@@ -287,14 +289,32 @@ func (p *parser) config(n *yaml.Node) {
 	// backfill is read after triggers and okta, whatever the key order, because its defaults and checks
 	// depend on them.
 	p.backfill(backfillN)
+	for i, t := range cfg.Triggers {
+		if t.Connection != "" && cfg.Connection(t.Connection) == nil {
+			known := []string{}
+			if cfg.Okta != nil {
+				known = append(known, OktaConnection)
+			}
+			known = append(known, sortedKeys(cfg.Connections)...)
+			msg := fmt.Sprintf("no connection is named %q", t.Connection)
+			if s := suggest.Closest(t.Connection, known); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			if len(known) == 0 {
+				msg += "; define it in the okta section or under connections"
+			}
+			p.errs = append(p.errs, &Error{File: p.file, Line: t.connectionPos.Line, Column: t.connectionPos.Col,
+				Path: fmt.Sprintf("triggers[%d].connection", i), Msg: msg})
+		}
+	}
 	// ignoreActor: self needs trama's own identity.
 	if cfg.Okta == nil {
 		for i, t := range cfg.Triggers {
 			if t.IgnoreActor == IgnoreSelf {
 				p.errs = append(p.errs, &Error{File: p.file, Line: t.ignorePos.Line, Column: t.ignorePos.Col,
 					Path: fmt.Sprintf("triggers[%d].ignoreActor", i),
-					Msg: "\"self\" needs trama's own Okta identity; add an okta section with orgUrl and token " +
-						"(the token of the account your workflows call Okta with), or give the actor id instead"})
+					Msg: "\"self\" needs trama's own Okta identity; add an okta section with orgUrl and the " +
+						"service app (clientId, privateKey) or API token your workflows call Okta with, or give the actor id instead"})
 			}
 		}
 	}

@@ -189,7 +189,7 @@ func TestParseErrors(t *testing.T) {
 			[]string{`3:3: hooks.b.path: path "/h" is already used by hook "a"`}},
 		{"short api token", "api: {token: abc}\n", []string{"1:14: api.token: is 3 characters; use at least 16"}},
 		{"okta org url", "okta: {orgUrl: http://example.okta.com, token: t0ken-value}\n", []string{"1:16: okta.orgUrl: must use https"}},
-		{"okta missing token", "okta: {orgUrl: https://example.okta.com}\n", []string{"1:7: okta: token is required"}},
+		{"okta missing token", "okta: {orgUrl: https://example.okta.com}\n", []string{"1:7: okta: give a service app (clientId and privateKey, what Okta recommends) or an API token"}},
 		{"backfill without okta", "backfill: {enabled: true}\n", []string{"1:11: backfill.enabled: polling the System Log needs an okta section"}},
 		{"backfill interval", "backfill: {interval: 1s}\n", []string{"1:22: backfill.interval: 1s is out of range"}},
 		{"duplicate trigger", trig + "  - name: t\n    on: user.mfa.factor.activate\n    run: {file: flows/notify.arazzo.yaml, workflow: notify-security}\n",

@@ -82,7 +82,7 @@ func (p *parser) triggers(n *yaml.Node) {
 		if r := yamlnode.Resolve(tn); r != nil {
 			t.Pos = yamlnode.Of(r)
 		}
-		fields, ok := p.mapping(tn, path, "name", "on", "when", "run", "inputs", "ignoreActor", "resend")
+		fields, ok := p.mapping(tn, path, "name", "on", "when", "run", "inputs", "ignoreActor", "connection", "resend")
 		if !ok {
 			continue
 		}
@@ -128,6 +128,13 @@ func (p *parser) triggers(n *yaml.Node) {
 				}
 			case "resend":
 				t.Resend = p.resend(f.Value, fpath)
+			case "connection":
+				if s, ok := p.scalar(f.Value, fpath); ok {
+					t.Connection = s
+					if r := yamlnode.Resolve(f.Value); r != nil {
+						t.connectionPos = yamlnode.Of(r)
+					}
+				}
 			}
 		}
 		for _, req := range []struct{ key, example string }{

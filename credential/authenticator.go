@@ -34,7 +34,12 @@ func New(c Credential, opts Options) (runner.Authenticator, error) {
 	}
 	switch {
 	case c.Type == TypeOkta && c.Token != "":
-		return &staticAuth{header: "Authorization", value: "SSWS " + c.Token, desc: "Okta API token for " + c.OrgURL}, nil
+		value := c.Token
+		if !strings.HasPrefix(value, "SSWS ") && !strings.HasPrefix(value, "Bearer ") {
+			value = "SSWS " + value // a bare API token; a value with its scheme is sent as written
+		}
+		return &staticAuth{header: "Authorization", value: value, desc: "Okta API token for " + c.OrgURL,
+			secrets: []string{c.Token}}, nil
 	case c.Type == TypeOkta || c.Type == TypeOAuth2:
 		return &oauthAuth{c: c, opts: opts}, nil
 	case c.Type == TypeBearer:

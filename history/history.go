@@ -51,12 +51,14 @@ type Step struct {
 	Seq int `json:"seq"`
 	// RunAttempt is the run attempt that executed the step; a step retried after a transient failure
 	// shows once per attempt.
-	RunAttempt int             `json:"runAttempt"`
-	StepID     string          `json:"stepId"`
-	Status     string          `json:"status"`
-	Attempts   int             `json:"attempts"`
-	Method     string          `json:"method,omitempty"`
-	URL        string          `json:"url,omitempty"`
+	RunAttempt int    `json:"runAttempt"`
+	StepID     string `json:"stepId"`
+	Status     string `json:"status"`
+	Attempts   int    `json:"attempts"`
+	Method     string `json:"method,omitempty"`
+	URL        string `json:"url,omitempty"`
+	// Auth says which credential authenticated the request when a connection did.
+	Auth       string          `json:"auth,omitempty"`
 	StatusCode int             `json:"statusCode,omitempty"`
 	StartedAt  time.Time       `json:"startedAt"`
 	DurationMs float64         `json:"durationMs"`
@@ -169,7 +171,7 @@ func FromRun(r store.Run, steps []store.Step) Run {
 	}
 	for _, s := range steps {
 		out.Steps = append(out.Steps, Step{
-			Seq: s.Seq, RunAttempt: s.RunAttempt, StepID: s.StepID, Status: s.Status, Attempts: s.Attempts, Method: s.Method, URL: s.URL,
+			Seq: s.Seq, RunAttempt: s.RunAttempt, StepID: s.StepID, Status: s.Status, Attempts: s.Attempts, Method: s.Method, URL: s.URL, Auth: s.Auth,
 			StatusCode: s.StatusCode, StartedAt: s.StartedAt, DurationMs: float64(s.Duration.Microseconds()) / 1000,
 			Request: bodyJSON(s.Request), Response: bodyJSON(s.Response), Outputs: nonEmptyJSON(s.Outputs), Error: s.Error,
 		})

@@ -88,6 +88,9 @@ func WriteRun(w io.Writer, r Run) {
 				mark = "✗"
 			}
 			fmt.Fprintf(w, "    %s %d %-24s %-6s %3d %8.1fms  %s\n", mark, s.Seq, s.StepID, s.Method, s.StatusCode, s.DurationMs, s.URL)
+			if s.Auth != "" {
+				fmt.Fprintf(w, "        authenticated by %s\n", s.Auth)
+			}
 			if s.Error != "" {
 				fmt.Fprintf(w, "        %s\n", s.Error)
 			}

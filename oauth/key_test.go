@@ -130,3 +130,18 @@ func TestProofClaims(t *testing.T) {
 		t.Errorf("claims %+v", c)
 	}
 }
+
+func FuzzParseKey(f *testing.F) {
+	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"), "")
+	f.Add([]byte(`{"kty":"EC","crv":"P-256","x":"a","y":"b","d":"c"}`), "k")
+	f.Add([]byte(`{"keys":[]}`), "")
+	f.Fuzz(func(t *testing.T, data []byte, kid string) {
+		k, err := ParseKey(data, kid)
+		if (k == nil) == (err == nil) {
+			t.Fatalf("ParseKey = %v, %v", k, err)
+		}
+		if k != nil && (k.signer == nil || k.Algorithm() == "") {
+			t.Fatalf("a key without a signer or algorithm: %+v", k)
+		}
+	})
+}

@@ -61,8 +61,8 @@ type stepAuth struct {
 }
 
 // authFor returns the authenticator for an operation's source, or nil when it has none.
-func (r *Runner) authFor(ro *arazzo.ResolvedOperation, serverURL string) *stepAuth {
-	a := r.opts.Authenticators[ro.Source.Name]
+func (x *execution) authFor(ro *arazzo.ResolvedOperation, serverURL string) *stepAuth {
+	a := x.auths[ro.Source.Name]
 	if a == nil {
 		return nil
 	}
@@ -97,10 +97,11 @@ func (sa *stepAuth) describe() string {
 
 // prepareAuth tells each authenticator the operations of every step on its source, so that its first
 // token covers the whole run.
-func (r *Runner) prepareAuth(ctx context.Context) error {
-	if len(r.opts.Authenticators) == 0 {
+func (x *execution) prepareAuth(ctx context.Context) error {
+	if len(x.auths) == 0 {
 		return nil
 	}
+	r := x.r
 	ops := map[string][]Security{}
 	for _, doc := range r.bundle.Documents {
 		for _, w := range doc.Workflows {
@@ -112,7 +113,7 @@ func (r *Runner) prepareAuth(ctx context.Context) error {
 				if err != nil {
 					continue // the step fails with this error when it runs
 				}
-				sa := r.authFor(ro, "")
+				sa := x.authFor(ro, "")
 				if sa == nil {
 					continue
 				}
@@ -123,8 +124,8 @@ func (r *Runner) prepareAuth(ctx context.Context) error {
 			}
 		}
 	}
-	for _, name := range sortedKeys(r.opts.Authenticators) {
-		if err := r.opts.Authenticators[name].Prepare(ctx, ops[name]); err != nil {
+	for _, name := range sortedKeys(x.auths) {
+		if err := x.auths[name].Prepare(ctx, ops[name]); err != nil {
 			return fmt.Errorf("source %q: %w", name, err)
 		}
 	}
@@ -133,10 +134,11 @@ func (r *Runner) prepareAuth(ctx context.Context) error {
 
 // coveredInputs returns the inputs of wf that are referenced only in header parameters a credential
 // replaces: they need not be given.
-func (r *Runner) coveredInputs(doc *arazzo.Document, wf *arazzo.Workflow, names []string) []string {
-	if len(r.opts.Authenticators) == 0 {
+func (x *execution) coveredInputs(doc *arazzo.Document, wf *arazzo.Workflow, names []string) []string {
+	if len(x.auths) == 0 {
 		return nil
 	}
+	r := x.r
 	only := func(s *arazzo.Step, p *arazzo.Parameter) bool {
 		if s.WorkflowID != "" {
 			return false
@@ -145,7 +147,7 @@ func (r *Runner) coveredInputs(doc *arazzo.Document, wf *arazzo.Workflow, names 
 		if err != nil {
 			return false
 		}
-		return r.authFor(ro, "").replaces(p)
+		return x.authFor(ro, "").replaces(p)
 	}
 	var out []string
 	for _, n := range names {
@@ -170,6 +172,30 @@ func (x *execution) authenticate(ctx context.Context, sa *stepAuth, req *http.Re
 		return fmt.Errorf("%s: %w", sa.a, err)
 	}
 	return nil
+}
+
+// SourceNames lists the root document's source descriptions, sorted.
+func (r *Runner) SourceNames() []string { return sortedKeys(r.bundle.Sources) }
+
+// SourceURL returns the base URL requests to the root document's source description name go to: the
+// Servers override, else the description's first server with its variables expanded. trama serve uses
+// it to give a connection the sources that point at its org.
+func (r *Runner) SourceURL(name string) (string, error) {
+	src := r.bundle.Sources[name]
+	if src == nil {
+		return "", fmt.Errorf("no source description %q", name)
+	}
+	if u, ok := r.opts.Servers[name]; ok {
+		return strings.TrimSuffix(u, "/"), nil
+	}
+	if src.OpenAPI == nil || len(src.OpenAPI.Servers()) == 0 {
+		return "", fmt.Errorf("source %q declares no servers", name)
+	}
+	u, err := src.OpenAPI.Servers()[0].Expand(r.opts.ServerVariables)
+	if err != nil {
+		return "", fmt.Errorf("source %q: %w", name, err)
+	}
+	return strings.TrimSuffix(u, "/"), nil
 }
 
 // explain says what a refusal of an authenticated request means, from the server's WWW-Authenticate

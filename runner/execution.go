@@ -22,6 +22,8 @@ type execution struct {
 	guard    Guard
 	provider InputProvider
 	secrets  *secret.Set
+	// auths authenticate requests by source description name (RunOptions or Options).
+	auths map[string]Authenticator
 	// done holds the workflows that finished in this run, for dependsOn (run once) and $workflows.X.
 	done      map[*arazzo.Workflow]*wfState
 	result    *Result

@@ -183,6 +183,10 @@ type Guard interface {
 	// Settled is called when a step's request got a response and the step is about to send again (a
 	// retry action): that request is no longer in doubt.
 	Settled(ctx context.Context, seq int) error
+	// Fence is asked once more at the last moment before each request goes out, after it was built and
+	// authenticated (which may have fetched a token): an error stops the run unsent. It must be cheap,
+	// because nothing else may come between it and the write.
+	Fence() error
 }
 
 // Sending describes a request about to be sent.

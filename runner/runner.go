@@ -55,6 +55,9 @@ type RunOptions struct {
 	Observer      Observer
 	InputProvider InputProvider
 	Secrets       *secret.Set
+	// Authenticators, when not nil, replace Options.Authenticators for this run: trama serve gives each
+	// run the connection its trigger names.
+	Authenticators map[string]Authenticator
 }
 
 // Run executes the workflow workflowID of the bundle's root document with inputs. The error is non-nil
@@ -82,10 +85,14 @@ func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[stri
 		guard:    ro.Guard,
 		provider: firstNonNil(ro.InputProvider, r.opts.InputProvider),
 		secrets:  secrets,
+		auths:    r.opts.Authenticators,
 		done:     make(map[*arazzo.Workflow]*wfState),
 		started:  r.opts.now(),
 		result:   &Result{WorkflowID: workflowID, Outputs: map[string]any{}, Steps: []StepResult{}},
 		seq:      1,
+	}
+	if ro.Authenticators != nil {
+		x.auths = ro.Authenticators
 	}
 	if r.opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -114,12 +121,12 @@ func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[stri
 	}
 	schema.applyDefaults(inputs)
 	x.rememberSecretInputs(schema, inputs)
-	covered := r.coveredInputs(doc, wf, schema.requiredNames())
+	covered := x.coveredInputs(doc, wf, schema.requiredNames())
 	deferred := func(name string) bool { return x.provider != nil || slices.Contains(covered, name) }
 	if problems := schema.validate(inputs, deferred); len(problems) > 0 {
 		return nil, &InputError{WorkflowID: workflowID, Problems: problems}
 	}
-	if err := r.prepareAuth(ctx); err != nil {
+	if err := x.prepareAuth(ctx); err != nil {
 		return nil, err
 	}
 

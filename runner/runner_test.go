@@ -407,3 +407,36 @@ func TestServerVariablesAndOperationPath(t *testing.T) {
 		t.Errorf("default server variable: %+v", res.Error)
 	}
 }
+
+// fenceGuard lets every request through Sending and refuses at Fence once closed.
+type fenceGuard struct{ closed bool }
+
+func (g *fenceGuard) Sending(context.Context, runner.Sending) error { return nil }
+func (g *fenceGuard) Settled(context.Context, int) error            { return nil }
+func (g *fenceGuard) Fence() error {
+	if g.closed {
+		return errors.New("lease lost")
+	}
+	return nil
+}
+
+// TestFenceStopsTheRunUnsent: a guard that refuses at the last moment, after Sending allowed the
+// request, stops the run with its error and nothing reaches the server.
+func TestFenceStopsTheRunUnsent(t *testing.T) {
+	api := newTestAPI(t)
+	r := runner.New(loadFlows(t), runner.Options{Servers: map[string]string{"api": api.srv.URL + "/v1"}})
+	res, err := r.RunWith(context.Background(), "twoStep", map[string]any{"name": "x"}, runner.RunOptions{Guard: &fenceGuard{closed: true}})
+	if err == nil || err.Error() != "lease lost" || res != nil {
+		t.Fatalf("RunWith = %+v, %v; want the fence's error", res, err)
+	}
+	api.mu.Lock()
+	calls := len(api.calls)
+	api.mu.Unlock()
+	if calls != 0 {
+		t.Errorf("the server got %d calls", calls)
+	}
+	res, err = r.RunWith(context.Background(), "twoStep", map[string]any{"name": "x"}, runner.RunOptions{Guard: &fenceGuard{}})
+	if err != nil || res.Status != runner.StatusSucceeded {
+		t.Errorf("with an open fence: %+v, %v", res, err)
+	}
+}

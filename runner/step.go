@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -62,7 +63,7 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 	}
 	req := &requestData{method: op.Method, header: http.Header{}, query: url.Values{}, path: map[string]string{}}
 	sc.req = req
-	auth := x.r.authFor(resolved, base)
+	auth := x.authFor(resolved, base)
 
 	params, err := x.effectiveParameters(st, step)
 	if err != nil {
@@ -189,6 +190,10 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 	resp, respBody, err := x.send(ctx, st, step, attempt, req, body, auth)
 	out.result.Duration = elapsed()
 	out.result.DurationMs = ms(out.result.Duration)
+	var fenced *checkpointError
+	if errors.As(err, &fenced) {
+		return out, fenced
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return out, ctx.Err()
@@ -319,6 +324,11 @@ func (x *execution) send(ctx context.Context, st *wfState, step *arazzo.Step, at
 		if err := x.authenticate(rctx, auth, req); err != nil {
 			return nil, nil, err
 		}
+		if x.guard != nil {
+			if err := x.guard.Fence(); err != nil {
+				return nil, nil, &checkpointError{err}
+			}
+		}
 		start := x.r.opts.now()
 		resp, err := x.r.client.Do(req)
 		var respBody []byte
@@ -406,7 +416,7 @@ func decodeBody(contentType string, b []byte) any {
 
 func isCredentialHeader(name string) bool {
 	switch strings.ToLower(name) {
-	case "authorization", "proxy-authorization", "cookie", "x-api-key", "api-key", "x-auth-token":
+	case "authorization", "proxy-authorization", "cookie", "dpop", "x-api-key", "api-key", "x-auth-token":
 		return true
 	}
 	return false

@@ -17,6 +17,8 @@ import (
 //     "sid=****; xsrf=****".
 //   - Set-Cookie masks the cookie value and keeps its attributes (Path, Expires, HttpOnly…), which are
 //     not secret and explain client behaviour.
+//   - DPoP (a proof of possession, RFC 9449) becomes Mask: it is single-use, but it names the request
+//     and the access token's hash, and nothing about it helps a reader.
 //   - Any other header whose name IsSecretName (X-Api-Key, X-Auth-Token, a hook's secret header)
 //     becomes Mask.
 //   - Everything else is returned unchanged.
@@ -29,6 +31,8 @@ func RedactHeader(name, value string) string {
 			return Mask
 		}
 		return scheme + " " + Mask
+	case "Dpop":
+		return Mask
 	case "Cookie":
 		return redactCookiePairs(value, ";", false)
 	case "Set-Cookie":

@@ -149,6 +149,7 @@ func TestRedactHeader(t *testing.T) {
 		{"Cookie", "sid=abc123; xsrf=def", "sid=****; xsrf=****"},
 		{"Set-Cookie", "sid=abc123; Path=/; HttpOnly", "sid=****; Path=/; HttpOnly"},
 		{"X-Api-Key", "k-123", Mask},
+		{"DPoP", "eyJ0eXAiOiJkcG9wK2p3dCJ9.e30.sig", Mask},
 		{"X-Trama-Hook-Secret", "s3cr3t", Mask},
 		{"Content-Type", "application/json", "application/json"},
 		{"X-Okta-Verification-Challenge", "abc", "abc"},

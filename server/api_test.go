@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -270,7 +271,11 @@ func (s *setup) assertNoSecrets() {
 	if db.Len() == 0 {
 		s.t.Error("no SQLite file to search for secrets")
 	}
-	for name, secret := range map[string]string{"hook secret": hookSecret, "API token": apiToken, "Okta token": oktaToken} {
+	secrets := map[string]string{"hook secret": hookSecret, "API token": apiToken, "Okta token": oktaToken}
+	if s.keyBody != "" {
+		secrets["service app's private key"] = s.keyBody
+	}
+	for name, secret := range secrets {
 		for where, text := range map[string]string{"logs": logs, "history and API answers": answers, "metrics": metrics, "SQLite files": db.String()} {
 			if strings.Contains(text, secret) {
 				i := strings.Index(text, secret)
@@ -278,4 +283,13 @@ func (s *setup) assertNoSecrets() {
 			}
 		}
 	}
+	// Access tokens, client assertions and DPoP proofs are JWTs; none may be kept anywhere.
+	for where, text := range map[string]string{"logs": logs, "history and API answers": answers, "SQLite files": db.String()} {
+		if m := jwtLike.FindString(text); m != "" {
+			s.t.Errorf("a JWT appears in the %s: %.40s…", where, m)
+		}
+	}
 }
+
+// jwtLike matches anything shaped like a JWT.
+var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.`)

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/trama-dev/trama/backfill"
+	"github.com/trama-dev/trama/config"
+	"github.com/trama-dev/trama/runner"
 )
 
 // backfill polls the System Log for the event types the triggers listen to (or the configured ones) and
@@ -17,6 +19,7 @@ func (s *Server) backfill(ctx context.Context) error {
 		Store:      s.store,
 		OrgURL:     s.cfg.Okta.OrgURL,
 		Token:      s.cfg.Okta.Token,
+		Auth:       s.oktaAuth(),
 		EventTypes: types,
 		Interval:   s.cfg.Backfill.Interval,
 		Lookback:   s.cfg.Backfill.Lookback,
@@ -26,4 +29,13 @@ func (s *Server) backfill(ctx context.Context) error {
 		Metrics:    s.metrics,
 	}
 	return p.Run(ctx)
+}
+
+// oktaAuth is the okta connection's authenticator when it is a service app: an API token goes to the
+// poller as Token.
+func (s *Server) oktaAuth() runner.Authenticator {
+	if s.cfg.Okta.ClientID == "" {
+		return nil
+	}
+	return s.worker.Connections[config.OktaConnection].Authenticator
 }

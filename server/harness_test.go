@@ -3,7 +3,11 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/okta/emulator"
 	"github.com/trama-dev/trama/okta/oktatest"
@@ -164,6 +169,8 @@ type setup struct {
 	proxy    *hookProxy
 	proxyURL string
 	dir      string // holds the configuration and the SQLite files
+	keyBody  string // a line of the service app's private key, when there is one
+	cfg      *config.Config
 	logs     *syncBuffer
 	finished chan store.Run
 
@@ -173,6 +180,9 @@ type setup struct {
 
 type setupOptions struct {
 	triggers string
+	// serviceApp makes trama's okta connection an OAuth 2.0 service app of the emulator (requiring DPoP)
+	// instead of the API token.
+	serviceApp bool
 	// backfill, when set, is appended to the configuration and polling runs every pollEvery.
 	backfill  string
 	pollEvery time.Duration
@@ -185,10 +195,20 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 	emuSrv := httptest.NewUnstartedServer(nil)
 	emuSrv.Start()
 	t.Cleanup(emuSrv.Close)
-	emu, err := emulator.New(emulator.Options{
+	eopts := emulator.Options{
 		BaseURL: emuSrv.URL, Token: oktaToken, AllowHTTPHooks: true, HookBatchWindow: time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	head := configHead
+	var keyPEM string
+	if o.serviceApp {
+		var app emulator.ServiceApp
+		app, keyPEM = testServiceApp(t)
+		eopts.ServiceApps = []emulator.ServiceApp{app}
+		head = strings.Replace(configHead, "  token: ${OKTA_API_TOKEN}\n",
+			"  clientId: "+app.ClientID+"\n  privateKey: ${OKTA_PRIVATE_KEY}\n", 1)
+	}
+	emu, err := emulator.New(eopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,20 +222,21 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 	}
 	dir := t.TempDir()
 	s.dir = dir
-	cfgText := configHead + o.backfill + "triggers:\n" + strings.ReplaceAll(o.triggers, "{{flow}}", flow)
+	cfgText := head + o.backfill + "triggers:\n" + strings.ReplaceAll(o.triggers, "{{flow}}", flow)
 	cfgPath := filepath.Join(dir, "trama.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	vars := map[string]string{
 		"TRAMA_HOOK_SECRET": hookSecret, "TRAMA_API_TOKEN": apiToken,
-		"OKTA_API_TOKEN": oktaToken, "OKTA_ORG_URL": s.orgURL,
+		"OKTA_API_TOKEN": oktaToken, "OKTA_ORG_URL": s.orgURL, "OKTA_PRIVATE_KEY": keyPEM,
 	}
 	env := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 	cfg, err := config.Load(cfgPath, env)
 	if err != nil {
 		t.Fatalf("configuration:\n%s\n%v", cfgText, err)
 	}
+	s.cfg = cfg
 	if o.pollEvery > 0 {
 		// The configuration allows 5 s at least, sensible against a real org; the emulator can take more.
 		cfg.Backfill.Interval = o.pollEvery
@@ -236,6 +257,9 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 		t.Fatal(err)
 	}
 	s.srv, s.url = srv, srv.URL
+	if keyPEM != "" {
+		s.keyBody = strings.Split(keyPEM, "\n")[2]
+	}
 	t.Cleanup(func() {
 		if err := srv.Stop(); err != nil {
 			t.Errorf("Stop: %v", err)
@@ -247,6 +271,26 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 	t.Cleanup(proxySrv.Close)
 	s.proxyURL = proxySrv.URL
 	return s
+}
+
+// srvConfig is the configuration trama serve runs with.
+func (s *setup) srvConfig() *config.Config { return s.cfg }
+
+// serviceAppID is the client id of the test's service app.
+const serviceAppID = "0oaTramaServe0000001"
+
+// testServiceApp is an OAuth 2.0 service app that requires DPoP, granted what the tests' workflows and
+// backfill need, and its private key in PEM.
+func testServiceApp(t *testing.T) (emulator.ServiceApp, string) {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	app := emulator.ServiceApp{ClientID: serviceAppID, Label: "trama", PublicJWKS: jwks, RequireDPoP: true,
+		Scopes: []string{"okta.users.read", "okta.users.manage", "okta.logs.read"}}
+	return app, string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
 }
 
 // okta calls the emulator's API as an admin script would, with the admin's token.

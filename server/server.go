@@ -83,7 +83,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error
 	// own timeout, unless the caller supplies the client trama's calls go through.
 	var mopts []trigger.Option
 	if cfg.Okta != nil && opts.HTTPClient != nil {
-		mopts = append(mopts, trigger.SelfActor(trigger.OktaSelf(opts.HTTPClient, cfg.Okta.OrgURL, cfg.Okta.Token)))
+		mopts = append(mopts, trigger.SelfActor(trigger.OktaIdentity(opts.HTTPClient, cfg.Okta)))
 	}
 	matcher, err := trigger.NewMatcher(cfg, mopts...)
 	if err != nil {
@@ -101,8 +101,13 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error
 		}
 		ropts.Servers = merged
 	}
+	conns, err := connections(cfg, opts.HTTPClient)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.worker = &worker.Worker{
-		Store: st, Matcher: matcher, Config: cfg, Env: opts.Env, HTTPClient: opts.HTTPClient,
+		Store: st, Matcher: matcher, Config: cfg, Env: opts.Env, HTTPClient: opts.HTTPClient, Connections: conns,
 		RunnerOptions: ropts, Logger: logger, Metrics: s.metrics, OnRunFinished: opts.OnRunFinished,
 	}
 	s.queue, err = queue.New(st, s.worker.Handlers(), queueOptions(cfg.Runs.QueueOptions(), opts.Queue, logger))

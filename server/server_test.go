@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trama-dev/trama/credential"
+	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/store"
 )
 
@@ -490,4 +492,98 @@ func TestResolveAPI(t *testing.T) {
 			t.Errorf("POST %s %s: %d, want %d", tt.path, tt.body, got, tt.want)
 		}
 	}
+}
+
+// TestServeWithAServiceApp: trama serve's okta connection is an OAuth 2.0 service app that requires
+// DPoP. An activation is received through the hook and found again by backfill (polled with the app's
+// token): it runs once, the workflow's Authorization header replaced by the connection, without the
+// oktaApiToken input it would otherwise need. An event the app itself caused is skipped by
+// ignoreActor: self, since the app is its actor. No key, token, assertion or proof is kept anywhere.
+func TestServeWithAServiceApp(t *testing.T) {
+	s := newSetup(t, setupOptions{serviceApp: true,
+		triggers: `  - name: audit-factor
+    on: user.mfa.factor.activate
+    run: { file: {{flow}}, workflow: get-user }
+    connection: okta
+    inputs: { userId: $event.oktaUser.id }
+    ignoreActor: self
+  - name: on-deactivate
+    on: user.lifecycle.deactivate
+    run: { file: {{flow}}, workflow: get-user }
+    connection: okta
+    inputs:
+      userId: $event.oktaUser.id
+    ignoreActor: self
+`,
+		backfill:  "backfill: { enabled: true }\n",
+		pollEvery: 50 * time.Millisecond,
+	})
+	s.registerHook()
+	userID := s.createUser("service-app@example.com")
+	s.activateTOTP(userID)
+	run := s.waitRuns(1)[0]
+	if run.Status != store.RunSucceeded || run.Trigger != "audit-factor" {
+		t.Fatalf("run: %s %s %s", run.Trigger, run.Status, run.Error)
+	}
+	time.Sleep(200 * time.Millisecond) // a few polls: backfill finds the event too
+	s.settle()
+	if runs := s.runsOf(run.EventUUID); len(runs) != 1 {
+		t.Errorf("event %s has %d runs, want exactly 1", run.EventUUID, len(runs))
+	}
+	var ev struct {
+		Duplicates int `json:"duplicates"`
+	}
+	s.api("GET", "/api/v1/events/"+run.EventUUID, apiToken, &ev)
+	if ev.Duplicates == 0 {
+		t.Errorf("backfill did not find the event the hook delivered (no duplicate recorded)")
+	}
+	var detail struct {
+		Steps []struct {
+			Auth string `json:"auth"`
+		} `json:"steps"`
+	}
+	s.api("GET", "/api/v1/runs/"+run.ID, apiToken, &detail)
+	if len(detail.Steps) != 1 || !strings.Contains(detail.Steps[0].Auth, "Okta service app "+serviceAppID) {
+		t.Errorf("the run's step does not say the connection authenticated it: %s", detail.Steps)
+	}
+
+	// The app deactivates the user: the event's actor is the app, which is trama itself.
+	a, err := credential.New(*s.srvConfig().Okta, credential.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", s.orgURL+"/api/v1/users/"+userID+"/lifecycle/deactivate", nil)
+	sec := runner.Security{Method: "POST", Path: "/api/v1/users/{id}/lifecycle/deactivate", ServerURL: s.orgURL}
+	if err := a.Prepare(context.Background(), []runner.Security{sec}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(context.Background(), req, sec); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("deactivate as the app: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var events struct {
+			Items []struct {
+				Type    string       `json:"eventType"`
+				Skipped []store.Skip `json:"skipped"`
+			} `json:"items"`
+		}
+		s.api("GET", "/api/v1/events?type=user.lifecycle.deactivate", apiToken, &events)
+		if len(events.Items) == 1 && len(events.Items[0].Skipped) == 1 {
+			if sk := events.Items[0].Skipped[0]; sk.Reason != "loop-guard" || !strings.Contains(sk.Detail, serviceAppID) {
+				t.Errorf("the app's own event: %+v", sk)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the deactivate event was not polled and skipped: %+v", events)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.assertNoSecrets()
 }

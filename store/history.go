@@ -150,7 +150,7 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error
 // Steps returns a run's checkpointed steps in Seq order, each Seq's attempts in order.
 func (s *Store) Steps(ctx context.Context, runID string) ([]Step, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT run_id, seq, run_attempt, step_id, status, attempts, method, url,
-		status_code, started_at, duration, request, response, outputs, error, checkpoint
+		status_code, started_at, duration, request, response, outputs, error, checkpoint, auth
 		FROM steps WHERE run_id = $1 ORDER BY seq, run_attempt`, text(runID))
 	if err != nil {
 		return nil, fmt.Errorf("steps of run %s: %w", runID, err)
@@ -161,7 +161,7 @@ func (s *Store) Steps(ctx context.Context, runID string) ([]Step, error) {
 		var outputs sql.NullString
 		var checkpoint []byte
 		if err := rows.Scan(&st.RunID, &st.Seq, &st.RunAttempt, &st.StepID, &st.Status, &st.Attempts, &st.Method,
-			&st.URL, &st.StatusCode, &started, &dur, &st.Request, &st.Response, &outputs, &st.Error, &checkpoint); err != nil {
+			&st.URL, &st.StatusCode, &started, &dur, &st.Request, &st.Response, &outputs, &st.Error, &checkpoint, &st.Auth); err != nil {
 			return st, err
 		}
 		st.StartedAt, st.Duration = fromNanos(started), time.Duration(dur)

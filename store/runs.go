@@ -41,11 +41,11 @@ func (s *Store) SaveStep(ctx context.Context, l Lease, st Step) error {
 func insertStep(ctx context.Context, tx *sql.Tx, st Step) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO steps
 		(run_id, seq, run_attempt, step_id, status, attempts, method, url, status_code, started_at, duration,
-		 request, response, outputs, error, checkpoint)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		 request, response, outputs, error, checkpoint, auth)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		st.RunID, st.Seq, st.RunAttempt, text(st.StepID), text(st.Status), st.Attempts, text(st.Method), text(st.URL),
 		st.StatusCode, nanos(st.StartedAt), int64(st.Duration), st.Request, st.Response, nullJSON(st.Outputs),
-		text(st.Error), []byte(st.Checkpoint))
+		text(st.Error), []byte(st.Checkpoint), text(st.Auth))
 	return err
 }
 

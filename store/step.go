@@ -18,10 +18,13 @@ type Step struct {
 	StepID     string
 	// Status is the step's outcome as the runner names it, e.g. "succeeded" or "failed"; "skipped"
 	// when an operator resolved the step's uncertain request by skipping it.
-	Status     string
-	Attempts   int
-	Method     string
-	URL        string
+	Status   string
+	Attempts int
+	Method   string
+	URL      string
+	// Auth says how the request was authenticated when a credential outside the workflow did it (a
+	// connection): a description, never a secret.
+	Auth       string
 	StatusCode int
 	StartedAt  time.Time
 	Duration   time.Duration

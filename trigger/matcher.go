@@ -50,9 +50,9 @@ func NewMatcher(cfg *config.Config, opts ...Option) (*Matcher, error) {
 		}
 		if t.IgnoreActor == config.IgnoreSelf && m.self == nil {
 			if cfg.Okta == nil {
-				return nil, fmt.Errorf("trigger %q: ignoreActor: self needs the okta section (orgUrl and token) or a SelfActor option", t.Name)
+				return nil, fmt.Errorf("trigger %q: ignoreActor: self needs the okta section (orgUrl with a service app or an API token) or a SelfActor option", t.Name)
 			}
-			m.self = OktaSelf(&http.Client{Timeout: selfTimeout}, cfg.Okta.OrgURL, cfg.Okta.Token)
+			m.self = OktaIdentity(&http.Client{Timeout: selfTimeout}, cfg.Okta)
 		}
 	}
 	return m, nil

@@ -10,11 +10,23 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/trama-dev/trama/credential"
 	"github.com/trama-dev/trama/okta"
 )
 
 // maxSelfBody bounds the /users/me response trama reads; a user object is a few kilobytes.
 const maxSelfBody = 1 << 20
+
+// OktaIdentity returns the SelfActor function for trama's Okta connection: a service app is the actor of
+// the events its calls cause (Okta writes the app's client id as actor.id), so its identity is known
+// without asking; an API token's owner is asked with OktaSelf.
+func OktaIdentity(client *http.Client, c *credential.Credential) func(ctx context.Context) (string, error) {
+	if c.ClientID != "" {
+		id := c.ClientID
+		return func(context.Context) (string, error) { return id, nil }
+	}
+	return OktaSelf(client, c.OrgURL, c.Token)
+}
 
 // OktaSelf returns a SelfActor function that asks GET {orgURL}/api/v1/users/me who owns token, the
 // identity trama's workflows call Okta with, and caches the answer for the life of the process. Events

@@ -50,8 +50,13 @@ func (w *Worker) Execute(ctx context.Context, a *queue.Attempt) error {
 	if err != nil {
 		return fail(secrets.Redact(err.Error()))
 	}
+	auths, err := w.authenticators(r, p.Connection, r.SourceNames())
+	if err != nil {
+		return fail(err.Error())
+	}
 	j := newJournal(a, p, secrets, w.Metrics)
-	res, err := r.RunWith(ctx, p.Workflow, inputs, runner.RunOptions{Checkpointer: j, Guard: j, Observer: j, Secrets: secrets})
+	res, err := r.RunWith(ctx, p.Workflow, inputs, runner.RunOptions{Checkpointer: j, Guard: j, Observer: j, Secrets: secrets,
+		Authenticators: auths})
 	if err != nil {
 		var unsure *errUncertain
 		var ie *runner.InputError

@@ -109,6 +109,9 @@ func (j *journal) Sending(ctx context.Context, s runner.Sending) error {
 	return j.a.RecordIntent(ctx, in)
 }
 
+// Fence implements runner.Guard: the attempt must still hold the run when the request is written.
+func (j *journal) Fence() error { return j.a.Check() }
+
 // Settled implements runner.Guard: the request of step execution seq got its response, and the step is
 // about to retry; while it waits, that request is not in doubt.
 func (j *journal) Settled(ctx context.Context, seq int) error {
@@ -133,7 +136,7 @@ func (j *journal) Save(ctx context.Context, cp runner.Checkpoint) error {
 		StartedAt: time.Now().Add(-r.Duration),
 	}
 	if r.Request != nil {
-		st.Method, st.URL = r.Request.Method, r.Request.URL
+		st.Method, st.URL, st.Auth = r.Request.Method, r.Request.URL, r.Request.Auth
 	}
 	if r.Response != nil {
 		st.StatusCode = r.Response.StatusCode

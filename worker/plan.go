@@ -27,12 +27,16 @@ type Plan struct {
 	ConfigInputs []string `json:"configInputs,omitempty"`
 	// Resend is the trigger's resend policy.
 	Resend config.Resend `json:"resend"`
+	// Connection names the connection that authenticates the workflow's requests; its credential is
+	// read from the configuration the run executes under, never stored.
+	Connection string `json:"connection,omitempty"`
 }
 
 // newPlan pins what fire starts.
 func newPlan(f trigger.Fire) Plan {
 	t := f.Trigger
-	p := Plan{Trigger: t.Name, File: t.Run.File, Workflow: t.Run.Workflow, Inputs: map[string]any{}, Resend: t.Resend}
+	p := Plan{Trigger: t.Name, File: t.Run.File, Workflow: t.Run.Workflow, Inputs: map[string]any{}, Resend: t.Resend,
+		Connection: t.Connection}
 	for _, in := range t.Inputs {
 		v, ok := f.Inputs[in.Name]
 		if !ok {

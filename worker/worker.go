@@ -41,6 +41,9 @@ type Worker struct {
 	Env func(string) (string, bool)
 	// HTTPClient sends the workflows' requests; nil means a default client.
 	HTTPClient *http.Client
+	// Connections are trama serve's named credentials (the okta section's is config.OktaConnection), for
+	// the runs of triggers that name one.
+	Connections map[string]Connection
 	// RunnerOptions are applied to every run (timeouts, max steps); the worker sets Checkpointer,
 	// Observer, Secrets and Guard itself. Its Servers are the configuration's, pinned into each run.
 	RunnerOptions runner.Options

@@ -20,36 +20,50 @@ import (
 func init() { subcommands = append(subcommands, newEmulatorCmd) }
 
 type emulatorFlags struct {
-	addr       string
-	token      string
-	usersFile  string
-	users      []string
-	state      string
-	httpsHooks bool
-	rateLimit  int
-	batch      time.Duration
+	addr        string
+	token       string
+	usersFile   string
+	users       []string
+	serviceApps []string
+	state       string
+	httpsHooks  bool
+	rateLimit   int
+	batch       time.Duration
 }
 
 func newEmulatorCmd() *cobra.Command {
 	var f emulatorFlags
 	cmd := &cobra.Command{
 		Use:   "okta-emulator",
-		Short: "Run a local Okta org: users, MFA factors, System Log, event hooks",
+		Short: "Run a local Okta org: users, MFA factors, System Log, event hooks, OAuth 2.0 service apps",
 		Long: `okta-emulator serves a local Okta org that Okta's SDKs and trama's workflows cannot tell from Okta for
 the operations it covers: users and their lifecycle, MFA factors (SMS, call, email, TOTP with real RFC 6238
-checks, push, security questions, custom HOTP), the System Log with Okta's query API, and event hooks that
-are verified and delivered like Okta's.
+checks, push, security questions, custom HOTP), the System Log with Okta's query API, event hooks that
+are verified and delivered like Okta's, and the org authorization server for OAuth 2.0 service apps.
 
 Clients authenticate with "Authorization: SSWS <token>". The token belongs to a seeded super admin, so
-events show an admin actor. Test affordances live under /emulator/v1/ (outbox of SMS/email codes, the
-passcode a user's device would show, push approval, a clock you can advance, reset, delivery log); see
-docs/emulator.md.
+events show an admin actor. Service apps (--service-app FILE, or POST /api/v1/apps) get access tokens at
+/oauth2/v1/token with a private_key_jwt client assertion, optionally DPoP-bound, and call the API with
+"Authorization: Bearer <token>" or "DPoP <token>"; every route checks the token's Okta scopes. A service
+app file is JSON or YAML:
+
+  clientId: my-automation        # optional; default a generated 0oa... id
+  label: Automation              # optional
+  publicKey: automation.pub.pem  # a PEM public key (path or inline), or "jwks": a JWK Set
+  scopes: [okta.users.read, okta.users.manage]
+  dpop: true                     # require DPoP-bound tokens
+
+The emulator never holds a private key: give it public keys only.
+
+Test affordances live under /emulator/v1/ (outbox of SMS/email codes, the passcode a user's device would
+show, push approval, a clock you can advance, reset, delivery log); see docs/emulator.md.
 
 Event hooks on http:// URIs are allowed for loopback hosts (trama serve on your machine); pass
 --https-hooks-only to require https:// as Okta does.`,
 		Example: `  trama okta-emulator --addr 127.0.0.1:8080 --token 00test-token
   curl -H 'Authorization: SSWS 00test-token' http://127.0.0.1:8080/api/v1/users/me
-  trama okta-emulator --users seed.yaml --state org.json`,
+  trama okta-emulator --users seed.yaml --state org.json
+  trama okta-emulator --service-app automation.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runEmulator(cmd, f) },
 	}
@@ -58,6 +72,7 @@ Event hooks on http:// URIs are allowed for loopback hosts (trama serve on your 
 	fl.StringVar(&f.token, "token", emulator.DefaultToken, "SSWS API token clients must send")
 	fl.StringVar(&f.usersFile, "users", "", "seed users from a JSON or YAML file (a list, or {users: [...]})")
 	fl.StringArrayVar(&f.users, "user", nil, "seed a user by login, e.g. --user ann@example.com (repeatable)")
+	fl.StringArrayVar(&f.serviceApps, "service-app", nil, "seed an OAuth 2.0 service app from a JSON or YAML file (repeatable)")
 	fl.StringVar(&f.state, "state", "", "keep the org in this JSON file across restarts (default: in memory)")
 	fl.BoolVar(&f.httpsHooks, "https-hooks-only", false, "refuse event-hook URIs that are not https://, as Okta does")
 	fl.IntVar(&f.rateLimit, "rate-limit", 600, "requests per endpoint per minute before 429 E0000047 (negative: off)")
@@ -79,6 +94,14 @@ func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
 	for _, login := range f.users {
 		users = append(users, emulator.SeedUser{Login: login, Email: login})
 	}
+	var apps []emulator.ServiceApp
+	for _, path := range f.serviceApps {
+		app, err := emulator.LoadServiceAppFile(path)
+		if err != nil {
+			return usageErr("--service-app: %v", err)
+		}
+		apps = append(apps, app)
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return usageErr("--addr %s: %v", f.addr, err)
@@ -89,6 +112,7 @@ func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
 		BaseURL:         baseURL,
 		Token:           f.token,
 		Users:           users,
+		ServiceApps:     apps,
 		StatePath:       f.state,
 		Logger:          logger,
 		AllowHTTPHooks:  !f.httpsHooks,
@@ -107,6 +131,7 @@ func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
 	if err := printSeededUsers(ctx, out, baseURL, f.token); err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "trama: listing seeded users: %v\n", err)
 	}
+	printServiceApps(out, baseURL, emu.ServiceApps())
 	fmt.Fprintf(out, "  test affordances: %s/emulator/v1/ (see docs/emulator.md)\nPress Ctrl+C to stop.\n", baseURL)
 
 	select {
@@ -154,4 +179,23 @@ func printSeededUsers(ctx context.Context, w io.Writer, baseURL, token string) e
 		fmt.Fprintf(w, "    %s  %-32s %s\n", u.ID, u.Profile.Login, strings.ToLower(u.Status))
 	}
 	return nil
+}
+
+// printServiceApps lists the service apps with the client id a client must be configured with.
+func printServiceApps(w io.Writer, baseURL string, apps []emulator.ServiceApp) {
+	if len(apps) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "  service apps (token endpoint %s/oauth2/v1/token):\n", baseURL)
+	for _, a := range apps {
+		dpop := ""
+		if a.RequireDPoP {
+			dpop = "  DPoP required"
+		}
+		scopes := strings.Join(a.Scopes, " ")
+		if scopes == "" {
+			scopes = "(no scopes granted)"
+		}
+		fmt.Fprintf(w, "    %s  %-24s scopes: %s%s\n", a.ClientID, a.Label, scopes, dpop)
+	}
 }

@@ -3,12 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trama-dev/trama/oauth"
 )
 
 // syncBuffer is a bytes.Buffer that a test may read while the command writes.
@@ -25,12 +34,22 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestOktaEmulatorCommandServesTheAPI(t *testing.T) {
+	// A service app from a file: its public key in PEM, the private half kept here, as trama would.
+	dir := t.TempDir()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	os.WriteFile(filepath.Join(dir, "app.pub.pem"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)
+	appFile := filepath.Join(dir, "app.yaml")
+	os.WriteFile(appFile, []byte("clientId: 0oaCommandTest000001\npublicKey: app.pub.pem\nkid: k1\nscopes: [okta.users.read]\ndpop: true\n"), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- run(ctx, []string{"okta-emulator", "--addr", "127.0.0.1:0", "--token", "tok-123456", "--user", "ann@example.com"},
-			strings.NewReader(""), &out, &errOut)
+		done <- run(ctx, []string{"okta-emulator", "--addr", "127.0.0.1:0", "--token", "tok-123456", "--user", "ann@example.com",
+			"--service-app", appFile}, strings.NewReader(""), &out, &errOut)
 	}()
 	var base string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -43,8 +62,24 @@ func TestOktaEmulatorCommandServesTheAPI(t *testing.T) {
 		cancel()
 		t.Fatalf("no banner:\n%s\n%s", out.String(), errOut.String())
 	}
-	if !strings.Contains(out.String(), "ann@example.com") {
-		t.Errorf("the banner lists the seeded users:\n%s", out.String())
+	if !strings.Contains(out.String(), "ann@example.com") || !strings.Contains(out.String(), "0oaCommandTest000001") {
+		t.Errorf("the banner lists the seeded users and service apps:\n%s", out.String())
+	}
+	// The app gets a DPoP-bound token and reads users with it.
+	der, _ := x509.MarshalECPrivateKey(k)
+	key, err := oauth.ParseKey(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &oauth.Client{TokenURL: base + "/oauth2/v1/token", ClientID: "0oaCommandTest000001", Key: key, Scopes: []string{"okta.users.read"}}
+	areq, _ := http.NewRequest("GET", base+"/api/v1/users", nil)
+	if err := client.Authorize(ctx, areq); err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	if resp, err := http.DefaultClient.Do(areq); err != nil || resp.StatusCode != 200 || !strings.HasPrefix(areq.Header.Get("Authorization"), "DPoP ") {
+		t.Errorf("GET /api/v1/users as the app: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	req, _ := http.NewRequest("GET", base+"/api/v1/users/me", nil)
 	req.Header.Set("Authorization", "SSWS tok-123456")

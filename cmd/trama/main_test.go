@@ -27,10 +27,17 @@ func trama(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // startEmulator serves an Okta emulator on loopback with token as its API token.
 func startEmulator(t testing.TB, token string) (*emulator.Emulator, string) {
 	t.Helper()
+	return startEmulatorWith(t, emulator.Options{Token: token})
+}
+
+// startEmulatorWith serves an Okta emulator with opts on loopback; BaseURL is set to its address.
+func startEmulatorWith(t testing.TB, opts emulator.Options) (*emulator.Emulator, string) {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	emu, err := emulator.New(emulator.Options{BaseURL: srv.URL, Token: token, AllowHTTPHooks: true})
+	opts.BaseURL, opts.AllowHTTPHooks = srv.URL, true
+	emu, err := emulator.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,8 @@ type runFlags struct {
 	servers        []string
 	serverVars     []string
 	sources        []string
+	credentials    string
+	credentialArgs []string
 	output         string
 	har            string
 	junit          string
@@ -56,9 +58,12 @@ a terminal trama asks for it when it is first needed, showing what earlier steps
 enrollment, the secret and an otpauth:// URI).
 
 Secrets — inputs whose schema says format: password or whose name says token, secret, password or key,
-the Authorization header and cookies — are masked as **** in everything trama prints or writes.
+the Authorization and DPoP headers, cookies and every credential value — are masked as **** in
+everything trama prints or writes.
 
-A --server, --server-var or --source name the document does not have, an input the workflow does not
+` + credentialsHelp + `
+
+A --server, --server-var, --source or credential name the document does not have, an input the workflow does not
 declare, or a field its objects do not have stops the run before any request, with a suggestion:
 a typo would otherwise be ignored (a misspelt --server would send the token to the description's
 server). --allow-unknown runs anyway.
@@ -69,7 +74,9 @@ flight, whose request may or may not have reached the server.`,
 		Example: `  trama run enroll.arazzo.yaml --workflow enroll-and-activate-factor \
       --server oktaApi=http://127.0.0.1:8080 --input userId=00u1 --input oktaApiToken=$TOKEN \
       --input factorType=token:software:totp --input provider=GOOGLE
-  trama run wf.yaml --inputs inputs.json --output json --junit report.xml`,
+  trama run wf.yaml --inputs inputs.json --output json --junit report.xml
+  trama run okta-reset-and-reenroll-factor-workflow.yml --credentials okta-app.yaml \
+      --server oktaApi=https://example.okta.com --input userId=00u1 --input factorType=sms --input provider=OKTA`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd, args[0], f)
@@ -82,6 +89,8 @@ flight, whose request may or may not have reached the server.`,
 	fl.StringArrayVar(&f.servers, "server", nil, "base URL for a source description: NAME=URL (repeatable)")
 	fl.StringArrayVar(&f.serverVars, "server-var", nil, "OpenAPI server variable NAME=VALUE (repeatable)")
 	fl.StringArrayVar(&f.sources, "source", nil, "replace a source description's URL: NAME=PATH|URL (repeatable)")
+	fl.StringVar(&f.credentials, "credentials", "", "authenticate source descriptions with the credentials in FILE (see Credentials above)")
+	fl.StringArrayVar(&f.credentialArgs, "credential", nil, "a credential key SOURCE.KEY=VALUE, e.g. oktaApi.clientId=0oa1… (repeatable; overrides --credentials)")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
 	fl.StringVar(&f.har, "har", "", "write the HTTP exchanges to FILE as HAR 1.2 (secrets masked)")
 	fl.StringVar(&f.junit, "junit", "", "write one JUnit test case per step to FILE")
@@ -169,6 +178,10 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 	}
 
 	secrets := &secret.Set{}
+	auths, err := loadCredentials(f.credentials, f.credentialArgs, secrets)
+	if err != nil {
+		return err
+	}
 	obs := &cliObserver{secrets: secrets}
 	if f.output == "text" {
 		obs.progress = stdout
@@ -184,6 +197,7 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 		}
 	}
 	opts := runner.Options{
+		Authenticators:  auths,
 		Servers:         servers,
 		ServerVariables: serverVars,
 		Strict:          f.strict,

@@ -11,6 +11,9 @@ import (
 type apiError struct {
 	status int
 	body   okta.Error
+	// challenge, when set, is sent as WWW-Authenticate: OAuth callers learn from it why their access
+	// token was refused.
+	challenge string
 }
 
 func (e *apiError) Error() string { return e.body.Error() }
@@ -52,6 +55,10 @@ func errPathNotFound() *apiError {
 
 func errInvalidToken() *apiError {
 	return newAPIError(http.StatusUnauthorized, "E0000011", "Invalid token provided")
+}
+
+func errAccessDenied() *apiError {
+	return newAPIError(http.StatusForbidden, "E0000006", "You do not have permission to perform the requested action")
 }
 
 func errActivationFailed() *apiError {

@@ -1,12 +1,14 @@
 // Package emulator is trama's local Okta org: an http.Handler that answers the Users, Factors, System
 // Log and Event Hooks APIs the way real Okta does (paths, status codes, bodies, _links, headers, error
 // codes, rate limits), records a System Log event for every state change, delivers those events to
-// verified event hooks, and adds test affordances under /emulator/v1/. See docs/emulator.md.
+// verified event hooks, and adds test affordances under /emulator/v1/. It is also the org authorization
+// server for OAuth 2.0 service apps: client credentials with private_key_jwt, DPoP-bound tokens, and
+// Okta scopes enforced on every management route. See docs/emulator.md.
 package emulator
 
 import (
 	"context"
-	"crypto/subtle"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +45,10 @@ type Options struct {
 	Admin SeedUser
 	// Users are seeded at start and after POST /emulator/v1/reset.
 	Users []SeedUser
+	// ServiceApps are OAuth 2.0 service apps seeded at start and after POST /emulator/v1/reset, with
+	// their public keys and granted scopes. Their client ids are fixed when New returns (a missing one
+	// is generated), so a reset seeds the same ids; Emulator.ServiceApps lists them.
+	ServiceApps []ServiceApp
 	// Clock supplies all time. Default a Clock that follows the machine's clock.
 	Clock *Clock
 	// StatePath, when set, is a JSON file loaded at start (if it exists) and rewritten atomically after
@@ -88,13 +94,27 @@ type Emulator struct {
 	hookMu      sync.Mutex
 	hookPending []okta.LogEvent
 
-	mu      sync.Mutex
-	users   map[string]*user
-	byLogin map[string]*user
-	order   []*user
-	outbox  []message
-	pushTx  map[string]*pushTxn
-	adminID string
+	mu       sync.Mutex
+	users    map[string]*user
+	byLogin  map[string]*user
+	order    []*user
+	outbox   []message
+	pushTx   map[string]*pushTxn
+	adminID  string
+	apps     map[string]*serviceApp // by app id
+	appOrder []*serviceApp
+
+	// oauthMu guards the org authorization server's signing key, generated on first use.
+	oauthMu sync.Mutex
+	orgKey  *orgKey
+	// nonceKey derives the DPoP nonces (see dpopNonce).
+	nonceKey [32]byte
+	// assertionJTIs and proofJTIs refuse replayed client assertions and DPoP proofs.
+	assertionJTIs replayCache
+	proofJTIs     replayCache
+
+	// routeTable lists every API operation with the scopes an access token needs for it.
+	routeTable []registeredRoute
 
 	saver *saver
 }
@@ -133,6 +153,11 @@ func New(opts Options) (*Emulator, error) {
 	if _, err := parseSeed(mustJSON(append([]SeedUser{opts.Admin}, opts.Users...)), true); err != nil {
 		return nil, fmt.Errorf("emulator seed users: %w", err)
 	}
+	apps, err := normalizeServiceApps(opts.ServiceApps)
+	if err != nil {
+		return nil, fmt.Errorf("emulator service apps: %w", err)
+	}
+	opts.ServiceApps = apps
 	e := &Emulator{
 		opts:    opts,
 		clock:   opts.Clock,
@@ -141,6 +166,7 @@ func New(opts Options) (*Emulator, error) {
 		tokenID: tokenID(opts.Token),
 		log:     systemlog.New(),
 	}
+	rand.Read(e.nonceKey[:])
 	e.hooks = eventhook.NewRegistry(eventhook.Config{
 		BaseURL:     opts.BaseURL,
 		Now:         e.clock.Now,
@@ -199,6 +225,8 @@ type request struct {
 	r   *http.Request
 	id  string
 	now time.Time
+	// principal is who authenticated: the API token (the zero value) or a service app.
+	principal principal
 }
 
 // handler answers one API operation. A nil body with a 2xx status writes no body.
@@ -208,30 +236,76 @@ type handler func(rq *request) (status int, body any, err error)
 // Okta sends for the user lifecycle operations and reset_factors.
 var noBody = []byte{}
 
-// route registers an authenticated Okta API operation with its own rate-limit bucket. Requests with
-// another method or an unknown path reach unrouted.
-func (e *Emulator) route(pattern string, h handler) {
-	b := &bucket{limit: e.opts.RateLimit, window: e.opts.RateLimitWindow}
-	e.buckets = append(e.buckets, b)
+// registeredRoute is one API operation and the OAuth scopes an access token needs for it; nil scopes
+// mean the operation takes only an API token.
+type registeredRoute struct {
+	pattern string
+	// operation is the "METHOD /path" whose scopes apply, usually pattern itself.
+	operation string
+	scopes    []string
+}
+
+// route registers an authenticated Okta API operation with its own rate-limit bucket; access tokens
+// need the scopes Okta's description gives the operation (okta.Scopes, looked up by the pattern's path
+// template). Requests with another method or an unknown path reach unrouted.
+func (e *Emulator) route(pattern string, h handler) { e.routeAs(pattern, pattern, h) }
+
+// routeAs is route for a pattern that takes the scopes of another operation ("METHOD /path"): for a
+// path Okta serves but its description does not list.
+func (e *Emulator) routeAs(pattern, operation string, h handler) {
+	method, path, _ := strings.Cut(operation, " ")
+	e.register(pattern, operation, okta.Scopes(method, path), h)
+}
+
+// routeAPITokenOnly registers an operation Okta's description opens to API tokens only: access tokens
+// are refused, whatever their scopes.
+func (e *Emulator) routeAPITokenOnly(pattern string, h handler) { e.register(pattern, pattern, nil, h) }
+
+// register is the one home of authentication, the scope check and rate limiting for API operations.
+// A route without scopes refuses every access token (fail closed).
+func (e *Emulator) register(pattern, operation string, scopes []string, h handler) {
+	e.routeTable = append(e.routeTable, registeredRoute{pattern: pattern, operation: operation, scopes: scopes})
+	b := e.newBucket()
 	e.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		rq := e.begin(w, r)
-		if err := e.authenticate(r); err != nil {
+		p, err := e.authenticate(rq)
+		if err == nil {
+			err = e.authorize(rq, p, scopes)
+		}
+		if err != nil {
 			e.writeError(rq, err)
 			return
 		}
-		if e.opts.RateLimit > 0 {
-			remaining, reset, ok := b.take(rq.now)
-			h := w.Header()
-			h["X-Rate-Limit-Limit"] = []string{strconv.Itoa(b.limit)}
-			h["X-Rate-Limit-Remaining"] = []string{strconv.Itoa(remaining)}
-			h["X-Rate-Limit-Reset"] = []string{strconv.FormatInt(reset.Unix(), 10)}
-			if !ok {
-				e.writeError(rq, errRateLimit())
-				return
-			}
+		rq.principal = p
+		if !e.limit(rq, b) {
+			return
 		}
 		e.finish(rq, h)
 	})
+}
+
+// newBucket is a rate-limit bucket for one endpoint.
+func (e *Emulator) newBucket() *bucket {
+	b := &bucket{limit: e.opts.RateLimit, window: e.opts.RateLimitWindow}
+	e.buckets = append(e.buckets, b)
+	return b
+}
+
+// limit counts the request against b and stamps the X-Rate-Limit headers. It answers 429 E0000047 and
+// returns false when the window is spent.
+func (e *Emulator) limit(rq *request, b *bucket) bool {
+	if e.opts.RateLimit <= 0 {
+		return true
+	}
+	remaining, reset, ok := b.take(rq.now)
+	h := rq.w.Header()
+	h["X-Rate-Limit-Limit"] = []string{strconv.Itoa(b.limit)}
+	h["X-Rate-Limit-Remaining"] = []string{strconv.Itoa(remaining)}
+	h["X-Rate-Limit-Reset"] = []string{strconv.FormatInt(reset.Unix(), 10)}
+	if !ok {
+		e.writeError(rq, errRateLimit())
+	}
+	return ok
 }
 
 // unrouted answers a request no pattern took: 405 E0000022 when the path exists for another method,
@@ -245,7 +319,7 @@ func (e *Emulator) unrouted(w http.ResponseWriter, r *http.Request) {
 		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
 		if _, pattern := e.mux.Handler(probe); pattern != "/" && pattern != "" {
 			if strings.HasPrefix(r.URL.Path, "/api/") {
-				if err := e.authenticate(r); err != nil {
+				if _, err := e.authenticate(rq); err != nil {
 					e.writeError(rq, err)
 					return
 				}
@@ -257,7 +331,8 @@ func (e *Emulator) unrouted(w http.ResponseWriter, r *http.Request) {
 	e.writeError(rq, errPathNotFound())
 }
 
-// open registers an unauthenticated emulator affordance.
+// open registers an unauthenticated endpoint: an emulator affordance, or one of Okta's public OAuth
+// documents (keys, metadata).
 func (e *Emulator) open(pattern string, h handler) {
 	e.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		e.finish(e.begin(w, r), h)
@@ -321,22 +396,11 @@ func (e *Emulator) writeError(rq *request, err error) {
 	body := ae.body
 	body.ErrorID = okta.NewErrorID()
 	data, _ := json.Marshal(body)
+	if ae.challenge != "" {
+		rq.w.Header().Set("WWW-Authenticate", ae.challenge)
+	}
 	rq.w.WriteHeader(ae.status)
 	rq.w.Write(data)
-}
-
-// authenticate accepts only "SSWS <token>". A request without Authorization gets 403 E0000005 because
-// Okta then falls back to a browser session; anything else (including Bearer tokens, which the emulator
-// does not issue) gets 401 E0000011.
-func (e *Emulator) authenticate(r *http.Request) error {
-	got := r.Header.Get("Authorization")
-	if got == "" {
-		return errInvalidSession()
-	}
-	if subtle.ConstantTimeCompare([]byte(got), e.token) != 1 {
-		return errInvalidToken()
-	}
-	return nil
 }
 
 // decodeBody reads a JSON request body into v. An empty body leaves v untouched; anything that is not

@@ -10,12 +10,19 @@ import (
 	"github.com/trama-dev/trama/okta"
 )
 
-// event builds a System Log event caused by the API call rq, with Okta's shape: the token's admin as
-// actor, a v1 uuid, millisecond published, version "0", client.zone "null", and transaction.id equal to
-// debugData.requestId equal to the response's X-Okta-Request-Id. e.mu must be held.
+// event builds a System Log event caused by the API call rq, with Okta's shape: the caller as actor (the
+// API token's admin, or the service app whose access token it was), a v1 uuid, millisecond published,
+// version "0", client.zone "null", and transaction.id equal to debugData.requestId equal to the
+// response's X-Okta-Request-Id. e.mu must be held.
 func (e *Emulator) event(rq *request, eventType, message, reason string, targets ...okta.Target) okta.LogEvent {
 	var actor *okta.Actor
-	if admin, ok := e.users[e.adminID]; ok {
+	detail := map[string]any{"requestApiTokenId": e.tokenID}
+	if rq.principal.oauth() {
+		actor = &okta.Actor{ID: rq.principal.clientID, Type: "PublicClientApp", AlternateID: rq.principal.clientID,
+			DisplayName: rq.principal.label}
+		// No API token was used, so Okta names none.
+		detail = map[string]any{}
+	} else if admin, ok := e.users[e.adminID]; ok {
 		actor = admin.actor()
 	} else {
 		actor = &okta.Actor{ID: e.adminID, Type: "User", AlternateID: "unknown", DisplayName: "unknown"}
@@ -40,7 +47,7 @@ func (e *Emulator) event(rq *request, eventType, message, reason string, targets
 	ev.Request = &okta.Request{IPChain: []okta.IPAddress{{IP: ip, GeographicalContext: &okta.GeographicalContext{}, Version: ipVersion(ip)}}}
 	ev.SecurityContext = &okta.SecurityContext{}
 	ev.Target = targets
-	ev.Transaction = &okta.Transaction{Type: "WEB", ID: rq.id, Detail: map[string]any{"requestApiTokenId": e.tokenID}}
+	ev.Transaction = &okta.Transaction{Type: "WEB", ID: rq.id, Detail: detail}
 	return ev
 }
 

@@ -80,7 +80,8 @@ func (e *Emulator) createEventHook(rq *request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	h, err := e.hooks.Create(rq.r.Context(), in, e.adminID)
+	createdBy, _ := e.creator(rq)
+	h, err := e.hooks.Create(rq.r.Context(), in, createdBy)
 	if err != nil {
 		return 0, nil, err
 	}

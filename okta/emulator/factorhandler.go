@@ -13,7 +13,7 @@ import (
 
 // lookupFactor resolves the {id} and {factorId} path values. e.mu must be held.
 func (e *Emulator) lookupFactor(rq *request) (*user, *factor, error) {
-	u, err := e.lookupUser(rq.r.PathValue("id"))
+	u, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -28,7 +28,7 @@ func (e *Emulator) lookupFactor(rq *request) (*user, *factor, error) {
 func (e *Emulator) listFactors(rq *request) (int, any, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	u, err := e.lookupUser(rq.r.PathValue("id"))
+	u, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -99,7 +99,7 @@ func (e *Emulator) enrollFactor(rq *request) (int, any, error) {
 	}
 
 	e.mu.Lock()
-	u, err := e.lookupUser(rq.r.PathValue("id"))
+	u, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	if err != nil {
 		e.mu.Unlock()
 		return 0, nil, err
@@ -416,7 +416,7 @@ func (e *Emulator) deleteFactor(rq *request) (int, any, error) {
 // resetFactors unenrolls every factor. Okta answers 200 with an empty body.
 func (e *Emulator) resetFactors(rq *request) (int, any, error) {
 	e.mu.Lock()
-	u, err := e.lookupUser(rq.r.PathValue("id"))
+	u, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	if err != nil {
 		e.mu.Unlock()
 		return 0, nil, err
@@ -450,7 +450,7 @@ type catalogEntry struct {
 func (e *Emulator) factorCatalog(rq *request) (int, any, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	u, err := e.lookupUser(rq.r.PathValue("id"))
+	u, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -475,7 +475,7 @@ func (e *Emulator) factorCatalog(rq *request) (int, any, error) {
 
 func (e *Emulator) securityQuestions(rq *request) (int, any, error) {
 	e.mu.Lock()
-	_, err := e.lookupUser(rq.r.PathValue("id"))
+	_, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	e.mu.Unlock()
 	if err != nil {
 		return 0, nil, err

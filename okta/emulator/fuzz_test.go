@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 )
 
 // fuzzOrg is an emulator with one user and one pending TOTP factor, driven in-process (no network) so
@@ -49,8 +51,12 @@ func fuzzRequest(t *testing.T, e *Emulator, method, path string, body []byte) {
 		t.Fatalf("%s %s with %q: status %d %s", method, path, body, rec.Code, rec.Body)
 	}
 	if rec.Code >= 400 {
-		var oe struct{ ErrorCode string }
-		if err := json.Unmarshal(rec.Body.Bytes(), &oe); err != nil || oe.ErrorCode == "" {
+		// The token endpoint answers RFC 6749 errors; everything else Okta error objects.
+		var oe struct {
+			ErrorCode string
+			Error     string `json:"error"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &oe); err != nil || oe.ErrorCode == "" && (oe.Error == "" || u.Path != "/oauth2/v1/token") {
 			t.Fatalf("%s %s with %q: error body %s", method, path, body, rec.Body)
 		}
 	}
@@ -132,6 +138,8 @@ func FuzzAnyRequest(f *testing.F) {
 		{"POST", "/emulator/v1/clock", `{"advance":"-5s"}`},
 		{"DELETE", "/api/v1/users/me", ""},
 		{"PATCH", "/api/v1/users", ""},
+		{"POST", "/oauth2/v1/token", "grant_type=client_credentials"},
+		{"GET", "/.well-known/openid-configuration", ""},
 	} {
 		f.Add(s.method, s.path, []byte(s.body))
 	}
@@ -148,5 +156,103 @@ func FuzzAnyRequest(f *testing.F) {
 			return
 		}
 		fuzzRequest(t, e, method, path, body)
+	})
+}
+
+// fuzzOAuthOrg is an in-process emulator with a DPoP service app, plus a valid client assertion, DPoP
+// proof and access token to seed the corpus with.
+func fuzzOAuthOrg(f *testing.F) (e *Emulator, assertion, proof, token string) {
+	k := rsaClientKey(0, "k1")
+	e, err := New(Options{Logger: discardLogger(), RateLimit: -1, ServiceApps: []ServiceApp{{ClientID: "0oafuzz0000000000001",
+		Label: "Fuzz", PublicJWKS: jwksOf(k), Scopes: []string{"okta.users.read"}}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { e.Close() })
+	now := e.Clock().Now()
+	tokenURL := e.BaseURL() + "/oauth2/v1/token"
+	assertion = k.signJWT(f, map[string]any{"iss": "0oafuzz0000000000001", "sub": "0oafuzz0000000000001", "aud": tokenURL,
+		"iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}, "", true, false)
+	proofKey := ecClientKey("")
+	proof = proofKey.signJWT(f, map[string]any{"htm": "POST", "htu": tokenURL, "iat": now.Unix(), "jti": "seed",
+		"nonce": e.dpopNonce(now)}, "dpop+jwt", false, true)
+	token, _, err = e.mintAccessToken("0oafuzz0000000000001", []string{"okta.users.read"}, "", now)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return e, assertion, proof, token
+}
+
+// FuzzTokenEndpoint posts arbitrary form bodies and DPoP headers to /oauth2/v1/token: the answer is a
+// token or an RFC 6749 error object, never a 5xx or a panic.
+func FuzzTokenEndpoint(f *testing.F) {
+	e, assertion, proof, _ := fuzzOAuthOrg(f)
+	form := clientCredentials(assertion, "okta.users.read").Encode()
+	for _, s := range []struct{ body, dpop string }{
+		{form, ""}, {form, proof}, {form, "a.b.c"}, {form, proof + "," + proof},
+		{"grant_type=client_credentials&scope=okta.users.read&client_assertion_type=x&client_assertion=" + assertion, ""},
+		{"grant_type=password&username=a&password=b", ""}, {"grant_type=client_credentials&client_secret=x", ""},
+		{"grant_type=%zz", ""}, {"", ""}, {"scope=a&scope=b", ""}, {"grant_type=client_credentials&client_assertion_type=" +
+			clientAssertionType + "&client_assertion=eyJhbGciOiJub25lIn0.e30.", ""},
+	} {
+		f.Add([]byte(s.body), s.dpop, true)
+	}
+	f.Fuzz(func(t *testing.T, body []byte, dpop string, form bool) {
+		req := httptest.NewRequest(http.MethodPost, "/oauth2/v1/token", bytes.NewReader(body))
+		if form {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if dpop != "" {
+			req.Header.Set("DPoP", dpop)
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%q with DPoP %q: status %d %s", body, dpop, rec.Code, rec.Body)
+		}
+		if rec.Code >= 400 {
+			var oe struct {
+				Error            string `json:"error"`
+				ErrorDescription string `json:"error_description"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &oe); err != nil || oe.Error == "" || oe.ErrorDescription == "" {
+				t.Fatalf("%q: error body %s", body, rec.Body)
+			}
+		}
+	})
+}
+
+// FuzzAuthorizationHeaders sends arbitrary Authorization and DPoP headers to an API route: the answer
+// is a success or an Okta error object, never a 5xx or a panic, and parseAuthorization keeps its
+// promises.
+func FuzzAuthorizationHeaders(f *testing.F) {
+	e, _, proof, token := fuzzOAuthOrg(f)
+	for _, s := range []struct{ auth, dpop string }{
+		{"SSWS " + e.Token(), ""}, {"Bearer " + token, ""}, {"DPoP " + token, proof}, {"Bearer " + token + "x", ""},
+		{"Bearer", ""}, {"Bearer  " + token, ""}, {"bearer " + token, proof}, {"DPoP a.b.c", "a.b.c"}, {"Basic dXNlcjpwYXNz", ""},
+		{"DPoP " + token, proof + "\x00"}, {"", ""},
+	} {
+		f.Add(s.auth, s.dpop)
+	}
+	f.Fuzz(func(t *testing.T, auth, dpop string) {
+		if scheme, cred, ok := parseAuthorization(auth); ok && (scheme == "" || cred == "" || strings.ContainsAny(cred, " \t")) {
+			t.Fatalf("parseAuthorization(%q) = %q, %q", auth, scheme, cred)
+		}
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/users", nil)
+		req.Header["Authorization"] = []string{auth}
+		if dpop != "" {
+			req.Header["Dpop"] = []string{dpop}
+		}
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%q / %q: status %d %s", auth, dpop, rec.Code, rec.Body)
+		}
+		if rec.Code >= 400 {
+			var oe struct{ ErrorCode string }
+			if err := json.Unmarshal(rec.Body.Bytes(), &oe); err != nil || oe.ErrorCode == "" {
+				t.Fatalf("%q: error body %s", auth, rec.Body)
+			}
+		}
 	})
 }

@@ -151,6 +151,16 @@ func (o *testOrg) do(method, path string, body any) response {
 
 func (o *testOrg) doAuth(method, path string, body any, auth string) response {
 	o.t.Helper()
+	h := http.Header{}
+	if auth != "" {
+		h.Set("Authorization", auth)
+	}
+	return o.doHeader(method, path, body, h)
+}
+
+// doHeader sends a request with the given headers (Authorization, DPoP, ...).
+func (o *testOrg) doHeader(method, path string, body any, header http.Header) response {
+	o.t.Helper()
 	var reader io.Reader
 	var raw []byte
 	switch b := body.(type) {
@@ -173,8 +183,8 @@ func (o *testOrg) doAuth(method, path string, body any, auth string) response {
 	if raw != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	res, err := o.srv.Client().Do(req)
 	if err != nil {

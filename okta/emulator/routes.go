@@ -3,7 +3,8 @@ package emulator
 import "net/http"
 
 // routes registers every operation. Paths use Okta's spelling; {id} in user paths also accepts a login
-// and "me" as Okta does.
+// and "me" as Okta does. Each API route's pattern is the path template its OAuth scopes are looked up
+// by (okta.Scopes), so an access token is checked against the operation it calls; see register.
 func (e *Emulator) routes() {
 	e.mux = http.NewServeMux()
 
@@ -22,11 +23,15 @@ func (e *Emulator) routes() {
 	e.route("GET /api/v1/users/{id}/factors", e.listFactors)
 	e.route("POST /api/v1/users/{id}/factors", e.enrollFactor)
 	e.route("GET /api/v1/users/{id}/factors/catalog", e.factorCatalog)
-	e.route("GET /api/v1/users/{id}/factors/questions", e.securityQuestions)
+	// Okta's description gives this operation no OAuth 2.0 scope: it takes an API token only.
+	e.routeAPITokenOnly("GET /api/v1/users/{id}/factors/questions", e.securityQuestions)
 	e.route("GET /api/v1/users/{id}/factors/{factorId}", e.getFactor)
 	e.route("DELETE /api/v1/users/{id}/factors/{factorId}", e.deleteFactor)
 	e.route("POST /api/v1/users/{id}/factors/{factorId}/lifecycle/activate", e.activateFactor)
-	e.route("POST /api/v1/users/{id}/factors/{factorId}/lifecycle/activate/poll", e.activateFactor)
+	// Okta links pending push enrolments to .../activate/poll, which its description does not list; it is
+	// the activate operation and needs its scopes.
+	e.routeAs("POST /api/v1/users/{id}/factors/{factorId}/lifecycle/activate/poll",
+		"POST /api/v1/users/{id}/factors/{factorId}/lifecycle/activate", e.activateFactor)
 	e.route("POST /api/v1/users/{id}/factors/{factorId}/resend", e.resendFactor)
 	e.route("POST /api/v1/users/{id}/factors/{factorId}/verify", e.verifyFactor)
 	e.route("GET /api/v1/users/{id}/factors/{factorId}/transactions/{transactionId}", e.factorTransaction)
@@ -41,6 +46,19 @@ func (e *Emulator) routes() {
 	e.route("POST /api/v1/eventHooks/{hookId}/lifecycle/activate", e.activateEventHook)
 	e.route("POST /api/v1/eventHooks/{hookId}/lifecycle/deactivate", e.deactivateEventHook)
 	e.route("POST /api/v1/eventHooks/{hookId}/lifecycle/verify", e.verifyEventHook)
+
+	e.route("POST /api/v1/apps", e.createApp)
+	e.route("GET /api/v1/apps/{appId}", e.getApp)
+	e.route("GET /api/v1/apps/{appId}/grants", e.listGrants)
+	e.route("POST /api/v1/apps/{appId}/grants", e.createGrant)
+	e.route("GET /api/v1/apps/{appId}/grants/{grantId}", e.getGrant)
+	e.route("DELETE /api/v1/apps/{appId}/grants/{grantId}", e.deleteGrant)
+
+	// The org authorization server.
+	e.tokenRoute("POST /oauth2/v1/token")
+	e.open("GET /oauth2/v1/keys", e.orgKeys)
+	e.open("GET /.well-known/oauth-authorization-server", e.authServerMetadata)
+	e.open("GET /.well-known/openid-configuration", e.authServerMetadata)
 
 	e.open("GET /emulator/v1/outbox", e.getOutbox)
 	e.open("GET /emulator/v1/users/{id}/factors/{factorId}/passcode", e.getPasscode)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,24 +17,26 @@ import (
 	"github.com/pquerna/otp/totp"
 )
 
-// sdkClient returns an SDK client for the org. HOME and the OKTA_CLIENT_* variables are isolated so no
-// okta.yaml on the machine leaks in, and the host is set after NewConfiguration because the SDK drops the
-// port of orgUrl (okta.md §6.1).
+// sdkClient returns an SDK client for the org that authenticates with its API token.
 func sdkClient(t *testing.T, o *testOrg) *sdk.APIClient {
 	t.Helper()
+	return newSDKClient(t, o, sdk.WithToken(o.token), sdk.WithAuthorizationMode("SSWS"))
+}
+
+// newSDKClient configures the SDK for the org with auth, as a user would. HOME and the OKTA_CLIENT_*
+// variables are isolated so no okta.yaml on the machine leaks in, and the host is set after
+// NewConfiguration because the SDK drops the port of orgUrl (okta.md §6.1).
+func newSDKClient(t *testing.T, o *testOrg, auth ...sdk.ConfigSetter) *sdk.APIClient {
+	t.Helper()
 	t.Setenv("HOME", t.TempDir())
-	for _, v := range []string{"OKTA_CLIENT_ORGURL", "OKTA_CLIENT_TOKEN", "OKTA_CLIENT_AUTHORIZATIONMODE"} {
+	for _, v := range []string{"OKTA_CLIENT_ORGURL", "OKTA_CLIENT_TOKEN", "OKTA_CLIENT_AUTHORIZATIONMODE", "OKTA_CLIENT_CLIENTID",
+		"OKTA_CLIENT_PRIVATEKEY", "OKTA_CLIENT_PRIVATEKEYID"} {
 		t.Setenv(v, "")
 	}
-	cfg, err := sdk.NewConfiguration(
-		sdk.WithOrgUrl(o.srv.URL),
-		sdk.WithToken(o.token),
-		sdk.WithAuthorizationMode("SSWS"),
-		sdk.WithCache(false),
-		sdk.WithRateLimitMaxRetries(3),
-		sdk.WithRateLimitMaxBackOff(10),
-		sdk.WithRequestTimeout(30),
-	)
+	setters := append([]sdk.ConfigSetter{sdk.WithOrgUrl(o.srv.URL)}, auth...)
+	setters = append(setters, sdk.WithCache(false), sdk.WithRateLimitMaxRetries(3), sdk.WithRateLimitMaxBackOff(10),
+		sdk.WithRequestTimeout(30))
+	cfg, err := sdk.NewConfiguration(setters...)
 	if err != nil {
 		t.Fatalf("sdk configuration: %v", err)
 	}
@@ -312,5 +315,133 @@ func TestSDKEventHook(t *testing.T) {
 		if ev.Target[0].ID != uid || ev.Outcome.Reason != "User set up GOOGLE_OTP factor" {
 			t.Fatalf("delivered event %+v", ev)
 		}
+	}
+}
+
+// sdkServiceAppClient returns an SDK client in PrivateKey mode: it signs client assertions with the
+// service app's private key, gets access tokens from the emulator's token endpoint (answering DPoP
+// challenges by itself) and calls the API with them, exactly as against a real org.
+func sdkServiceAppClient(t *testing.T, o *testOrg, clientID string, k clientKey, scopes ...string) *sdk.APIClient {
+	t.Helper()
+	return newSDKClient(t, o, sdk.WithAuthorizationMode("PrivateKey"), sdk.WithClientId(clientID), sdk.WithScopes(scopes),
+		sdk.WithPrivateKey(privatePEM(k)), sdk.WithPrivateKeyId(k.kid))
+}
+
+// sdkTraffic counts what the SDK sends: token requests (and how many carried a DPoP proof) and API
+// requests by Authorization scheme.
+type sdkTraffic struct {
+	mu                              sync.Mutex
+	tokenRequests, tokenProofs      int
+	bearerCalls, dpopCalls, proofed int
+}
+
+func (tr *sdkTraffic) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tr.mu.Lock()
+		switch {
+		case r.URL.Path == "/oauth2/v1/token":
+			tr.tokenRequests++
+			if r.Header.Get("DPoP") != "" {
+				tr.tokenProofs++
+			}
+		case strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "):
+			tr.bearerCalls++
+		case strings.HasPrefix(r.Header.Get("Authorization"), "DPoP "):
+			tr.dpopCalls++
+			if r.Header.Get("DPoP") != "" {
+				tr.proofed++
+			}
+		}
+		tr.mu.Unlock()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sdkUsersAndFactors drives users and factors through the SDK: create a user, enroll and activate
+// Okta Verify TOTP, verify a code, list and reset factors, suspend and read the user back.
+func sdkUsersAndFactors(t *testing.T, o *testOrg, c *sdk.APIClient) string {
+	t.Helper()
+	ctx := context.Background()
+	uid := sdkCreateUser(t, c, "sdk.oauth@example.com")
+	body := sdk.UserFactorTokenSoftwareTOTPAsListFactors200ResponseInner(&sdk.UserFactorTokenSoftwareTOTP{
+		FactorType: "token:software:totp", Provider: sdk.PtrString("OKTA")})
+	enrolled, _, err := c.UserFactorAPI.EnrollFactor(ctx, uid).Body(body).Execute()
+	if err != nil {
+		t.Fatalf("enroll: %v", sdkErr(err))
+	}
+	f := enrolled.UserFactorTokenSoftwareTOTP
+	secret, _ := f.Embedded["activation"]["sharedSecret"].(string)
+	code, _ := totp.GenerateCode(secret, o.e.Clock().Now())
+	if _, _, err := c.UserFactorAPI.ActivateFactor(ctx, uid, f.GetId()).Body(sdk.UserFactorActivateRequest{
+		TokenSoftwareTotp: &sdk.TokenSoftwareTotp{PassCode: sdk.PtrString(code)}}).Execute(); err != nil {
+		t.Fatalf("activate: %v", sdkErr(err))
+	}
+	next, _ := totp.GenerateCode(secret, o.e.Clock().Now().Add(30*time.Second))
+	v, _, err := c.UserFactorAPI.VerifyFactor(ctx, uid, f.GetId()).Body(sdk.UserFactorVerifyRequest{
+		TokenSoftwareTotp1: &sdk.TokenSoftwareTotp1{PassCode: sdk.PtrString(next)}}).Execute()
+	if err != nil || v.GetFactorResult() != "SUCCESS" {
+		t.Fatalf("verify: %v %+v", sdkErr(err), v)
+	}
+	if list, _, err := c.UserFactorAPI.ListFactors(ctx, uid).Execute(); err != nil || len(list) != 1 {
+		t.Fatalf("list factors: %v, %d", sdkErr(err), len(list))
+	}
+	if _, err := c.UserLifecycleAPI.ResetFactors(ctx, uid).Execute(); err != nil {
+		t.Fatalf("reset factors: %v", sdkErr(err))
+	}
+	if _, err := c.UserLifecycleAPI.SuspendUser(ctx, uid).Execute(); err != nil {
+		t.Fatalf("suspend: %v", sdkErr(err))
+	}
+	u, _, err := c.UserAPI.GetUser(ctx, uid).Execute()
+	if err != nil || u.GetStatus() != "SUSPENDED" {
+		t.Fatalf("get user: %v %+v", sdkErr(err), u)
+	}
+	// Scopes are enforced: the app was not granted okta.logs.read.
+	if _, _, err := c.SystemLogAPI.ListLogEvents(ctx).Execute(); err == nil {
+		t.Fatal("the SDK read the System Log without okta.logs.read")
+	}
+	return uid
+}
+
+// wantAppActor checks that the events the SDK caused name the service app.
+func wantAppActor(t *testing.T, o *testOrg, clientID string) {
+	t.Helper()
+	for _, typ := range []string{"user.lifecycle.create", "user.mfa.factor.activate", "user.mfa.factor.reset_all", "user.lifecycle.suspend"} {
+		evs := o.events(typ)
+		if len(evs) != 1 {
+			t.Fatalf("%d %s events", len(evs), typ)
+		}
+		if a := evs[0]["actor"].(map[string]any); a["id"] != clientID || a["type"] != "PublicClientApp" {
+			t.Fatalf("%s actor %v", typ, a)
+		}
+	}
+}
+
+func TestSDKServiceAppPrivateKey(t *testing.T) {
+	k := rsaClientKey(0, "sdk-key")
+	o := newTestOrg(t, Options{ServiceApps: []ServiceApp{{ClientID: "0oasdkapp00000000001", Label: "SDK App",
+		PublicJWKS: jwksOf(k), Scopes: []string{"okta.users.manage"}}}})
+	var traffic sdkTraffic
+	o.srv.Config.Handler = traffic.wrap(o.e)
+	c := sdkServiceAppClient(t, o, "0oasdkapp00000000001", k, "okta.users.manage", "okta.logs.read")
+	sdkUsersAndFactors(t, o, c)
+	wantAppActor(t, o, "0oasdkapp00000000001")
+	if traffic.tokenRequests == 0 || traffic.tokenProofs != 0 || traffic.bearerCalls < 8 || traffic.dpopCalls != 0 {
+		t.Fatalf("traffic %+v: want Bearer calls without DPoP", &traffic)
+	}
+}
+
+func TestSDKServiceAppPrivateKeyWithDPoP(t *testing.T) {
+	k := rsaClientKey(1, "sdk-dpop-key")
+	o := newTestOrg(t, Options{ServiceApps: []ServiceApp{{ClientID: "0oasdkdpop0000000001", Label: "SDK DPoP App",
+		PublicJWKS: jwksOf(k), Scopes: []string{"okta.users.manage"}, RequireDPoP: true}}})
+	var traffic sdkTraffic
+	o.srv.Config.Handler = traffic.wrap(o.e)
+	c := sdkServiceAppClient(t, o, "0oasdkdpop0000000001", k, "okta.users.manage")
+	sdkUsersAndFactors(t, o, c)
+	wantAppActor(t, o, "0oasdkdpop0000000001")
+	// The SDK asked without a proof, then with one, then with the nonce; every API call carried a proof.
+	if traffic.tokenRequests != 3 || traffic.tokenProofs != 2 || traffic.bearerCalls != 0 || traffic.dpopCalls < 8 ||
+		traffic.proofed != traffic.dpopCalls {
+		t.Fatalf("traffic %+v: want the nonce round trip and DPoP calls", &traffic)
 	}
 }

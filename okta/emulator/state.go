@@ -29,9 +29,14 @@ type stateFile struct {
 	PushTx      []*pushTxn      `json:"pushTransactions"`
 	Events      []okta.LogEvent `json:"events"`
 	Hooks       json.RawMessage `json:"eventHooks,omitempty"`
+	ServiceApps []*serviceApp   `json:"serviceApps,omitempty"`
+	// OrgKey is the org authorization server's private signing key (a JWK), kept so access tokens
+	// survive a restart. It is the emulator's own key; clients' private keys are never held.
+	OrgKey json.RawMessage `json:"orgSigningKey,omitempty"`
 }
 
-// resetState seeds the admin and the seed users and empties everything else.
+// resetState seeds the admin, the seed users and the seed service apps, and empties everything else.
+// The org's signing key stays, as a real org's would.
 func (e *Emulator) resetState() {
 	now := e.clock.Now()
 	e.mu.Lock()
@@ -49,7 +54,14 @@ func (e *Emulator) resetState() {
 		}
 		e.addUser(newSeededUser(s, now))
 	}
+	e.apps = map[string]*serviceApp{}
+	e.appOrder = nil
+	for _, s := range e.opts.ServiceApps {
+		e.addApp(newSeededApp(s, now, e.adminID))
+	}
 	e.mu.Unlock()
+	e.assertionJTIs.reset()
+	e.proofJTIs.reset()
 	e.clock.setOffset(0)
 	e.log.Reset()
 	e.hooks.Restore(nil)
@@ -62,10 +74,16 @@ func (e *Emulator) snapshot() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode event hooks: %w", err)
 	}
+	var orgKey []byte
+	if k := e.existingKey(); k != nil {
+		if orgKey, err = k.jwk.MarshalJSON(); err != nil {
+			return nil, fmt.Errorf("encode org signing key: %w", err)
+		}
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := stateFile{Version: stateVersion, ClockOffset: e.clock.Offset(), AdminID: e.adminID, Users: e.order,
-		Outbox: e.outbox, Events: e.log.Events(), Hooks: hooks}
+		Outbox: e.outbox, Events: e.log.Events(), Hooks: hooks, ServiceApps: e.appOrder, OrgKey: orgKey}
 	for _, t := range e.pushTx {
 		st.PushTx = append(st.PushTx, t)
 	}
@@ -121,7 +139,20 @@ func (e *Emulator) loadState(path string) error {
 			e.pushTx[t.ID] = t
 		}
 	}
+	if err := e.restoreApps(st.ServiceApps); err != nil {
+		e.mu.Unlock()
+		return fmt.Errorf("state %s: %w", path, err)
+	}
 	e.mu.Unlock()
+	if len(st.OrgKey) > 0 {
+		k, err := decodeOrgKey(st.OrgKey)
+		if err != nil {
+			return fmt.Errorf("state %s: %w", path, err)
+		}
+		e.oauthMu.Lock()
+		e.orgKey = k
+		e.oauthMu.Unlock()
+	}
 	e.clock.setOffset(st.ClockOffset)
 	e.log.Restore(st.Events)
 	if len(st.Hooks) > 0 && string(st.Hooks) != "null" {
@@ -130,6 +161,47 @@ func (e *Emulator) loadState(path string) error {
 			return fmt.Errorf("decode event hooks in state %s: %w", path, err)
 		}
 		e.hooks.Restore(snap)
+	}
+	return nil
+}
+
+// restoreApps replaces the org's apps with those of a state file, then adds the seed apps the file does
+// not have. A seed whose client id was generated is recognised by its label among the file's seeded
+// apps and takes that app's client id, so a restart keeps the ids clients were configured with.
+// e.mu must be held.
+func (e *Emulator) restoreApps(saved []*serviceApp) error {
+	e.apps = map[string]*serviceApp{}
+	e.appOrder = nil
+	for _, a := range saved {
+		if a == nil || a.ID == "" || a.ClientID == "" {
+			continue
+		}
+		if err := a.index(); err != nil {
+			return err
+		}
+		e.addApp(a)
+	}
+	now := e.clock.Now()
+	for i, s := range e.opts.ServiceApps {
+		if e.lookupApp(s.ClientID) != nil {
+			continue
+		}
+		if s.generatedID {
+			if a := e.seededAppLabelled(s.Label); a != nil {
+				e.opts.ServiceApps[i].ClientID = a.ClientID
+				continue
+			}
+		}
+		e.addApp(newSeededApp(s, now, e.adminID))
+	}
+	return nil
+}
+
+func (e *Emulator) seededAppLabelled(label string) *serviceApp {
+	for _, a := range e.appOrder {
+		if a.Seeded && a.Label == label {
+			return a
+		}
 	}
 	return nil
 }

@@ -11,10 +11,13 @@ import (
 	"github.com/trama-dev/trama/okta/systemlog"
 )
 
-// lookupUser finds a user by id, by login (case-insensitive), or "me" (the token's admin). e.mu must
-// be held.
-func (e *Emulator) lookupUser(key string) (*user, error) {
+// lookupUser finds a user by id, by login (case-insensitive), or "me": the API token's admin. An access
+// token of a service app has no user behind it, so "me" is not found for it. e.mu must be held.
+func (e *Emulator) lookupUser(rq *request, key string) (*user, error) {
 	if key == "me" {
+		if rq.principal.oauth() {
+			return nil, errNotFound(key, "User")
+		}
 		key = e.adminID
 	}
 	if u, ok := e.users[key]; ok {
@@ -29,7 +32,7 @@ func (e *Emulator) lookupUser(key string) (*user, error) {
 func (e *Emulator) getUser(rq *request) (int, any, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	u, err := e.lookupUser(rq.r.PathValue("id"))
+	u, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -150,7 +153,7 @@ func (e *Emulator) writeUser(rq *request, replace bool) (int, any, error) {
 		return 0, nil, err
 	}
 	e.mu.Lock()
-	u, err := e.lookupUser(rq.r.PathValue("id"))
+	u, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	if err != nil {
 		e.mu.Unlock()
 		return 0, nil, err
@@ -189,7 +192,7 @@ func (e *Emulator) writeUser(rq *request, replace bool) (int, any, error) {
 // second DELETE is needed.
 func (e *Emulator) deleteUser(rq *request) (int, any, error) {
 	e.mu.Lock()
-	u, err := e.lookupUser(rq.r.PathValue("id"))
+	u, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	if err != nil {
 		e.mu.Unlock()
 		return 0, nil, err
@@ -222,7 +225,7 @@ type lifecycle struct {
 
 func (e *Emulator) transition(rq *request, lc lifecycle) (*user, error) {
 	e.mu.Lock()
-	u, err := e.lookupUser(rq.r.PathValue("id"))
+	u, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	if err != nil {
 		e.mu.Unlock()
 		return nil, err
