@@ -152,6 +152,19 @@ func TestServiceAppRefusals(t *testing.T) {
 		t.Errorf("insufficient scope: exit %d\n%s", code, out)
 	}
 
+	// A client secret, which Okta's org authorization server does not accept for service apps, is refused
+	// and never shown.
+	const secretCanary = "cl1ent-s3cret-canary-77"
+	code, out, errOut := trama(t, "run", seed, "--server", "oktaApi="+base, "--input", "userId="+userID,
+		"--input", "factorType=sms", "--input", "provider=OKTA", "--har", filepath.Join(dir, "secret.har"),
+		"--credential", "oktaApi.type=oauth2", "--credential", "oktaApi.tokenUrl="+base+"/oauth2/v1/token",
+		"--credential", "oktaApi.clientId="+app.ClientID, "--credential", "oktaApi.clientSecret="+secretCanary,
+		"--credential", "oktaApi.scopes=okta.users.manage")
+	har, _ := os.ReadFile(filepath.Join(dir, "secret.har"))
+	if code != exitFailed || !strings.Contains(out, "invalid_client") || strings.Contains(out+errOut+string(har), secretCanary) {
+		t.Errorf("client secret: exit %d\n%s%s", code, out, errOut)
+	}
+
 	// A token that expires between two runs is renewed, not sent: the client follows the org's clock.
 	cs, err := config.LoadCredentials("", map[string]map[string]string{"oktaApi": {
 		"orgUrl": base, "clientId": app.ClientID, "privateKey": filepath.Join(dir, "app.pem"), "scopes": "okta.users.read"}}, nil)
