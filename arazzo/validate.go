@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/trama-dev/trama/openapi"
 )
 
 // ValidateOptions tunes Validate.
@@ -14,6 +16,12 @@ type ValidateOptions struct {
 	// instead of a warning. Default false: real workflows (Okta's catalog)
 	// write `SSWS $inputs.token` and trama runs them in compatibility mode.
 	Strict bool
+	// Authority, when set, says what an authority other than the source description documents about
+	// an operation: the statuses the live API answers with, and who says so ("Okta's management API
+	// 2026.06.3"). A success criterion pinning a status the authority does not document is a warning,
+	// even where an outdated description agrees with it. nil statuses means the authority does not know
+	// the operation.
+	Authority func(src *Source, op *openapi.Operation) (statuses []string, who string)
 }
 
 var (

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/trama-dev/trama/arazzo/expr"
 	"github.com/trama-dev/trama/openapi"
 )
 
@@ -110,6 +112,7 @@ func (v *validator) operationStep(w *Workflow, s *Step) {
 		v.ds.warnf(s.Pos(field), note.code, "step %q: %s", s.StepID, note.msg)
 	}
 	op := ro.Op
+	v.documentedStatuses(s, ro)
 	params, err := v.doc.StepParameters(w, s)
 	if err != nil {
 		return // reported by parameterList
@@ -275,4 +278,82 @@ func mappingPairs(n *yaml.Node) [][2]*yaml.Node {
 		out = append(out, [2]*yaml.Node{resolveAlias(n.Content[i]), n.Content[i+1]})
 	}
 	return out
+}
+
+// documentedStatuses warns about a success criterion that pins a status the operation does not
+// answer with: one its source description does not document, or one the Authority (Okta's current
+// description) does not, as when Okta's catalog expects 202 from a DELETE that Okta answers with 204.
+// Such a step fails whenever the API answers as documented.
+func (v *validator) documentedStatuses(s *Step, ro *ResolvedOperation) {
+	if ro.Source.OpenAPI == nil {
+		return
+	}
+	var (
+		described, known []string
+		who              string
+		loaded           bool
+	)
+	for _, c := range s.SuccessCriteria {
+		if c.EffectiveType() != "simple" || c.Condition == "" {
+			continue
+		}
+		parsed, err := expr.ParseCondition(c.Condition, expr.Options{})
+		if err != nil {
+			continue // reported by criterion
+		}
+		want, ok := parsed.StatusCodes()
+		if !ok {
+			continue
+		}
+		if !loaded {
+			loaded = true
+			if codes, has, err := ro.Source.OpenAPI.ResponseCodes(ro.Op); err == nil && has {
+				described = codes
+			}
+			if v.opts.Authority != nil {
+				known, who = v.opts.Authority(ro.Source, ro.Op)
+			}
+		}
+		op := fmt.Sprintf("%s (%s %s)", opName(ro.Op), ro.Op.Method, ro.Op.Path)
+		switch {
+		case described != nil && !anyDocumented(described, want):
+			v.ds.warnf(c.Pos("condition"), "undocumented-status",
+				"step %q expects status %s, but source %q documents %s for %s: the step fails whenever the API answers as documented",
+				s.StepID, joinInts(want, " or "), ro.Source.Name, strings.Join(described, ", "), op)
+		case known != nil && !anyDocumented(known, want):
+			v.ds.warnf(c.Pos("condition"), "undocumented-status",
+				"step %q expects status %s, but %s documents %s for %s (source %q is out of date): the step fails whenever the API answers as documented",
+				s.StepID, joinInts(want, " or "), who, strings.Join(known, ", "), op, ro.Source.Name)
+		}
+	}
+}
+
+// anyDocumented reports whether a responses object covers one of the statuses.
+func anyDocumented(codes []string, statuses []int) bool {
+	for _, st := range statuses {
+		if documentedStatus(codes, st) {
+			return true
+		}
+	}
+	return false
+}
+
+// documentedStatus reports whether a responses object covers status: its code, its range (2XX), or
+// default.
+func documentedStatus(codes []string, status int) bool {
+	exact, class := strconv.Itoa(status), strconv.Itoa(status/100)+"XX"
+	for _, c := range codes {
+		if c == exact || strings.EqualFold(c, class) || c == "default" {
+			return true
+		}
+	}
+	return false
+}
+
+func joinInts(xs []int, sep string) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = strconv.Itoa(x)
+	}
+	return strings.Join(out, sep)
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/trama-dev/trama/openapi"
 )
 
 func TestValidDocumentHasNoDiagnostics(t *testing.T) {
@@ -147,4 +149,34 @@ func TestPlantedDefects(t *testing.T) {
 		})
 	}
 	t.Logf("%d codes covered", len(seen))
+}
+
+// TestUndocumentedStatus: a criterion that pins a status the description does not document is a
+// warning at the condition; so is one an Authority (the live API's own description) does not, even
+// when the source agrees with it.
+func TestUndocumentedStatus(t *testing.T) {
+	text, want := locate(t, header+strings.Replace(getPetStep, "    - condition: $statusCode == 200", "    - condition: «$statusCode == 202", 1))
+	b := loadText(t, text)
+	d := hasCode(b.Validate(ValidateOptions{}), "undocumented-status")
+	if d == nil || d.Severity != Warning || d.Line != want.Line || d.Col != want.Col ||
+		!strings.Contains(d.Message, `expects status 202, but source "pets" documents 200 for getPet (GET /pets/{petId})`) {
+		t.Fatalf("want undocumented-status at %s, got %v", want, d)
+	}
+
+	// The source documents 200; an authority that knows better says 204.
+	b = loadText(t, header+getPetStep)
+	authority := func(src *Source, op *openapi.Operation) ([]string, string) {
+		return []string{"204", "404"}, "the pet store's live description"
+	}
+	d = hasCode(b.Validate(ValidateOptions{Authority: authority}), "undocumented-status")
+	if d == nil || !strings.Contains(d.Message, "the pet store's live description documents 204, 404") || !strings.Contains(d.Message, "is out of date") {
+		t.Fatalf("authority: got %v", d)
+	}
+	// Ranges, default and conditions that do not pin the status are left alone.
+	for _, cond := range []string{"$statusCode < 300", "$statusCode == 200 || $statusCode == 202", "$response.body#/name != null"} {
+		b = loadText(t, header+strings.Replace(getPetStep, "$statusCode == 200", cond, 1))
+		if d := hasCode(b.Validate(ValidateOptions{}), "undocumented-status"); d != nil {
+			t.Errorf("%q: %v", cond, d)
+		}
+	}
 }

@@ -5,10 +5,10 @@ import (
 	"strings"
 )
 
-//go:generate go run ./internal/genscopes -spec ../../shared/okta/openapi/management-current.yaml -out scopes_table.go
+//go:generate go run ./internal/genoperations -spec ../../shared/okta/openapi/management-current.yaml -out operations_table.go
 
-// operationScope is one row of the generated table.
-type operationScope struct{ path, method, scopes string }
+// operation is one row of the generated table.
+type operation struct{ path, method, scopes, statuses string }
 
 // Scopes returns the OAuth 2.0 scopes Okta requires of an access token for method on path, from Okta's
 // management API description; nil when the description lists none (an unknown path, or one that takes
@@ -16,6 +16,23 @@ type operationScope struct{ path, method, scopes string }
 // (/api/v1/users/{userId}/factors); a literal segment matches itself or a parameter, and the most
 // literal template wins (/api/v1/users/me before /api/v1/users/{id}).
 func Scopes(method, path string) []string {
+	if op := lookup(method, path); op != nil {
+		return strings.Fields(op.scopes)
+	}
+	return nil
+}
+
+// Statuses returns the response statuses Okta's management API description documents for method on
+// path ("200", "204", "default"…), matched as Scopes matches; nil for an operation it does not have.
+func Statuses(method, path string) []string {
+	if op := lookup(method, path); op != nil {
+		return strings.Fields(op.statuses)
+	}
+	return nil
+}
+
+// lookup finds the operation a request path or template names.
+func lookup(method, path string) *operation {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i, s := range segs {
 		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
@@ -23,8 +40,8 @@ func Scopes(method, path string) []string {
 		}
 	}
 	best, bestLiterals := -1, -1
-	for i := range operationScopes {
-		row := &operationScopes[i]
+	for i := range operations {
+		row := &operations[i]
 		if row.method != method {
 			continue
 		}
@@ -35,7 +52,7 @@ func Scopes(method, path string) []string {
 	if best < 0 {
 		return nil
 	}
-	return strings.Fields(operationScopes[best].scopes)
+	return &operations[best]
 }
 
 // matchTemplate matches path segments against a template and counts its literal segments.

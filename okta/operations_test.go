@@ -23,8 +23,11 @@ func TestScopes(t *testing.T) {
 			t.Errorf("Scopes(%s %s) = %v, want %v", tt.method, tt.path, got, tt.want)
 		}
 	}
-	if scopesRelease == "" || len(operationScopes) < 500 {
-		t.Errorf("the scope table holds %d operations from %q", len(operationScopes), scopesRelease)
+	if ManagementRelease == "" || len(operations) < 700 {
+		t.Errorf("the table holds %d operations from %q", len(operations), ManagementRelease)
+	}
+	if got := Statuses("DELETE", "/api/v1/users/{userId}"); !slices.Contains(got, "204") || slices.Contains(got, "202") {
+		t.Errorf("Statuses(DELETE user) = %v, want 204 and not 202", got)
 	}
 }
 

@@ -70,12 +70,15 @@ type Document struct {
 	byID  map[string]int
 	byKey map[string]int // "get /users/{id}" → index
 
-	mu      sync.Mutex
-	tree    tree // nil in ModeFull
-	ops     []*Operation
-	servers []Server
-	schemes map[string]SecurityScheme
-	srvDone bool
+	mu   sync.Mutex
+	tree tree // nil in ModeFull
+	ops  []*Operation
+	// responses are the response keys by "METHOD path", in ModeFull only: the outline reads them
+	// on demand.
+	responses map[string][]string
+	servers   []Server
+	schemes   map[string]SecurityScheme
+	srvDone   bool
 }
 
 // Load parses an OpenAPI 3.0.x or 3.1.x description (YAML or JSON). location
@@ -264,6 +267,24 @@ func (d *Document) operation(i int) (*Operation, error) {
 	return op, nil
 }
 
+// ResponseCodes returns the keys of an operation's responses object as written: status codes ("200"),
+// ranges ("2XX") and "default". ok is false when the operation declares no responses. Unlike Operation,
+// it decodes the operation's whole block (responses hold the large examples a run never reads), so
+// validation asks for it and runs do not.
+func (d *Document) ResponseCodes(op *Operation) (codes []string, ok bool, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.tree == nil {
+		codes, ok := d.responses[op.Method+" "+op.Path]
+		return codes, ok, nil
+	}
+	codes, ok, err = d.tree.keys([]string{"paths", op.Path, strings.ToLower(op.Method), "responses"})
+	if err != nil {
+		return nil, false, fmt.Errorf("openapi: %s: %s %s responses: %w", d.location, op.Method, op.Path, err)
+	}
+	return codes, ok, nil
+}
+
 // Servers returns the document-level servers in declared order, or nil when
 // none are declared (OpenAPI then implies a single server "/").
 func (d *Document) Servers() []Server {
@@ -413,6 +434,7 @@ func loadFull(data []byte, location string, opts Options, reason string) (*Docum
 	}
 	d.index(refs, lines)
 	copy(d.ops, ops)
+	d.responses = kinResponses(doc)
 	d.servers = kinServers(doc.Servers)
 	d.srvDone = true
 	d.schemes = kinSecuritySchemes(doc)

@@ -32,6 +32,32 @@ func keyLine(o *openapi3.Origin) int {
 	return o.Key.Line
 }
 
+// kinResponses returns the response keys of every operation, by method and path ("GET /users"), for
+// Document.ResponseCodes.
+func kinResponses(doc *openapi3.T) map[string][]string {
+	out := map[string][]string{}
+	if doc.Paths == nil {
+		return out
+	}
+	for path, item := range doc.Paths.Map() {
+		if item == nil {
+			continue
+		}
+		for method, op := range item.Operations() {
+			if op == nil || op.Responses == nil {
+				continue
+			}
+			var codes []string
+			for code := range op.Responses.Map() {
+				codes = append(codes, code)
+			}
+			sort.Strings(codes)
+			out[strings.ToUpper(method)+" "+path] = codes
+		}
+	}
+	return out
+}
+
 // kinOperations converts every operation, sorted into document order.
 func kinOperations(doc *openapi3.T) []*Operation {
 	var ops []*Operation

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -569,6 +570,45 @@ func TestConcurrentOperation(t *testing.T) {
 			if got[g][i] != got[0][i] {
 				t.Errorf("%s decoded more than once", ids[i])
 			}
+		}
+	}
+}
+
+// TestResponseCodes: the response keys of an operation, in every loading mode.
+func TestResponseCodes(t *testing.T) {
+	const yamlDoc = `openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /users/{id}:
+    delete:
+      operationId: deleteUser
+      responses:
+        "204": { description: deleted }
+        404: { description: not found }
+        default: { description: error }
+    get:
+      operationId: getUser
+`
+	jsonDoc := `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/users/{id}":{"delete":{"operationId":"deleteUser","responses":{"204":{"description":"deleted"},"404":{"description":"not found"},"default":{"description":"error"}}},"get":{"operationId":"getUser"}}}}`
+	for name, tt := range map[string]struct {
+		data string
+		opts Options
+	}{
+		"outline": {yamlDoc, Options{}}, "json": {jsonDoc, Options{}}, "full": {yamlDoc, Options{Full: true}},
+	} {
+		d, err := LoadWithOptions([]byte(tt.data), "t.yaml", tt.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		op, _ := d.Operation("deleteUser")
+		codes, ok, err := d.ResponseCodes(op)
+		slices.Sort(codes)
+		if err != nil || !ok || strings.Join(codes, ",") != "204,404,default" {
+			t.Errorf("%s: ResponseCodes(deleteUser) = %v, %v, %v", name, codes, ok, err)
+		}
+		get, _ := d.Operation("getUser")
+		if codes, ok, err := d.ResponseCodes(get); ok || err != nil || len(codes) != 0 {
+			t.Errorf("%s: ResponseCodes(getUser) = %v, %v, %v; want none", name, codes, ok, err)
 		}
 	}
 }

@@ -471,3 +471,44 @@ func (p *condParser) unary() *node {
 	p.unexpected("a value, \"!\" or \"(\"")
 	return nil
 }
+
+// StatusCodes returns the HTTP statuses the condition can hold for when it pins $statusCode with ==:
+// `$statusCode == 200` gives [200], `$statusCode == 200 || $statusCode == 204` both, and a
+// conjunction takes what any of its parts pins. ok is false when the condition holds whatever the
+// status (`$statusCode < 300`, `$response.body#/ok == true`). Validation compares them with the
+// statuses an operation documents.
+func (c *Condition) StatusCodes() (codes []int, ok bool) {
+	return statusCodes(c.root)
+}
+
+func statusCodes(n *node) ([]int, bool) {
+	if n == nil {
+		return nil, false
+	}
+	switch n.kind {
+	case nodeCompare:
+		if n.op != opEq {
+			return nil, false
+		}
+		for _, pair := range [][2]*operand{{n.a, n.b}, {n.b, n.a}} {
+			e, lit := pair[0], pair[1]
+			if e.kind == operandExpr && e.expr.Root == RootStatusCode && len(e.nav) == 0 && lit.kind == operandLiteral {
+				if num, isNum := lit.lit.(number); isNum && num.isInt {
+					return []int{int(num.i)}, true
+				}
+			}
+		}
+	case nodeAnd:
+		if codes, ok := statusCodes(n.left); ok {
+			return codes, true
+		}
+		return statusCodes(n.right)
+	case nodeOr:
+		l, lok := statusCodes(n.left)
+		r, rok := statusCodes(n.right)
+		if lok && rok {
+			return append(l, r...), true
+		}
+	}
+	return nil, false
+}

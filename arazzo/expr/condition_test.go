@@ -2,6 +2,7 @@ package expr
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -391,5 +392,30 @@ func TestConditionStructures(t *testing.T) {
 				t.Errorf("%s = %v, %v; want %v", tt.cond, got, err, tt.want)
 			}
 		})
+	}
+}
+
+func TestStatusCodes(t *testing.T) {
+	for cond, want := range map[string]string{
+		"$statusCode == 200":                               "[200]",
+		"200 == $statusCode":                               "[200]",
+		"$statusCode == 200 || $statusCode == 204":         "[200 204]",
+		"$statusCode == 201 && $response.body#/id != null": "[201]",
+		"$statusCode < 300":                                "none",
+		"$statusCode == 200 || $response.body#/ok == true": "none",
+		"$response.body#/status == 'ACTIVE'":               "none",
+		"$statusCode != 404":                               "none",
+	} {
+		c, err := ParseCondition(cond, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := "none"
+		if codes, ok := c.StatusCodes(); ok {
+			got = fmt.Sprint(codes)
+		}
+		if got != want {
+			t.Errorf("StatusCodes(%q) = %s, want %s", cond, got, want)
+		}
 	}
 }

@@ -137,7 +137,7 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 	if err := checkSourceNames(bundle.Root, sources); err != nil {
 		return err
 	}
-	diags := bundle.Validate(arazzo.ValidateOptions{Strict: f.strict})
+	diags := bundle.Validate(arazzo.ValidateOptions{Strict: f.strict, Authority: oktaAuthority})
 	blocking := func(d arazzo.Diagnostic) bool {
 		return d.Severity == arazzo.Error || (d.Code == "unknown-field" && !f.allowUnknown)
 	}

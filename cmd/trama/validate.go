@@ -75,7 +75,7 @@ func runValidate(cmd *cobra.Command, files []string, f validateFlags) error {
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", file, err)
 			continue
 		}
-		for _, d := range b.Validate(arazzo.ValidateOptions{Strict: f.strict}) {
+		for _, d := range b.Validate(arazzo.ValidateOptions{Strict: f.strict, Authority: oktaAuthority}) {
 			if d.Severity == arazzo.Error {
 				errs++
 			} else {
