@@ -36,6 +36,9 @@ type Attempt struct {
 	validUntil time.Time
 	lost       error
 	ended      bool // Finish or HoldUncertain succeeded
+	// pending are the checkpoints of steps finished since the attempt's last write; the next write
+	// records them in its transaction.
+	pending []store.Step
 }
 
 // Final reports whether a failure of this attempt ends the run (it is the last one allowed).
@@ -90,30 +93,73 @@ func (a *Attempt) write(f func() error) error {
 	return err
 }
 
-// RecordIntent records the request the attempt is about to send. Call it right before sending: when it
-// returns an error, do not send.
+// RecordIntent records the request the attempt is about to send, with the steps finished since the last
+// write. Call it right before sending: when it returns an error, do not send.
 func (a *Attempt) RecordIntent(ctx context.Context, in store.Intent) error {
 	in.RunAttempt = a.Lease.Attempt
-	if err := a.write(func() error { return a.store.RecordIntent(ctx, a.Lease, in) }); err != nil {
+	if err := a.writeSteps(func(steps []store.Step) error { return a.store.RecordIntent(ctx, a.Lease, in, steps...) }); err != nil {
 		return err
 	}
 	// The write may have taken long enough for the lease to lapse.
 	return a.Check()
 }
 
-// SaveStep checkpoints a finished step (and clears the intent).
-func (a *Attempt) SaveStep(ctx context.Context, st store.Step) error {
-	return a.write(func() error { return a.store.SaveStep(ctx, a.Lease, st) })
+// Sending is what to call right before a request that may be sent again if the attempt is interrupted
+// (so no intent is recorded): it records the steps finished since the last write, if any, since a
+// request must never go out while an earlier step it may depend on could be repeated; and it checks
+// the lease. When it returns an error, do not send.
+func (a *Attempt) Sending(ctx context.Context) error {
+	if err := a.writeSteps(func(steps []store.Step) error { return a.store.SaveStep(ctx, a.Lease, steps...) }); err != nil {
+		return err
+	}
+	return a.Check()
 }
 
-// Finish records the run's outcome and ends the attempt.
+// SaveStep checkpoints a finished step. The checkpoint is recorded with the attempt's next write (before
+// its next request, or its end), in the same transaction: a step costs no transaction of its own.
+func (a *Attempt) SaveStep(ctx context.Context, st store.Step) error {
+	if err := a.Check(); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.pending = append(a.pending, st)
+	a.mu.Unlock()
+	return nil
+}
+
+// Finish records the run's outcome, with the steps finished since the last write, and ends the attempt.
 func (a *Attempt) Finish(ctx context.Context, r store.RunResult) error {
-	return a.end(a.write(func() error { return a.store.FinishRun(ctx, a.Lease, r) }))
+	return a.end(a.writeSteps(func(steps []store.Step) error { return a.store.FinishRun(ctx, a.Lease, r, steps...) }))
 }
 
 // HoldUncertain stops the run as uncertain, its intent the request in doubt, for an operator to resolve.
 func (a *Attempt) HoldUncertain(ctx context.Context, reason string) error {
-	return a.end(a.write(func() error { return a.store.HoldUncertain(ctx, a.Lease, reason) }))
+	return a.end(a.writeSteps(func(steps []store.Step) error { return a.store.HoldUncertain(ctx, a.Lease, reason, steps...) }))
+}
+
+// writeSteps is write for the writes that carry the pending checkpoints: they are dropped only once a
+// write recorded them.
+func (a *Attempt) writeSteps(f func(steps []store.Step) error) error {
+	a.mu.Lock()
+	steps := a.pending
+	a.mu.Unlock()
+	err := a.write(func() error { return f(steps) })
+	if err == nil {
+		a.mu.Lock()
+		a.pending = a.pending[len(steps):]
+		a.mu.Unlock()
+	}
+	return err
+}
+
+// takePending returns the checkpoints not yet recorded, for the queue's own end of the attempt (a retry,
+// a release).
+func (a *Attempt) takePending() []store.Step {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	steps := a.pending
+	a.pending = nil
+	return steps
 }
 
 func (a *Attempt) end(err error) error {

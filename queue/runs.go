@@ -102,14 +102,14 @@ func (q *Queue) attempt(ctx context.Context, a *Attempt) {
 		// took the run over yet, give it back so that the next claim resumes it at once; a run taken
 		// over refuses this (its token moved on).
 		log.Warn("attempt stopped: it lost its lease", "reason", lost)
-		if err := q.st.ReleaseRun(context.WithoutCancel(ctx), a.Lease, fmt.Sprintf("attempt %d stopped: %v", a.Lease.Attempt, lost)); err == nil {
+		if err := q.st.ReleaseRun(context.WithoutCancel(ctx), a.Lease, fmt.Sprintf("attempt %d stopped: %v", a.Lease.Attempt, lost), a.takePending()...); err == nil {
 			log.Info("gave back a run whose lease lapsed")
 		}
 		return
 	}
 	bg := context.WithoutCancel(ctx)
 	if errors.Is(context.Cause(ctx), errShutdown) {
-		if rerr := q.st.ReleaseRun(bg, a.Lease, "attempt "+fmt.Sprint(a.Lease.Attempt)+" was interrupted: its worker shut down"); rerr != nil {
+		if rerr := q.st.ReleaseRun(bg, a.Lease, "attempt "+fmt.Sprint(a.Lease.Attempt)+" was interrupted: its worker shut down", a.takePending()...); rerr != nil {
 			log.Error("giving back a run at shutdown failed; it moves on when its lease expires", "err", rerr)
 		}
 		return
@@ -120,7 +120,7 @@ func (q *Queue) attempt(ctx context.Context, a *Attempt) {
 	if !a.Final() {
 		delay := q.opts.backoff(a.Lease.Attempt, err)
 		log.Info("run failed transiently; retrying", "in", delay, "err", err)
-		if rerr := q.st.RetryRun(bg, a.Lease, delay, err.Error()); rerr != nil {
+		if rerr := q.st.RetryRun(bg, a.Lease, delay, err.Error(), a.takePending()...); rerr != nil {
 			log.Error("scheduling a retry failed; the run moves on when its lease expires", "err", rerr)
 		}
 		return

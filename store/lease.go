@@ -71,6 +71,9 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 		return nil, fmt.Errorf("claim runs for %s: %w", owner, err)
 	}
 	for i := range claims {
+		if claims[i].Lease.Attempt == 1 {
+			continue // a first attempt has no checkpoints to resume from
+		}
 		steps, err := s.Steps(ctx, claims[i].Run.ID)
 		if err != nil {
 			return claims, err
@@ -206,4 +209,17 @@ func (s *Store) Attempts(ctx context.Context, runID string) ([]Attempt, error) {
 		return nil, fmt.Errorf("attempts of run %s: %w", runID, err)
 	}
 	return out, nil
+}
+
+// Busy reports whether any work is unfinished: an event waiting for dispatch, or a run queued,
+// running or waiting to retry. Two index probes, so a caller waiting for a queue to drain can ask often.
+func (s *Store) Busy(ctx context.Context) (bool, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM (SELECT 1 FROM events WHERE dispatched < replays LIMIT 1) AS e) +
+		(SELECT count(*) FROM (SELECT 1 FROM runs WHERE status IN ('queued', 'running', 'retrying') LIMIT 1) AS r)`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("look for unfinished work: %w", err)
+	}
+	return n > 0, nil
 }

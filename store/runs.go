@@ -9,31 +9,56 @@ import (
 	"time"
 )
 
-// RecordIntent records, before it is sent, the request an attempt is about to send. It fails with
-// ErrLeaseLost when the attempt no longer holds the run: the request must then not be sent.
-func (s *Store) RecordIntent(ctx context.Context, l Lease, in Intent) error {
+// The writes of an attempt below take the steps it finished since its last write (checkpoints) and
+// record them in the same transaction, before the write itself. An attempt defers a step's checkpoint
+// only past its own in-memory work, never past a request it sends or its end, so a run costs one
+// transaction per request in doubt plus one at its end, rather than one per step besides.
+
+// RecordIntent records, before it is sent, the request an attempt is about to send, after the steps
+// finished since the attempt's last write. It fails with ErrLeaseLost when the attempt no longer holds
+// the run: the request must then not be sent.
+func (s *Store) RecordIntent(ctx context.Context, l Lease, in Intent, steps ...Step) error {
 	raw, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("record intent of run %s: %w", l.RunID, err)
 	}
-	if err := s.inTx(ctx, false, func(tx *sql.Tx) error { return s.fence(ctx, tx, l, string(raw)) }); err != nil {
+	err = s.inTx(ctx, false, func(tx *sql.Tx) error {
+		if err := s.fence(ctx, tx, l, string(raw)); err != nil {
+			return err
+		}
+		return insertSteps(ctx, tx, l, steps)
+	})
+	if err != nil {
 		return fmt.Errorf("record intent of run %s step %q: %w", l.RunID, in.StepID, err)
 	}
 	return nil
 }
 
-// SaveStep checkpoints a finished step of an attempt and clears the attempt's intent, in one
+// SaveStep checkpoints finished steps of an attempt and clears the attempt's intent, in one
 // transaction. It fails with ErrLeaseLost when the attempt no longer holds the run.
-func (s *Store) SaveStep(ctx context.Context, l Lease, st Step) error {
-	st.RunID, st.RunAttempt = l.RunID, l.Attempt
+func (s *Store) SaveStep(ctx context.Context, l Lease, steps ...Step) error {
+	if len(steps) == 0 {
+		return nil
+	}
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		if err := s.fence(ctx, tx, l, nil); err != nil {
 			return err
 		}
-		return insertStep(ctx, tx, st)
+		return insertSteps(ctx, tx, l, steps)
 	})
 	if err != nil {
-		return fmt.Errorf("save step %d (%s) of run %s: %w", st.Seq, st.StepID, l.RunID, err)
+		return fmt.Errorf("save step %d (%s) of run %s: %w", steps[0].Seq, steps[0].StepID, l.RunID, err)
+	}
+	return nil
+}
+
+// insertSteps records an attempt's checkpoints.
+func insertSteps(ctx context.Context, tx *sql.Tx, l Lease, steps []Step) error {
+	for _, st := range steps {
+		st.RunID, st.RunAttempt = l.RunID, l.Attempt
+		if err := insertStep(ctx, tx, st); err != nil {
+			return fmt.Errorf("save step %d (%s): %w", st.Seq, st.StepID, err)
+		}
 	}
 	return nil
 }
@@ -52,36 +77,45 @@ func insertStep(ctx context.Context, tx *sql.Tx, st Step) error {
 // FinishRun records a run's final status, outputs and error, and ends its lease. It fails with
 // ErrLeaseLost when the attempt no longer holds the run, so a run's outcome is written once, by the
 // attempt that owned it.
-func (s *Store) FinishRun(ctx context.Context, l Lease, r RunResult) error {
+func (s *Store) FinishRun(ctx context.Context, l Lease, r RunResult, steps ...Step) error {
 	if !r.Status.Finished() {
 		return fmt.Errorf("finish run %s: status %q is not final", l.RunID, r.Status)
 	}
-	return s.endAttempt(ctx, l, "finish", `status = $3, outputs = $4, error = $5, finished_at = $6, intent = NULL`,
+	return s.endAttempt(ctx, l, steps, "finish", `status = $3, outputs = $4, error = $5, finished_at = $6, intent = NULL`,
 		string(r.Status), nullJSON(r.Outputs), text(r.Error), time.Now().UnixNano())
 }
 
 // RetryRun ends an attempt that failed transiently: the run waits, retrying, for delay, and then resumes
 // after its last finished step. reason is shown meanwhile.
-func (s *Store) RetryRun(ctx context.Context, l Lease, delay time.Duration, reason string) error {
-	return s.endAttempt(ctx, l, "retry", `status = 'retrying', available_at = `+s.now+` + $3, error = $4`,
+func (s *Store) RetryRun(ctx context.Context, l Lease, delay time.Duration, reason string, steps ...Step) error {
+	return s.endAttempt(ctx, l, steps, "retry", `status = 'retrying', available_at = `+s.now+` + $3, error = $4`,
 		delay.Nanoseconds(), text(reason))
 }
 
 // ReleaseRun gives a run back unfinished, ready at once for any worker, when its worker shuts down. The
 // attempt still counts: attempt numbers only grow, so each attempt's steps stay apart in the history.
-func (s *Store) ReleaseRun(ctx context.Context, l Lease, reason string) error {
-	return s.endAttempt(ctx, l, "release", `status = 'retrying', available_at = `+s.now+`, error = $3`, text(reason))
+func (s *Store) ReleaseRun(ctx context.Context, l Lease, reason string, steps ...Step) error {
+	return s.endAttempt(ctx, l, steps, "release", `status = 'retrying', available_at = `+s.now+`, error = $3`, text(reason))
 }
 
 // HoldUncertain stops a run whose request in doubt (the run's intent) must not be resent without a
 // person's decision; it waits, uncertain, for ResolveRun.
-func (s *Store) HoldUncertain(ctx context.Context, l Lease, reason string) error {
-	return s.endAttempt(ctx, l, "hold", `status = 'uncertain', error = $3`, text(reason))
+func (s *Store) HoldUncertain(ctx context.Context, l Lease, reason string, steps ...Step) error {
+	return s.endAttempt(ctx, l, steps, "hold", `status = 'uncertain', error = $3`, text(reason))
 }
 
-// endAttempt applies set (whose parameters start at $3) to the run held by l and ends the lease.
-func (s *Store) endAttempt(ctx context.Context, l Lease, what, set string, args ...any) error {
+// endAttempt applies set (whose parameters start at $3) to the run held by l, ends the lease and records
+// steps, in one transaction.
+func (s *Store) endAttempt(ctx context.Context, l Lease, steps []Step, what, set string, args ...any) error {
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		// The update is the fence: it matches only while the attempt holds the run, so a stale
+		// attempt's checkpoints never land. The intent stays (a held run's is the request in doubt).
+		if len(steps) > 0 && (what == "retry" || what == "release") {
+			// An attempt records its checkpoints before each request it sends, so checkpoints still
+			// pending at its end came after its last request's response: that request is settled.
+			// A held run keeps its intent: that is the request in doubt. (Finishing clears it anyway.)
+			set += ", intent = NULL"
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET `+set+`, lease_owner = '', lease_expires = 0
 			WHERE id = $1 AND lease_token = $2 AND status = 'running'`, append([]any{l.RunID, l.Token}, args...)...)
 		if err != nil {
@@ -90,7 +124,7 @@ func (s *Store) endAttempt(ctx context.Context, l Lease, what, set string, args 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("attempt %d (token %d): %w", l.Attempt, l.Token, ErrLeaseLost)
 		}
-		return nil
+		return insertSteps(ctx, tx, l, steps)
 	})
 	if err != nil {
 		return fmt.Errorf("%s run %s: %w", what, l.RunID, err)

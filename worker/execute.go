@@ -26,15 +26,30 @@ func (w *Worker) Execute(ctx context.Context, a *queue.Attempt) error {
 	fail := func(msg string) error {
 		return w.finish(ctx, a, store.RunResult{Status: store.RunFailed, Error: msg}, nil)
 	}
-	ev, err := w.Store.GetEvent(ctx, run.EventUUID)
-	if err != nil {
-		return err
+	// The event's card is read only when the run needs it: a run queued before runs kept their plan is
+	// planned now, and secret inputs are evaluated over it. Most runs need neither.
+	var card *okta.Card
+	var readErr error // the store could not be read: worth another attempt, unlike a bad payload
+	cardOf := func() (*okta.Card, error) {
+		if card != nil {
+			return card, nil
+		}
+		ev, err := w.Store.GetEvent(ctx, run.EventUUID)
+		if err != nil {
+			readErr = err
+			return nil, err
+		}
+		c, err := history.Card(ctx, w.Store, ev)
+		if err != nil {
+			return nil, fmt.Errorf("event %s: stored payload is not a LogEvent: %w", run.EventUUID, err)
+		}
+		card = &c
+		return card, nil
 	}
-	card, err := history.Card(ctx, w.Store, ev)
-	if err != nil {
-		return fail(fmt.Sprintf("event %s: stored payload is not a LogEvent: %v", run.EventUUID, err))
+	p, version, err := w.planOf(ctx, run, cardOf)
+	if readErr != nil {
+		return readErr
 	}
-	p, version, err := w.planOf(ctx, run, card)
 	if err != nil {
 		return fail(err.Error())
 	}
@@ -46,7 +61,10 @@ func (w *Worker) Execute(ctx context.Context, a *queue.Attempt) error {
 		return err
 	}
 	secrets := &secret.Set{}
-	inputs, err := w.inputs(p, card, secrets)
+	inputs, err := w.inputs(p, cardOf, secrets)
+	if readErr != nil {
+		return readErr
+	}
 	if err != nil {
 		return fail(secrets.Redact(err.Error()))
 	}
@@ -113,12 +131,16 @@ func (w *Worker) finish(ctx context.Context, a *queue.Attempt, res store.RunResu
 
 // planOf returns the run's plan and workflow version. A run queued by a version of trama that did not
 // pin its plan is planned now from the configuration, as that version would have run it.
-func (w *Worker) planOf(ctx context.Context, run store.Run, card okta.Card) (Plan, string, error) {
+func (w *Worker) planOf(ctx context.Context, run store.Run, cardOf func() (*okta.Card, error)) (Plan, string, error) {
 	if len(run.Plan) > 0 {
 		p, err := plan(run.Plan)
 		return p, run.Version, err
 	}
-	fired, _, err := w.Matcher.Match(ctx, card, w.env())
+	card, err := cardOf()
+	if err != nil {
+		return Plan{}, "", err
+	}
+	fired, _, err := w.Matcher.Match(ctx, *card, w.env())
 	if err != nil {
 		return Plan{}, "", err
 	}
@@ -135,11 +157,19 @@ func (w *Worker) planOf(ctx context.Context, run store.Run, card okta.Card) (Pla
 }
 
 // inputs completes a plan's inputs with the secret ones, evaluated now, and adds those to secrets.
-func (w *Worker) inputs(p Plan, card okta.Card, secrets *secret.Set) (map[string]any, error) {
+func (w *Worker) inputs(p Plan, cardOf func() (*okta.Card, error), secrets *secret.Set) (map[string]any, error) {
 	in := make(map[string]any, len(p.Inputs)+len(p.EnvInputs)+len(p.ConfigInputs))
 	for k, v := range p.Inputs {
 		in[k] = v
 	}
+	if len(p.EnvInputs) == 0 && len(p.ConfigInputs) == 0 {
+		return in, nil
+	}
+	cardp, err := cardOf()
+	if err != nil {
+		return nil, err
+	}
+	card := *cardp
 	set := func(name string, v any) {
 		in[name] = v
 		if s, ok := v.(string); ok {

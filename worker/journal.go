@@ -82,26 +82,41 @@ var idempotent = []string{http.MethodGet, http.MethodHead, http.MethodOptions, h
 
 // mayResend reports whether the request in doubt, d, may be sent again without asking anyone.
 func (j *journal) mayResend(d *store.Intent, s runner.Sending) bool {
-	switch {
-	case d.Resend: // an operator said so
+	if d.Resend { // an operator said so
 		return true
-	case j.resend.Policy == config.ResendAlways:
+	}
+	s.Method = d.Method
+	return j.resendable(s)
+}
+
+// resendable reports whether a request may be sent again, unasked, if the attempt sending it is
+// interrupted: by the trigger's resend policy, the method's idempotence (RFC 9110, 9.2.2), or the step's
+// x-trama-resend.
+func (j *journal) resendable(s runner.Sending) bool {
+	switch j.resend.Policy {
+	case config.ResendAlways:
 		return true
-	case j.resend.Policy == config.ResendNever:
+	case config.ResendNever:
 		return false
 	}
-	return slices.Contains(idempotent, d.Method) || s.SafeToResend || slices.Contains(j.resend.Steps, s.StepID)
+	return slices.Contains(idempotent, s.Method) || s.SafeToResend || slices.Contains(j.resend.Steps, s.StepID)
 }
 
 // Sending implements runner.Guard: it stops at a request in doubt that may not be resent, and records
-// every request's intent before it goes out — which fails, and so stops the run unsent, once the attempt
-// lost its run.
+// the intent of every request that could not be resent before it goes out — which fails, and so stops
+// the run unsent, once the attempt lost its run. A request that may be resent needs no intent (an
+// interrupted attempt's successor sends it again whatever it finds): the steps finished before it are
+// recorded if they were not, and the lease is checked.
 func (j *journal) Sending(ctx context.Context, s runner.Sending) error {
 	if d := j.doubt; d != nil && s.Seq == d.Seq {
 		j.doubt = nil
 		if !j.mayResend(d, s) {
 			return &errUncertain{in: *d}
 		}
+	}
+	if j.resendable(s) {
+		j.sent = nil
+		return j.a.Sending(ctx)
 	}
 	in := store.Intent{Seq: s.Seq, WorkflowID: s.WorkflowID, StepID: s.StepID, StepAttempt: s.Attempt,
 		Method: s.Method, URL: s.URL, At: time.Now().UTC()}

@@ -218,8 +218,9 @@ func TestResumesAfterTheLastCheckpointedStep(t *testing.T) {
 }
 
 // interrupted runs a workflow until the worker is stopped while step two's request is in flight, and
-// returns the run, now waiting to be resumed.
-func interrupted(t *testing.T, f *fixture, cfg *config.Config) store.Run {
+// returns the run, now waiting to be resumed. A request that may be resent needs no intent: withIntent
+// says whether step two's request is one that must be recorded.
+func interrupted(t *testing.T, f *fixture, cfg *config.Config, withIntent bool) store.Run {
 	t.Helper()
 	release := make(chan struct{})
 	f.rec.hold["two"] = release
@@ -236,8 +237,11 @@ func interrupted(t *testing.T, f *fixture, cfg *config.Config) store.Run {
 	delete(f.rec.hold, "two")
 	f.rec.mu.Unlock()
 	run := f.wait(store.RunRetrying)
-	if run.Intent == nil || run.Intent.StepID != "two" {
+	switch {
+	case withIntent && (run.Intent == nil || run.Intent.StepID != "two"):
 		t.Fatalf("interrupted run = %+v, want step two's request recorded as intended", run)
+	case !withIntent && run.Intent != nil:
+		t.Fatalf("interrupted run has intent %+v; a request that may be resent needs none", run.Intent)
 	}
 	return run
 }
@@ -247,7 +251,7 @@ func TestRequestInDoubtWaitsForAnOperator(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, newDriver)
 		cfg := f.config("record", "")
-		interrupted(t, f, cfg)
+		interrupted(t, f, cfg, true)
 		f.start(cfg, nil)
 		run := f.wait(store.RunUncertain)
 		if f.rec.count("two") != 1 || f.rec.count("three") != 0 {
@@ -275,7 +279,7 @@ func TestSkipGoesOnWithoutTheRequest(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, newDriver)
 		cfg := f.config("record", "")
-		interrupted(t, f, cfg)
+		interrupted(t, f, cfg, true)
 		f.start(cfg, nil)
 		run := f.wait(store.RunUncertain)
 		if _, err := worker.Resolve(ctx, f.st, run.ID, "skip", "ann", "it was enrolled"); err != nil {
@@ -306,7 +310,7 @@ func TestResendPolicy(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				f := newFixture(t, newDriver)
 				cfg := f.config(tt.workflow, tt.extra)
-				interrupted(t, f, cfg)
+				interrupted(t, f, cfg, false)
 				f.start(cfg, nil)
 				f.wait(store.RunSucceeded)
 				if f.rec.count("two") != 2 || f.rec.count("three") != 1 {

@@ -18,6 +18,42 @@ var leaseTests = []test{
 	{"ReleaseIsImmediate", testLeaseRelease},
 	{"ExpireAll", testLeaseExpireAll},
 	{"ConcurrentClaimsNeverShare", testLeaseConcurrentClaims},
+	{"BusyUntilDrained", testLeaseBusy},
+}
+
+// testLeaseBusy: the store is busy while an event waits for dispatch and while a run is unfinished.
+func testLeaseBusy(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	busy := func() bool {
+		t.Helper()
+		b, err := s.Busy(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if busy() {
+		t.Fatal("an empty store is busy")
+	}
+	Ingest(t, s, Delivery("d", Events("e")...))
+	if !busy() {
+		t.Fatal("an event waiting for dispatch is not work")
+	}
+	DispatchAll(t, s, "welcome")
+	if !busy() {
+		t.Fatal("a queued run is not work")
+	}
+	c := ClaimOne(t, s, "w1", time.Minute)
+	if !busy() {
+		t.Fatal("a running run is not work")
+	}
+	if err := s.FinishRun(ctx, c.Lease, store.RunResult{Status: store.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	if busy() {
+		t.Fatal("a drained store is busy")
+	}
 }
 
 func testLeaseClaimOrder(t *testing.T, newDriver NewDriver) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ var runTests = []test{
 	{"StepsByAttempt", testRunSteps},
 	{"IntentClearedByCheckpoint", testRunIntent},
 	{"Finish", testRunFinish},
+	{"EndsRecordPendingSteps", testRunEndsWithSteps},
 	{"ResolveResend", testRunResolveResend},
 	{"ResolveSkip", testRunResolveSkip},
 	{"ResolveFail", testRunResolveFail},
@@ -217,5 +219,58 @@ func testRunResolveFail(t *testing.T, newDriver NewDriver) {
 	}
 	if _, err := s.ResolveRun(ctx, c.Lease.RunID, store.Resolve{Action: "maybe", By: "ann"}); err == nil {
 		t.Error("an unknown action was accepted")
+	}
+}
+
+// testRunEndsWithSteps: the checkpoints an attempt deferred land with its intent or its end, in the same
+// transaction; a retry or a release settles the intent (the steps came after its response), a hold
+// keeps it (the request in doubt), and a stale attempt's steps never land.
+func testRunEndsWithSteps(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	step := func(seq int) store.Step {
+		return store.Step{Seq: seq, StepID: fmt.Sprintf("s%d", seq), Status: "succeeded", Attempts: 1, Checkpoint: json.RawMessage(`{}`)}
+	}
+	intent := func(seq int) store.Intent {
+		return store.Intent{Seq: seq, StepID: fmt.Sprintf("s%d", seq), Method: "POST", URL: "https://api.example.com/x"}
+	}
+	for _, tt := range []struct {
+		name       string
+		end        func(s *store.Store, l store.Lease) error
+		keepIntent bool
+		status     store.RunStatus
+	}{
+		{"finish", func(s *store.Store, l store.Lease) error {
+			return s.FinishRun(ctx, l, store.RunResult{Status: store.RunSucceeded}, step(2))
+		}, false, store.RunSucceeded},
+		{"retry", func(s *store.Store, l store.Lease) error { return s.RetryRun(ctx, l, time.Minute, "502", step(2)) }, false, store.RunRetrying},
+		{"release", func(s *store.Store, l store.Lease) error { return s.ReleaseRun(ctx, l, "shutdown", step(2)) }, false, store.RunRetrying},
+		{"hold", func(s *store.Store, l store.Lease) error { return s.HoldUncertain(ctx, l, "in doubt", step(2)) }, true, store.RunUncertain},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := Open(t, newDriver)
+			c := claimed(t, s)
+			// Step 1 finished before the request of step 2: it lands with step 2's intent.
+			if err := s.RecordIntent(ctx, c.Lease, intent(2), step(1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.end(s, c.Lease); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+			run, err := s.GetRun(ctx, c.Lease.RunID)
+			if err != nil || run.Status != tt.status || (run.Intent != nil) != tt.keepIntent {
+				t.Errorf("%s: run %s, intent %+v, %v", tt.name, run.Status, run.Intent, err)
+			}
+			steps, _ := s.Steps(ctx, c.Lease.RunID)
+			if len(steps) != 2 {
+				t.Errorf("%s: %d steps recorded, want 2", tt.name, len(steps))
+			}
+			// The attempt ended: writing again, steps and all, is refused and records nothing.
+			if err := tt.end(s, c.Lease); !errors.Is(err, store.ErrLeaseLost) {
+				t.Errorf("%s again: %v, want ErrLeaseLost", tt.name, err)
+			}
+			if steps, _ := s.Steps(ctx, c.Lease.RunID); len(steps) != 2 {
+				t.Errorf("%s: a refused end recorded steps (%d)", tt.name, len(steps))
+			}
+		})
 	}
 }

@@ -1,0 +1,20 @@
+//go:build unix
+
+package bench
+
+import (
+	"runtime"
+	"syscall"
+)
+
+// peakRSSMiB is the process's peak resident set size in MiB.
+func peakRSSMiB() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	if runtime.GOOS == "darwin" {
+		return float64(ru.Maxrss) / (1 << 20) // bytes there
+	}
+	return float64(ru.Maxrss) / (1 << 10) // KiB on Linux and the BSDs
+}

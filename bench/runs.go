@@ -1,0 +1,316 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/trama-dev/trama/bench/latency"
+	"github.com/trama-dev/trama/config"
+	"github.com/trama-dev/trama/runner"
+	"github.com/trama-dev/trama/server"
+	"github.com/trama-dev/trama/store"
+)
+
+// RunsOptions shape a run-throughput benchmark; `trama bench runs` sets them from its flags.
+type RunsOptions struct {
+	// Events is how many events are sent; each fires one run. Default 10 000.
+	Events int
+	// Steps is how many steps the workflow has, each one GET of a loopback server. Default 1.
+	Steps int
+	// Rate offers events at this many per second; 0 sends them as fast as they are acknowledged.
+	Rate float64
+	// Batch is how many events one delivery carries. Default 50, Okta's maximum.
+	Batch int
+	// Concurrency is how many clients send deliveries at once. Default 4.
+	Concurrency int
+	// Store is "" for an SQLite file in Dir, or a PostgreSQL URL: the bench then works in a schema of
+	// its own (trama_bench_…) that it drops at the end.
+	Store string
+	// Replicas is how many trama serve instances share the store (PostgreSQL only). Default 1.
+	Replicas int
+	Timeout  time.Duration
+	// Dir keeps the SQLite store and the generated files; "" uses a temporary directory.
+	Dir string
+	// CPUProfile, when set, receives a pprof CPU profile from the first event sent to the last run
+	// finished.
+	CPUProfile string
+}
+
+// RunsReport is what a run-throughput benchmark measured; `trama bench runs` prints it.
+type RunsReport struct {
+	Events   int     `json:"events"`
+	Steps    int     `json:"steps"`
+	Replicas int     `json:"replicas"`
+	Store    string  `json:"store"`
+	Offered  float64 `json:"offeredPerSecond,omitempty"`
+	// Succeeded and Failed count finished runs.
+	Succeeded int `json:"succeeded"`
+	Failed    int `json:"failed"`
+	// Seconds runs from the first event sent to the last run finished.
+	Seconds     float64 `json:"seconds"`
+	RunsPerSec  float64 `json:"completedRunsPerSecond"`
+	StepsPerSec float64 `json:"stepCallsPerSecond"`
+	// RunStart is event sent → run started; RunFinish event sent → run finished.
+	RunStart  latency.Summary `json:"eventToRunStart"`
+	RunFinish latency.Summary `json:"eventToRunFinish"`
+	// PeakRSSMiB is the process's peak resident memory: trama and the load generator together.
+	PeakRSSMiB float64 `json:"peakRssMiB"`
+}
+
+// WriteText writes the report for a terminal.
+func (r *RunsReport) WriteText(w io.Writer) {
+	offered := "as fast as acknowledged"
+	if r.Offered > 0 {
+		offered = fmt.Sprintf("offered at %.0f/s", r.Offered)
+	}
+	fmt.Fprintf(w, "trama bench runs: %d events × %d-step workflow, %s, %s, %s\n", r.Events, r.Steps, offered,
+		replicas(r.Replicas), r.Store)
+	fmt.Fprintf(w, "  completed      %d runs (%d failed) in %.2fs = %.0f runs/s, %.0f step calls/s\n",
+		r.Succeeded+r.Failed, r.Failed, r.Seconds, r.RunsPerSec, r.StepsPerSec)
+	fmt.Fprintf(w, "  run start      event sent → run started  p50 %.2fms  p99 %.2fms  max %.2fms\n", r.RunStart.P50, r.RunStart.P99, r.RunStart.Max)
+	fmt.Fprintf(w, "  run finish     event sent → run finished p50 %.2fms  p99 %.2fms  max %.2fms\n", r.RunFinish.P50, r.RunFinish.P99, r.RunFinish.Max)
+	if r.PeakRSSMiB > 0 {
+		fmt.Fprintf(w, "  peak memory    %.0f MiB resident (trama and the load generator)\n", r.PeakRSSMiB)
+	}
+}
+
+func replicas(n int) string {
+	if n == 1 {
+		return "1 replica"
+	}
+	return fmt.Sprintf("%d replicas", n)
+}
+
+// Runs starts trama serve (Replicas of them on PostgreSQL) in this process, sends Events events that
+// each fire a Steps-step workflow against a loopback server, and measures until every run finished.
+func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
+	o = o.withDefaults()
+	if o.Replicas > 1 && o.Store == "" {
+		return nil, errors.New("several replicas need a PostgreSQL store: SQLite is one process's")
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	dir, cleanup, err := benchDir(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	tgt, err := startTarget()
+	if err != nil {
+		return nil, err
+	}
+	defer tgt.close()
+
+	storeURL, storeName := "sqlite:./bench.db", "SQLite"
+	if o.Store != "" {
+		schema := fmt.Sprintf("trama_bench_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+		storeURL, err = withSchema(o.Store, schema)
+		if err != nil {
+			return nil, err
+		}
+		defer dropSchema(o.Store, schema)
+		storeName = "PostgreSQL"
+	}
+	cfgText := "store: " + storeURL + "\nhooks:\n  okta:\n    auth: { value: " + benchSecret + " }\n" +
+		"servers:\n  target: http://" + tgt.addr + "\n" +
+		"triggers:\n  - name: bench\n    on: " + firingType + "\n    run: { file: bench.arazzo.yaml, workflow: ping }\n"
+	if err := writeFiles(dir, map[string]string{"bench.openapi.yaml": benchOpenAPI, "bench.arazzo.yaml": benchWorkflow(o.Steps), "trama.yaml": cfgText}); err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(filepath.Join(dir, "trama.yaml"), func(string) (string, bool) { return "", false })
+	if err != nil {
+		return nil, fmt.Errorf("bench configuration: %w", err)
+	}
+
+	type finish struct {
+		start, end time.Time
+		ok         bool
+	}
+	var (
+		mu       sync.Mutex
+		finished = make(map[string]finish, o.Events)
+		done     = make(chan struct{})
+	)
+	onFinished := func(r store.Run, _ *runner.Result) {
+		now := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		if _, seen := finished[r.EventUUID]; seen {
+			return
+		}
+		finished[r.EventUUID] = finish{start: r.StartedAt, end: now, ok: r.Status == store.RunSucceeded}
+		if len(finished) == o.Events {
+			close(done)
+		}
+	}
+	var hooks []string
+	for range o.Replicas {
+		srv, err := server.Start(ctx, cfg, server.Options{
+			Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			OnRunFinished: onFinished,
+		})
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Stop()
+		hooks = append(hooks, srv.URL+"/hooks/okta")
+	}
+
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	hc := newHookClient(ctx, o.Concurrency)
+	defer hc.close()
+	deliveries := (o.Events + o.Batch - 1) / o.Batch
+	sentAt := make([]time.Time, deliveries)
+	var next atomic.Int64
+	var firstErr atomic.Value
+	began := time.Now()
+	var wg sync.WaitGroup
+	for range o.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []byte
+			for ctx.Err() == nil {
+				d := int(next.Add(1)) - 1
+				if d >= deliveries {
+					return
+				}
+				if o.Rate > 0 {
+					// Delivery d is due when its first event is, at the offered rate.
+					due := began.Add(time.Duration(float64(d*o.Batch) / o.Rate * float64(time.Second)))
+					if wait := time.Until(due); wait > 0 {
+						select {
+						case <-time.After(wait):
+						case <-ctx.Done():
+							return
+						}
+					}
+				}
+				n := min(o.Batch, o.Events-d*o.Batch)
+				buf = appendDelivery(buf[:0], d, n, firingType, false)
+				sent, _, err := hc.send(hooks[d%len(hooks)], buf)
+				sentAt[d] = sent
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return nil, fmt.Errorf("sending deliveries: %w", err)
+	}
+	select {
+	case <-done:
+	case <-ctx.Done():
+		mu.Lock()
+		n := len(finished)
+		mu.Unlock()
+		return nil, fmt.Errorf("%d of %d runs finished before --timeout", n, o.Events)
+	}
+
+	rep := &RunsReport{Events: o.Events, Steps: o.Steps, Replicas: o.Replicas, Store: storeName, Offered: o.Rate,
+		PeakRSSMiB: peakRSSMiB()}
+	var starts, ends []time.Duration
+	var last time.Time
+	mu.Lock()
+	for uuid, f := range finished {
+		d, _, ok := parseBenchUUID(uuid)
+		if !ok || d >= len(sentAt) {
+			continue
+		}
+		starts = append(starts, f.start.Sub(sentAt[d]))
+		ends = append(ends, f.end.Sub(sentAt[d]))
+		if f.end.After(last) {
+			last = f.end
+		}
+		if f.ok {
+			rep.Succeeded++
+		} else {
+			rep.Failed++
+		}
+	}
+	mu.Unlock()
+	rep.Seconds = last.Sub(began).Seconds()
+	rep.RunsPerSec = float64(rep.Succeeded+rep.Failed) / rep.Seconds
+	rep.StepsPerSec = rep.RunsPerSec * float64(o.Steps)
+	rep.RunStart, rep.RunFinish = latency.Summarize(starts), latency.Summarize(ends)
+	return rep, nil
+}
+
+func (o RunsOptions) withDefaults() RunsOptions {
+	if o.Events <= 0 {
+		o.Events = 10000
+	}
+	if o.Steps <= 0 {
+		o.Steps = 1
+	}
+	if o.Batch <= 0 {
+		o.Batch = 50
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	return o
+}
+
+// withSchema sets the URL's trama_schema, so the bench works apart from any real data.
+func withSchema(raw, schema string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", errors.New("--store takes a postgres:// URL (SQLite is the default)")
+	}
+	q := u.Query()
+	q.Set("trama_schema", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// dropSchema removes the bench's schema and everything in it.
+func dropSchema(raw, schema string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "trama_") {
+			q.Del(k) // trama's own parameters mean nothing to the server
+		}
+	}
+	u.RawQuery = q.Encode()
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	db.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`)
+}
