@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/trama-dev/trama/bench"
+	"github.com/trama-dev/trama/internal/pgtest"
 )
 
 func TestBenchIngest(t *testing.T) {
@@ -72,5 +73,37 @@ func TestBenchIngestUsage(t *testing.T) {
 		if code, _, _ := trama(t, append([]string{"bench", "ingest"}, args...)...); code != exitUsage {
 			t.Errorf("bench ingest %v: exit %d, want %d", args, code, exitUsage)
 		}
+	}
+}
+
+// TestBenchRuns: every event's run finishes, with a k-step workflow, at a rate, and on PostgreSQL with
+// two replicas; the report's figures hang together.
+func TestBenchRuns(t *testing.T) {
+	pg := pgtest.URL(t)
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"sqlite", []string{"--events", "60", "--batch", "7", "--steps", "2"}},
+		{"at a rate", []string{"--events", "40", "--batch", "1", "--rate", "400"}},
+		{"postgres replicas", []string{"--events", "40", "--batch", "5", "--store", pg, "--replicas", "2"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := trama(t, append([]string{"bench", "runs", "-o", "json"}, tt.args...)...)
+			if code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			var rep bench.RunsReport
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("%v:\n%s", err, stdout)
+			}
+			if rep.Succeeded != rep.Events || rep.Failed != 0 || rep.RunsPerSec <= 0 || rep.StepsPerSec != rep.RunsPerSec*float64(rep.Steps) ||
+				rep.RunStart.Count != rep.Events || rep.RunFinish.P50 < rep.RunStart.P50 || rep.RunFinish.P99 > rep.RunFinish.Max {
+				t.Errorf("report = %+v", rep)
+			}
+		})
+	}
+	if code, _, _ := trama(t, "bench", "runs", "--replicas", "2"); code != exitUsage {
+		t.Errorf("--replicas 2 on SQLite: exit %d, want %d", code, exitUsage)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/trama-dev/trama/internal/pgtest"
 )
 
 // BenchmarkStartup measures what a CI pipeline that calls trama many times pays per call, side by side
@@ -61,13 +63,18 @@ func BenchmarkStartup(b *testing.B) {
 
 type startupBinaries struct{ dir, hello, trama string }
 
-// TestMain removes the binaries BenchmarkStartup built, once every benchmark is done with them.
-func TestMain(m *testing.M) {
-	code := m.Run()
+// TestMain finds the PostgreSQL database the tests that need one use (pgtest), and removes the binaries
+// BenchmarkStartup built once every benchmark is done with them.
+func TestMain(m *testing.M) { pgtest.Main(cleanup{m}) }
+
+type cleanup struct{ m *testing.M }
+
+func (c cleanup) Run() int {
+	code := c.m.Run()
 	if startupBins.dir != "" {
 		os.RemoveAll(startupBins.dir)
 	}
-	os.Exit(code)
+	return code
 }
 
 var (
