@@ -128,3 +128,16 @@ func errFromOkta(e *okta.Error) *apiError {
 	}
 	return out
 }
+
+func errDuplicateRole() *apiError {
+	return newAPIError(http.StatusConflict, "E0000090", "The role specified is already assigned to the user.")
+}
+
+// errUnsupportedOperation is Okta's answer to a membership change of the built-in Everyone group.
+func errUnsupportedOperation() *apiError {
+	return newAPIError(http.StatusNotImplemented, "E0000060", "Unsupported operation.")
+}
+
+func errBuiltInGroupRole(name string) *apiError {
+	return newAPIError(http.StatusBadRequest, "E0000211", "Roles cannot be granted to built-in groups: "+name)
+}

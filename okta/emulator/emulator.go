@@ -1,5 +1,5 @@
-// Package emulator is trama's local Okta org: an http.Handler that answers the Users, Factors, System
-// Log and Event Hooks APIs the way real Okta does (paths, status codes, bodies, _links, headers, error
+// Package emulator is trama's local Okta org: an http.Handler that answers the Users, Groups, admin
+// Roles, Factors, System Log and Event Hooks APIs the way real Okta does (paths, status codes, bodies, _links, headers, error
 // codes, rate limits), records a System Log event for every state change, delivers those events to
 // verified event hooks, and adds test affordances under /emulator/v1/. It is also the org authorization
 // server for OAuth 2.0 service apps: client credentials with private_key_jwt, DPoP-bound tokens, and
@@ -103,6 +103,11 @@ type Emulator struct {
 	adminID  string
 	apps     map[string]*serviceApp // by app id
 	appOrder []*serviceApp
+	// groups and groupOrder hold the org's groups, the built-in Everyone group first.
+	groups     map[string]*group
+	groupOrder []*group
+	// everyone is the id of the built-in Everyone group.
+	everyone string
 
 	// oauthMu guards the org authorization server's signing key, generated on first use.
 	oauthMu sync.Mutex
@@ -167,6 +172,7 @@ func New(opts Options) (*Emulator, error) {
 		log:     systemlog.New(),
 	}
 	rand.Read(e.nonceKey[:])
+	e.everyone = "00g" + tokenID("everyone:" + opts.BaseURL)[3:]
 	e.hooks = eventhook.NewRegistry(eventhook.Config{
 		BaseURL:     opts.BaseURL,
 		Now:         e.clock.Now,

@@ -36,6 +36,25 @@ func (e *Emulator) routes() {
 	e.route("POST /api/v1/users/{id}/factors/{factorId}/verify", e.verifyFactor)
 	e.route("GET /api/v1/users/{id}/factors/{factorId}/transactions/{transactionId}", e.factorTransaction)
 
+	e.route("GET /api/v1/users/{id}/groups", e.listUserGroups)
+	e.route("GET /api/v1/users/{id}/roles", e.listUserRoles)
+	e.route("POST /api/v1/users/{id}/roles", e.assignUserRole)
+	e.route("GET /api/v1/users/{id}/roles/{roleAssignmentId}", e.getUserRole)
+	e.route("DELETE /api/v1/users/{id}/roles/{roleAssignmentId}", e.unassignUserRole)
+
+	e.route("GET /api/v1/groups", e.listGroups)
+	e.route("POST /api/v1/groups", e.createGroup)
+	e.route("GET /api/v1/groups/{groupId}", e.getGroup)
+	e.route("PUT /api/v1/groups/{groupId}", e.replaceGroup)
+	e.route("DELETE /api/v1/groups/{groupId}", e.deleteGroup)
+	e.route("GET /api/v1/groups/{groupId}/users", e.listGroupUsers)
+	e.route("PUT /api/v1/groups/{groupId}/users/{userId}", e.addGroupMember)
+	e.route("DELETE /api/v1/groups/{groupId}/users/{userId}", e.removeGroupMember)
+	e.route("GET /api/v1/groups/{groupId}/roles", e.listGroupRoles)
+	e.route("POST /api/v1/groups/{groupId}/roles", e.assignGroupRole)
+	e.route("GET /api/v1/groups/{groupId}/roles/{roleAssignmentId}", e.getGroupRole)
+	e.route("DELETE /api/v1/groups/{groupId}/roles/{roleAssignmentId}", e.unassignGroupRole)
+
 	e.route("GET /api/v1/logs", e.listLogs)
 
 	e.route("GET /api/v1/eventHooks", e.listEventHooks)

@@ -445,3 +445,125 @@ func TestSDKServiceAppPrivateKeyWithDPoP(t *testing.T) {
 		t.Fatalf("traffic %+v: want the nonce round trip and DPoP calls", &traffic)
 	}
 }
+
+// sdkGroupName reads a group's name from the SDK's anyOf profile.
+func sdkGroupName(g sdk.Group) string {
+	p := g.GetProfile()
+	if p.OktaUserGroupProfile != nil {
+		return p.OktaUserGroupProfile.GetName()
+	}
+	if p.OktaActiveDirectoryGroupProfile != nil {
+		return p.OktaActiveDirectoryGroupProfile.GetName()
+	}
+	return ""
+}
+
+// TestSDKGroupsAndRoles drives groups, memberships and admin role assignments with the official SDK,
+// unchanged: create, page, replace and delete a group, add and remove members, list a user's groups,
+// assign and unassign roles to a user and a group, and decode Okta's errors.
+func TestSDKGroupsAndRoles(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	c := sdkClient(t, o)
+	ctx := context.Background()
+	uid := sdkCreateUser(t, c, "sdk.groups@example.com")
+
+	g, _, err := c.GroupAPI.AddGroup(ctx).Group(sdk.AddGroupRequest{Profile: &sdk.OktaUserGroupProfile{
+		Name: sdk.PtrString("SDK Admins"), Description: sdk.PtrString("Made by the SDK")}}).Execute()
+	if err != nil {
+		t.Fatalf("add group: %v", sdkErr(err))
+	}
+	gid := g.GetId()
+	if g.GetType() != "OKTA_GROUP" || sdkGroupName(*g) != "SDK Admins" || g.GetCreated().IsZero() {
+		t.Fatalf("group decoded as %+v", g)
+	}
+	_, res, err := c.GroupAPI.AddGroup(ctx).Group(sdk.AddGroupRequest{Profile: &sdk.OktaUserGroupProfile{Name: sdk.PtrString("SDK Admins")}}).Execute()
+	if sdkErrorCode(err) != "E0000001" || res == nil || res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("duplicate name: %v", sdkErr(err))
+	}
+	for _, name := range []string{"SDK Two", "SDK Three"} {
+		if _, _, err := c.GroupAPI.AddGroup(ctx).Group(sdk.AddGroupRequest{Profile: &sdk.OktaUserGroupProfile{Name: sdk.PtrString(name)}}).Execute(); err != nil {
+			t.Fatal(sdkErr(err))
+		}
+	}
+
+	// Paging through Link headers, as the SDK follows them.
+	page, res, err := c.GroupAPI.ListGroups(ctx).Limit(2).Execute()
+	if err != nil || len(page) != 2 || !res.HasNextPage() {
+		t.Fatalf("first page: %v %d", sdkErr(err), len(page))
+	}
+	var rest []sdk.Group
+	if _, err := res.Next(&rest); err != nil || len(rest) != 2 {
+		t.Fatalf("next page: %v %d", err, len(rest))
+	}
+	found, _, err := c.GroupAPI.ListGroups(ctx).Search(`profile.name sw "SDK A"`).Execute()
+	if err != nil || len(found) != 1 || found[0].GetId() != gid {
+		t.Fatalf("search: %v %v", sdkErr(err), found)
+	}
+
+	if _, err := c.GroupAPI.AssignUserToGroup(ctx, gid, uid).Execute(); err != nil {
+		t.Fatalf("add member: %v", sdkErr(err))
+	}
+	users, _, err := c.GroupAPI.ListGroupUsers(ctx, gid).Execute()
+	if err != nil || len(users) != 1 || users[0].GetId() != uid {
+		t.Fatalf("members: %v %v", sdkErr(err), users)
+	}
+	mine, _, err := c.UserResourcesAPI.ListUserGroups(ctx, uid).Execute()
+	if err != nil || len(mine) != 2 || mine[0].GetType() != "BUILT_IN" || mine[1].GetId() != gid {
+		t.Fatalf("user groups: %v %v", sdkErr(err), mine)
+	}
+	// The description documents no 501, so the SDK hands back the body undecoded.
+	if _, err := c.GroupAPI.AssignUserToGroup(ctx, mine[0].GetId(), uid).Execute(); err == nil || !strings.Contains(sdkErr(err).Error(), "E0000060") {
+		t.Fatalf("adding to Everyone: %v", sdkErr(err))
+	}
+
+	replaced, _, err := c.GroupAPI.ReplaceGroup(ctx, gid).Group(sdk.AddGroupRequest{Profile: &sdk.OktaUserGroupProfile{
+		Name: sdk.PtrString("SDK Administrators")}}).Execute()
+	if err != nil || sdkGroupName(*replaced) != "SDK Administrators" {
+		t.Fatalf("replace: %v", sdkErr(err))
+	}
+
+	// Roles: a direct assignment (201) and a group's (200), both decoded as StandardRole.
+	ur, res, err := c.RoleAssignmentAUserAPI.AssignRoleToUser(ctx, uid).AssignRoleRequest(sdk.AssignRoleToUserRequest{
+		StandardRoleAssignmentSchema: &sdk.StandardRoleAssignmentSchema{Type: "APP_ADMIN"}}).Execute()
+	if err != nil || res.StatusCode != http.StatusCreated || ur.StandardRole == nil || ur.StandardRole.GetAssignmentType() != "USER" {
+		t.Fatalf("assign to user: %v %+v", sdkErr(err), ur)
+	}
+	_, _, err = c.RoleAssignmentAUserAPI.AssignRoleToUser(ctx, uid).AssignRoleRequest(sdk.AssignRoleToUserRequest{
+		StandardRoleAssignmentSchema: &sdk.StandardRoleAssignmentSchema{Type: "APP_ADMIN"}}).Execute()
+	if err == nil || !strings.Contains(sdkErr(err).Error(), "E0000090") { // 409 is undocumented too
+		t.Fatalf("duplicate role: %v", sdkErr(err))
+	}
+	gr, _, err := c.RoleAssignmentBGroupAPI.AssignRoleToGroup(ctx, gid).AssignRoleRequest(sdk.AssignRoleToGroupRequest{
+		StandardRoleAssignmentSchema: &sdk.StandardRoleAssignmentSchema{Type: "USER_ADMIN"}}).Execute()
+	if err != nil || gr.StandardRole == nil || gr.StandardRole.GetAssignmentType() != "GROUP" {
+		t.Fatalf("assign to group: %v %+v", sdkErr(err), gr)
+	}
+	roles, _, err := c.RoleAssignmentAUserAPI.ListAssignedRolesForUser(ctx, uid).Execute()
+	if err != nil || len(roles) != 2 || roles[0].StandardRole == nil || roles[1].StandardRole.GetId() != gr.StandardRole.GetId() {
+		t.Fatalf("user roles: %v %+v", sdkErr(err), roles)
+	}
+	got, _, err := c.RoleAssignmentAUserAPI.GetUserAssignedRole(ctx, uid, ur.StandardRole.GetId()).Execute()
+	if err != nil || got.StandardRole == nil || got.StandardRole.GetType() != "APP_ADMIN" {
+		t.Fatalf("get user role: %v", sdkErr(err))
+	}
+	groupRoles, _, err := c.RoleAssignmentBGroupAPI.ListGroupAssignedRoles(ctx, gid).Execute()
+	if err != nil || len(groupRoles) != 1 {
+		t.Fatalf("group roles: %v %v", sdkErr(err), groupRoles)
+	}
+	if _, err := c.RoleAssignmentAUserAPI.UnassignRoleFromUser(ctx, uid, ur.StandardRole.GetId()).Execute(); err != nil {
+		t.Fatalf("unassign from user: %v", sdkErr(err))
+	}
+	if _, err := c.RoleAssignmentBGroupAPI.UnassignRoleFromGroup(ctx, gid, gr.StandardRole.GetId()).Execute(); err != nil {
+		t.Fatalf("unassign from group: %v", sdkErr(err))
+	}
+
+	if _, err := c.GroupAPI.UnassignUserFromGroup(ctx, gid, uid).Execute(); err != nil {
+		t.Fatalf("remove member: %v", sdkErr(err))
+	}
+	if _, err := c.GroupAPI.DeleteGroup(ctx, gid).Execute(); err != nil {
+		t.Fatalf("delete group: %v", sdkErr(err))
+	}
+	if _, _, err := c.GroupAPI.GetGroup(ctx, gid).Execute(); sdkErrorCode(err) != "E0000007" {
+		t.Fatalf("deleted group: %v", sdkErr(err))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,13 +31,16 @@ type stateFile struct {
 	Events      []okta.LogEvent `json:"events"`
 	Hooks       json.RawMessage `json:"eventHooks,omitempty"`
 	ServiceApps []*serviceApp   `json:"serviceApps,omitempty"`
+	// Groups holds every group, Everyone included, with members and role assignments.
+	Groups []*group `json:"groups,omitempty"`
 	// OrgKey is the org authorization server's private signing key (a JWK), kept so access tokens
 	// survive a restart. It is the emulator's own key; clients' private keys are never held.
 	OrgKey json.RawMessage `json:"orgSigningKey,omitempty"`
 }
 
-// resetState seeds the admin, the seed users and the seed service apps, and empties everything else.
-// The org's signing key stays, as a real org's would.
+// resetState seeds the admin (a super admin, as the owner of an API token is), the seed users, the
+// Everyone group and the seed service apps, and empties everything else. The org's signing key stays,
+// as a real org's would.
 func (e *Emulator) resetState() {
 	now := e.clock.Now()
 	e.mu.Lock()
@@ -46,6 +50,7 @@ func (e *Emulator) resetState() {
 	e.outbox = nil
 	e.pushTx = map[string]*pushTxn{}
 	admin := newSeededUser(e.opts.Admin, now)
+	admin.Roles = []*roleAssignment{{ID: newUserRoleID(), Type: "SUPER_ADMIN", Created: now, LastUpdated: now}}
 	e.adminID = admin.ID
 	e.addUser(admin)
 	for _, s := range e.opts.Users {
@@ -54,6 +59,9 @@ func (e *Emulator) resetState() {
 		}
 		e.addUser(newSeededUser(s, now))
 	}
+	e.groups = map[string]*group{}
+	e.groupOrder = nil
+	e.addGroup(newEveryoneGroup(e.everyoneID(), now))
 	e.apps = map[string]*serviceApp{}
 	e.appOrder = nil
 	for _, s := range e.opts.ServiceApps {
@@ -83,7 +91,8 @@ func (e *Emulator) snapshot() ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := stateFile{Version: stateVersion, ClockOffset: e.clock.Offset(), AdminID: e.adminID, Users: e.order,
-		Outbox: e.outbox, Events: e.log.Events(), Hooks: hooks, ServiceApps: e.appOrder, OrgKey: orgKey}
+		Outbox: e.outbox, Events: e.log.Events(), Hooks: hooks, ServiceApps: e.appOrder, OrgKey: orgKey,
+		Groups: e.groupOrder}
 	for _, t := range e.pushTx {
 		st.PushTx = append(st.PushTx, t)
 	}
@@ -139,6 +148,7 @@ func (e *Emulator) loadState(path string) error {
 			e.pushTx[t.ID] = t
 		}
 	}
+	e.restoreGroups(st.Groups)
 	if err := e.restoreApps(st.ServiceApps); err != nil {
 		e.mu.Unlock()
 		return fmt.Errorf("state %s: %w", path, err)
@@ -163,6 +173,55 @@ func (e *Emulator) loadState(path string) error {
 		e.hooks.Restore(snap)
 	}
 	return nil
+}
+
+// restoreGroups replaces the org's groups with those of a state file, dropping members that are not
+// users of the file, and adds the Everyone group when the file predates groups. e.mu must be held.
+func (e *Emulator) restoreGroups(saved []*group) {
+	e.groups = map[string]*group{}
+	e.groupOrder = nil
+	now := e.clock.Now()
+	haveEveryone := false
+	for _, g := range saved {
+		if g == nil || g.ID == "" || e.groups[g.ID] != nil {
+			continue
+		}
+		switch g.Type {
+		case groupBuiltIn:
+			if haveEveryone {
+				continue // an org has one built-in group
+			}
+			haveEveryone = true
+			e.everyone = g.ID
+			g.Members = nil
+		case groupOkta, groupApp:
+		default:
+			g.Type = groupOkta
+		}
+		if g.Profile == nil {
+			g.Profile = map[string]any{}
+		}
+		if g.Created.IsZero() {
+			g.Created = now
+		}
+		if g.LastUpdated.IsZero() {
+			g.LastUpdated = g.Created
+		}
+		if g.LastMembershipUpdated.IsZero() {
+			g.LastMembershipUpdated = g.Created
+		}
+		g.Members = slices.DeleteFunc(g.Members, func(id string) bool { return e.users[id] == nil })
+		e.addGroup(g)
+	}
+	if !haveEveryone {
+		g := newEveryoneGroup(e.everyone, now)
+		if e.groups[g.ID] != nil {
+			g.ID = newID("00g")
+			e.everyone = g.ID
+		}
+		e.groups[g.ID] = g
+		e.groupOrder = append([]*group{g}, e.groupOrder...)
+	}
 }
 
 // restoreApps replaces the org's apps with those of a state file, then adds the seed apps the file does

@@ -34,7 +34,9 @@ type user struct {
 	HasPassword     bool           `json:"hasPassword"`
 	Profile         map[string]any `json:"profile"`
 	Factors         []*factor      `json:"factors"`
-	Seeded          bool           `json:"seeded,omitempty"`
+	// Roles are the admin roles assigned to the user directly.
+	Roles  []*roleAssignment `json:"roles,omitempty"`
+	Seeded bool              `json:"seeded,omitempty"`
 }
 
 func (u *user) login() string { s, _ := u.Profile["login"].(string); return s }

@@ -97,6 +97,11 @@ func (e *Emulator) createUser(rq *request) (int, any, error) {
 		e.mu.Unlock()
 		return 0, nil, err
 	}
+	groups, err := e.checkGroupIDs(body.GroupIDs)
+	if err != nil {
+		e.mu.Unlock()
+		return 0, nil, err
+	}
 	profile := maps.Clone(body.Profile)
 	for _, k := range []string{"mobilePhone", "secondEmail"} {
 		if _, ok := profile[k]; !ok {
@@ -118,6 +123,12 @@ func (e *Emulator) createUser(rq *request) (int, any, error) {
 		events = append(events, e.event(rq, "user.lifecycle.activate", "Activate Okta user", "", u.target()))
 	}
 	e.addUser(u)
+	e.membershipChanged(rq.now)
+	for _, g := range groups {
+		g.Members = append(g.Members, u.ID)
+		g.LastMembershipUpdated = rq.now
+		events = append(events, e.membershipEvent(rq, true, u, g))
+	}
 	out := u.render(e.opts.BaseURL, false)
 	e.mu.Unlock()
 	e.emit(events...)
@@ -207,6 +218,7 @@ func (e *Emulator) deleteUser(rq *request) (int, any, error) {
 			return 0, nil, errUserStatus()
 		}
 		e.removeUser(u)
+		e.dropMemberships(u.ID, rq.now)
 		ev = e.event(rq, "user.lifecycle.delete.initiated", "Delete Okta user", "", u.target())
 	}
 	e.mu.Unlock()

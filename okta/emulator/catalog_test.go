@@ -1,0 +1,145 @@
+package emulator
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/trama-dev/trama/arazzo"
+	"github.com/trama-dev/trama/runner"
+)
+
+// catalogDir holds the public catalog of Okta Arazzo workflows the emulator must run.
+const catalogDir = "../../../shared/okta/arazzo"
+
+// runCatalog loads a catalog workflow with trama's loader and runs it with trama's runner against the
+// org, as `trama run` would. It fails the test unless the workflow succeeds, and returns its result.
+func runCatalog(t *testing.T, o *testOrg, file, workflowID string, inputs map[string]any) *runner.Result {
+	t.Helper()
+	b, err := (&arazzo.Loader{}).Load(context.Background(), filepath.Join(catalogDir, file))
+	if err != nil {
+		t.Fatalf("load %s: %v", file, err)
+	}
+	inputs["oktaApiToken"] = o.token
+	res, err := runner.New(b, runner.Options{Servers: map[string]string{"oktaApi": o.srv.URL}}).Run(context.Background(), workflowID, inputs)
+	if err != nil {
+		t.Fatalf("run %s: %v", workflowID, err)
+	}
+	if res.Status != runner.StatusSucceeded {
+		out, _ := json.MarshalIndent(res, "", " ")
+		t.Fatalf("%s did not succeed:\n%s", workflowID, out)
+	}
+	return res
+}
+
+// TestCatalogGroupAndRoleWorkflows runs the catalog's group and admin-role workflows unchanged, with
+// realistic inputs, prerequisites created through the API as an admin would, and checks what each left
+// in the org and the System Log.
+func TestCatalogGroupAndRoleWorkflows(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	o.contract = false // the runner's requests do not go through o.do
+
+	t.Run("create-group-and-add-members", func(t *testing.T) {
+		o := o.as(t)
+		ada, grace := o.createUser("ada.lovelace@example.com"), o.createUser("grace.hopper@example.com")
+		res := runCatalog(t, o, "okta-create-group-and-add-members-workflow.yml", "create-group-and-add-members", map[string]any{
+			"groupName": "Analytical Engines", "groupDescription": "Engineers of the difference and analytical engines",
+			"primaryUserId": ada, "secondaryUserId": grace})
+		gid, _ := res.Outputs["groupId"].(string)
+		if !strings.HasPrefix(gid, "00g") || res.Steps[0].Outputs["groupType"] != "OKTA_GROUP" {
+			t.Fatalf("outputs %v, %v", res.Outputs, res.Steps[0].Outputs)
+		}
+		var members []map[string]any
+		o.do("GET", "/api/v1/groups/"+gid+"/users", nil).json(t, &members)
+		if len(members) != 2 || members[0]["id"] != ada || members[1]["id"] != grace {
+			t.Errorf("members %v", members)
+		}
+		if n := len(o.events("group.user_membership.add")); n != 2 {
+			t.Errorf("%d membership events", n)
+		}
+	})
+
+	t.Run("create-user-with-group-membership", func(t *testing.T) {
+		o := o.as(t)
+		ops, oncall := o.createGroup("Operations"), o.createGroup("On-call")
+		res := runCatalog(t, o, "okta-create-user-with-group-membership-workflow.yml", "create-user-with-group-membership", map[string]any{
+			"login": "margaret.hamilton@example.com", "email": "margaret.hamilton@example.com",
+			"firstName": "Margaret", "lastName": "Hamilton", "groupIds": []any{ops, oncall}})
+		uid, _ := res.Outputs["userId"].(string)
+		// Okta lists a user's groups with Everyone first, so the workflow's firstGroupId is Everyone.
+		if res.Outputs["firstGroupId"] != o.e.everyoneID() {
+			t.Errorf("firstGroupId %v, want the Everyone group", res.Outputs["firstGroupId"])
+		}
+		if got := strings.Join(groupNames(t, o.do("GET", "/api/v1/users/"+uid+"/groups", nil)), ","); got != "Everyone,Operations,On-call" {
+			t.Errorf("groups %s", got)
+		}
+		// No password was given, so activate=true makes the user PROVISIONED, as on Okta.
+		if s := o.do("GET", "/api/v1/users/"+uid, nil).obj(t)["status"]; s != "PROVISIONED" {
+			t.Errorf("status %v", s)
+		}
+	})
+
+	t.Run("assign-admin-role-to-user", func(t *testing.T) {
+		o := o.as(t)
+		uid := o.createUser("help.desk@example.com")
+		res := runCatalog(t, o, "okta-assign-admin-role-to-user-workflow.yml", "assign-admin-role-to-user", map[string]any{
+			"userId": uid, "roleType": "HELP_DESK_ADMIN"})
+		rid, _ := res.Outputs["roleId"].(string)
+		if !strings.HasPrefix(rid, "ra") || res.Steps[0].Outputs["roleStatus"] != "ACTIVE" || res.Steps[1].Outputs["roleCount"] != rid {
+			t.Errorf("outputs %v %v %v", res.Outputs, res.Steps[0].Outputs, res.Steps[1].Outputs)
+		}
+		if n := len(o.events("user.account.privilege.grant")); n != 1 {
+			t.Errorf("%d privilege events", n)
+		}
+	})
+
+	t.Run("assign-admin-role-to-group", func(t *testing.T) {
+		o := o.as(t)
+		gid := o.createGroup("Service Desk")
+		res := runCatalog(t, o, "okta-assign-admin-role-to-group-workflow.yml", "assign-admin-role-to-group", map[string]any{
+			"groupId": gid, "roleType": "GROUP_MEMBERSHIP_ADMIN"})
+		rid, _ := res.Outputs["roleId"].(string)
+		if !strings.HasPrefix(rid, "gra") || res.Steps[1].Outputs["firstRoleId"] != rid {
+			t.Errorf("outputs %v %v", res.Outputs, res.Steps[1].Outputs)
+		}
+		if n := len(o.events("group.privilege.grant")); n != 1 {
+			t.Errorf("%d group privilege events", n)
+		}
+	})
+
+	t.Run("provision-admin-user", func(t *testing.T) {
+		o := o.as(t)
+		res := runCatalog(t, o, "okta-provision-admin-user-workflow.yml", "provision-admin-user", map[string]any{
+			"login": "katherine.johnson@example.com", "email": "katherine.johnson@example.com",
+			"firstName": "Katherine", "lastName": "Johnson", "roleType": "ORG_ADMIN"})
+		uid, _ := res.Outputs["userId"].(string)
+		roles := roleList(t, o.do("GET", "/api/v1/users/"+uid+"/roles", nil))
+		if len(roles) != 1 || roles[0]["type"] != "ORG_ADMIN" || roles[0]["id"] != res.Outputs["roleId"] {
+			t.Errorf("roles %v", roles)
+		}
+	})
+
+	// The same workflows refuse what Okta refuses: assigning a role the user already holds fails the
+	// step on Okta's 409, not the emulator's leniency.
+	t.Run("duplicate role fails the workflow", func(t *testing.T) {
+		o := o.as(t)
+		uid := o.createUser("twice@example.com")
+		wantStatus(t, o.do("POST", "/api/v1/users/"+uid+"/roles", map[string]string{"type": "REPORT_ADMIN"}), http.StatusCreated)
+		b, err := (&arazzo.Loader{}).Load(context.Background(), filepath.Join(catalogDir, "okta-assign-admin-role-to-user-workflow.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := runner.New(b, runner.Options{Servers: map[string]string{"oktaApi": o.srv.URL}}).Run(context.Background(),
+			"assign-admin-role-to-user", map[string]any{"oktaApiToken": o.token, "userId": uid, "roleType": "REPORT_ADMIN"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != runner.StatusFailed || res.Steps[0].Response == nil || res.Steps[0].Response.StatusCode != http.StatusConflict {
+			out, _ := json.Marshal(res)
+			t.Errorf("a duplicate assignment: %s", out)
+		}
+	})
+}
