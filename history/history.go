@@ -268,23 +268,32 @@ type Reader interface {
 // Card builds the event card of a stored event: the LogEvent plus what its first delivery's envelope and
 // headers say.
 func Card(ctx context.Context, st Deliveries, ev store.Event) (okta.Card, error) {
-	var le okta.LogEvent
-	if err := json.Unmarshal(ev.Payload, &le); err != nil {
-		return okta.Card{}, err
-	}
-	meta := okta.DeliveryMeta{Headers: http.Header(ev.Headers)}
+	src := store.CardSource{UUID: ev.UUID, Type: ev.Type, Source: ev.Source, ReceivedAt: ev.ReceivedAt,
+		Payload: ev.Payload, Headers: ev.Headers}
 	if len(ev.DeliveryIDs) > 0 {
 		if d, err := st.GetDelivery(ctx, ev.DeliveryIDs[0]); err == nil {
-			meta.EventID = d.EventID
-			meta.EventTime = okta.Time{Time: d.EventTime}
-			meta.Source = d.Source
+			src.EventID, src.EventTime, src.HookSource = d.EventID, d.EventTime, d.Source
 		}
-	} else if ev.Source == store.SourcePoll {
+	}
+	return CardOf(src)
+}
+
+// CardOf builds an event card from what Store.CardSources read.
+func CardOf(src store.CardSource) (okta.Card, error) {
+	var le okta.LogEvent
+	if err := json.Unmarshal(src.Payload, &le); err != nil {
+		return okta.Card{}, err
+	}
+	meta := okta.DeliveryMeta{Headers: http.Header(src.Headers)}
+	switch {
+	case src.EventID != "" || src.HookSource != "" || !src.EventTime.IsZero():
+		meta.EventID, meta.EventTime, meta.Source = src.EventID, okta.Time{Time: src.EventTime}, src.HookSource
+	case src.Source == store.SourcePoll:
 		// A polled event has no envelope: its Event Time is when trama fetched it (okta.SystemLogMeta).
 		// The store does not keep the org URL with the event, so its Source stays empty.
-		meta.EventTime = okta.Time{Time: ev.ReceivedAt}
+		meta.EventTime = okta.Time{Time: src.ReceivedAt}
 	}
-	return okta.NewCard(meta, le, ev.Payload), nil
+	return okta.NewCard(meta, le, src.Payload), nil
 }
 
 // ShowEvent loads one event with its card and runs, as `GET /api/v1/events/{uuid}` and

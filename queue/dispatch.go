@@ -3,15 +3,21 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/trama-dev/trama/store"
 )
 
-// dispatchLoop claims events waiting for dispatch and dispatches them, DispatchWorkers at a time.
+// dispatchBatch is how many events one claim takes: a burst's events are read, matched and recorded a
+// batch at a time, a commit per batch rather than per event.
+const dispatchBatch = 64
+
+// dispatchLoop claims events waiting for dispatch and dispatches them, the batch split among
+// DispatchWorkers.
 func (q *Queue) dispatchLoop(ctx context.Context) {
 	for {
-		batch, err := q.st.ClaimDispatches(ctx, 4*q.opts.DispatchWorkers, q.opts.DispatchHold)
+		batch, err := q.st.ClaimDispatches(ctx, dispatchBatch, q.opts.DispatchHold)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -26,35 +32,69 @@ func (q *Queue) dispatchLoop(ctx context.Context) {
 			}
 			continue
 		}
-		sem := make(chan struct{}, q.opts.DispatchWorkers)
+		workers := min(q.opts.DispatchWorkers, len(batch))
+		size := (len(batch) + workers - 1) / workers
 		var wg sync.WaitGroup
-		for _, d := range batch {
-			sem <- struct{}{}
+		for part := range slices.Chunk(batch, size) {
 			wg.Add(1)
 			go func() {
-				defer func() { <-sem; wg.Done() }()
+				defer wg.Done()
 				// A dispatch is short; it finishes even when the worker is stopping, so nothing is
 				// dispatched twice for want of a few milliseconds.
-				q.dispatch(context.WithoutCancel(ctx), d)
+				q.dispatch(context.WithoutCancel(ctx), part)
 			}()
 		}
 		wg.Wait()
 	}
 }
 
-// dispatch runs the Dispatch handler for one event and records the outcome.
-func (q *Queue) dispatch(ctx context.Context, d store.Dispatch) {
-	outcome, err := callDispatch(ctx, q.h.Dispatch, d)
-	if err == nil {
-		var created []store.Run
-		created, err = q.st.CompleteDispatch(ctx, d, outcome)
-		if err == nil {
-			if q.h.Dispatched != nil {
-				q.h.Dispatched(d, created)
-			}
-			return
+// dispatch runs the Dispatch handler for a batch of events and records the outcomes: those that
+// succeeded in one transaction, each failure on its own.
+func (q *Queue) dispatch(ctx context.Context, ds []store.Dispatch) {
+	results := callDispatch(ctx, q.h.Dispatch, ds)
+	var ok []store.Dispatch
+	var outcomes []store.Outcome
+	for i, d := range ds {
+		if results[i].Err != nil {
+			q.failDispatch(ctx, d, results[i].Err)
+			continue
 		}
+		ok, outcomes = append(ok, d), append(outcomes, results[i].Outcome)
 	}
+	if len(ok) == 0 {
+		return
+	}
+	created, err := q.st.CompleteDispatches(ctx, ok, outcomes)
+	if err != nil && len(ok) > 1 {
+		// One event of the batch could not be recorded (it was deleted meanwhile): record the others
+		// one by one rather than fail them all.
+		for i, d := range ok {
+			runs, err := q.st.CompleteDispatch(ctx, d, outcomes[i])
+			if err != nil {
+				q.failDispatch(ctx, d, err)
+				continue
+			}
+			q.dispatched(d, runs)
+		}
+		return
+	}
+	if err != nil {
+		q.failDispatch(ctx, ok[0], err)
+		return
+	}
+	for i, d := range ok {
+		q.dispatched(d, created[i])
+	}
+}
+
+func (q *Queue) dispatched(d store.Dispatch, runs []store.Run) {
+	if q.h.Dispatched != nil {
+		q.h.Dispatched(d, runs)
+	}
+}
+
+// failDispatch records a failed dispatch: retried with backoff, or given up after MaxAttempts.
+func (q *Queue) failDispatch(ctx context.Context, d store.Dispatch, err error) {
 	giveUp := d.Attempts >= q.opts.MaxAttempts
 	delay := q.opts.backoff(d.Attempts, err)
 	reason := err.Error()
@@ -69,11 +109,32 @@ func (q *Queue) dispatch(ctx context.Context, d store.Dispatch) {
 	}
 }
 
-func callDispatch(ctx context.Context, f func(context.Context, store.Dispatch) (store.Outcome, error), d store.Dispatch) (o store.Outcome, err error) {
+// DispatchResult is what the Dispatch handler decided for one event: its outcome, or why it could not
+// be matched (the event is then dispatched again later, with backoff).
+type DispatchResult struct {
+	Outcome store.Outcome
+	Err     error
+}
+
+// callDispatch calls the handler, which must answer one result per dispatch; a panic or a wrong count
+// fails the whole batch, each event to be retried.
+func callDispatch(ctx context.Context, f func(context.Context, []store.Dispatch) []DispatchResult, ds []store.Dispatch) (results []DispatchResult) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("dispatch handler panicked: %v", r)
+			results = failAll(ds, fmt.Errorf("dispatch handler panicked: %v", r))
 		}
 	}()
-	return f(ctx, d)
+	results = f(ctx, ds)
+	if len(results) != len(ds) {
+		return failAll(ds, fmt.Errorf("dispatch handler answered %d results for %d events", len(results), len(ds)))
+	}
+	return results
+}
+
+func failAll(ds []store.Dispatch, err error) []DispatchResult {
+	out := make([]DispatchResult, len(ds))
+	for i := range out {
+		out[i].Err = err
+	}
+	return out
 }

@@ -24,11 +24,11 @@ import (
 
 // Handlers are what the queue calls.
 type Handlers struct {
-	// Dispatch matches one event against the triggers and returns the runs to create, for every replay
-	// number from d.From to d.To, and the triggers it skipped. The queue creates the runs and records the
-	// dispatch done in one transaction. An error makes the queue try again later with backoff, up to
-	// MaxAttempts.
-	Dispatch func(ctx context.Context, d store.Dispatch) (store.Outcome, error)
+	// Dispatch matches a batch of events against the triggers and returns, for each in order, the runs
+	// to create for every replay number from d.From to d.To and the triggers it skipped. The queue
+	// creates the runs and records the batch's dispatches done in one transaction. An event's error
+	// makes the queue dispatch it again later with backoff, up to MaxAttempts.
+	Dispatch func(ctx context.Context, ds []store.Dispatch) []DispatchResult
 	// Dispatched, when set, is told about the runs a dispatch created (for metrics and logs).
 	Dispatched func(d store.Dispatch, created []store.Run)
 	// Execute runs one attempt of a run and ends it with a.Finish or a.HoldUncertain. An error means a

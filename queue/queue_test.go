@@ -41,20 +41,33 @@ func newRecorder(triggers ...string) *recorder {
 	return &recorder{triggers: triggers, dispatch: map[string]int{}, execute: map[string]int{}, attempts: map[string][]int{}}
 }
 
+// perEvent makes a batch Dispatch handler of one that matches one event at a time.
+func perEvent(f func(ctx context.Context, d store.Dispatch) (store.Outcome, error)) func(context.Context, []store.Dispatch) []DispatchResult {
+	return func(ctx context.Context, ds []store.Dispatch) []DispatchResult {
+		out := make([]DispatchResult, len(ds))
+		for i, d := range ds {
+			out[i].Outcome, out[i].Err = f(ctx, d)
+		}
+		return out
+	}
+}
+
+func (r *recorder) dispatchOne(ctx context.Context, d store.Dispatch) (store.Outcome, error) {
+	var runs []store.NewRun
+	for replay := d.From; replay <= d.To; replay++ {
+		r.mu.Lock()
+		r.dispatch[fmt.Sprintf("%s/%d", d.UUID, replay)]++
+		r.mu.Unlock()
+		for _, tr := range r.triggers {
+			runs = append(runs, storetest.NewRun(tr, replay))
+		}
+	}
+	return store.Outcome{Runs: runs}, nil
+}
+
 func (r *recorder) handlers() Handlers {
 	return Handlers{
-		Dispatch: func(ctx context.Context, d store.Dispatch) (store.Outcome, error) {
-			var runs []store.NewRun
-			for replay := d.From; replay <= d.To; replay++ {
-				r.mu.Lock()
-				r.dispatch[fmt.Sprintf("%s/%d", d.UUID, replay)]++
-				r.mu.Unlock()
-				for _, tr := range r.triggers {
-					runs = append(runs, storetest.NewRun(tr, replay))
-				}
-			}
-			return store.Outcome{Runs: runs}, nil
-		},
+		Dispatch: perEvent(r.dispatchOne),
 		Execute: func(ctx context.Context, a *Attempt) error {
 			r.mu.Lock()
 			r.execute[a.Lease.RunID]++
@@ -289,10 +302,9 @@ func TestDispatchRetriesOnlyWhatFailed(t *testing.T) {
 		s := storetest.Open(t, newDriver)
 		rec := newRecorder("welcome")
 		h := rec.handlers()
-		dispatch := h.Dispatch
 		var mu sync.Mutex
 		failed := false
-		h.Dispatch = func(ctx context.Context, d store.Dispatch) (store.Outcome, error) {
+		h.Dispatch = perEvent(func(ctx context.Context, d store.Dispatch) (store.Outcome, error) {
 			mu.Lock()
 			first := d.UUID == "b" && !failed
 			failed = failed || first
@@ -303,8 +315,8 @@ func TestDispatchRetriesOnlyWhatFailed(t *testing.T) {
 				rec.mu.Unlock()
 				return store.Outcome{}, errors.New("database is busy")
 			}
-			return dispatch(ctx, d)
-		}
+			return rec.dispatchOne(ctx, d)
+		})
 		_, stop := work(t, s, h, testOptions())
 		storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events("a", "b", "c")...))
 		waitRuns(t, s, 3)

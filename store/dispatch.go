@@ -82,58 +82,89 @@ type Outcome struct {
 // records the dispatch done, in one transaction. Runs that already exist (same event, trigger and replay)
 // are skipped. It returns the runs it created; they are queued for a worker at once.
 func (s *Store) CompleteDispatch(ctx context.Context, d Dispatch, o Outcome) ([]Run, error) {
-	runs := o.Runs
-	var skipped any
-	if len(o.Skipped) > 0 {
-		raw, err := json.Marshal(o.Skipped)
-		if err != nil {
-			return nil, fmt.Errorf("complete dispatch of event %s: %w", d.UUID, err)
-		}
-		skipped = text(string(raw))
+	created, err := s.CompleteDispatches(ctx, []Dispatch{d}, []Outcome{o})
+	if err != nil {
+		return nil, err
 	}
-	var created []Run
+	return created[0], nil
+}
+
+// CompleteDispatches is CompleteDispatch for a batch of dispatches and their outcomes, in one
+// transaction: dispatching a burst of events costs one commit per batch instead of one per event. It
+// returns the runs created for each dispatch; when one dispatch cannot be recorded (its event is gone)
+// nothing of the batch is, and the error names it.
+func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outcome) ([][]Run, error) {
+	if len(ds) != len(os) {
+		return nil, fmt.Errorf("complete dispatches: %d dispatches, %d outcomes", len(ds), len(os))
+	}
+	skipped := make([]any, len(ds))
+	for i, o := range os {
+		if len(o.Skipped) > 0 {
+			raw, err := json.Marshal(o.Skipped)
+			if err != nil {
+				return nil, fmt.Errorf("complete dispatch of event %s: %w", ds[i].UUID, err)
+			}
+			skipped[i] = text(string(raw))
+		}
+	}
+	created := make([][]Run, len(ds))
+	queued := false
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		created = created[:0]
-		now := time.Now().UTC()
-		for _, nr := range runs {
-			id, err := uuid.NewV7()
+		queued = false
+		for i, d := range ds {
+			runs, err := s.completeDispatch(ctx, tx, d, os[i].Runs, skipped[i])
 			if err != nil {
-				return err
+				return fmt.Errorf("complete dispatch of event %s (replays %d–%d): %w", d.UUID, d.From, d.To, err)
 			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO runs
-				(id, event_uuid, trigger_name, replay, workflow_file, workflow_id, status, created_at, available_at,
-				 inputs, plan, version)
-				VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, `+s.now+`, $8, $9, $10)
-				ON CONFLICT (event_uuid, trigger_name, replay) DO NOTHING`,
-				id.String(), d.UUID, text(nr.Trigger), nr.Replay, text(nr.WorkflowFile), text(nr.WorkflowID),
-				now.UnixNano(), nullJSON(nr.Inputs), nullJSON(nr.Plan), text(nr.Version))
-			if err != nil {
-				return fmt.Errorf("insert run for trigger %q: %w", nr.Trigger, err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				continue
-			}
-			created = append(created, Run{
-				ID: id.String(), Trigger: nr.Trigger, EventUUID: d.UUID, Replay: nr.Replay,
-				WorkflowFile: nr.WorkflowFile, WorkflowID: nr.WorkflowID, Version: nr.Version, Status: RunQueued,
-				CreatedAt: now, AvailableAt: now, Inputs: nr.Inputs, Plan: nr.Plan,
-			})
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE events SET dispatched = $2, dispatch_at = 0, dispatch_attempts = 0,
-			dispatch_error = '', skipped = $3 WHERE ukey = $1 AND dispatched < $2`, eventKey(d.UUID), d.To, skipped)
-		if err != nil {
-			return fmt.Errorf("record dispatch: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return s.mustExist(ctx, tx, d.UUID)
+			created[i] = runs
+			queued = queued || len(runs) > 0
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("complete dispatch of event %s (replays %d–%d): %w", d.UUID, d.From, d.To, err)
+		return nil, err
 	}
-	if len(created) > 0 {
+	if queued {
 		s.signal(RunWork)
+	}
+	return created, nil
+}
+
+// completeDispatch records one dispatch inside tx.
+func (s *Store) completeDispatch(ctx context.Context, tx *sql.Tx, d Dispatch, runs []NewRun, skipped any) ([]Run, error) {
+	var created []Run
+	now := time.Now().UTC()
+	for _, nr := range runs {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs
+			(id, event_uuid, trigger_name, replay, workflow_file, workflow_id, status, created_at, available_at,
+			 inputs, plan, version)
+			VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, `+s.now+`, $8, $9, $10)
+			ON CONFLICT (event_uuid, trigger_name, replay) DO NOTHING`,
+			id.String(), d.UUID, text(nr.Trigger), nr.Replay, text(nr.WorkflowFile), text(nr.WorkflowID),
+			now.UnixNano(), nullJSON(nr.Inputs), nullJSON(nr.Plan), text(nr.Version))
+		if err != nil {
+			return nil, fmt.Errorf("insert run for trigger %q: %w", nr.Trigger, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			continue
+		}
+		created = append(created, Run{
+			ID: id.String(), Trigger: nr.Trigger, EventUUID: d.UUID, Replay: nr.Replay,
+			WorkflowFile: nr.WorkflowFile, WorkflowID: nr.WorkflowID, Version: nr.Version, Status: RunQueued,
+			CreatedAt: now, AvailableAt: now, Inputs: nr.Inputs, Plan: nr.Plan,
+		})
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE events SET dispatched = $2, dispatch_at = 0, dispatch_attempts = 0,
+		dispatch_error = '', skipped = $3 WHERE ukey = $1 AND dispatched < $2`, eventKey(d.UUID), d.To, skipped)
+	if err != nil {
+		return nil, fmt.Errorf("record dispatch: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, s.mustExist(ctx, tx, d.UUID)
 	}
 	return created, nil
 }

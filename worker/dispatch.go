@@ -6,23 +6,53 @@ import (
 	"fmt"
 
 	"github.com/trama-dev/trama/history"
+	"github.com/trama-dev/trama/queue"
 	"github.com/trama-dev/trama/store"
 )
 
-// Dispatch matches one event against the triggers and returns one run per trigger it fires, for every
-// replay number the dispatch covers, each pinned to its trigger, inputs and workflow version. The queue
-// creates them idempotently, so a dispatch repeated after a crash creates nothing twice.
-func (w *Worker) Dispatch(ctx context.Context, d store.Dispatch) (store.Outcome, error) {
-	if !w.listens(d.Type) {
-		// Most of an org's events fire nothing; building their card would cost a query and a full
+// Dispatch matches a batch of events against the triggers and returns, for each, one run per trigger it
+// fires, for every replay number the dispatch covers, each pinned to its trigger, inputs and workflow
+// version. The queue creates them idempotently, so a dispatch repeated after a crash creates nothing
+// twice. The events some trigger listens for are read in one query.
+func (w *Worker) Dispatch(ctx context.Context, ds []store.Dispatch) []queue.DispatchResult {
+	out := make([]queue.DispatchResult, len(ds))
+	var wanted []string
+	for _, d := range ds {
+		// Most of an org's events fire nothing; building their card would cost a read and a full
 		// decode of the payload for each.
-		return store.Outcome{}, nil
+		if w.listens(d.Type) {
+			wanted = append(wanted, d.UUID)
+		}
 	}
-	ev, err := w.Store.GetEvent(ctx, d.UUID)
+	if len(wanted) == 0 {
+		return out
+	}
+	sources, err := w.Store.CardSources(ctx, wanted)
 	if err != nil {
-		return store.Outcome{}, err
+		for i, d := range ds {
+			if w.listens(d.Type) {
+				out[i].Err = err
+			}
+		}
+		return out
 	}
-	card, err := history.Card(ctx, w.Store, ev)
+	for i, d := range ds {
+		if !w.listens(d.Type) {
+			continue
+		}
+		src, ok := sources[d.UUID]
+		if !ok {
+			out[i].Err = fmt.Errorf("event %s: %w", d.UUID, store.ErrNotFound)
+			continue
+		}
+		out[i].Outcome, out[i].Err = w.dispatchOne(ctx, d, src)
+	}
+	return out
+}
+
+// dispatchOne matches one event.
+func (w *Worker) dispatchOne(ctx context.Context, d store.Dispatch, src store.CardSource) (store.Outcome, error) {
+	card, err := history.CardOf(src)
 	if err != nil {
 		return store.Outcome{}, fmt.Errorf("event %s: stored payload is not a LogEvent: %w", d.UUID, err)
 	}
@@ -32,7 +62,7 @@ func (w *Worker) Dispatch(ctx context.Context, d store.Dispatch) (store.Outcome,
 	}
 	var out store.Outcome
 	for _, s := range skipped {
-		w.logger().Info("trigger skipped", "event", d.UUID, "type", ev.Type, "trigger", s.Trigger.Name, "reason", s.Reason, "detail", s.Message)
+		w.logger().Info("trigger skipped", "event", d.UUID, "type", src.Type, "trigger", s.Trigger.Name, "reason", s.Reason, "detail", s.Message)
 		out.Skipped = append(out.Skipped, store.Skip{Trigger: s.Trigger.Name, Reason: string(s.Reason), Detail: s.Message})
 	}
 	for _, f := range fired {

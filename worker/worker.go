@@ -22,6 +22,7 @@ import (
 // Store is what the worker reads and writes beyond an attempt's own writes; *store.Store implements it.
 type Store interface {
 	GetEvent(ctx context.Context, uuid string) (store.Event, error)
+	CardSources(ctx context.Context, uuids []string) (map[string]store.CardSource, error)
 	GetDelivery(ctx context.Context, id string) (store.Delivery, error)
 	GetRun(ctx context.Context, id string) (store.Run, error)
 	ResolveRun(ctx context.Context, runID string, r store.Resolve) (store.Run, error)

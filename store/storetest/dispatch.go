@@ -16,6 +16,7 @@ var dispatchTests = []test{
 	{"NoDispatch", testDispatchNoDispatch},
 	{"Replay", testDispatchReplay},
 	{"RecordsSkips", testDispatchSkips},
+	{"CompleteBatch", testDispatchBatch},
 	{"FailAndGiveUp", testDispatchFail},
 	{"SignalsReady", testDispatchSignals},
 }
@@ -178,6 +179,37 @@ func testDispatchSkips(t *testing.T, newDriver NewDriver) {
 	DispatchAll(t, s, "audit", "welcome")
 	if e, err := s.GetEvent(ctx, "e"); err != nil || e.Runs != 3 || e.Skipped != nil {
 		t.Errorf("after the replay: runs %d skipped %+v, %v; want 3 runs and no skips", e.Runs, e.Skipped, err)
+	}
+}
+
+// testDispatchBatch: a batch of dispatches completes in one transaction, each with its own runs; when one
+// of them cannot be recorded, none is.
+func testDispatchBatch(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("a", "b", "c")...))
+	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
+	}
+	missing := store.Dispatch{UUID: "no-such-event"}
+	_, err = s.CompleteDispatches(ctx, []store.Dispatch{ds[0], missing}, []store.Outcome{{Runs: []store.NewRun{NewRun("welcome", 0)}}, {}})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a batch with a missing event: %v, want ErrNotFound", err)
+	}
+	if runs, _, _ := s.ListRuns(ctx, store.RunFilter{}); len(runs) != 0 {
+		t.Fatalf("a refused batch created %d runs", len(runs))
+	}
+	created, err := s.CompleteDispatches(ctx, ds, []store.Outcome{
+		{Runs: []store.NewRun{NewRun("welcome", 0)}}, {}, {Runs: []store.NewRun{NewRun("welcome", 0), NewRun("audit", 0)}}})
+	if err != nil || len(created) != 3 || len(created[0]) != 1 || len(created[1]) != 0 || len(created[2]) != 2 ||
+		created[2][0].EventUUID != "c" {
+		t.Fatalf("CompleteDispatches = %+v, %v", created, err)
+	}
+	for _, u := range []string{"a", "b", "c"} {
+		if e, err := s.GetEvent(ctx, u); err != nil || e.Dispatched != 0 {
+			t.Errorf("event %s: dispatched %d, %v", u, e.Dispatched, err)
+		}
 	}
 }
 

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// CardSource is what an event's card is made of: the event as Okta sent it, and the envelope and
+// headers of the delivery that first brought it (none for a polled event).
+type CardSource struct {
+	UUID       string
+	Type       string
+	Source     Source
+	ReceivedAt time.Time
+	Payload    json.RawMessage
+	// Headers, EventID, EventTime and HookSource come from the first delivery; empty for a polled event.
+	Headers    map[string][]string
+	EventID    string
+	EventTime  time.Time
+	HookSource string
+}
+
+// CardSources reads the card sources of several events in one query, by uuid; an event that does not
+// exist is missing from the map. Dispatch reads a batch of events this way, instead of an event, its
+// deliveries and its first delivery one query each.
+func (s *Store) CardSources(ctx context.Context, uuids []string) (map[string]CardSource, error) {
+	out := make(map[string]CardSource, len(uuids))
+	if len(uuids) == 0 {
+		return out, nil
+	}
+	ph := make([]string, len(uuids))
+	args := make([]any, len(uuids))
+	for i, u := range uuids {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = eventKey(u)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT e.uuid, e.type, e.source, e.received_at, e.payload,
+		d.headers, d.event_id, d.event_time, d.source
+		FROM events e LEFT JOIN deliveries d ON d.id = e.delivery_id
+		WHERE e.ukey IN (`+strings.Join(ph, ", ")+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %d events: %w", len(uuids), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c CardSource
+		var source, payload string
+		var received int64
+		var headers, eventID, hookSource sql.NullString
+		var eventTime sql.NullInt64
+		if err := rows.Scan(&c.UUID, &c.Type, &source, &received, &payload, &headers, &eventID, &eventTime, &hookSource); err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
+		}
+		c.Source, c.ReceivedAt, c.Payload = Source(source), fromNanos(received), json.RawMessage(payload)
+		c.EventID, c.HookSource = eventID.String, hookSource.String
+		if eventTime.Valid {
+			c.EventTime = fromNanos(eventTime.Int64)
+		}
+		if headers.Valid {
+			if err := json.Unmarshal([]byte(headers.String), &c.Headers); err != nil {
+				return nil, fmt.Errorf("event %s: headers: %w", c.UUID, err)
+			}
+		}
+		out[c.UUID] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return out, nil
+}
