@@ -24,7 +24,9 @@ type Attempt struct {
 	// MaxAttempts is the queue's limit: on the attempt numbered MaxAttempts, a failure is final.
 	MaxAttempts int
 
-	store   *store.Store
+	store *store.Store
+	// finish records the attempt's end, sharing a transaction with other attempts' ends (Queue.finish).
+	finish  func(store.Finish) error
 	cancel  context.CancelCauseFunc
 	claimed time.Time // when the claim that made this attempt began
 
@@ -129,7 +131,12 @@ func (a *Attempt) SaveStep(ctx context.Context, st store.Step) error {
 
 // Finish records the run's outcome, with the steps finished since the last write, and ends the attempt.
 func (a *Attempt) Finish(ctx context.Context, r store.RunResult) error {
-	return a.end(a.writeSteps(func(steps []store.Step) error { return a.store.FinishRun(ctx, a.Lease, r, steps...) }))
+	if err := ctx.Err(); err != nil {
+		return err // a stopped attempt does not decide its run's outcome
+	}
+	return a.end(a.writeSteps(func(steps []store.Step) error {
+		return a.finish(store.Finish{Lease: a.Lease, Result: r, Steps: steps})
+	}))
 }
 
 // HoldUncertain stops the run as uncertain, its intent the request in doubt, for an operator to resolve.

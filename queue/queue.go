@@ -54,6 +54,10 @@ type Queue struct {
 	attempts map[string]*Attempt // by run id
 	running  sync.WaitGroup
 	freed    chan struct{} // an attempt ended, a slot is free
+	// finishes feed the finisher (finishLoop) while Run runs; finisherGone is closed when it is not
+	// running (before Run and after it).
+	finishes     chan finishReq
+	finisherGone chan struct{}
 }
 
 // New returns a queue over st. It fails when the options cannot work or a handler is missing.
@@ -70,7 +74,8 @@ func New(st *store.Store, h Handlers, opts Options) (*Queue, error) {
 		o.Owner = fmt.Sprintf("%s:%d:%04x", host, os.Getpid(), rand.Uint32()&0xffff)
 	}
 	return &Queue{st: st, h: h, opts: o, log: o.Logger.With("worker", o.Owner), renew: st.RenewLeases,
-		attempts: map[string]*Attempt{}, freed: make(chan struct{}, 1)}, nil
+		attempts: map[string]*Attempt{}, freed: make(chan struct{}, 1),
+		finishes: make(chan finishReq), finisherGone: closed()}, nil
 }
 
 // Owner is the name this queue holds leases under.
@@ -107,6 +112,15 @@ func (q *Queue) Run(ctx context.Context) error {
 		q.heartbeat(hbCtx)
 	}()
 
+	// The finisher outlives the loops: attempts still running at shutdown finish through it.
+	stopFinisher := make(chan struct{})
+	finisherDone := make(chan struct{})
+	q.mu.Lock()
+	q.finisherGone = make(chan struct{})
+	gone := q.finisherGone
+	q.mu.Unlock()
+	go func() { defer close(finisherDone); q.finishLoop(stopFinisher) }()
+
 	var loops sync.WaitGroup
 	loops.Add(2)
 	go func() { defer loops.Done(); q.dispatchLoop(ctx) }()
@@ -114,6 +128,9 @@ func (q *Queue) Run(ctx context.Context) error {
 	loops.Wait()
 
 	q.shutdown()
+	close(stopFinisher)
+	<-finisherDone
+	close(gone)
 	stopHeartbeat()
 	hb.Wait()
 	return nil
@@ -177,4 +194,10 @@ func pause(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+func closed() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }

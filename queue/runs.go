@@ -57,7 +57,7 @@ func (q *Queue) start(ctx context.Context, c store.Claim, claimStart time.Time) 
 	// them after ShutdownTimeout), while a lost lease cancels its attempt at once.
 	actx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	a := &Attempt{Lease: c.Lease, Run: c.Run, Steps: c.Steps, MaxAttempts: q.opts.MaxAttempts, store: q.st,
-		cancel: cancel, claimed: claimStart, validUntil: claimStart.Add(q.opts.Lease - q.opts.Heartbeat)}
+		finish: q.finish, cancel: cancel, claimed: claimStart, validUntil: claimStart.Add(q.opts.Lease - q.opts.Heartbeat)}
 	q.mu.Lock()
 	q.attempts[c.Lease.RunID] = a
 	q.mu.Unlock()

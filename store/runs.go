@@ -78,11 +78,56 @@ func insertStep(ctx context.Context, tx *sql.Tx, st Step) error {
 // ErrLeaseLost when the attempt no longer holds the run, so a run's outcome is written once, by the
 // attempt that owned it.
 func (s *Store) FinishRun(ctx context.Context, l Lease, r RunResult, steps ...Step) error {
-	if !r.Status.Finished() {
-		return fmt.Errorf("finish run %s: status %q is not final", l.RunID, r.Status)
+	errs, err := s.FinishRuns(ctx, []Finish{{Lease: l, Result: r, Steps: steps}})
+	if err != nil {
+		return err
 	}
-	return s.endAttempt(ctx, l, steps, "finish", `status = $3, outputs = $4, error = $5, finished_at = $6, intent = NULL`,
-		string(r.Status), nullJSON(r.Outputs), text(r.Error), time.Now().UnixNano())
+	return errs[0]
+}
+
+// Finish is one attempt's end for FinishRuns: its lease, its outcome and the steps it finished since its
+// last write.
+type Finish struct {
+	Lease  Lease
+	Result RunResult
+	Steps  []Step
+}
+
+// FinishRuns is FinishRun for several attempts in one transaction: runs that finish together share a
+// commit. Each finish is fenced on its own: an attempt that lost its run gets ErrLeaseLost in its slot
+// and the others are recorded. err is for the transaction itself (the store failed), when none is.
+func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err error) {
+	errs = make([]error, len(fs))
+	for _, f := range fs {
+		if !f.Result.Status.Finished() {
+			return nil, fmt.Errorf("finish run %s: status %q is not final", f.Lease.RunID, f.Result.Status)
+		}
+	}
+	err = s.inTx(ctx, false, func(tx *sql.Tx) error {
+		now := time.Now().UnixNano()
+		for i, f := range fs {
+			errs[i] = nil
+			res, err := tx.ExecContext(ctx, `UPDATE runs SET status = $3, outputs = $4, error = $5, finished_at = $6,
+				intent = NULL, lease_owner = '', lease_expires = 0
+				WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
+				f.Lease.RunID, f.Lease.Token, string(f.Result.Status), nullJSON(f.Result.Outputs), text(f.Result.Error), now)
+			if err != nil {
+				return fmt.Errorf("finish run %s: %w", f.Lease.RunID, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				errs[i] = fmt.Errorf("finish run %s: attempt %d (token %d): %w", f.Lease.RunID, f.Lease.Attempt, f.Lease.Token, ErrLeaseLost)
+				continue
+			}
+			if err := insertSteps(ctx, tx, f.Lease, f.Steps); err != nil {
+				return fmt.Errorf("finish run %s: %w", f.Lease.RunID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
 }
 
 // RetryRun ends an attempt that failed transiently: the run waits, retrying, for delay, and then resumes
@@ -113,7 +158,7 @@ func (s *Store) endAttempt(ctx context.Context, l Lease, steps []Step, what, set
 		if len(steps) > 0 && (what == "retry" || what == "release") {
 			// An attempt records its checkpoints before each request it sends, so checkpoints still
 			// pending at its end came after its last request's response: that request is settled.
-			// A held run keeps its intent: that is the request in doubt. (Finishing clears it anyway.)
+			// A held run keeps its intent: that is the request in doubt.
 			set += ", intent = NULL"
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE runs SET `+set+`, lease_owner = '', lease_expires = 0

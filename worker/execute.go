@@ -92,7 +92,12 @@ func (w *Worker) Execute(ctx context.Context, a *queue.Attempt) error {
 		}
 		return fmt.Errorf("run %s: %s", run.ID, secrets.Redact(err.Error()))
 	}
-	if res.Status != runner.StatusSucceeded && transient(res) && !a.Final() && ctx.Err() == nil {
+	if err := ctx.Err(); err != nil {
+		// The attempt was stopped (shutdown, a lost lease, its timeout) before the workflow ended on
+		// its own: the queue gives the run back or retries it; it did not fail.
+		return fmt.Errorf("run %s: attempt %d stopped: %w", run.ID, a.Lease.Attempt, context.Cause(ctx))
+	}
+	if res.Status != runner.StatusSucceeded && transient(res) && !a.Final() {
 		msg := "workflow failed"
 		if res.Error != nil {
 			msg = res.Error.Message

@@ -16,6 +16,7 @@ var runTests = []test{
 	{"IntentClearedByCheckpoint", testRunIntent},
 	{"Finish", testRunFinish},
 	{"EndsRecordPendingSteps", testRunEndsWithSteps},
+	{"FinishTogether", testRunFinishTogether},
 	{"ResolveResend", testRunResolveResend},
 	{"ResolveSkip", testRunResolveSkip},
 	{"ResolveFail", testRunResolveFail},
@@ -272,5 +273,38 @@ func testRunEndsWithSteps(t *testing.T, newDriver NewDriver) {
 				t.Errorf("%s: a refused end recorded steps (%d)", tt.name, len(steps))
 			}
 		})
+	}
+}
+
+// testRunFinishTogether: runs finished in one transaction are each fenced on their own: a stale attempt
+// gets ErrLeaseLost in its slot, the others are recorded with their steps.
+func testRunFinishTogether(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("e1", "e2")...))
+	DispatchAll(t, s, "welcome")
+	a := ClaimOne(t, s, "w1", time.Minute)
+	b := ClaimOne(t, s, "w1", time.Minute)
+	stale := b.Lease
+	stale.Token++ // an attempt whose run moved on
+	step := store.Step{Seq: 1, StepID: "s1", Status: "succeeded", Attempts: 1, Checkpoint: json.RawMessage(`{}`)}
+	errs, err := s.FinishRuns(ctx, []store.Finish{
+		{Lease: a.Lease, Result: store.RunResult{Status: store.RunSucceeded}, Steps: []store.Step{step}},
+		{Lease: stale, Result: store.RunResult{Status: store.RunFailed, Error: "late"}, Steps: []store.Step{step}},
+	})
+	if err != nil || len(errs) != 2 || errs[0] != nil || !errors.Is(errs[1], store.ErrLeaseLost) {
+		t.Fatalf("FinishRuns = %v, %v", errs, err)
+	}
+	if r, _ := s.GetRun(ctx, a.Lease.RunID); r.Status != store.RunSucceeded {
+		t.Errorf("run a: %s", r.Status)
+	}
+	if r, _ := s.GetRun(ctx, b.Lease.RunID); r.Status != store.RunRunning {
+		t.Errorf("run b was finished by a stale attempt: %s", r.Status)
+	}
+	if steps, _ := s.Steps(ctx, b.Lease.RunID); len(steps) != 0 {
+		t.Errorf("a stale attempt's steps landed: %d", len(steps))
+	}
+	if steps, _ := s.Steps(ctx, a.Lease.RunID); len(steps) != 1 {
+		t.Errorf("run a has %d steps, want 1", len(steps))
 	}
 }

@@ -1,0 +1,83 @@
+package queue
+
+import (
+	"context"
+
+	"github.com/trama-dev/trama/store"
+)
+
+// maxFinishBatch bounds how many finishes share one transaction.
+const maxFinishBatch = 64
+
+// finishReq is one attempt's finish, waiting for the finisher.
+type finishReq struct {
+	f    store.Finish
+	done chan error
+}
+
+// finishLoop records finishing attempts in batches: a finish waits for the transaction in flight, then
+// shares the next one with every finish that arrived meanwhile. Under load runs finish together, and
+// their outcomes cost one commit rather than one each; alone, a finish is written at once. It runs
+// until stop is closed, after every attempt ended.
+func (q *Queue) finishLoop(stop <-chan struct{}) {
+	for {
+		var batch []finishReq
+		select {
+		case r := <-q.finishes:
+			batch = append(batch, r)
+		case <-stop:
+			return
+		}
+	drain:
+		for len(batch) < maxFinishBatch {
+			select {
+			case r := <-q.finishes:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		q.commitFinishes(batch)
+	}
+}
+
+func (q *Queue) commitFinishes(batch []finishReq) {
+	// An attempt that asked to finish waits for the answer whatever happens to its context: the
+	// outcome is recorded or not, never half.
+	ctx := context.Background()
+	fs := make([]store.Finish, len(batch))
+	for i, r := range batch {
+		fs[i] = r.f
+	}
+	errs, err := q.st.FinishRuns(ctx, fs)
+	if err != nil && len(batch) > 1 {
+		// The transaction failed as a whole (one finish's step could not be stored): record the
+		// others one by one rather than fail them all.
+		for _, r := range batch {
+			r.done <- q.st.FinishRun(ctx, r.f.Lease, r.f.Result, r.f.Steps...)
+		}
+		return
+	}
+	for i, r := range batch {
+		if err != nil {
+			r.done <- err
+			continue
+		}
+		r.done <- errs[i]
+	}
+}
+
+// finish records one attempt's end through the finisher while it runs, else directly (an attempt that
+// outlived its queue's shutdown).
+func (q *Queue) finish(f store.Finish) error {
+	done := make(chan error, 1)
+	q.mu.Lock()
+	gone := q.finisherGone
+	q.mu.Unlock()
+	select {
+	case q.finishes <- finishReq{f: f, done: done}:
+		return <-done
+	case <-gone:
+		return q.st.FinishRun(context.Background(), f.Lease, f.Result, f.Steps...)
+	}
+}
