@@ -141,3 +141,34 @@ func errUnsupportedOperation() *apiError {
 func errBuiltInGroupRole(name string) *apiError {
 	return newAPIError(http.StatusBadRequest, "E0000211", "Roles cannot be granted to built-in groups: "+name)
 }
+
+// The app codes carry the texts of Okta's Apps API reference and of answers recorded from real orgs.
+
+// errDeleteActiveApp is Okta's answer to deleting an app that is still ACTIVE.
+func errDeleteActiveApp() *apiError {
+	return newAPIError(http.StatusForbidden, "E0000056", "Delete application forbidden.",
+		"The application must be deactivated before deletion.")
+}
+
+// errDeactivateAppUser refuses to unassign a user a group assigned to the app still grants it to
+// (okta/terraform-provider-okta#120).
+func errDeactivateAppUser() *apiError {
+	return newAPIError(http.StatusForbidden, "E0000046", "Deactivate application for user forbidden.",
+		"The application cannot be unassigned from the user while their group memberships grant them access")
+}
+
+// errCredentialsScheme refuses user credentials the app's authentication scheme does not take.
+func errCredentialsScheme() *apiError {
+	return newAPIError(http.StatusBadRequest, "E0000041", "Credentials should not be set on this resource based on the scheme.",
+		"User level credentials should not be provided for this scheme.")
+}
+
+// errInactiveUser refuses to assign an app to, or update the app profile of, a deactivated user.
+func errInactiveUser() *apiError {
+	return newAPIError(http.StatusForbidden, "E0000117", "Cannot assign apps or update app profiles for an inactive user.")
+}
+
+// errDuplicateAppLabel refuses a second instance of an app definition with the same label.
+func errDuplicateAppLabel() *apiError {
+	return newAPIError(http.StatusBadRequest, "E0000040", "Application label must not be the same as an existing application label.")
+}

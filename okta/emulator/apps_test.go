@@ -117,15 +117,17 @@ func TestAppsAPIRefusals(t *testing.T) {
 		body  any
 		field string
 	}{
-		{"bookmark app", map[string]any{"name": "bookmark", "label": "B", "signOnMode": "BOOKMARK",
-			"settings": map[string]any{"app": map[string]any{"url": "https://example.com"}}}, "signOnMode"},
+		{"bookmark without url", map[string]any{"name": "bookmark", "label": "B", "signOnMode": "BOOKMARK"}, "url"},
 		{"unknown sign-on mode", edit(func(b map[string]any) { b["signOnMode"] = "MAGIC" }), "signOnMode"},
 		{"no label", edit(func(b map[string]any) { b["label"] = " " }), "label"},
-		{"web app", edit(func(b map[string]any) { oauthSettings(b)["application_type"] = "web" }), "settings.oauthClient.application_type"},
+		{"web app without a code grant", edit(func(b map[string]any) { oauthSettings(b)["application_type"] = "web" }),
+			"settings.oauthClient.grant_types"},
+		{"unknown app type", edit(func(b map[string]any) { oauthSettings(b)["application_type"] = "daemon" }),
+			"settings.oauthClient.application_type"},
 		{"code grant", edit(func(b map[string]any) { oauthSettings(b)["grant_types"] = []string{"authorization_code"} }),
 			"settings.oauthClient.grant_types"},
-		{"client secret auth", edit(func(b map[string]any) {
-			b["credentials"] = map[string]any{"oauthClient": map[string]any{"token_endpoint_auth_method": "client_secret_basic"}}
+		{"public service app", edit(func(b map[string]any) {
+			b["credentials"] = map[string]any{"oauthClient": map[string]any{"token_endpoint_auth_method": "none"}}
 		}), "credentials.oauthClient.token_endpoint_auth_method"},
 		{"no keys", edit(func(b map[string]any) { delete(oauthSettings(b), "jwks") }), "settings.oauthClient.jwks"},
 		{"private key", edit(func(b map[string]any) {

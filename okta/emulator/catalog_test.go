@@ -143,3 +143,94 @@ func TestCatalogGroupAndRoleWorkflows(t *testing.T) {
 		}
 	})
 }
+
+// TestCatalogAppWorkflows runs the catalog's application workflows unchanged against apps, users and
+// groups an admin made through the API, and checks the assignments and lifecycle they left.
+func TestCatalogAppWorkflows(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	o.contract = false
+
+	bookmark := func(o *testOrg, label string) string {
+		return o.createApp(map[string]any{"name": "bookmark", "label": label, "signOnMode": "BOOKMARK",
+			"settings": map[string]any{"app": map[string]any{"url": "https://wiki.example.com/"}}}, "")["id"].(string)
+	}
+
+	t.Run("create-and-activate-application", func(t *testing.T) {
+		o := o.as(t)
+		res := runCatalog(t, o, "okta-create-and-activate-application-workflow.yml", "create-and-activate-application", map[string]any{
+			"label": "Partner Org", "signOnMode": "SAML_2_0", "name": "okta_org2org"})
+		aid, _ := res.Outputs["appId"].(string)
+		if !strings.HasPrefix(aid, "0oa") || res.Steps[0].Outputs["appStatus"] != "INACTIVE" {
+			t.Fatalf("outputs %v %v", res.Outputs, res.Steps[0].Outputs)
+		}
+		if s := o.do("GET", "/api/v1/apps/"+aid, nil).obj(t)["status"]; s != "ACTIVE" {
+			t.Errorf("status %v after the workflow", s)
+		}
+		if n := len(o.events("application.lifecycle.activate")); n != 1 {
+			t.Errorf("%d activate events", n)
+		}
+	})
+
+	t.Run("create-app-assign-user-and-activate", func(t *testing.T) {
+		o := o.as(t)
+		uid := o.createUser("annie.easley@example.com")
+		res := runCatalog(t, o, "okta-create-app-assign-user-and-activate-workflow.yml", "create-app-assign-user-and-activate", map[string]any{
+			"label": "Subsidiary Org", "signOnMode": "SAML_2_0", "name": "okta_org2org", "userId": uid})
+		aid, _ := res.Outputs["appId"].(string)
+		if res.Outputs["appUserId"] != uid {
+			t.Errorf("appUserId %v, want %s", res.Outputs["appUserId"], uid)
+		}
+		au := o.do("GET", "/api/v1/apps/"+aid+"/users/"+uid, nil).obj(t)
+		if au["scope"] != "USER" || o.do("GET", "/api/v1/apps/"+aid, nil).obj(t)["status"] != "ACTIVE" {
+			t.Errorf("assignment %v", au)
+		}
+	})
+
+	t.Run("find-user-and-assign-app", func(t *testing.T) {
+		o := o.as(t)
+		uid := o.createUser("dorothy.vaughan@example.com")
+		aid := bookmark(o, "Wiki")
+		before := len(o.events("application.user_membership.add"))
+		res := runCatalog(t, o, "okta-find-user-and-assign-app-workflow.yml", "find-user-and-assign-app", map[string]any{
+			"query": "dorothy.vaughan", "appId": aid})
+		if res.Outputs["userId"] != uid || res.Outputs["appUserId"] != uid {
+			t.Errorf("outputs %v", res.Outputs)
+		}
+		if n := len(o.events("application.user_membership.add")) - before; n != 1 {
+			t.Errorf("%d app membership events", n)
+		}
+	})
+
+	t.Run("assign-group-to-application", func(t *testing.T) {
+		o := o.as(t)
+		gid := o.createGroup("Wiki Editors")
+		aid := bookmark(o, "Editors' Wiki")
+		res := runCatalog(t, o, "okta-assign-group-to-application-workflow.yml", "assign-group-to-application", map[string]any{
+			"groupName": "Wiki Editors", "appId": aid, "priority": 0})
+		if res.Outputs["groupId"] != gid || res.Outputs["assignmentId"] != gid {
+			t.Errorf("outputs %v", res.Outputs)
+		}
+		// The group's members now reach the app: a member added later gets an assignment with scope GROUP.
+		uid := o.createUser("wiki.editor@example.com")
+		wantStatus(t, o.do("PUT", "/api/v1/groups/"+gid+"/users/"+uid, nil), http.StatusNoContent)
+		if au := o.do("GET", "/api/v1/apps/"+aid+"/users/"+uid, nil).obj(t); au["scope"] != "GROUP" {
+			t.Errorf("member's assignment %v", au)
+		}
+	})
+
+	t.Run("onboard-user-to-group-and-app", func(t *testing.T) {
+		o := o.as(t)
+		gid := o.createGroup("Engineering")
+		aid := bookmark(o, "Engineering Wiki")
+		res := runCatalog(t, o, "okta-onboard-user-to-group-and-app-workflow.yml", "onboard-user-to-group-and-app", map[string]any{
+			"login": "mary.jackson@example.com", "email": "mary.jackson@example.com", "firstName": "Mary", "lastName": "Jackson",
+			"password": "Wind-Tunnel-1958!", "groupId": gid, "appId": aid})
+		uid, _ := res.Outputs["userId"].(string)
+		if res.Steps[0].Outputs["status"] != "ACTIVE" || res.Outputs["appUserId"] != uid || res.Steps[2].Outputs["appUserStatus"] == nil {
+			t.Errorf("outputs %v %v", res.Outputs, res.Steps[2].Outputs)
+		}
+		if got := strings.Join(groupNames(t, o.do("GET", "/api/v1/users/"+uid+"/groups", nil)), ","); got != "Everyone,Engineering" {
+			t.Errorf("groups %s", got)
+		}
+	})
+}

@@ -1,5 +1,5 @@
 // Package emulator is trama's local Okta org: an http.Handler that answers the Users, Groups, admin
-// Roles, Factors, System Log and Event Hooks APIs the way real Okta does (paths, status codes, bodies, _links, headers, error
+// Roles, Applications, Factors, System Log and Event Hooks APIs the way real Okta does (paths, status codes, bodies, _links, headers, error
 // codes, rate limits), records a System Log event for every state change, delivers those events to
 // verified event hooks, and adds test affordances under /emulator/v1/. It is also the org authorization
 // server for OAuth 2.0 service apps: client credentials with private_key_jwt, DPoP-bound tokens, and
@@ -94,15 +94,16 @@ type Emulator struct {
 	hookMu      sync.Mutex
 	hookPending []okta.LogEvent
 
-	mu       sync.Mutex
-	users    map[string]*user
-	byLogin  map[string]*user
-	order    []*user
-	outbox   []message
-	pushTx   map[string]*pushTxn
-	adminID  string
-	apps     map[string]*serviceApp // by app id
-	appOrder []*serviceApp
+	mu      sync.Mutex
+	users   map[string]*user
+	byLogin map[string]*user
+	order   []*user
+	outbox  []message
+	pushTx  map[string]*pushTxn
+	adminID string
+	// apps and appOrder hold the org's app integrations, by app id and in creation order.
+	apps     map[string]*application
+	appOrder []*application
 	// groups and groupOrder hold the org's groups, the built-in Everyone group first.
 	groups     map[string]*group
 	groupOrder []*group

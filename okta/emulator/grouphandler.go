@@ -134,8 +134,8 @@ func changedAttributes(before, after map[string]any) []string {
 	return out
 }
 
-// deleteGroup deletes an OKTA_GROUP or APP_GROUP; the Everyone group cannot be deleted. Its members
-// and role assignments go with it.
+// deleteGroup deletes an OKTA_GROUP or APP_GROUP; the Everyone group cannot be deleted. Its members,
+// role assignments and app assignments go with it.
 func (e *Emulator) deleteGroup(rq *request) (int, any, error) {
 	e.mu.Lock()
 	g, err := e.groupFromPath(rq)
@@ -147,6 +147,7 @@ func (e *Emulator) deleteGroup(rq *request) (int, any, error) {
 		return 0, nil, err
 	}
 	e.removeGroup(g)
+	e.forgetGroup(rq, g)
 	ev := e.event(rq, "group.lifecycle.delete", "Delete Okta group", "", g.target())
 	e.mu.Unlock()
 	e.emit(ev)
@@ -298,6 +299,7 @@ func (e *Emulator) addGroupMember(rq *request) (int, any, error) {
 		g.Members = append(g.Members, u.ID)
 		g.LastMembershipUpdated = rq.now
 		events = append(events, e.membershipEvent(rq, true, u, g))
+		events = append(events, e.syncGroupApps(rq, g)...)
 	}
 	e.mu.Unlock()
 	e.emit(events...)
@@ -320,6 +322,7 @@ func (e *Emulator) removeGroupMember(rq *request) (int, any, error) {
 		g.Members = slices.Delete(g.Members, i, i+1)
 		g.LastMembershipUpdated = rq.now
 		events = append(events, e.membershipEvent(rq, false, u, g))
+		events = append(events, e.syncGroupApps(rq, g)...)
 	}
 	e.mu.Unlock()
 	e.emit(events...)

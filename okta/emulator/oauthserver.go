@@ -73,15 +73,16 @@ func fromDPoP(d *dpopError) *oauthError {
 // Okta's descriptions for client authentication failures (support.okta.com articles), and the generic
 // one for an unknown client.
 const (
-	assertionKidInvalid  = "The client_assertion JWT kid is invalid."
-	assertionSigInvalid  = "The client_assertion signature is invalid."
-	assertionAudInvalid  = "The audience claim for client_assertion must be the endpoint invoked for the request."
-	assertionNoJWKS      = "The client does not have a JWKSet configured, but the client_assertion requires one."
-	clientIDInvalid      = "Invalid value for 'client_id' parameter."
-	privateKeyJWTOnly    = "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method."
-	scopeMissing         = "The authorization server resource does not have any configured default scopes, 'scope' must be provided."
-	scopeNotGranted      = "One or more scopes are not configured for the authorization server resource."
-	grantTypeNotAllowed  = "The client is not authorized to use the provided grant type. Configured grant types: [client_credentials]."
+	assertionKidInvalid = "The client_assertion JWT kid is invalid."
+	assertionSigInvalid = "The client_assertion signature is invalid."
+	assertionAudInvalid = "The audience claim for client_assertion must be the endpoint invoked for the request."
+	assertionNoJWKS     = "The client does not have a JWKSet configured, but the client_assertion requires one."
+	clientIDInvalid     = "Invalid value for 'client_id' parameter."
+	privateKeyJWTOnly   = "Client Credentials requests to the Org Authorization Server must use the private_key_jwt token_endpoint_auth_method."
+	scopeMissing        = "The authorization server resource does not have any configured default scopes, 'scope' must be provided."
+	scopeNotGranted     = "One or more scopes are not configured for the authorization server resource."
+	// grantTypeNotAllowed is followed by the client's configured grant types.
+	grantTypeNotAllowed  = "The client is not authorized to use the provided grant type. Configured grant types: "
 	grantTypeUnsupported = "The authorization grant type is not supported by the authorization server."
 )
 
@@ -162,8 +163,9 @@ func (e *Emulator) issueToken(rq *request) (*tokenResponse, error) {
 		return nil, err
 	}
 	rq.principal = principal{clientID: client.ClientID, label: client.Label}
-	if grant != "client_credentials" {
-		return nil, &oauthError{status: http.StatusBadRequest, code: "unauthorized_client", description: grantTypeNotAllowed}
+	if grant != "client_credentials" || !slices.Contains(client.GrantTypes, grant) {
+		return nil, &oauthError{status: http.StatusBadRequest, code: "unauthorized_client",
+			description: grantTypeNotAllowed + "[" + strings.Join(client.GrantTypes, ", ") + "]."}
 	}
 	jkt, err := e.tokenProof(rq, client.RequireDPoP)
 	if err != nil {
@@ -225,8 +227,10 @@ func readTokenForm(r *http.Request) (url.Values, error) {
 // clientSnapshot is what the token endpoint needs of an app, copied under the lock.
 type clientSnapshot struct {
 	ClientID, Label string
+	AuthMethod      string
 	RequireDPoP     bool
 	Scopes          []string
+	GrantTypes      []string
 	Keys            []jose.JSONWebKey
 }
 
@@ -278,6 +282,11 @@ func (e *Emulator) authenticateClient(rq *request, form url.Values) (*clientSnap
 		return nil, invalidClient(clientIDInvalid)
 	}
 	rq.principal = principal{clientID: client.ClientID, label: client.Label}
+	if client.AuthMethod != authPrivateKeyJWT {
+		// The org authorization server authenticates clients by private_key_jwt only; an app set up for a
+		// client secret or none can't use an assertion there either.
+		return nil, invalidClient(privateKeyJWTOnly)
+	}
 	key, oerr := assertionKey(client.Keys, tok.Headers[0].KeyID)
 	if oerr != nil {
 		return nil, oerr
@@ -303,9 +312,9 @@ func (e *Emulator) clientByID(clientID string) *clientSnapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, a := range e.appOrder {
-		if a.ClientID == clientID && a.Status == appActive {
-			return &clientSnapshot{ClientID: a.ClientID, Label: a.Label, RequireDPoP: a.RequireDPoP,
-				Scopes: a.grantedScopes(), Keys: slices.Clone(a.parsed)}
+		if a.ClientID == clientID && a.SignOnMode == modeOIDC && a.Status == appActive {
+			return &clientSnapshot{ClientID: a.ClientID, Label: a.Label, AuthMethod: a.AuthMethod, RequireDPoP: a.RequireDPoP,
+				Scopes: a.grantedScopes(), GrantTypes: a.grantTypes(), Keys: slices.Clone(a.parsed)}
 		}
 	}
 	return nil

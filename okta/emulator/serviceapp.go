@@ -20,8 +20,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"gopkg.in/yaml.v3"
-
-	"github.com/trama-dev/trama/okta"
 )
 
 // ServiceApp is an OAuth 2.0 service app (an "API Services" app integration) that exists when the
@@ -45,83 +43,6 @@ type ServiceApp struct {
 
 	// generatedID marks a ClientID New generated, which a state file may have fixed differently.
 	generatedID bool
-}
-
-// App statuses, as Okta names them.
-const (
-	appActive   = "ACTIVE"
-	appInactive = "INACTIVE"
-)
-
-// serviceApp is one OIDC service app of the org with its public keys and scope grants. Fields are
-// exported for the state file.
-type serviceApp struct {
-	ID          string            `json:"id"`
-	ClientID    string            `json:"clientId"`
-	Label       string            `json:"label"`
-	Status      string            `json:"status"`
-	Created     time.Time         `json:"created"`
-	LastUpdated time.Time         `json:"lastUpdated"`
-	RequireDPoP bool              `json:"requireDPoP"`
-	Keys        []appKey          `json:"keys"`
-	Grants      []*scopeGrant     `json:"grants"`
-	Profile     map[string]any    `json:"profile,omitempty"`
-	Seeded      bool              `json:"seeded,omitempty"`
-	parsed      []jose.JSONWebKey // Keys decoded, filled by index()
-}
-
-// appKey is one public key of an app's JWKS, with the id and timestamps Okta gives it.
-type appKey struct {
-	ID      string          `json:"id"`
-	Created time.Time       `json:"created"`
-	JWK     json.RawMessage `json:"jwk"`
-}
-
-// scopeGrant is an admin's consent for the app to request one Okta scope.
-type scopeGrant struct {
-	ID            string    `json:"id"`
-	ScopeID       string    `json:"scopeId"`
-	Issuer        string    `json:"issuer"`
-	Created       time.Time `json:"created"`
-	LastUpdated   time.Time `json:"lastUpdated"`
-	CreatedByID   string    `json:"createdById"`
-	CreatedByType string    `json:"createdByType"`
-}
-
-// index decodes the stored keys so the token endpoint need not parse them per request.
-func (a *serviceApp) index() error {
-	a.parsed = a.parsed[:0]
-	for _, k := range a.Keys {
-		var jwk jose.JSONWebKey
-		if err := json.Unmarshal(k.JWK, &jwk); err != nil {
-			return fmt.Errorf("app %s key %s: %w", a.ClientID, k.ID, err)
-		}
-		a.parsed = append(a.parsed, jwk)
-	}
-	return nil
-}
-
-// grantedScopes lists the scopes the app may request, in grant order.
-func (a *serviceApp) grantedScopes() []string {
-	out := make([]string, 0, len(a.Grants))
-	for _, g := range a.Grants {
-		out = append(out, g.ScopeID)
-	}
-	return out
-}
-
-func (a *serviceApp) grant(scope string) *scopeGrant {
-	for _, g := range a.Grants {
-		if g.ScopeID == scope {
-			return g
-		}
-	}
-	return nil
-}
-
-// target is the System Log view of the app.
-func (a *serviceApp) target() okta.Target {
-	return okta.Target{ID: a.ID, Type: "AppInstance", AlternateID: a.Label, DisplayName: a.Label}
 }
 
 // appIDFor is the app id behind a client id. Okta uses the app id as client_id unless one is given; a
@@ -300,10 +221,10 @@ func normalizeServiceApps(in []ServiceApp) ([]ServiceApp, error) {
 }
 
 // newSeededApp builds the org's app for a seed entry, granted its scopes by the admin.
-func newSeededApp(s ServiceApp, now time.Time, adminID string) *serviceApp {
+func newSeededApp(s ServiceApp, now time.Time, adminID string) *application {
 	keys, _ := parsePublicJWKS(s.PublicJWKS) // normalizeServiceApps checked them
-	a := &serviceApp{ID: appIDFor(s.ClientID), ClientID: s.ClientID, Label: s.Label, Status: appActive,
-		Created: now, LastUpdated: now, RequireDPoP: s.RequireDPoP, Seeded: true}
+	a := newServiceApplication(appIDFor(s.ClientID), s.ClientID, s.Label, s.RequireDPoP, now)
+	a.Seeded = true
 	a.setKeys(keys, now)
 	for _, sc := range s.Scopes {
 		if a.grant(sc) == nil {
@@ -314,24 +235,17 @@ func newSeededApp(s ServiceApp, now time.Time, adminID string) *serviceApp {
 	return a
 }
 
-// setKeys stores the public keys with fresh key ids.
-func (a *serviceApp) setKeys(keys []jose.JSONWebKey, now time.Time) {
-	a.Keys = a.Keys[:0]
-	a.parsed = a.parsed[:0]
-	for _, k := range keys {
-		data, _ := json.Marshal(k.Public())
-		a.Keys = append(a.Keys, appKey{ID: newID("pks"), Created: now, JWK: data})
-		a.parsed = append(a.parsed, k.Public())
-	}
-}
-
-// ServiceApps lists the org's service apps in creation order, in the ServiceApp shape (scopes are the
-// current grants), so `trama okta-emulator` can print their client ids.
+// ServiceApps lists the org's OAuth 2.0 service apps in creation order, in the ServiceApp shape (scopes
+// are the current grants), so `trama okta-emulator` can print their client ids. Apps of other kinds
+// are left out.
 func (e *Emulator) ServiceApps() []ServiceApp {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make([]ServiceApp, 0, len(e.appOrder))
+	var out []ServiceApp
 	for _, a := range e.appOrder {
+		if !a.isServiceApp() {
+			continue
+		}
 		set := jose.JSONWebKeySet{Keys: a.parsed}
 		jwks, _ := json.Marshal(set)
 		out = append(out, ServiceApp{ClientID: a.ClientID, Label: a.Label, PublicJWKS: jwks, Scopes: a.grantedScopes(),

@@ -30,7 +30,11 @@ type stateFile struct {
 	PushTx      []*pushTxn      `json:"pushTransactions"`
 	Events      []okta.LogEvent `json:"events"`
 	Hooks       json.RawMessage `json:"eventHooks,omitempty"`
-	ServiceApps []*serviceApp   `json:"serviceApps,omitempty"`
+	// Apps holds every app integration with its keys, grants and assignments.
+	Apps []*application `json:"apps,omitempty"`
+	// ServiceApps is where files written before other app kinds existed kept their OAuth 2.0 service
+	// apps; it is read, never written.
+	ServiceApps []*application `json:"serviceApps,omitempty"`
 	// Groups holds every group, Everyone included, with members and role assignments.
 	Groups []*group `json:"groups,omitempty"`
 	// OrgKey is the org authorization server's private signing key (a JWK), kept so access tokens
@@ -62,7 +66,7 @@ func (e *Emulator) resetState() {
 	e.groups = map[string]*group{}
 	e.groupOrder = nil
 	e.addGroup(newEveryoneGroup(e.everyoneID(), now))
-	e.apps = map[string]*serviceApp{}
+	e.apps = map[string]*application{}
 	e.appOrder = nil
 	for _, s := range e.opts.ServiceApps {
 		e.addApp(newSeededApp(s, now, e.adminID))
@@ -91,7 +95,7 @@ func (e *Emulator) snapshot() ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := stateFile{Version: stateVersion, ClockOffset: e.clock.Offset(), AdminID: e.adminID, Users: e.order,
-		Outbox: e.outbox, Events: e.log.Events(), Hooks: hooks, ServiceApps: e.appOrder, OrgKey: orgKey,
+		Outbox: e.outbox, Events: e.log.Events(), Hooks: hooks, Apps: e.appOrder, OrgKey: orgKey,
 		Groups: e.groupOrder}
 	for _, t := range e.pushTx {
 		st.PushTx = append(st.PushTx, t)
@@ -149,7 +153,11 @@ func (e *Emulator) loadState(path string) error {
 		}
 	}
 	e.restoreGroups(st.Groups)
-	if err := e.restoreApps(st.ServiceApps); err != nil {
+	saved := st.Apps
+	if saved == nil {
+		saved = st.ServiceApps
+	}
+	if err := e.restoreApps(saved); err != nil {
 		e.mu.Unlock()
 		return fmt.Errorf("state %s: %w", path, err)
 	}
@@ -228,16 +236,23 @@ func (e *Emulator) restoreGroups(saved []*group) {
 // not have. A seed whose client id was generated is recognised by its label among the file's seeded
 // apps and takes that app's client id, so a restart keeps the ids clients were configured with.
 // e.mu must be held.
-func (e *Emulator) restoreApps(saved []*serviceApp) error {
-	e.apps = map[string]*serviceApp{}
+func (e *Emulator) restoreApps(saved []*application) error {
+	e.apps = map[string]*application{}
 	e.appOrder = nil
 	for _, a := range saved {
-		if a == nil || a.ID == "" || a.ClientID == "" {
+		if a == nil || a.ID == "" || e.apps[a.ID] != nil {
 			continue
+		}
+		a.upgrade()
+		if a.SignOnMode == modeOIDC && a.ClientID == "" {
+			a.ClientID = a.ID
 		}
 		if err := a.index(); err != nil {
 			return err
 		}
+		// Assignments of users and groups the file no longer has are dropped.
+		a.Users = slices.DeleteFunc(a.Users, func(au *appUser) bool { return au == nil || e.users[au.UserID] == nil })
+		a.Groups = slices.DeleteFunc(a.Groups, func(ag *appGroup) bool { return ag == nil || e.groups[ag.GroupID] == nil })
 		e.addApp(a)
 	}
 	now := e.clock.Now()
@@ -256,7 +271,7 @@ func (e *Emulator) restoreApps(saved []*serviceApp) error {
 	return nil
 }
 
-func (e *Emulator) seededAppLabelled(label string) *serviceApp {
+func (e *Emulator) seededAppLabelled(label string) *application {
 	for _, a := range e.appOrder {
 		if a.Seeded && a.Label == label {
 			return a

@@ -129,6 +129,8 @@ func (e *Emulator) createUser(rq *request) (int, any, error) {
 		g.LastMembershipUpdated = rq.now
 		events = append(events, e.membershipEvent(rq, true, u, g))
 	}
+	// The new user is in Everyone and its groupIds groups: apps assigned to them are now the user's.
+	events = append(events, e.syncGroupApps(rq, append(groups, e.groups[e.everyoneID()])...)...)
 	out := u.render(e.opts.BaseURL, false)
 	e.mu.Unlock()
 	e.emit(events...)
@@ -219,6 +221,7 @@ func (e *Emulator) deleteUser(rq *request) (int, any, error) {
 		}
 		e.removeUser(u)
 		e.dropMemberships(u.ID, rq.now)
+		e.forgetUser(u.ID)
 		ev = e.event(rq, "user.lifecycle.delete.initiated", "Delete Okta user", "", u.target())
 	}
 	e.mu.Unlock()
