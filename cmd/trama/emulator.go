@@ -22,8 +22,9 @@ func init() { subcommands = append(subcommands, newEmulatorCmd) }
 type emulatorFlags struct {
 	addr        string
 	token       string
-	usersFile   string
+	seedFile    string
 	users       []string
+	groups      []string
 	serviceApps []string
 	state       string
 	httpsHooks  bool
@@ -55,6 +56,21 @@ app file is JSON or YAML:
 
 The emulator never holds a private key: give it public keys only.
 
+A seed file (--seed) makes a realistic org at start and after every reset, through the emulator's own
+API, so whatever Okta would refuse stops the start with Okta's error:
+
+  users:
+    - {login: ada@example.com, firstName: Ada, lastName: Lovelace}
+    - {login: alan@example.com, status: STAGED}
+  groups:
+    - {name: Engineering, description: Ships code, members: [ada@example.com]}
+  apps:
+    - app: {name: bookmark, label: Wiki, signOnMode: BOOKMARK, settings: {app: {url: "https://wiki.example.com/"}}}
+      groups: [Engineering]          # group assignments; users: [login, ...] assigns directly
+      inactive: false                # true creates it with activate=false
+
+With --state, a saved org wins over the seed; POST /emulator/v1/reset seeds it again.
+
 Test affordances live under /emulator/v1/ (outbox of SMS/email codes, the passcode a user's device would
 show, push approval, a clock you can advance, reset, delivery log); see docs/emulator.md.
 
@@ -62,7 +78,8 @@ Event hooks on http:// URIs are allowed for loopback hosts (trama serve on your 
 --https-hooks-only to require https:// as Okta does.`,
 		Example: `  trama okta-emulator --addr 127.0.0.1:8080 --token 00test-token
   curl -H 'Authorization: SSWS 00test-token' http://127.0.0.1:8080/api/v1/users/me
-  trama okta-emulator --users seed.yaml --state org.json
+  trama okta-emulator --seed org.yaml --state org.json
+  trama okta-emulator --user ann@example.com --group Engineering
   trama okta-emulator --service-app automation.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runEmulator(cmd, f) },
@@ -70,8 +87,11 @@ Event hooks on http:// URIs are allowed for loopback hosts (trama serve on your 
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
 	fl.StringVar(&f.token, "token", emulator.DefaultToken, "SSWS API token clients must send")
-	fl.StringVar(&f.usersFile, "users", "", "seed users from a JSON or YAML file (a list, or {users: [...]})")
+	fl.StringVar(&f.seedFile, "seed", "", "seed users, groups and apps from a JSON or YAML file (see above)")
+	fl.StringVar(&f.seedFile, "users", "", "seed file")
+	_ = fl.MarkDeprecated("users", "use --seed; the file is the same")
 	fl.StringArrayVar(&f.users, "user", nil, "seed a user by login, e.g. --user ann@example.com (repeatable)")
+	fl.StringArrayVar(&f.groups, "group", nil, "seed an empty group by name, e.g. --group Engineering (repeatable)")
 	fl.StringArrayVar(&f.serviceApps, "service-app", nil, "seed an OAuth 2.0 service app from a JSON or YAML file (repeatable)")
 	fl.StringVar(&f.state, "state", "", "keep the org in this JSON file across restarts (default: in memory)")
 	fl.BoolVar(&f.httpsHooks, "https-hooks-only", false, "refuse event-hook URIs that are not https://, as Okta does")
@@ -83,16 +103,19 @@ Event hooks on http:// URIs are allowed for loopback hosts (trama serve on your 
 func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
 	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
-	var users []emulator.SeedUser
-	if f.usersFile != "" {
-		u, err := emulator.LoadSeedFile(f.usersFile)
+	var seed emulator.Seed
+	if f.seedFile != "" {
+		s, err := emulator.LoadSeedFile(f.seedFile)
 		if err != nil {
-			return usageErr("--users: %v", err)
+			return usageErr("--seed: %v", err)
 		}
-		users = append(users, u...)
+		seed = s
 	}
 	for _, login := range f.users {
-		users = append(users, emulator.SeedUser{Login: login, Email: login})
+		seed.Users = append(seed.Users, emulator.SeedUser{Login: login, Email: login})
+	}
+	for _, name := range f.groups {
+		seed.Groups = append(seed.Groups, emulator.SeedGroup{Name: name})
 	}
 	var apps []emulator.ServiceApp
 	for _, path := range f.serviceApps {
@@ -111,7 +134,9 @@ func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
 	emu, err := emulator.New(emulator.Options{
 		BaseURL:         baseURL,
 		Token:           f.token,
-		Users:           users,
+		Users:           seed.Users,
+		Groups:          seed.Groups,
+		Apps:            seed.Apps,
 		ServiceApps:     apps,
 		StatePath:       f.state,
 		Logger:          logger,
@@ -128,8 +153,8 @@ func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
 	go func() { errc <- srv.Serve(ln) }()
 
 	fmt.Fprintf(out, "Okta emulator listening\n  org URL: %s\n  token:   %s   (Authorization: SSWS %s)\n", baseURL, f.token, f.token)
-	if err := printSeededUsers(ctx, out, baseURL, f.token); err != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "trama: listing seeded users: %v\n", err)
+	if err := printSeededOrg(ctx, out, baseURL, f.token); err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "trama: listing the seeded org: %v\n", err)
 	}
 	printServiceApps(out, baseURL, emu.ServiceApps())
 	fmt.Fprintf(out, "  test affordances: %s/emulator/v1/ (see docs/emulator.md)\nPress Ctrl+C to stop.\n", baseURL)
@@ -149,8 +174,60 @@ func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
 }
 
 // printSeededUsers lists the org's users the way a client sees them, through the API.
-func printSeededUsers(ctx context.Context, w io.Writer, baseURL, token string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/v1/users?limit=200", nil)
+func printSeededOrg(ctx context.Context, w io.Writer, baseURL, token string) error {
+	var users []struct {
+		ID      string `json:"id"`
+		Status  string `json:"status"`
+		Profile struct {
+			Login string `json:"login"`
+		} `json:"profile"`
+	}
+	if err := getJSON(ctx, baseURL, token, "/api/v1/users?limit=200", &users); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  users:\n")
+	for _, u := range users {
+		fmt.Fprintf(w, "    %s  %-32s %s\n", u.ID, u.Profile.Login, strings.ToLower(u.Status))
+	}
+	var groups []struct {
+		ID      string `json:"id"`
+		Type    string `json:"type"`
+		Profile struct {
+			Name string `json:"name"`
+		} `json:"profile"`
+	}
+	if err := getJSON(ctx, baseURL, token, "/api/v1/groups?limit=200", &groups); err != nil {
+		return err
+	}
+	if len(groups) > 1 { // Everyone is always there
+		fmt.Fprintf(w, "  groups:\n")
+		for _, g := range groups {
+			if g.Type == "OKTA_GROUP" {
+				fmt.Fprintf(w, "    %s  %s\n", g.ID, g.Profile.Name)
+			}
+		}
+	}
+	var apps []struct {
+		ID         string `json:"id"`
+		Label      string `json:"label"`
+		SignOnMode string `json:"signOnMode"`
+		Status     string `json:"status"`
+	}
+	if err := getJSON(ctx, baseURL, token, "/api/v1/apps?limit=200", &apps); err != nil {
+		return err
+	}
+	if len(apps) > 0 {
+		fmt.Fprintf(w, "  apps:\n")
+		for _, a := range apps {
+			fmt.Fprintf(w, "    %s  %-32s %s, %s\n", a.ID, a.Label, a.SignOnMode, strings.ToLower(a.Status))
+		}
+	}
+	return nil
+}
+
+// getJSON reads one page of the emulator's API as the admin, as any client would.
+func getJSON(ctx context.Context, baseURL, token, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+path, nil)
 	if err != nil {
 		return err
 	}
@@ -162,21 +239,10 @@ func printSeededUsers(ctx context.Context, w io.Writer, baseURL, token string) e
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /api/v1/users: %s", resp.Status)
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
 	}
-	var list []struct {
-		ID      string `json:"id"`
-		Status  string `json:"status"`
-		Profile struct {
-			Login string `json:"login"`
-		} `json:"profile"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "  users:\n")
-	for _, u := range list {
-		fmt.Fprintf(w, "    %s  %-32s %s\n", u.ID, u.Profile.Login, strings.ToLower(u.Status))
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("GET %s: %w", path, err)
 	}
 	return nil
 }

@@ -44,12 +44,17 @@ func TestOktaEmulatorCommandServesTheAPI(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "app.pub.pem"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)
 	appFile := filepath.Join(dir, "app.yaml")
 	os.WriteFile(appFile, []byte("clientId: 0oaCommandTest000001\npublicKey: app.pub.pem\nkid: k1\nscopes: [okta.users.read]\ndpop: true\n"), 0o644)
+	// A seed file with a group and an app assigned to it, and one more group from a flag.
+	seedFile := filepath.Join(dir, "org.yaml")
+	os.WriteFile(seedFile, []byte("users: [{login: bob@example.com}]\ngroups: [{name: Engineering, members: [bob@example.com]}]\n"+
+		"apps:\n- app: {name: bookmark, label: Team Wiki, signOnMode: BOOKMARK, settings: {app: {url: 'https://wiki.example.com/'}}}\n"+
+		"  groups: [Engineering]\n"), 0o644)
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut syncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"okta-emulator", "--addr", "127.0.0.1:0", "--token", "tok-123456", "--user", "ann@example.com",
-			"--service-app", appFile}, strings.NewReader(""), &out, &errOut)
+			"--service-app", appFile, "--seed", seedFile, "--group", "Finance"}, strings.NewReader(""), &out, &errOut)
 	}()
 	var base string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -62,8 +67,10 @@ func TestOktaEmulatorCommandServesTheAPI(t *testing.T) {
 		cancel()
 		t.Fatalf("no banner:\n%s\n%s", out.String(), errOut.String())
 	}
-	if !strings.Contains(out.String(), "ann@example.com") || !strings.Contains(out.String(), "0oaCommandTest000001") {
-		t.Errorf("the banner lists the seeded users and service apps:\n%s", out.String())
+	for _, want := range []string{"ann@example.com", "bob@example.com", "0oaCommandTest000001", "Engineering", "Finance", "Team Wiki"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the banner does not list %q among the seeded users, groups, apps and service apps:\n%s", want, out.String())
+		}
 	}
 	// The app gets a DPoP-bound token and reads users with it.
 	der, _ := x509.MarshalECPrivateKey(k)

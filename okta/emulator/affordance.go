@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -155,7 +156,10 @@ func (e *Emulator) advanceClock(rq *request) (int, any, error) {
 // reset returns the org to its seeded state: seed users only, no factors, an empty System Log, outbox
 // and hook list, and the clock back to real time.
 func (e *Emulator) reset(rq *request) (int, any, error) {
-	e.resetState()
+	if err := e.resetState(); err != nil {
+		// New seeded the same org without error, so this is a bug, not a client's mistake.
+		return 0, nil, fmt.Errorf("reset: %w", err)
+	}
 	for _, b := range e.buckets {
 		b.reset()
 	}

@@ -45,6 +45,11 @@ type Options struct {
 	Admin SeedUser
 	// Users are seeded at start and after POST /emulator/v1/reset.
 	Users []SeedUser
+	// Groups and Apps are seeded after Users, through the emulator's own API, so each is validated as a
+	// POST from a client would be and New refuses one Okta would refuse. Their ids are new at every
+	// start and reset; find them by name (GET /api/v1/groups?q=, /api/v1/apps?q=).
+	Groups []SeedGroup
+	Apps   []SeedApp
 	// ServiceApps are OAuth 2.0 service apps seeded at start and after POST /emulator/v1/reset, with
 	// their public keys and granted scopes. Their client ids are fixed when New returns (a missing one
 	// is generated), so a reset seeds the same ids; Emulator.ServiceApps lists them.
@@ -156,8 +161,8 @@ func New(opts Options) (*Emulator, error) {
 	if opts.TOTPSkew <= 0 {
 		opts.TOTPSkew = 4
 	}
-	if _, err := parseSeed(mustJSON(append([]SeedUser{opts.Admin}, opts.Users...)), true); err != nil {
-		return nil, fmt.Errorf("emulator seed users: %w", err)
+	if err := (Seed{Users: opts.Users, Groups: opts.Groups, Apps: opts.Apps}).check(opts.Admin.Login); err != nil {
+		return nil, fmt.Errorf("emulator seed: %w", err)
 	}
 	apps, err := normalizeServiceApps(opts.ServiceApps)
 	if err != nil {
@@ -183,14 +188,16 @@ func New(opts Options) (*Emulator, error) {
 		BatchWindow: opts.HookBatchWindow,
 		Logger:      opts.Logger,
 	})
-	e.resetState()
+	e.routes()
+	if err := e.resetState(); err != nil {
+		return nil, err
+	}
 	if opts.StatePath != "" {
 		if err := e.loadState(opts.StatePath); err != nil {
 			return nil, err
 		}
 		e.saver = newSaver(e, opts.StatePath)
 	}
-	e.routes()
 	return e, nil
 }
 
@@ -301,7 +308,7 @@ func (e *Emulator) newBucket() *bucket {
 // limit counts the request against b and stamps the X-Rate-Limit headers. It answers 429 E0000047 and
 // returns false when the window is spent.
 func (e *Emulator) limit(rq *request, b *bucket) bool {
-	if e.opts.RateLimit <= 0 {
+	if e.opts.RateLimit <= 0 || seeding(rq.r.Context()) {
 		return true
 	}
 	remaining, reset, ok := b.take(rq.now)
@@ -424,14 +431,6 @@ func decodeBody(r *http.Request, v any) (empty bool, err error) {
 		return false, errMalformed()
 	}
 	return false, nil
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 // boolQuery reads a boolean query parameter, with def when absent or unparsable.

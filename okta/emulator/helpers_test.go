@@ -387,3 +387,10 @@ func contractException(operationID string, body []byte) string {
 	}
 	return ""
 }
+
+func (r response) list(t testing.TB) []map[string]any {
+	t.Helper()
+	var l []map[string]any
+	r.json(t, &l)
+	return l
+}

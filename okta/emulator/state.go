@@ -43,9 +43,9 @@ type stateFile struct {
 }
 
 // resetState seeds the admin (a super admin, as the owner of an API token is), the seed users, the
-// Everyone group and the seed service apps, and empties everything else. The org's signing key stays,
-// as a real org's would.
-func (e *Emulator) resetState() {
+// Everyone group, the seed service apps, groups and apps, and empties everything else. The org's
+// signing key stays, as a real org's would.
+func (e *Emulator) resetState() error {
 	now := e.clock.Now()
 	e.mu.Lock()
 	e.users = map[string]*user{}
@@ -75,9 +75,12 @@ func (e *Emulator) resetState() {
 	e.assertionJTIs.reset()
 	e.proofJTIs.reset()
 	e.clock.setOffset(0)
-	e.log.Reset()
 	e.hooks.Restore(nil)
+	err := e.seedThroughAPI()
+	// A seeded org starts with an empty System Log, as a reset one does.
+	e.log.Reset()
 	e.hooks.ResetDeliveries()
+	return err
 }
 
 // snapshot encodes the whole org.

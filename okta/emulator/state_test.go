@@ -80,23 +80,25 @@ func TestLoadSeedFile(t *testing.T) {
 		"doc.yml":    "users:\n  - login: a@example.com\n  - login: b@example.com\n",
 		"bad.yaml":   "users:\n  - firstName: nobody\n",
 		"status.yml": "- login: a@example.com\n  status: HAPPY\n",
+		"typo.yaml":  "users:\n  - login: a@example.com\ngroup:\n  - name: Sales\n",
+		"typo.json":  `[{"login":"a@example.com","fristName":"A"}]`,
 	}
 	for name, content := range files {
 		os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600)
 	}
 	for _, name := range []string{"list.json", "doc.json", "list.yaml", "doc.yml"} {
-		users, err := LoadSeedFile(filepath.Join(dir, name))
-		if err != nil || len(users) != 2 || users[1].Login != "b@example.com" {
-			t.Errorf("%s: %v %+v", name, err, users)
+		seed, err := LoadSeedFile(filepath.Join(dir, name))
+		if err != nil || len(seed.Users) != 2 || seed.Users[1].Login != "b@example.com" {
+			t.Errorf("%s: %v %+v", name, err, seed)
 		}
 	}
-	for _, name := range []string{"bad.yaml", "status.yml", "missing.json"} {
+	for _, name := range []string{"bad.yaml", "status.yml", "missing.json", "typo.yaml", "typo.json"} {
 		if _, err := LoadSeedFile(filepath.Join(dir, name)); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}
-	users, _ := LoadSeedFile(filepath.Join(dir, "list.json"))
-	o := newTestOrg(t, Options{Users: users})
+	seed, _ := LoadSeedFile(filepath.Join(dir, "list.json"))
+	o := newTestOrg(t, Options{Users: seed.Users})
 	wantStatus(t, o.do("GET", "/api/v1/users/a@example.com", nil), 200)
 	if s := o.do("GET", "/api/v1/users/b@example.com", nil).obj(t)["status"]; s != "STAGED" {
 		t.Fatalf("seed status %v", s)
