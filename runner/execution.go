@@ -46,6 +46,8 @@ type wfState struct {
 	responses map[string]any            // stepId → last response body
 	succeeded map[string]bool           // stepIds whose latest execution succeeded, for step dependsOn
 	outputs   map[string]any
+	// unsetOutputs are the workflow outputs the path taken did not produce, with why.
+	unsetOutputs map[string]string
 }
 
 // runWorkflow runs wf's dependencies (once per run), then its steps, then evaluates its outputs.
@@ -125,6 +127,15 @@ func (x *execution) runWorkflow(ctx context.Context, doc *arazzo.Document, wf *a
 	sc := &scope{x: x, st: st}
 	for _, name := range sortedKeys(wf.Outputs) {
 		v, err := x.evalString(ctx, wf.Outputs[name], sc)
+		if unset(err) {
+			// The workflow ended on a path that did not produce this output (an end action before the
+			// step that sets it, or a step that left it unset): it is absent, not a failure.
+			if st.unsetOutputs == nil {
+				st.unsetOutputs = map[string]string{}
+			}
+			st.unsetOutputs[name] = err.Error()
+			continue
+		}
 		if err != nil {
 			return nil, &stepFailure{msg: fmt.Sprintf("workflow %q output %q: %v", wf.WorkflowID, name, err)}
 		}

@@ -23,8 +23,11 @@ type Result struct {
 	WorkflowID string         `json:"workflowId"`
 	Status     Status         `json:"status"`
 	Outputs    map[string]any `json:"outputs"`
-	Steps      []StepResult   `json:"steps"`
-	Error      *RunError      `json:"error,omitempty"`
+	// UnsetOutputs are the workflow's outputs the path it took did not produce (it ended before the step
+	// that sets one, or that step found nothing), each with the reason.
+	UnsetOutputs map[string]string `json:"unsetOutputs,omitempty"`
+	Steps        []StepResult      `json:"steps"`
+	Error        *RunError         `json:"error,omitempty"`
 	// Duration is the wall time of the whole run, dependencies included.
 	Duration time.Duration `json:"-"`
 	// DurationMs is Duration in milliseconds, for JSON consumers.
@@ -44,16 +47,19 @@ type StepResult struct {
 	StepID string `json:"stepId"`
 	// WorkflowID is the workflow the step belongs to; it differs from Result.WorkflowID for the steps of
 	// dependencies and sub-workflows.
-	WorkflowID string          `json:"workflowId"`
-	Status     Status          `json:"status"`
-	Attempts   int             `json:"attempts"`
-	Request    *RequestInfo    `json:"request,omitempty"`
-	Response   *ResponseInfo   `json:"response,omitempty"`
-	Duration   time.Duration   `json:"-"`
-	DurationMs float64         `json:"durationMs"`
-	Outputs    map[string]any  `json:"outputs"`
-	Error      string          `json:"error,omitempty"`
-	Criteria   []CriterionNote `json:"criteria,omitempty"`
+	WorkflowID string         `json:"workflowId"`
+	Status     Status         `json:"status"`
+	Attempts   int            `json:"attempts"`
+	Request    *RequestInfo   `json:"request,omitempty"`
+	Response   *ResponseInfo  `json:"response,omitempty"`
+	Duration   time.Duration  `json:"-"`
+	DurationMs float64        `json:"durationMs"`
+	Outputs    map[string]any `json:"outputs"`
+	// UnsetOutputs are the step's outputs whose value did not exist in the response (a search that
+	// found nothing), each with the reason; the step still succeeded.
+	UnsetOutputs map[string]string `json:"unsetOutputs,omitempty"`
+	Error        string            `json:"error,omitempty"`
+	Criteria     []CriterionNote   `json:"criteria,omitempty"`
 	// Resumed is true when the step finished in an earlier attempt of the run and was replayed from its
 	// checkpoint rather than executed again.
 	Resumed bool `json:"resumed,omitempty"`

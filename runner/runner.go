@@ -145,6 +145,7 @@ func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[stri
 	}
 	res.Status = StatusSucceeded
 	res.Outputs = maskValue(st.outputs, x.secrets)
+	res.UnsetOutputs = st.unsetOutputs
 	return res, nil
 }
 

@@ -440,3 +440,31 @@ func TestFenceStopsTheRunUnsent(t *testing.T) {
 		t.Errorf("with an open fence: %+v, %v", res, err)
 	}
 }
+
+// TestUnsetOutputs: an output whose value is not in the response is left unset rather than failing the
+// step, so the end action that guards "nothing found" runs; a later use of it fails, naming the output
+// and the expression that found nothing.
+func TestUnsetOutputs(t *testing.T) {
+	api := newTestAPI(t)
+	res := run(t, api, "notFound", map[string]any{}, nil)
+	wantSucceeded(t, res)
+	if len(res.Steps) != 1 || res.Steps[0].Outputs["name"] != "Widget" {
+		t.Fatalf("steps %s, outputs %v", stepIDs(res), res.Steps[0].Outputs)
+	}
+	if why := res.Steps[0].UnsetOutputs["owner"]; !strings.Contains(why, "$response.body#/owner/id: value not found") {
+		t.Errorf("step unset outputs %v", res.Steps[0].UnsetOutputs)
+	}
+	if _, ok := res.Outputs["owner"]; ok || res.Outputs["name"] != "Widget" || len(res.UnsetOutputs) != 2 {
+		t.Errorf("workflow outputs %v, unset %v", res.Outputs, res.UnsetOutputs)
+	}
+	if !strings.Contains(res.UnsetOutputs["contacted"], `step "contactOwner" has not run`) {
+		t.Errorf("unset contacted: %q", res.UnsetOutputs["contacted"])
+	}
+
+	res = run(t, api, "notFound", map[string]any{"followUp": true}, nil)
+	if res.Status != runner.StatusFailed || res.Error == nil || res.Error.StepID != "contactOwner" ||
+		!strings.Contains(res.Error.Message, `step "lookup" left output "owner" unset, because $response.body#/owner/id found nothing`) {
+		b, _ := json.MarshalIndent(res, "", " ")
+		t.Fatalf("using an unset output:\n%s", b)
+	}
+}

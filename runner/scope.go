@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -90,7 +91,7 @@ func (s *scope) Resolve(e expr.Expr) (any, bool, error) {
 	case expr.RootSteps:
 		outs, ok := s.st.steps[e.StepID]
 		if !ok {
-			return nil, false, fmt.Errorf("step %q has not run yet in workflow %q", e.StepID, s.st.wf.WorkflowID)
+			return nil, false, &notRunError{stepID: e.StepID, workflowID: s.st.wf.WorkflowID}
 		}
 		if e.Field != "" && e.Field != "outputs" {
 			return nil, false, nil
@@ -99,6 +100,14 @@ func (s *scope) Resolve(e expr.Expr) (any, bool, error) {
 			return outs, true, nil
 		}
 		v, ok := outs[e.Name]
+		if !ok {
+			if step := s.st.wf.Step(e.StepID); step != nil {
+				if src, declared := step.Outputs[e.Name]; declared {
+					return nil, false, fmt.Errorf("%w: step %q left output %q unset, because %s found nothing in its response",
+						expr.ErrNotFound, e.StepID, e.Name, src)
+				}
+			}
+		}
 		return v, ok, nil
 	case expr.RootWorkflows:
 		for wf, st := range s.x.done {
@@ -250,4 +259,18 @@ func (x *execution) rememberCredential(value string) {
 	default:
 		x.secrets.Add(value)
 	}
+}
+
+// notRunError is a reference to a step that has not run in this execution of its workflow.
+type notRunError struct{ stepID, workflowID string }
+
+func (e *notRunError) Error() string {
+	return fmt.Sprintf("step %q has not run yet in workflow %q", e.stepID, e.workflowID)
+}
+
+// unset reports whether err means a value was never produced (it does not exist, or the step that
+// would produce it did not run) rather than that an expression is wrong.
+func unset(err error) bool {
+	var nr *notRunError
+	return errors.Is(err, expr.ErrNotFound) || errors.As(err, &nr)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/trama-dev/trama/arazzo/expr"
 	"io"
 	"net/http"
 	"net/url"
@@ -286,11 +287,23 @@ func (x *execution) attemptWorkflow(ctx context.Context, st *wfState, step *araz
 	return x.stepOutputs(ctx, step, sc, out)
 }
 
-// stepOutputs evaluates a successful step's outputs; an output that cannot be evaluated fails the step.
+// stepOutputs evaluates a successful step's outputs. An output whose value does not exist in the
+// response (a search that found nothing, captured as $response.body#/0/id) is left unset and noted, and
+// the step's actions still decide what happens next: the Arazzo specification is silent here, and the
+// catalog guards exactly this case with a criteria-guarded end action that could never run if the step
+// failed first. An expression that is wrong in any other way fails the step. Using an unset output later
+// is an error that names it (see scope.Resolve).
 func (x *execution) stepOutputs(ctx context.Context, step *arazzo.Step, sc *scope, out *outcome) (*outcome, error) {
 	outputs := make(map[string]any, len(step.Outputs))
 	for _, name := range sortedKeys(step.Outputs) {
 		v, err := x.evalString(ctx, step.Outputs[name], sc)
+		if errors.Is(err, expr.ErrNotFound) {
+			if out.result.UnsetOutputs == nil {
+				out.result.UnsetOutputs = map[string]string{}
+			}
+			out.result.UnsetOutputs[name] = err.Error()
+			continue
+		}
 		if err != nil {
 			out.msg = fmt.Sprintf("output %q: %v", name, err)
 			return out, ctx.Err()

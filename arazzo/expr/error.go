@@ -58,6 +58,16 @@ func (e *EvalError) Error() string {
 
 func (e *EvalError) Unwrap() error { return e.Err }
 
+// ErrNotFound is what errors.Is finds in the EvalError of an expression whose value does not exist (a
+// JSON Pointer past the end of the response, a header that was not sent), as opposed to one that is
+// malformed or compares what it cannot.
+var ErrNotFound = errors.New("value not found")
+
+// Is makes errors.Is(err, ErrNotFound) true for a value that does not exist.
+func (e *EvalError) Is(target error) bool {
+	return target == ErrNotFound && e.Msg == ErrNotFound.Error()
+}
+
 // suggestion returns "; did you mean $x?" for a mistyped root, or "".
 func suggestion(root string, opts Options) string {
 	cands := make([]string, 0, len(arazzoRoots)+len(opts.Roots))

@@ -164,7 +164,7 @@ func (t *Template) Eval(r Resolver) (any, error) {
 			return nil, err
 		}
 		if !ok {
-			return nil, &EvalError{Expr: e.Raw, Msg: "value not found"}
+			return nil, &EvalError{Expr: e.Raw, Msg: ErrNotFound.Error()}
 		}
 		return v, nil
 	}
@@ -183,7 +183,7 @@ func (t *Template) Eval(r Resolver) (any, error) {
 			return nil, err
 		}
 		if !ok {
-			return nil, &EvalError{Expr: p.expr.Raw, Msg: "value not found"}
+			return nil, &EvalError{Expr: p.expr.Raw, Msg: ErrNotFound.Error()}
 		}
 		s, err := Stringify(v)
 		if err != nil {

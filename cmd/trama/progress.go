@@ -104,4 +104,10 @@ func printSummary(w io.Writer, res *runner.Result) {
 			fmt.Fprintf(w, "  %s: %s\n", k, textValue(res.Outputs[k]))
 		}
 	}
+	if len(res.UnsetOutputs) > 0 {
+		fmt.Fprintln(w, "not set on the path taken:")
+		for _, k := range slices.Sorted(maps.Keys(res.UnsetOutputs)) {
+			fmt.Fprintf(w, "  %s: %s\n", k, res.UnsetOutputs[k])
+		}
+	}
 }

@@ -199,6 +199,13 @@ func TestCatalogAppWorkflows(t *testing.T) {
 		if n := len(o.events("application.user_membership.add")) - before; n != 1 {
 			t.Errorf("%d app membership events", n)
 		}
+		// A query that matches nobody ends the workflow on its "not found" branch, successfully, with
+		// the outputs it could not set listed as unset.
+		res = runCatalog(t, o, "okta-find-user-and-assign-app-workflow.yml", "find-user-and-assign-app", map[string]any{
+			"query": "nobody.here", "appId": aid})
+		if len(res.Steps) != 1 || res.UnsetOutputs["userId"] == "" || res.UnsetOutputs["appUserId"] == "" {
+			t.Errorf("no match: %d steps, outputs %v, unset %v", len(res.Steps), res.Outputs, res.UnsetOutputs)
+		}
 	})
 
 	t.Run("assign-group-to-application", func(t *testing.T) {
