@@ -71,6 +71,7 @@ workflows:
 - workflowId: wf
   inputs:
     type: object
+    required: [petId]
     properties:
       petId:
         type: string

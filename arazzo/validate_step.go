@@ -138,6 +138,7 @@ func (v *validator) operationStep(w *Workflow, s *Step) {
 		for _, p := range params {
 			if sameParameter(p.Name, p.In, op.Name, op.In) {
 				supplied = true
+				v.optionalForRequired(w, s, p, op.In, op.Name, ro.Op)
 				break
 			}
 		}
@@ -356,4 +357,34 @@ func joinInts(xs []int, sep string) string {
 		out[i] = strconv.Itoa(x)
 	}
 	return strings.Join(out, sep)
+}
+
+// optionalForRequired warns when a parameter the operation requires takes its whole value from an
+// optional input without a default: trama leaves a parameter out when its optional input was not
+// given, so a run without that input fails at this step (the path cannot be built, or the API refuses
+// the request). Okta's catalog does this with create-group-and-add-members' secondaryUserId.
+func (v *validator) optionalForRequired(w *Workflow, s *Step, p *Parameter, in, name string, op *openapi.Operation) {
+	str, ok := p.Value.(string)
+	if !ok || !strings.HasPrefix(str, "$inputs.") {
+		return
+	}
+	e, err := expr.Parse(str)
+	if err != nil || e.Root != expr.RootInputs || e.Pointer != "" {
+		return
+	}
+	schema, _ := w.Inputs.(map[string]any)
+	props, _ := schema["properties"].(map[string]any)
+	prop, declared := props[e.Name].(map[string]any)
+	if !declared {
+		return // unknown inputs are reported elsewhere
+	}
+	if _, hasDefault := prop["default"]; hasDefault {
+		return
+	}
+	if req, _ := schema["required"].([]any); slices.Contains(req, any(e.Name)) {
+		return
+	}
+	v.ds.warnf(p.Pos("value"), "optional-input-required",
+		"step %q fills %s parameter %q, which operation %s requires, from input %q, which is optional and has no default: a run without %s fails at this step; list it under required, give it a default, or guard the step",
+		s.StepID, in, name, opName(op), e.Name, e.Name)
 }

@@ -82,6 +82,7 @@ func TestPlantedDefects(t *testing.T) {
 		{"missing-in", Error, step("  - stepId: del\n    operationId: deletePet\n    parameters:\n    - «name: petId\n      value: x\n")},
 		{"invalid-in", Error, step("  - stepId: del\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: «body\n      value: x\n")},
 		{"missing-required-parameter", Warning, step("  - stepId: del\n    operationId: «deletePet\n")},
+		{"optional-input-required", Warning, strings.Replace(header, "    required: [petId]\n", "", 1) + strings.Replace(getPetStep, "value: $inputs.petId", "value: «$inputs.petId", 1)},
 		{"duplicate-parameter", Error, step("  - stepId: del\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n    - «name: petId\n      in: path\n      value: y\n")},
 		{"missing-request-body", Warning, step("  - stepId: create\n    operationId: «createPet\n    parameters:\n    - name: X-Request-Id\n      in: header\n      value: r1\n")},
 		{"unexpected-request-body", Warning, step("  - stepId: del\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n    «requestBody:\n      payload: {}\n")},
