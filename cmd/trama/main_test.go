@@ -66,7 +66,7 @@ func createUser(t testing.TB, baseURL, token, login string) string {
 	return u.ID
 }
 
-func TestValidateCatalogHasNoErrors(t *testing.T) {
+func TestValidateCatalog(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(catalog, "*.yml"))
 	if len(files) != 21 {
 		t.Fatalf("found %d catalog workflows, want 21", len(files))
@@ -80,6 +80,17 @@ func TestValidateCatalogHasNoErrors(t *testing.T) {
 	}
 	if !strings.Contains(out, "[bare-expression]") {
 		t.Errorf("the catalog's `SSWS $inputs.oktaApiToken` deserves a warning:\n%s", out)
+	}
+	// The documents that are wrong against Okta are named, at the field, with what Okta does instead;
+	// okta/emulator's catalog tests show each failing with Okta's own answer.
+	for _, want := range []string{
+		`okta-deactivate-and-delete-user-workflow.yml:63:18: warning: step "deleteUser" expects status 202, but Okta's management API description`,
+		`documents 204, 400, 403, 404, 429 for deactivateOrDeleteUser`,
+		`okta-create-group-and-add-members-workflow.yml:94:14: warning: step "addSecondaryMember" fills path parameter "userId", which operation addUserToGroup requires, from input "secondaryUserId", which is optional and has no default`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate does not say %q:\n%s", want, out)
+		}
 	}
 }
 

@@ -84,7 +84,7 @@ func TestCatalogUserAndFactorWorkflows(t *testing.T) {
 
 	// The document expects 202 from DELETE /api/v1/users/{id}; Okta answers 204, so the workflow fails
 	// at deleteUser with the user already deleted, exactly as it would against Okta. trama validate
-	// warns about it (undocumented-status, cmd/trama's TestValidateCatalog).
+	// warns about it (undocumented-status; cmd/trama's TestValidateCatalog).
 	t.Run("deactivate-and-delete-user fails on Okta's 204", func(t *testing.T) {
 		o := o.as(t)
 		uid := o.createUser("barbara.liskov@example.com")
