@@ -10,8 +10,16 @@ import (
 	"github.com/trama-dev/trama/store"
 )
 
+// claimGather is how long, under a backlog, the run loop waits for more slots to free before it claims:
+// claiming each time one attempt ends costs a write transaction per run, and a few milliseconds let one
+// transaction claim a batch.
+const claimGather = 2 * time.Millisecond
+
 // runLoop claims runs while ExecuteWorkers slots are free and starts an attempt for each.
 func (q *Queue) runLoop(ctx context.Context) {
+	backlog := false // the last claim filled every free slot: more runs are likely ready
+	var gather *time.Timer
+	gathering := false
 	for {
 		free := q.opts.ExecuteWorkers - q.held()
 		if free <= 0 {
@@ -22,6 +30,30 @@ func (q *Queue) runLoop(ctx context.Context) {
 				continue
 			}
 		}
+		if backlog && free < q.claimBatch() {
+			if !gathering {
+				if gather == nil {
+					gather = time.NewTimer(claimGather)
+				} else {
+					gather.Reset(claimGather)
+				}
+				gathering = true
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-q.freed:
+				continue
+			case <-gather.C:
+			}
+		}
+		if gathering && !gather.Stop() {
+			select { // drain a fire that raced with Stop, so the next Reset starts clean
+			case <-gather.C:
+			default:
+			}
+		}
+		gathering = false
 		start := time.Now()
 		claims, err := q.st.ClaimRuns(ctx, q.opts.Owner, free, q.opts.Lease)
 		if err != nil {
@@ -35,7 +67,8 @@ func (q *Queue) runLoop(ctx context.Context) {
 		for _, c := range claims {
 			q.start(ctx, c, start)
 		}
-		if len(claims) == free {
+		backlog = len(claims) == free
+		if backlog {
 			continue // there may be more
 		}
 		if !q.wait(ctx, store.RunWork, nil) {
@@ -43,6 +76,10 @@ func (q *Queue) runLoop(ctx context.Context) {
 		}
 	}
 }
+
+// claimBatch is how many free slots a claim under a backlog waits for (at most claimGather): a quarter of
+// ExecuteWorkers, so that the runs still executing keep both the API and the store busy meanwhile.
+func (q *Queue) claimBatch() int { return max(1, q.opts.ExecuteWorkers/4) }
 
 func (q *Queue) held() int {
 	q.mu.Lock()

@@ -42,16 +42,29 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 	var claims []Claim
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		claims = claims[:0]
-		if _, err := tx.ExecContext(ctx, s.q.expireLeases); err != nil {
-			return fmt.Errorf("expire leases: %w", err)
+		// Lapsed leases are looked for when the ready runs do not fill the claim, and at least every
+		// expireEvery under a backlog that always does: not on every claim, which under load is one
+		// more write per run for nothing.
+		expired := false
+		if time.Since(s.lastExpire.Load().(time.Time)) >= expireEvery {
+			if err := s.expireLeases(ctx, tx); err != nil {
+				return err
+			}
+			expired = true
 		}
-		rows, err := tx.QueryContext(ctx, s.q.claimRuns, text(owner), lease.Nanoseconds(), n)
+		runs, err := s.claimReady(ctx, tx, owner, n, lease)
 		if err != nil {
 			return err
 		}
-		runs, err := collect(rows, func(r *sql.Rows) (Run, error) { return scanRun(r) })
-		if err != nil {
-			return err
+		if len(runs) < n && !expired {
+			if err := s.expireLeases(ctx, tx); err != nil {
+				return err
+			}
+			more, err := s.claimReady(ctx, tx, owner, n-len(runs), lease)
+			if err != nil {
+				return err
+			}
+			runs = append(runs, more...)
 		}
 		// RETURNING gives no order; hand the runs out oldest first, as they were picked.
 		slices.SortFunc(runs, func(a, b Run) int {
@@ -83,14 +96,36 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 	return claims, nil
 }
 
+// expireEvery bounds how long lapsed leases can go unnoticed while ready runs fill every claim.
+const expireEvery = time.Second
+
+// expireLeases puts the runs whose attempts stopped renewing their leases back in the queue.
+func (s *Store) expireLeases(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, s.q.expireLeases); err != nil {
+		return fmt.Errorf("expire leases: %w", err)
+	}
+	s.lastExpire.Store(time.Now())
+	return nil
+}
+
+// claimReady claims up to n of the oldest ready runs for owner.
+func (s *Store) claimReady(ctx context.Context, tx *sql.Tx, owner string, n int, lease time.Duration) ([]Run, error) {
+	rows, err := tx.QueryContext(ctx, s.q.claimRuns, text(owner), lease.Nanoseconds(), n)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(r *sql.Rows) (Run, error) { return scanRun(r) })
+}
+
 // pendingRuns reports whether some run is ready to claim, or holds a lease that expired: a read, so an
 // idle worker's poll costs no write transaction.
 func (s *Store) pendingRuns(ctx context.Context) (bool, error) {
+	// Two index probes that stop at the first row: counting would read the whole queue on every poll.
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (
-		SELECT 1 FROM runs WHERE status IN ('queued', 'retrying') AND available_at <= (`+s.dialect.Now+`)
+		SELECT * FROM (SELECT 1 AS one FROM runs`+s.dialect.ReadyRuns+` WHERE status IN ('queued', 'retrying') AND available_at <= (`+s.dialect.Now+`) LIMIT 1) AS ready
 		UNION ALL
-		SELECT 1 FROM runs WHERE status = 'running' AND lease_expires < (`+s.dialect.Now+`)) AS p`).Scan(&n)
+		SELECT * FROM (SELECT 1 AS one FROM runs WHERE status = 'running' AND lease_expires < (`+s.dialect.Now+`) LIMIT 1) AS lapsed) AS p`).Scan(&n)
 	return n > 0, err
 }
 

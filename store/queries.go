@@ -9,7 +9,7 @@ type queries struct {
 }
 
 func newQueries(d Dialect) queries {
-	r := strings.NewReplacer("{now}", "("+d.Now+")", "{skip}", d.SkipLocked)
+	r := strings.NewReplacer("{now}", "("+d.Now+")", "{skip}", d.SkipLocked, "{ready}", d.ReadyRuns)
 	return queries{
 		// Events waiting for dispatch (dispatched < replays) whose previous claim, if any, lapsed.
 		claimDispatches: r.Replace(`UPDATE events SET dispatch_at = {now} + $2, dispatch_attempts = dispatch_attempts + 1
@@ -20,7 +20,7 @@ func newQueries(d Dialect) queries {
 		claimRuns: r.Replace(`UPDATE runs SET status = 'running', lease_owner = $1, lease_token = lease_token + 1,
 				lease_expires = {now} + $2, attempts = attempts + 1,
 				started_at = CASE WHEN started_at = 0 THEN {now} ELSE started_at END
-			WHERE id IN (SELECT id FROM runs WHERE status IN ('queued', 'retrying') AND available_at <= {now}
+			WHERE id IN (SELECT id FROM runs{ready} WHERE status IN ('queued', 'retrying') AND available_at <= {now}
 				ORDER BY available_at, id LIMIT $3{skip})
 			RETURNING ` + runColumns),
 		// Runs whose attempt stopped renewing its lease go back to the queue, interrupted; the next

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Options tune a Store. The zero value is what `trama serve` uses.
@@ -38,6 +40,8 @@ type Store struct {
 
 	dispatchReady chan struct{}
 	runsReady     chan struct{}
+	// lastExpire is when this process last put lapsed leases back in the queue (a time.Time).
+	lastExpire atomic.Value
 
 	closeMu sync.Mutex
 	closed  bool
@@ -59,6 +63,7 @@ func Open(ctx context.Context, drv Driver, opts Options) (*Store, error) {
 		drv: drv, dialect: drv.Dialect(), opts: opts, write: write, read: read,
 		dispatchReady: make(chan struct{}, 1), runsReady: make(chan struct{}, 1),
 	}
+	s.lastExpire.Store(time.Time{})
 	if s.dialect.TotalShards < 1 {
 		s.dialect.TotalShards = 1
 	}
