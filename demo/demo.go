@@ -26,6 +26,7 @@ import (
 	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/examples"
 	"github.com/trama-dev/trama/history"
+	"github.com/trama-dev/trama/inputhelper"
 	"github.com/trama-dev/trama/okta/emulator"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/server"
@@ -197,7 +198,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if arazzo.HasErrors(bundle.Validate(arazzo.ValidateOptions{})) {
 		return nil, errors.New("the example workflow does not validate")
 	}
-	auth := &Authenticator{BaseURL: emuURL, OnCode: func(factorID, _ string) {
+	auth := &inputhelper.EmulatorDevice{BaseURL: emuURL, OnCode: func(factorID, _ string) {
 		// The code itself is not shown: passCode is a secret input, masked in everything trama prints.
 		p.detail("passCode read from the emulator's virtual authenticator for factor %s", factorID)
 	}}

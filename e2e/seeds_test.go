@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/arazzo"
-	"github.com/trama-dev/trama/demo"
+	"github.com/trama-dev/trama/inputhelper"
 	"github.com/trama-dev/trama/okta"
 	"github.com/trama-dev/trama/okta/emulator"
 	"github.com/trama-dev/trama/runner"
@@ -177,7 +177,7 @@ func TestSeedWorkflowsAgainstTheEmulator(t *testing.T) {
 	userID := o.createUser("ann.lee@example.com")
 
 	asked := 0
-	auth := &demo.Authenticator{BaseURL: o.url, OnCode: func(string, string) { asked++ }}
+	auth := &inputhelper.EmulatorDevice{BaseURL: o.url, OnCode: func(string, string) { asked++ }}
 	res := runSeed(t, o, "okta-enroll-and-activate-factor-workflow.yml", "enroll-and-activate-factor", map[string]any{
 		"oktaApiToken": token, "userId": userID, "factorType": "token:software:totp", "provider": "GOOGLE",
 	}, auth)

@@ -48,6 +48,13 @@ type wfState struct {
 	outputs   map[string]any
 	// unsetOutputs are the workflow outputs the path taken did not produce, with why.
 	unsetOutputs map[string]string
+	// order lists the steps whose responses are in responses, the one that ran last at the end.
+	order []string
+}
+
+// ran moves stepID to the end of st.order.
+func (st *wfState) ran(stepID string) {
+	st.order = append(slices.DeleteFunc(st.order, func(id string) bool { return id == stepID }), stepID)
 }
 
 // runWorkflow runs wf's dependencies (once per run), then its steps, then evaluates its outputs.
@@ -179,6 +186,7 @@ func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step)
 		st.steps[step.StepID] = cp.Result.Outputs
 		st.succeeded[step.StepID] = cp.Result.Status == StatusSucceeded
 		st.responses[step.StepID] = cp.Response
+		st.ran(step.StepID)
 		res := cp.Result
 		res.Resumed = true
 		x.result.Steps = append(x.result.Steps, res)
@@ -350,6 +358,7 @@ func (x *execution) finishStep(ctx context.Context, st *wfState, step *arazzo.St
 	st.succeeded[step.StepID] = out.success
 	if out.sc != nil && out.sc.resp != nil {
 		st.responses[step.StepID] = out.sc.resp.body
+		st.ran(step.StepID)
 	}
 	res.Outputs = maskValue(out.outputs, x.secrets) // never nil: JSON shows {}
 	dec.Message = x.secrets.Redact(dec.Message)

@@ -162,6 +162,8 @@ type InputRequest struct {
 	// response body (decoded JSON, or text).
 	StepOutputs map[string]map[string]any
 	Responses   map[string]any
+	// StepOrder lists the steps in Responses in the order they last ran, the latest at the end.
+	StepOrder []string
 }
 
 // Checkpointer persists each finished step execution so that a run interrupted by a crash can resume

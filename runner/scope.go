@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -202,6 +203,7 @@ func (s *scope) askInput(name string) (any, bool, error) {
 		Inputs:      s.st.inputs,
 		StepOutputs: s.st.steps,
 		Responses:   s.st.responses,
+		StepOrder:   slices.Clone(s.st.order),
 	}
 	asked := time.Now()
 	v, err := p.Input(ctx, req)

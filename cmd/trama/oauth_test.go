@@ -19,7 +19,7 @@ import (
 	"github.com/trama-dev/trama/arazzo"
 	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/credential"
-	"github.com/trama-dev/trama/demo"
+	"github.com/trama-dev/trama/inputhelper"
 	"github.com/trama-dev/trama/okta/emulator"
 	"github.com/trama-dev/trama/runner"
 )
@@ -97,7 +97,7 @@ func TestSeedsRunWithAServiceApp(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := runner.New(b, runner.Options{Servers: map[string]string{"oktaApi": base},
-				Authenticators: map[string]runner.Authenticator{"oktaApi": a}, InputProvider: &demo.Authenticator{BaseURL: base}})
+				Authenticators: map[string]runner.Authenticator{"oktaApi": a}, InputProvider: &inputhelper.EmulatorDevice{BaseURL: base}})
 			// The reset seed enrolled a Google TOTP factor; this enrolls and activates Okta Verify TOTP.
 			enroll, err := r.Run(context.Background(), "enroll-and-activate-factor", map[string]any{
 				"userId": userID, "factorType": "token:software:totp", "provider": "OKTA"})

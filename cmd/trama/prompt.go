@@ -5,9 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 
+	"github.com/trama-dev/trama/inputhelper"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/secret"
 )
@@ -30,9 +30,9 @@ func (p *terminalPrompt) Input(ctx context.Context, req runner.InputRequest) (an
 		fmt.Fprintf(p.out, " (%s)", d)
 	}
 	fmt.Fprintln(p.out, ".")
-	if hint, ok := totpHint(req); ok {
+	if e, ok := inputhelper.FindTOTP(req); ok {
 		fmt.Fprintf(p.out, "  An earlier step enrolled a TOTP factor. Add it to an authenticator app:\n")
-		fmt.Fprintf(p.out, "    secret: %s\n    uri:    %s\n", hint.secret, hint.uri)
+		fmt.Fprintf(p.out, "    secret: %s\n    uri:    %s\n", e.Secret, e.URI())
 	}
 	if secret.IsSecretName(req.Name) {
 		fmt.Fprintln(p.out, "  (what you type is shown; it is masked in all output)")
@@ -57,42 +57,4 @@ func (p *terminalPrompt) Input(ctx context.Context, req runner.InputRequest) (an
 		}
 		return line, nil
 	}
-}
-
-type totp struct{ secret, uri string }
-
-// totpHint finds the shared secret of a TOTP enrollment (Okta: `_embedded.activation.sharedSecret`) in the
-// responses the workflow has seen, newest step first, and builds the otpauth:// URI authenticator apps
-// scan.
-func totpHint(req runner.InputRequest) (totp, bool) {
-	for _, body := range req.Responses {
-		m, ok := body.(map[string]any)
-		if !ok {
-			continue
-		}
-		emb, _ := m["_embedded"].(map[string]any)
-		act, _ := emb["activation"].(map[string]any)
-		sec, _ := act["sharedSecret"].(string)
-		if sec == "" {
-			continue
-		}
-		account := "trama"
-		if prof, ok := m["profile"].(map[string]any); ok {
-			if c, _ := prof["credentialId"].(string); c != "" {
-				account = c
-			}
-		}
-		issuer := "Okta"
-		q := url.Values{}
-		q.Set("secret", sec)
-		q.Set("issuer", issuer)
-		if d, ok := act["timeStep"]; ok {
-			q.Set("period", fmt.Sprint(d))
-		}
-		if d, ok := act["keyLength"]; ok {
-			q.Set("digits", fmt.Sprint(d))
-		}
-		return totp{secret: sec, uri: "otpauth://totp/" + url.PathEscape(issuer+":"+account) + "?" + q.Encode()}, true
-	}
-	return totp{}, false
 }

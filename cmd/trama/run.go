@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/trama-dev/trama/arazzo"
+	"github.com/trama-dev/trama/inputhelper"
 	"github.com/trama-dev/trama/report"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/secret"
@@ -37,6 +38,7 @@ type runFlags struct {
 	strict         bool
 	noRemote       bool
 	noPrompt       bool
+	inputHelpers   []string
 	allowUnknown   bool
 	timeout        time.Duration
 	requestTimeout time.Duration
@@ -97,6 +99,7 @@ flight, whose request may or may not have reached the server.`,
 	fl.BoolVar(&f.strict, "strict", false, "turn off compatibility mode: a bare $expression inside a string is an error and nothing is run")
 	fl.BoolVar(&f.noRemote, "no-remote-sources", false, "refuse http(s) source descriptions that documents name (use --source NAME=PATH instead)")
 	fl.BoolVar(&f.noPrompt, "no-prompt", false, "never ask for missing inputs, even on a terminal")
+	fl.StringArrayVar(&f.inputHelpers, "input-helper", nil, "supply a missing input when the run needs it: totp, okta-emulator=URL, or a command (repeatable; tried in order, before the terminal)")
 	fl.BoolVar(&f.allowUnknown, "allow-unknown", false, "run even with inputs the workflow does not declare or fields the document's objects do not have (they are ignored)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "bound the whole run (e.g. 2m); 0 means no bound")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", runner.DefaultRequestTimeout, "bound each HTTP request")
@@ -208,8 +211,19 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 		Timeout:         f.timeout,
 		UserAgent:       "trama/" + version,
 	}
+	var providers inputhelper.Chain
+	for _, spec := range f.inputHelpers {
+		h, err := inputhelper.Parse(spec, secrets)
+		if err != nil {
+			return usageErr("--input-helper: %v", err)
+		}
+		providers = append(providers, h)
+	}
 	if !f.noPrompt && isTerminal(cmd.InOrStdin()) {
-		opts.InputProvider = &terminalPrompt{in: cmd.InOrStdin(), out: stderr}
+		providers = append(providers, &terminalPrompt{in: cmd.InOrStdin(), out: stderr})
+	}
+	if len(providers) > 0 {
+		opts.InputProvider = providers
 	}
 	r := runner.New(bundle, opts)
 	if err := r.CheckOverrides(); err != nil {
@@ -315,7 +329,8 @@ func explainMissing(err error, prompting, noPrompt bool) {
 		if p.Message == runner.MissingInput {
 			name := strings.TrimPrefix(p.Path, "/")
 			ie.Problems[i].Message = fmt.Sprintf("%s: on a terminal trama would ask for it when first needed, but %s; "+
-				"give it with --input %s=VALUE or in --inputs FILE", runner.MissingInput, why, name)
+				"give it with --input %s=VALUE or in --inputs FILE, or name an --input-helper that supplies it "+
+				"(totp for a code of a TOTP factor the run enrolls)", runner.MissingInput, why, name)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package demo
+package inputhelper
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"github.com/trama-dev/trama/runner"
 )
 
-// Authenticator is a runner.InputProvider that plays the user's authenticator app against the Okta
-// emulator: asked for a passcode, it reads the current code of the factor an earlier step enrolled from
-// GET /emulator/v1/users/{userId}/factors/{factorId}/passcode. The demo and the end-to-end tests use it
-// where a person would type the code.
-type Authenticator struct {
+// EmulatorDevice plays the user's authenticator app against the Okta emulator: asked for a passcode, it
+// reads the current code of the factor an earlier step enrolled from
+// GET /emulator/v1/users/{userId}/factors/{factorId}/passcode. The demo, the tests and
+// `--input-helper okta-emulator=URL` use it where a person would type the code.
+type EmulatorDevice struct {
 	// BaseURL is the emulator's org URL.
 	BaseURL string
 	// Client sends the request; nil means http.DefaultClient.
@@ -24,9 +24,9 @@ type Authenticator struct {
 }
 
 // Input answers only for passcodes; any other missing input is an error naming it.
-func (a *Authenticator) Input(ctx context.Context, req runner.InputRequest) (any, error) {
-	if req.Name != "passCode" {
-		return nil, fmt.Errorf("the virtual authenticator only supplies passCode, not %q", req.Name)
+func (a *EmulatorDevice) Input(ctx context.Context, req runner.InputRequest) (any, error) {
+	if !isCodeName(req.Name) {
+		return nil, fmt.Errorf("the emulator's virtual device supplies one-time codes, not %q", req.Name)
 	}
 	userID, _ := req.Inputs["userId"].(string)
 	if userID == "" {
