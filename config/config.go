@@ -178,11 +178,21 @@ type Trigger struct {
 	// Resend says which requests a resumed run may send again when an interrupted attempt may or may
 	// not have sent them (see docs/triggers.md); the zero value is ResendIdempotent.
 	Resend Resend
-	Pos    Pos
+	// InputHelpers are input helpers (specs as inputhelper.Parse reads them: totp, okta-emulator=URL, a
+	// command) asked, in order, for an input the workflow needs that the trigger did not give. When none
+	// can help, the run waits for the input (trama runs resume) up to InputTimeout.
+	InputHelpers []string
+	// InputTimeout is how long a run waits for an input before it fails; 0 means DefaultInputTimeout.
+	InputTimeout time.Duration
+	Pos          Pos
 
 	ignorePos     Pos // where ignoreActor is written, for the "self needs okta" error
 	connectionPos Pos // where connection is written, for the "no such connection" error
 }
+
+// DefaultInputTimeout is how long a run waits for an input by default: a day, so that a person who
+// must approve something on their phone has the working day to do it, and a forgotten run still ends.
+const DefaultInputTimeout = 24 * time.Hour
 
 // Resend is a trigger's resend policy.
 type Resend struct {

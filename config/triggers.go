@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/trama-dev/trama/arazzo"
 	"github.com/trama-dev/trama/arazzo/expr"
+	"github.com/trama-dev/trama/inputhelper"
 	"github.com/trama-dev/trama/internal/suggest"
 	"github.com/trama-dev/trama/internal/yamlnode"
 	"github.com/trama-dev/trama/okta"
@@ -82,7 +84,8 @@ func (p *parser) triggers(n *yaml.Node) {
 		if r := yamlnode.Resolve(tn); r != nil {
 			t.Pos = yamlnode.Of(r)
 		}
-		fields, ok := p.mapping(tn, path, "name", "on", "when", "run", "inputs", "ignoreActor", "connection", "resend")
+		fields, ok := p.mapping(tn, path, "name", "on", "when", "run", "inputs", "ignoreActor", "connection", "resend",
+			"inputHelpers", "inputTimeout")
 		if !ok {
 			continue
 		}
@@ -128,6 +131,12 @@ func (p *parser) triggers(n *yaml.Node) {
 				}
 			case "resend":
 				t.Resend = p.resend(f.Value, fpath)
+			case "inputHelpers":
+				t.InputHelpers = p.inputHelpers(f.Value, fpath)
+			case "inputTimeout":
+				if d, ok := p.duration(f.Value, fpath, time.Second, 30*24*time.Hour); ok {
+					t.InputTimeout = d
+				}
 			case "connection":
 				if s, ok := p.scalar(f.Value, fpath); ok {
 					t.Connection = s
@@ -453,4 +462,34 @@ func (p *parser) value(n *yaml.Node, path string, readsEnv *bool) (any, bool) {
 	}
 	p.errorf(n, path, "unsupported YAML value")
 	return nil, false
+}
+
+// inputHelpers reads a trigger's input helpers: one spec or a list of them, each one inputhelper.Parse
+// accepts.
+func (p *parser) inputHelpers(n *yaml.Node, path string) []string {
+	n = yamlnode.Resolve(n)
+	if n == nil {
+		return nil
+	}
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	var out []string
+	for i, it := range items {
+		ipath := path
+		if n.Kind == yaml.SequenceNode {
+			ipath = fmt.Sprintf("%s[%d]", path, i)
+		}
+		s, ok := p.scalar(it, ipath)
+		if !ok {
+			continue
+		}
+		if _, err := inputhelper.Parse(s, nil); err != nil {
+			p.errorf(it, ipath, "%v", err)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }

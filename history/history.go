@@ -40,6 +40,9 @@ type Run struct {
 	InDoubt *store.Intent `json:"inDoubt,omitempty"`
 	// Resolution is an operator's latest decision on the run.
 	Resolution *store.Resolution `json:"resolution,omitempty"`
+	// WaitingFor is, on a waiting run, the input it waits for and until when; give it with trama runs
+	// resume.
+	WaitingFor *store.Waiting `json:"waitingFor,omitempty"`
 	// Steps, AttemptLog and Audit are set when one run is shown.
 	Steps      []Step             `json:"steps,omitempty"`
 	AttemptLog []store.Attempt    `json:"attemptLog,omitempty"`
@@ -152,6 +155,9 @@ func FromRun(r store.Run, steps []store.Step) Run {
 	}
 	if r.Status == store.RunUncertain {
 		out.InDoubt = r.Intent
+	}
+	if r.Status == store.RunWaiting {
+		out.WaitingFor = r.Waiting
 	}
 	if r.Status == store.RunRetrying && !r.AvailableAt.IsZero() {
 		t := r.AvailableAt

@@ -60,6 +60,14 @@ func WriteRun(w io.Writer, r Run) {
 			d.At.Local().Format(time.RFC3339))
 		fmt.Fprintf(w, "            check the API, then: trama runs resolve %s --resend | --skip | --fail\n", r.ID)
 	}
+	if wt := r.WaitingFor; wt != nil {
+		fmt.Fprintf(w, "  waiting:  for input %s of step %s", wt.Input, wt.StepID)
+		if wt.Description != "" {
+			fmt.Fprintf(w, " (%s)", wt.Description)
+		}
+		fmt.Fprintf(w, ", until %s\n", wt.Until.Local().Format(time.RFC3339))
+		fmt.Fprintf(w, "            supply it: trama runs resume %s --input %s=VALUE\n", r.ID, wt.Input)
+	}
 	if res := r.Resolution; res != nil {
 		fmt.Fprintf(w, "  resolved: %s by %s at %s", res.Action, res.By, res.At.Local().Format(time.RFC3339))
 		if res.Reason != "" {

@@ -144,6 +144,12 @@ func (a *Attempt) HoldUncertain(ctx context.Context, reason string) error {
 	return a.end(a.writeSteps(func(steps []store.Step) error { return a.store.HoldUncertain(ctx, a.Lease, reason, steps...) }))
 }
 
+// HoldWaiting stops the run until the input w names is supplied or w.Until passes, recording the
+// pending checkpoints with it.
+func (a *Attempt) HoldWaiting(ctx context.Context, w store.Waiting) error {
+	return a.end(a.writeSteps(func(steps []store.Step) error { return a.store.HoldWaiting(ctx, a.Lease, w, steps...) }))
+}
+
 // writeSteps is write for the writes that carry the pending checkpoints: they are dropped only once a
 // write recorded them.
 func (a *Attempt) writeSteps(f func(steps []store.Step) error) error {

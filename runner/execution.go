@@ -21,7 +21,9 @@ type execution struct {
 	cp       Checkpointer
 	guard    Guard
 	provider InputProvider
-	secrets  *secret.Set
+	// pending is set when the provider said an input comes later: the run stops at once.
+	pending *InputPending
+	secrets *secret.Set
 	// auths authenticate requests by source description name (RunOptions or Options).
 	auths map[string]Authenticator
 	// done holds the workflows that finished in this run, for dependsOn (run once) and $workflows.X.
@@ -210,6 +212,10 @@ func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step)
 			obs.StepStarted(st.wf.WorkflowID, step.StepID, attempt)
 		}
 		out, err := x.attempt(ctx, st, step, seq, attempt)
+		if x.pending != nil {
+			// An input will come later: stop here, before any action, as a checkpoint failure stops.
+			return Decision{}, nil, &checkpointError{x.pending}
+		}
 		if err != nil {
 			return Decision{}, nil, err
 		}

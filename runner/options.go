@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -136,6 +138,26 @@ type InputProvider interface {
 	// Input returns the value of the input named by req, or an error when it cannot be had (the run then
 	// fails at that step, naming the input).
 	Input(ctx context.Context, req InputRequest) (any, error)
+}
+
+// ErrInputLater is what an InputProvider returns (as is or wrapped) when the input will be supplied
+// later, by a person or another system: the run stops before the step that needs it sends anything,
+// and Run returns an *InputPending naming the input. Running the workflow again with the input given
+// (and the same Checkpointer) resumes it after its last finished step. trama serve keeps such a run
+// waiting.
+var ErrInputLater = errors.New("the input will be supplied later")
+
+// InputPending is Run's error when an InputProvider answered ErrInputLater: which input, for which
+// step, with the input's schema property.
+type InputPending struct {
+	WorkflowID string
+	StepID     string
+	Name       string
+	Schema     map[string]any
+}
+
+func (e *InputPending) Error() string {
+	return fmt.Sprintf("workflow %q waits for input %q (step %q)", e.WorkflowID, e.Name, e.StepID)
 }
 
 // InputProviderFunc adapts a function to InputProvider.

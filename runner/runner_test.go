@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -467,4 +468,28 @@ func TestUnsetOutputs(t *testing.T) {
 		b, _ := json.MarshalIndent(res, "", " ")
 		t.Fatalf("using an unset output:\n%s", b)
 	}
+}
+
+// TestInputLaterStopsTheRun: a provider that says the input comes later stops the run before the step
+// that needs it sends anything; running again with the input resumes from the checkpoints.
+func TestInputLaterStopsTheRun(t *testing.T) {
+	api := newTestAPI(t)
+	var cp memCheckpoints
+	later := runner.InputProviderFunc(func(ctx context.Context, req runner.InputRequest) (any, error) {
+		return nil, fmt.Errorf("nobody is at the desk: %w", runner.ErrInputLater)
+	})
+	r := runner.New(loadFlows(t), runner.Options{Servers: map[string]string{"api": api.srv.URL + "/v1"}})
+	res, err := r.RunWith(context.Background(), "crud", map[string]any{}, runner.RunOptions{Checkpointer: &cp, InputProvider: later})
+	var pending *runner.InputPending
+	if !errors.As(err, &pending) || pending.Name != "name" || pending.StepID != "create" || pending.WorkflowID != "crud" || res != nil {
+		t.Fatalf("Run = %v, %v; want an *InputPending for input name at step create", res, err)
+	}
+	if n := api.count("POST /v1/items"); n != 0 || len(cp.saved) != 0 {
+		t.Fatalf("the step that waits sent %d requests and saved %d checkpoints", n, len(cp.saved))
+	}
+	res, err = r.RunWith(context.Background(), "crud", map[string]any{"name": "Widget"}, runner.RunOptions{Checkpointer: &cp, InputProvider: later})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantSucceeded(t, res)
 }

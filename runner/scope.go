@@ -208,6 +208,11 @@ func (s *scope) askInput(name string) (any, bool, error) {
 	asked := time.Now()
 	v, err := p.Input(ctx, req)
 	s.x.waited += time.Since(asked)
+	if errors.Is(err, ErrInputLater) {
+		p := &InputPending{WorkflowID: req.WorkflowID, StepID: req.StepID, Name: name, Schema: req.Schema}
+		s.x.pending = p
+		return nil, false, p
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("input %q was not given and could not be obtained: %w", name, err)
 	}

@@ -21,6 +21,7 @@ func (s *Server) routeAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/runs", s.authed(s.listRuns))
 	mux.Handle("GET /api/v1/runs/{id}", s.authed(s.getRun))
 	mux.Handle("POST /api/v1/runs/{id}/resolve", s.authed(s.resolveRun))
+	mux.Handle("POST /api/v1/runs/{id}/resume", s.authed(s.resumeRun))
 	mux.Handle("GET /api/v1/events", s.authed(s.listEvents))
 	mux.Handle("GET /api/v1/events/{uuid}", s.authed(s.getEvent))
 	mux.Handle("POST /api/v1/events/{uuid}/replay", s.authed(s.replayEvent))
@@ -121,6 +122,62 @@ func decodeResolve(body io.Reader) (resolveRequest, error) {
 	case "resend", "skip", "fail":
 	default:
 		return req, fmt.Errorf("action %q: want resend, skip or fail", req.Action)
+	}
+	if req.By == "" {
+		req.By = "api"
+	}
+	return req, nil
+}
+
+// resumeRun supplies the input a waiting run waits for: {"inputs": {"passCode": "123456"}, "by": "…"}.
+// The audit trail records by (default "api"); the values never appear in the history.
+func (s *Server) resumeRun(w http.ResponseWriter, r *http.Request) {
+	req, err := decodeResume(http.MaxBytesReader(w, r.Body, maxResolveBody))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	run, err := worker.Resume(r.Context(), s.store, r.PathValue("id"), req.Inputs, req.By)
+	if err != nil {
+		writeStoreError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, history.FromRun(run, nil))
+}
+
+// resumeRequest is the body of POST /api/v1/runs/{id}/resume.
+type resumeRequest struct {
+	Inputs map[string]any `json:"inputs"`
+	By     string         `json:"by"`
+}
+
+// decodeResume reads a resume request: one JSON object with at least one input and no unknown fields;
+// numbers stay exact; By defaults to "api". Errors never repeat the values sent.
+func decodeResume(body io.Reader) (resumeRequest, error) {
+	var req resumeRequest
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	const want = `want one JSON object {"inputs": {"NAME": VALUE, …}, "by": "…"}`
+	if err := dec.Decode(&req); err != nil {
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &syntax):
+			return req, fmt.Errorf("%s: not JSON at byte %d", want, syntax.Offset)
+		case errors.As(err, &typ):
+			return req, fmt.Errorf("%s: %s is not %s", want, typ.Field, typ.Type)
+		}
+		if strings.HasPrefix(err.Error(), "json: unknown field") {
+			return req, fmt.Errorf("%s: %s", want, strings.TrimPrefix(err.Error(), "json: "))
+		}
+		return req, fmt.Errorf("%s: the body ended early", want)
+	}
+	if dec.More() {
+		return req, errors.New(want + ", found more after it")
+	}
+	if len(req.Inputs) == 0 {
+		return req, errors.New(want + " with at least one input")
 	}
 	if req.By == "" {
 		req.By = "api"

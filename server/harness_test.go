@@ -186,6 +186,8 @@ type setupOptions struct {
 	// backfill, when set, is appended to the configuration and polling runs every pollEvery.
 	backfill  string
 	pollEvery time.Duration
+	// servers are more lines of the servers: mapping, e.g. "  oktaApi: ${OKTA_ORG_URL}\n".
+	servers string
 }
 
 func newSetup(t *testing.T, o setupOptions) *setup {
@@ -222,6 +224,7 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 	}
 	dir := t.TempDir()
 	s.dir = dir
+	head = strings.Replace(head, "servers:\n  okta: ${OKTA_ORG_URL}\n", "servers:\n  okta: ${OKTA_ORG_URL}\n"+o.servers, 1)
 	cfgText := head + o.backfill + "triggers:\n" + strings.ReplaceAll(o.triggers, "{{flow}}", flow)
 	cfgPath := filepath.Join(dir, "trama.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {

@@ -39,3 +39,39 @@ func FuzzDecodeResolve(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeResume(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"inputs":{"passCode":"123456"}}`:             "",
+		`{"inputs":{"approved":true},"by":"ann"}`:      "",
+		`{"inputs":{}}`:                                "at least one input",
+		`{"inputs":{"passCode":"123456"},"extra":1}`:   "unknown field",
+		`{"inputs":{"passCode":"123456"}}{"inputs":1}`: "found more",
+		`{"inputs":"123456"}`:                          "is not",
+		`{"inputs":{"passCode":"12345`:                 "want one JSON object",
+		``:                                             "want one JSON object",
+	} {
+		req, err := decodeResume(strings.NewReader(body))
+		switch {
+		case want == "" && (err != nil || req.By == ""):
+			t.Errorf("decodeResume(%s) = %+v, %v", body, req, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("decodeResume(%s) = %v, want an error about %s", body, err, want)
+		case err != nil && strings.Contains(err.Error(), "123456"):
+			t.Errorf("decodeResume(%s): the error repeats the value: %v", body, err)
+		}
+	}
+}
+
+// FuzzDecodeResume: any body decodes to a request with inputs or a clear error that never repeats it.
+func FuzzDecodeResume(f *testing.F) {
+	f.Add(`{"inputs":{"passCode":"123456"},"by":"b"}`)
+	f.Add(`{"inputs":{"n":1.5e3}} `)
+	f.Add(`{"inputs":`)
+	f.Fuzz(func(t *testing.T, body string) {
+		req, err := decodeResume(strings.NewReader(body))
+		if err == nil && (req.By == "" || len(req.Inputs) == 0) {
+			t.Fatalf("decodeResume(%q) accepted %+v", body, req)
+		}
+	})
+}

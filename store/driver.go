@@ -76,10 +76,10 @@ type Dialect struct {
 	// TotalShards is how many rows the running totals are spread over: one where writes are serialized,
 	// more where one row would serialize every acknowledgement of every replica on its lock.
 	TotalShards int
-	// ReadyRuns follows "FROM runs" where the runs ready to claim are looked up: " INDEXED BY runs_ready"
-	// where the planner would otherwise pick the status index and sort every queued run on each claim
-	// (SQLite does, which made a claim cost O(queue length)), empty where statistics steer the planner.
-	ReadyRuns string
+	// IndexHints names the partial index a queue query must use (" INDEXED BY runs_ready") where the
+	// planner would otherwise pick the status index and read every queued or waiting run on each claim
+	// (SQLite does: a claim cost O(queue length)); PostgreSQL's statistics steer its planner.
+	IndexHints bool
 }
 
 // EventRow is one event as InsertEvents writes it: every value already converted for storage.

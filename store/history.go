@@ -62,7 +62,7 @@ func page[T any](items []T, size int, listing string, key func(T) string) ([]T, 
 
 const runColumns = `id, trigger_name, event_uuid, replay, workflow_file, workflow_id, version, status, attempts,
 	created_at, started_at, finished_at, available_at, inputs, outputs, error, plan, intent,
-	lease_owner, lease_token, lease_expires, resolution`
+	lease_owner, lease_token, lease_expires, resolution, waiting, supplied`
 
 type scanner interface{ Scan(...any) error }
 
@@ -70,11 +70,18 @@ func scanRun(sc scanner) (Run, error) {
 	var r Run
 	var status, resolution string
 	var created, started, finished, available, expires int64
-	var inputs, outputs, plan, intent sql.NullString
+	var inputs, outputs, plan, intent, waiting, supplied sql.NullString
 	if err := sc.Scan(&r.ID, &r.Trigger, &r.EventUUID, &r.Replay, &r.WorkflowFile, &r.WorkflowID, &r.Version,
 		&status, &r.Attempts, &created, &started, &finished, &available, &inputs, &outputs, &r.Error, &plan,
-		&intent, &r.LeaseOwner, &r.LeaseToken, &expires, &resolution); err != nil {
+		&intent, &r.LeaseOwner, &r.LeaseToken, &expires, &resolution, &waiting, &supplied); err != nil {
 		return r, err
+	}
+	r.Supplied = rawJSON(supplied)
+	if waiting.Valid {
+		r.Waiting = &Waiting{}
+		if err := json.Unmarshal([]byte(waiting.String), r.Waiting); err != nil {
+			return r, fmt.Errorf("run %s: waiting: %w", r.ID, err)
+		}
 	}
 	r.Status = RunStatus(status)
 	r.CreatedAt, r.StartedAt, r.FinishedAt = fromNanos(created), fromNanos(started), fromNanos(finished)

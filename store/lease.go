@@ -99,10 +99,14 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 // expireEvery bounds how long lapsed leases can go unnoticed while ready runs fill every claim.
 const expireEvery = time.Second
 
-// expireLeases puts the runs whose attempts stopped renewing their leases back in the queue.
+// expireLeases puts the runs whose attempts stopped renewing their leases back in the queue, and fails
+// the waiting runs whose wait timed out.
 func (s *Store) expireLeases(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, s.q.expireLeases); err != nil {
 		return fmt.Errorf("expire leases: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q.expireWaits); err != nil {
+		return fmt.Errorf("end timed-out waits: %w", err)
 	}
 	s.lastExpire.Store(time.Now())
 	return nil
@@ -120,12 +124,14 @@ func (s *Store) claimReady(ctx context.Context, tx *sql.Tx, owner string, n int,
 // pendingRuns reports whether some run is ready to claim, or holds a lease that expired: a read, so an
 // idle worker's poll costs no write transaction.
 func (s *Store) pendingRuns(ctx context.Context) (bool, error) {
-	// Two index probes that stop at the first row: counting would read the whole queue on every poll.
+	// Index probes that stop at the first row: counting would read the whole queue on every poll.
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (
-		SELECT * FROM (SELECT 1 AS one FROM runs`+s.dialect.ReadyRuns+` WHERE status IN ('queued', 'retrying') AND available_at <= (`+s.dialect.Now+`) LIMIT 1) AS ready
+		SELECT * FROM (SELECT 1 AS one FROM runs`+s.q.ready+` WHERE status IN ('queued', 'retrying') AND available_at <= (`+s.dialect.Now+`) LIMIT 1) AS ready
 		UNION ALL
-		SELECT * FROM (SELECT 1 AS one FROM runs WHERE status = 'running' AND lease_expires < (`+s.dialect.Now+`) LIMIT 1) AS lapsed) AS p`).Scan(&n)
+		SELECT * FROM (SELECT 1 AS one FROM runs WHERE status = 'running' AND lease_expires < (`+s.dialect.Now+`) LIMIT 1) AS lapsed
+		UNION ALL
+		SELECT * FROM (SELECT 1 AS one FROM runs`+s.q.waiting+` WHERE status = 'waiting' AND available_at <= (`+s.dialect.Now+`) LIMIT 1) AS timedout) AS p`).Scan(&n)
 	return n > 0, err
 }
 

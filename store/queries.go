@@ -5,12 +5,24 @@ import "strings"
 // queries are the statements that embed dialect fragments, built once per Store. The {now} and {skip}
 // markers stand for Dialect.Now and Dialect.SkipLocked.
 type queries struct {
-	claimDispatches, claimRuns, expireLeases, fence string
+	claimDispatches, claimRuns, expireLeases, expireWaits, fence string
+	// ready and waiting follow "FROM runs" where the ready or waiting runs are looked up: the
+	// dialect's index hints.
+	ready, waiting string
 }
 
 func newQueries(d Dialect) queries {
-	r := strings.NewReplacer("{now}", "("+d.Now+")", "{skip}", d.SkipLocked, "{ready}", d.ReadyRuns)
+	var ready, waiting string
+	if d.IndexHints {
+		ready, waiting = " INDEXED BY runs_ready", " INDEXED BY runs_waiting"
+	}
+	r := strings.NewReplacer("{now}", "("+d.Now+")", "{skip}", d.SkipLocked, "{ready}", ready, "{waiting}", waiting)
 	return queries{
+		ready: ready, waiting: waiting,
+		// Waiting runs whose wait timed out fail, saying what they waited for.
+		expireWaits: r.Replace(`UPDATE runs SET status = 'failed', finished_at = {now}, waiting = NULL, supplied = NULL,
+				error = 'timed out ' || error
+			WHERE id IN (SELECT id FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now}{skip})`),
 		// Events waiting for dispatch (dispatched < replays) whose previous claim, if any, lapsed.
 		claimDispatches: r.Replace(`UPDATE events SET dispatch_at = {now} + $2, dispatch_attempts = dispatch_attempts + 1
 			WHERE seq IN (SELECT seq FROM events WHERE dispatched < replays AND dispatch_at <= {now}

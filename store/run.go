@@ -21,6 +21,10 @@ const (
 	// attempt was interrupted, and resending it is not known to be safe. It waits for an operator
 	// (ResolveRun).
 	RunUncertain RunStatus = "uncertain"
+	// RunWaiting is a run stopped before a step that needs an input nobody could supply yet (a passcode
+	// that exists only after enrolment). It holds no lease and no goroutine; ResumeRun gives it the input
+	// and it goes on after its last finished step, or it fails when its wait times out (AvailableAt).
+	RunWaiting RunStatus = "waiting"
 	// RunSucceeded is a run that finished successfully.
 	RunSucceeded RunStatus = "succeeded"
 	// RunFailed is a run that finished with an error, or ran out of attempts.
@@ -28,7 +32,7 @@ const (
 )
 
 // RunStatuses lists every status, in the order of a run's life.
-var RunStatuses = []RunStatus{RunQueued, RunRunning, RunRetrying, RunUncertain, RunSucceeded, RunFailed}
+var RunStatuses = []RunStatus{RunQueued, RunRunning, RunRetrying, RunUncertain, RunWaiting, RunSucceeded, RunFailed}
 
 // Finished reports whether the status is final.
 func (s RunStatus) Finished() bool { return s == RunSucceeded || s == RunFailed }
@@ -95,6 +99,26 @@ type Run struct {
 	LeaseExpires time.Time
 	// Resolution is the latest operator decision on the run, if any.
 	Resolution *Resolution
+	// Waiting is what a waiting run waits for; nil otherwise.
+	Waiting *Waiting
+	// Supplied are the inputs given to resume a waiting run (a JSON object), kept until the run next
+	// ends. They are the real values, for the worker only: the history shows Inputs, which ResumeRun
+	// updates with the masked values.
+	Supplied json.RawMessage
+}
+
+// Waiting is what a waiting run waits for.
+type Waiting struct {
+	// Input is the name of the workflow input the run needs.
+	Input      string `json:"input"`
+	WorkflowID string `json:"workflowId"`
+	StepID     string `json:"stepId"`
+	// Description and Type come from the input's schema, to tell a person what to supply.
+	Description string    `json:"description,omitempty"`
+	Type        string    `json:"type,omitempty"`
+	Since       time.Time `json:"since"`
+	// Until is when the wait times out and the run fails.
+	Until time.Time `json:"until"`
 }
 
 // Intent is a request a run is about to send: recorded before it is sent, and cleared with the

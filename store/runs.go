@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -108,7 +111,7 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 		for i, f := range fs {
 			errs[i] = nil
 			res, err := tx.ExecContext(ctx, `UPDATE runs SET status = $3, outputs = $4, error = $5, finished_at = $6,
-				intent = NULL, lease_owner = '', lease_expires = 0
+				intent = NULL, lease_owner = '', lease_expires = 0, supplied = NULL
 				WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
 				f.Lease.RunID, f.Lease.Token, string(f.Result.Status), nullJSON(f.Result.Outputs), text(f.Result.Error), now)
 			if err != nil {
@@ -149,13 +152,100 @@ func (s *Store) HoldUncertain(ctx context.Context, l Lease, reason string, steps
 	return s.endAttempt(ctx, l, steps, "hold", `status = 'uncertain', error = $3`, text(reason))
 }
 
+// HoldWaiting stops the run held by l until ResumeRun supplies the input w names, or w.Until passes and
+// the run fails; the lease ends and steps are recorded, in one transaction.
+func (s *Store) HoldWaiting(ctx context.Context, l Lease, w Waiting, steps ...Step) error {
+	raw, err := json.Marshal(w)
+	if err != nil {
+		return fmt.Errorf("wait run %s: %w", l.RunID, err)
+	}
+	msg := fmt.Sprintf("waiting for input %q of step %q until %s", w.Input, w.StepID, w.Until.UTC().Format(time.RFC3339))
+	return s.endAttempt(ctx, l, steps, "wait", `status = 'waiting', waiting = $3, available_at = $4, error = $5, supplied = NULL`,
+		string(raw), nanos(w.Until), text(msg))
+}
+
+// Resume gives a waiting run the inputs it waits for.
+type Resume struct {
+	// Inputs are the values (a JSON object), for the worker.
+	Inputs json.RawMessage
+	// Masked are the same inputs as the history may show them (secrets masked).
+	Masked json.RawMessage
+	// By names who supplied them, for the audit trail.
+	By string
+}
+
+// ResumeRun supplies inputs to a waiting run, which is queued again at once and resumes after its last
+// finished step. A run that is not waiting is ErrConflict; an unknown one ErrNotFound.
+func (s *Store) ResumeRun(ctx context.Context, runID string, r Resume) (Run, error) {
+	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+		run, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, runID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if run.Status != RunWaiting {
+			return fmt.Errorf("it is %s, not waiting: %w", run.Status, ErrConflict)
+		}
+		supplied, err := mergeObjects(run.Supplied, r.Inputs)
+		if err != nil {
+			return fmt.Errorf("supplied inputs: %w", err)
+		}
+		shown, err := mergeObjects(run.Inputs, r.Masked)
+		if err != nil {
+			return fmt.Errorf("masked inputs: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'retrying', available_at = `+s.now+`, waiting = NULL,
+			supplied = $2, inputs = $3, error = '' WHERE id = $1 AND status = 'waiting'`, runID, string(supplied), string(shown))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("it stopped waiting meanwhile: %w", ErrConflict)
+		}
+		names, _ := objectKeys(r.Masked)
+		return audit(ctx, tx, AuditEntry{Actor: r.By, Action: "resume", RunID: runID, EventUUID: run.EventUUID,
+			Detail: "supplied " + strings.Join(names, ", ")})
+	})
+	if err != nil {
+		return Run{}, fmt.Errorf("resume run %s: %w", runID, err)
+	}
+	s.signal(RunWork)
+	return s.GetRun(ctx, runID)
+}
+
+// mergeObjects returns the JSON object a with b's members added or replaced; either may be empty.
+func mergeObjects(a, b json.RawMessage) (json.RawMessage, error) {
+	m := map[string]json.RawMessage{}
+	for _, raw := range []json.RawMessage{a, b} {
+		if len(raw) == 0 || string(raw) == "null" {
+			continue
+		}
+		var part map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &part); err != nil {
+			return nil, err
+		}
+		maps.Copy(m, part)
+	}
+	return json.Marshal(m)
+}
+
+func objectKeys(raw json.RawMessage) ([]string, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	return slices.Sorted(maps.Keys(m)), nil
+}
+
 // endAttempt applies set (whose parameters start at $3) to the run held by l, ends the lease and records
 // steps, in one transaction.
 func (s *Store) endAttempt(ctx context.Context, l Lease, steps []Step, what, set string, args ...any) error {
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		// The update is the fence: it matches only while the attempt holds the run, so a stale
 		// attempt's checkpoints never land. The intent stays (a held run's is the request in doubt).
-		if len(steps) > 0 && (what == "retry" || what == "release") {
+		if len(steps) > 0 && (what == "retry" || what == "release" || what == "wait") {
 			// An attempt records its checkpoints before each request it sends, so checkpoints still
 			// pending at its end came after its last request's response: that request is settled.
 			// A held run keeps its intent: that is the request in doubt.
@@ -174,7 +264,7 @@ func (s *Store) endAttempt(ctx context.Context, l Lease, steps []Step, what, set
 	if err != nil {
 		return fmt.Errorf("%s run %s: %w", what, l.RunID, err)
 	}
-	if what != "finish" && what != "hold" {
+	if what != "finish" && what != "hold" && what != "wait" {
 		s.signal(RunWork)
 	}
 	return nil

@@ -68,17 +68,27 @@ func (w *Worker) Execute(ctx context.Context, a *queue.Attempt) error {
 	if err != nil {
 		return fail(secrets.Redact(err.Error()))
 	}
+	if err := supplyInputs(inputs, run.Supplied); err != nil {
+		return fail(err.Error())
+	}
 	auths, err := w.authenticators(r, p.Connection, r.SourceNames())
+	if err != nil {
+		return fail(err.Error())
+	}
+	provider, err := inputProvider(p, secrets)
 	if err != nil {
 		return fail(err.Error())
 	}
 	j := newJournal(a, p, secrets, w.Metrics)
 	res, err := r.RunWith(ctx, p.Workflow, inputs, runner.RunOptions{Checkpointer: j, Guard: j, Observer: j, Secrets: secrets,
-		Authenticators: auths})
+		Authenticators: auths, InputProvider: provider})
 	if err != nil {
 		var unsure *errUncertain
 		var ie *runner.InputError
+		var pending *runner.InputPending
 		switch {
+		case errors.As(err, &pending):
+			return w.wait(ctx, a, p, pending)
 		case errors.As(err, &unsure):
 			if herr := a.HoldUncertain(ctx, unsure.Error()); herr != nil {
 				return herr

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/secret"
@@ -30,13 +31,17 @@ type Plan struct {
 	// Connection names the connection that authenticates the workflow's requests; its credential is
 	// read from the configuration the run executes under, never stored.
 	Connection string `json:"connection,omitempty"`
+	// InputHelpers and InputTimeout are the trigger's: who is asked for an input the run needs, and how
+	// long the run waits for it when nobody can answer.
+	InputHelpers []string      `json:"inputHelpers,omitempty"`
+	InputTimeout time.Duration `json:"inputTimeout,omitempty"`
 }
 
 // newPlan pins what fire starts.
 func newPlan(f trigger.Fire) Plan {
 	t := f.Trigger
 	p := Plan{Trigger: t.Name, File: t.Run.File, Workflow: t.Run.Workflow, Inputs: map[string]any{}, Resend: t.Resend,
-		Connection: t.Connection}
+		Connection: t.Connection, InputHelpers: t.InputHelpers, InputTimeout: t.InputTimeout}
 	for _, in := range t.Inputs {
 		v, ok := f.Inputs[in.Name]
 		if !ok {

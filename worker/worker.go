@@ -26,6 +26,7 @@ type Store interface {
 	GetDelivery(ctx context.Context, id string) (store.Delivery, error)
 	GetRun(ctx context.Context, id string) (store.Run, error)
 	ResolveRun(ctx context.Context, runID string, r store.Resolve) (store.Run, error)
+	ResumeRun(ctx context.Context, runID string, r store.Resume) (store.Run, error)
 	PutDocument(ctx context.Context, digest string, content []byte) error
 	HasDocument(ctx context.Context, digest string) (bool, error)
 	GetDocument(ctx context.Context, digest string) ([]byte, error)

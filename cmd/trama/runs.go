@@ -21,7 +21,7 @@ func newRunsCmd() *cobra.Command {
 		Long: `runs reads trama serve's history from its store (the same data as GET /api/v1/runs): one run per
 event and trigger, with its status, inputs and outputs (secrets masked) and each finished step.`,
 	}
-	cmd.AddCommand(newRunsListCmd(), newRunsShowCmd(), newRunsResolveCmd())
+	cmd.AddCommand(newRunsListCmd(), newRunsShowCmd(), newRunsResolveCmd(), newRunsResumeCmd())
 	return cmd
 }
 

@@ -163,7 +163,7 @@ func testHistoryCounts(t *testing.T, newDriver NewDriver) {
 	}
 	want := store.Counts{Deliveries: 3, Malformed: 1, Events: 3, Duplicates: 3, QueueDepth: int64(len(runs) - 2), QueueRunning: 1,
 		Runs: map[store.RunStatus]int64{store.RunQueued: int64(len(runs) - 2), store.RunRunning: 1, store.RunRetrying: 0,
-			store.RunUncertain: 0, store.RunSucceeded: 0, store.RunFailed: 1}}
+			store.RunUncertain: 0, store.RunWaiting: 0, store.RunSucceeded: 0, store.RunFailed: 1}}
 	if c.Deliveries != want.Deliveries || c.Malformed != want.Malformed || c.Events != want.Events ||
 		c.Duplicates != want.Duplicates || fmt.Sprint(c.Runs) != fmt.Sprint(want.Runs) ||
 		c.QueueDepth != want.QueueDepth || c.QueueRunning != want.QueueRunning {

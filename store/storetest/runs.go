@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ var runTests = []test{
 	{"ResolveResend", testRunResolveResend},
 	{"ResolveSkip", testRunResolveSkip},
 	{"ResolveFail", testRunResolveFail},
+	{"WaitAndResume", testRunWaitAndResume},
+	{"WaitTimesOut", testRunWaitTimesOut},
 }
 
 // claimed ingests one event, dispatches it to one run and claims it.
@@ -306,5 +309,103 @@ func testRunFinishTogether(t *testing.T, newDriver NewDriver) {
 	}
 	if steps, _ := s.Steps(ctx, a.Lease.RunID); len(steps) != 1 {
 		t.Errorf("run a has %d steps, want 1", len(steps))
+	}
+}
+
+// waiting claims a run, records its first step and holds it waiting for passCode until until.
+func waiting(t *testing.T, s *store.Store, until time.Time) store.Claim {
+	t.Helper()
+	ctx := context.Background()
+	c := claimed(t, s)
+	enroll := store.Step{Seq: 1, StepID: "enroll", Status: "succeeded", Checkpoint: json.RawMessage(`{"seq":1}`)}
+	w := store.Waiting{Input: "passCode", WorkflowID: "wf", StepID: "activate", Description: "the code the app shows",
+		Type: "string", Since: time.Now(), Until: until}
+	if err := s.HoldWaiting(ctx, c.Lease, w, enroll); err != nil {
+		t.Fatalf("HoldWaiting: %v", err)
+	}
+	r, _ := s.GetRun(ctx, c.Lease.RunID)
+	if r.Status != store.RunWaiting || r.Waiting == nil || r.Waiting.Input != "passCode" || r.Waiting.StepID != "activate" ||
+		r.LeaseOwner != "" || !r.Waiting.Until.Equal(until) {
+		t.Fatalf("waiting run = %+v (waiting %+v)", r, r.Waiting)
+	}
+	if none, _ := s.ClaimRuns(ctx, "w", 1, time.Minute); len(none) != 0 {
+		t.Fatal("a waiting run was claimed before its input came")
+	}
+	// The holding attempt's lease ended: it can write nothing more.
+	if err := s.SaveStep(ctx, c.Lease, store.Step{Seq: 2, StepID: "late"}); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("a write after the wait: %v, want ErrLeaseLost", err)
+	}
+	return c
+}
+
+func testRunWaitAndResume(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	c := waiting(t, s, time.Now().Add(time.Hour))
+	r, err := s.ResumeRun(ctx, c.Lease.RunID, store.Resume{Inputs: json.RawMessage(`{"passCode":"123456"}`),
+		Masked: json.RawMessage(`{"passCode":"****"}`), By: "ann@example.com"})
+	if err != nil {
+		t.Fatalf("ResumeRun: %v", err)
+	}
+	if r.Status != store.RunRetrying || r.Waiting != nil || string(r.Inputs) == "" {
+		t.Errorf("resumed run = %+v", r)
+	}
+	var shown map[string]any
+	if err := json.Unmarshal(r.Inputs, &shown); err != nil || shown["passCode"] != "****" {
+		t.Errorf("the history shows inputs %s", r.Inputs)
+	}
+	next := ClaimOne(t, s, "w2", time.Minute)
+	var supplied map[string]any
+	if err := json.Unmarshal(next.Run.Supplied, &supplied); err != nil || supplied["passCode"] != "123456" {
+		t.Errorf("the next attempt is supplied %s", next.Run.Supplied)
+	}
+	if len(next.Steps) != 1 || next.Steps[0].StepID != "enroll" {
+		t.Errorf("the next attempt resumes after %+v", next.Steps)
+	}
+	if _, err := s.ResumeRun(ctx, c.Lease.RunID, store.Resume{Inputs: json.RawMessage(`{"passCode":"1"}`), By: "bob"}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("resuming a run that no longer waits: %v, want ErrConflict", err)
+	}
+	if _, err := s.ResumeRun(ctx, "no-such-run", store.Resume{By: "bob"}); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("resuming an unknown run: %v, want ErrNotFound", err)
+	}
+	// Once the run ends, the supplied values are gone from the store.
+	if err := s.FinishRun(ctx, next.Lease, store.RunResult{Status: store.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	if done, _ := s.GetRun(ctx, c.Lease.RunID); len(done.Supplied) != 0 {
+		t.Errorf("a finished run keeps the supplied inputs %s", done.Supplied)
+	}
+	trail, err := s.Audit(ctx, c.Lease.RunID, "")
+	if err != nil || len(trail) != 1 || trail[0].Action != "resume" || trail[0].Actor != "ann@example.com" ||
+		trail[0].Detail != "supplied passCode" {
+		t.Errorf("audit = %+v, %v", trail, err)
+	}
+}
+
+func testRunWaitTimesOut(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	c := waiting(t, s, time.Now().Add(300*time.Millisecond))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pending, err := s.Pending(ctx, store.RunWork)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pending {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a timed-out wait never shows as pending work")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if claims, err := s.ClaimRuns(ctx, "w", 4, time.Minute); err != nil || len(claims) != 0 {
+		t.Fatalf("ClaimRuns = %v, %v", claims, err)
+	}
+	r, _ := s.GetRun(ctx, c.Lease.RunID)
+	if r.Status != store.RunFailed || r.FinishedAt.IsZero() || r.Waiting != nil ||
+		!strings.HasPrefix(r.Error, `timed out waiting for input "passCode" of step "activate"`) {
+		t.Errorf("timed-out run = %+v", r)
 	}
 }
