@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/trama-dev/trama/okta"
 )
@@ -171,4 +172,29 @@ func errInactiveUser() *apiError {
 // errDuplicateAppLabel refuses a second instance of an app definition with the same label.
 func errDuplicateAppLabel() *apiError {
 	return newAPIError(http.StatusBadRequest, "E0000040", "Application label must not be the same as an existing application label.")
+}
+
+// Group rule refusals. The statuses are Okta's (okta-sdk-dotnet's GroupRuleApiTests, run against real
+// orgs, expect 400 for replacing or deleting an ACTIVE rule); the texts are the emulator's unless noted.
+
+// errInvalidRuleExpression refuses a condition Okta's validation rejects. Okta names the failed check
+// validateRule in the summary (a real answer quoted in articulate/terraform-provider-okta#148); the
+// cause names the expression and what is wrong with it.
+func errInvalidRuleExpression(value string, reason error) *apiError {
+	return newAPIError(http.StatusBadRequest, "E0000001", "Api validation failed: validateRule",
+		"Invalid expression "+strconv.Quote(value)+": "+reason.Error())
+}
+
+// errRuleNotInactive refuses to replace or delete a rule that is not INACTIVE.
+func errRuleNotInactive(status, what string) *apiError {
+	if status == ruleInvalid {
+		return errValidation("status", "status: A group rule with the status INVALID can only be read or deleted")
+	}
+	return errValidation("status", "status: A group rule can be "+what+" only while its status is INACTIVE; deactivate it first")
+}
+
+// errRuleInvalidLifecycle refuses to activate or deactivate an INVALID rule, with the text Okta answers
+// (okta/terraform-provider-okta matches it to let such rules be deleted).
+func errRuleInvalidLifecycle() *apiError {
+	return errValidation("status", "Cannot activate or deactivate a Group Rule with the status INVALID")
 }

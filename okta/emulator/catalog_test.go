@@ -340,3 +340,88 @@ func TestCatalogAppWorkflows(t *testing.T) {
 		}
 	})
 }
+
+// TestCatalogGroupRuleWorkflows runs the catalog's group rule workflows unchanged against groups and
+// users an admin made through the API, and checks that the rule really assigned the users it matches.
+func TestCatalogGroupRuleWorkflows(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	o.contract = false
+
+	t.Run("create-and-activate-group-rule", func(t *testing.T) {
+		o := o.as(t)
+		eng := o.createGroup("Engineering")
+		grace := o.createPerson("grace.hopper@example.com", map[string]any{"department": "Engineering"}, true)
+		joan := o.createPerson("joan.clarke@example.com", map[string]any{"department": "Cryptanalysis"}, true)
+		res := runCatalog(t, o, "okta-create-and-activate-group-rule-workflow.yml", "create-and-activate-group-rule", map[string]any{
+			"ruleName": "Engineering department", "expressionValue": `user.department=="Engineering"`, "targetGroupId": eng})
+		rid, _ := res.Outputs["ruleId"].(string)
+		if !strings.HasPrefix(rid, "0pr") || res.Steps[0].Outputs["ruleStatus"] != "INACTIVE" {
+			t.Fatalf("outputs %v %v", res.Outputs, res.Steps[0].Outputs)
+		}
+		if s := o.do("GET", "/api/v1/groups/rules/"+rid, nil).obj(t)["status"]; s != "ACTIVE" {
+			t.Errorf("rule status %v after the workflow", s)
+		}
+		// The rule assigned the matching user, and only that one.
+		if got := o.members(eng); len(got) != 1 || got[0] != grace {
+			t.Fatalf("members %v, want only %s (not %s)", got, grace, joan)
+		}
+		adds := o.events("group.user_membership.add")
+		if len(adds) != 1 || at(adds[0], "debugContext", "debugData", "triggeredByGroupRuleId") != rid {
+			t.Errorf("membership events %v", adds)
+		}
+		// Users created afterwards are assigned too.
+		ada := o.createPerson("ada.lovelace@example.com", map[string]any{"department": "Engineering"}, true)
+		if got := o.members(eng); len(got) != 2 || got[1] != ada {
+			t.Errorf("members after a new engineer joined %v", got)
+		}
+	})
+
+	t.Run("update-group-rule-expression", func(t *testing.T) {
+		o := o.as(t)
+		sre := o.createGroup("Site Reliability")
+		katherine := o.createPerson("katherine.johnson@example.com", map[string]any{"department": "Operations", "title": "SRE"}, true)
+		dorothy := o.createPerson("dorothy.vaughan@example.com", map[string]any{"department": "Operations", "title": "Manager"}, true)
+		rid := o.createRule("Operations", `user.department=="Operations"`, sre)["id"].(string)
+		o.ruleLifecycle(rid, "activate")
+		if got := o.members(sre); len(got) != 2 {
+			t.Fatalf("members before %v", got)
+		}
+		res := runCatalog(t, o, "okta-update-group-rule-expression-workflow.yml", "update-group-rule-expression", map[string]any{
+			"ruleId": rid, "ruleName": "Operations SREs", "targetGroupId": sre,
+			"expressionValue": `user.department=="Operations" AND user.title=="SRE"`})
+		if res.Outputs["ruleId"] != rid || res.Steps[1].Outputs["ruleStatus"] != "INACTIVE" {
+			t.Fatalf("outputs %v %v", res.Outputs, res.Steps[1].Outputs)
+		}
+		rule := o.do("GET", "/api/v1/groups/rules/"+rid, nil).obj(t)
+		if rule["status"] != "ACTIVE" || rule["name"] != "Operations SREs" ||
+			at(rule, "conditions", "expression", "value") != `user.department=="Operations" AND user.title=="SRE"` {
+			t.Fatalf("rule after the workflow %v", rule)
+		}
+		// Reactivated with the new condition, the rule took out the member who no longer matches.
+		if got := o.members(sre); len(got) != 1 || got[0] != katherine {
+			t.Fatalf("members %v, want only %s (not %s)", got, katherine, dorothy)
+		}
+	})
+
+	// The workflow's description promises to replace the target group, but Okta documents that a rule's
+	// actions cannot be updated: with another group the update step fails on Okta's 400.
+	t.Run("a new target group fails the workflow", func(t *testing.T) {
+		o := o.as(t)
+		first, second := o.createGroup("Analysts"), o.createGroup("Senior analysts")
+		rid := o.createRule("Analysts", `user.title=="Analyst"`, first)["id"].(string)
+		b, err := (&arazzo.Loader{}).Load(context.Background(), filepath.Join(catalogDir, "okta-update-group-rule-expression-workflow.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := runner.New(b, runner.Options{Servers: map[string]string{"oktaApi": o.srv.URL}}).Run(context.Background(),
+			"update-group-rule-expression", map[string]any{"oktaApiToken": o.token, "ruleId": rid, "ruleName": "Senior analysts",
+				"expressionValue": `user.title=="Senior Analyst"`, "targetGroupId": second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != runner.StatusFailed || res.Steps[1].Response == nil || res.Steps[1].Response.StatusCode != http.StatusBadRequest {
+			out, _ := json.Marshal(res)
+			t.Errorf("a new target group: %s", out)
+		}
+	})
+}

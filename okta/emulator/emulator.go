@@ -1,6 +1,6 @@
-// Package emulator is trama's local Okta org: an http.Handler that answers the Users, Groups, admin
-// Roles, Applications, Factors, System Log and Event Hooks APIs the way real Okta does (paths, status codes, bodies, _links, headers, error
-// codes, rate limits), records a System Log event for every state change, delivers those events to
+// Package emulator is trama's local Okta org: an http.Handler that answers the Users, Groups, Group
+// Rules, admin Roles, Applications, Factors, System Log and Event Hooks APIs the way real Okta does
+// (paths, status codes, bodies, _links, headers, error codes, rate limits), records a System Log event for every state change, delivers those events to
 // verified event hooks, and adds test affordances under /emulator/v1/. It is also the org authorization
 // server for OAuth 2.0 service apps: client credentials with private_key_jwt, DPoP-bound tokens, and
 // Okta scopes enforced on every management route. See docs/emulator.md.
@@ -112,6 +112,9 @@ type Emulator struct {
 	// groups and groupOrder hold the org's groups, the built-in Everyone group first.
 	groups     map[string]*group
 	groupOrder []*group
+	// rules and ruleOrder hold the org's group rules, by id and in creation order.
+	rules     map[string]*groupRule
+	ruleOrder []*groupRule
 	// everyone is the id of the built-in Everyone group.
 	everyone string
 
@@ -275,12 +278,18 @@ func (e *Emulator) routeAs(pattern, operation string, h handler) {
 // are refused, whatever their scopes.
 func (e *Emulator) routeAPITokenOnly(pattern string, h handler) { e.register(pattern, pattern, nil, h) }
 
-// register is the one home of authentication, the scope check and rate limiting for API operations.
-// A route without scopes refuses every access token (fail closed).
+// register records an API operation and routes its pattern to it; see api.
 func (e *Emulator) register(pattern, operation string, scopes []string, h handler) {
+	e.mux.HandleFunc(pattern, e.api(pattern, operation, scopes, h))
+}
+
+// api records an operation in the route table and returns its handler. It is the one home of
+// authentication, the scope check and rate limiting for API operations. A route without scopes refuses
+// every access token (fail closed).
+func (e *Emulator) api(pattern, operation string, scopes []string, h handler) http.HandlerFunc {
 	e.routeTable = append(e.routeTable, registeredRoute{pattern: pattern, operation: operation, scopes: scopes})
 	b := e.newBucket()
-	e.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
 		rq := e.begin(w, r)
 		p, err := e.authenticate(rq)
 		if err == nil {
@@ -295,7 +304,7 @@ func (e *Emulator) register(pattern, operation string, scopes []string, h handle
 			return
 		}
 		e.finish(rq, h)
-	})
+	}
 }
 
 // newBucket is a rate-limit bucket for one endpoint.
@@ -331,7 +340,7 @@ func (e *Emulator) unrouted(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
-		if _, pattern := e.mux.Handler(probe); pattern != "/" && pattern != "" {
+		if _, pattern := e.mux.Handler(probe); pattern != "/" && pattern != "" && servesPath(pattern, r.URL.Path) {
 			if strings.HasPrefix(r.URL.Path, "/api/") {
 				if _, err := e.authenticate(rq); err != nil {
 					e.writeError(rq, err)

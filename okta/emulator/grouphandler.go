@@ -111,9 +111,16 @@ func (e *Emulator) replaceGroup(rq *request) (int, any, error) {
 	g.LastUpdated = rq.now
 	ev := e.event(rq, "group.profile.update", "Okta group profile updated", "", g.target())
 	ev.DebugContext.DebugData["changedAttributes"] = strings.Join(changed, ",")
+	events := []okta.LogEvent{ev}
+	if slices.Contains(changed, "name") {
+		// Rules may match members by group name (isMemberOfGroupName and its kin).
+		for _, u := range e.groupMembers(g) {
+			events = append(events, e.applyRules(rq, u)...)
+		}
+	}
 	out := g.render(e.opts.BaseURL)
 	e.mu.Unlock()
-	e.emit(ev)
+	e.emit(events...)
 	return http.StatusOK, out, nil
 }
 
@@ -146,11 +153,18 @@ func (e *Emulator) deleteGroup(rq *request) (int, any, error) {
 		e.mu.Unlock()
 		return 0, nil, err
 	}
+	members := e.groupMembers(g)
 	e.removeGroup(g)
 	e.forgetGroup(rq, g)
-	ev := e.event(rq, "group.lifecycle.delete", "Delete Okta group", "", g.target())
+	events := []okta.LogEvent{e.event(rq, "group.lifecycle.delete", "Delete Okta group", "", g.target())}
+	// Rules that assign users to the group become INVALID; rules that read its membership run again for
+	// its former members.
+	events = append(events, e.invalidateRules(rq, g)...)
+	for _, u := range members {
+		events = append(events, e.applyRules(rq, u)...)
+	}
 	e.mu.Unlock()
-	e.emit(ev)
+	e.emit(events...)
 	return http.StatusNoContent, nil, nil
 }
 
@@ -300,6 +314,9 @@ func (e *Emulator) addGroupMember(rq *request) (int, any, error) {
 		g.LastMembershipUpdated = rq.now
 		events = append(events, e.membershipEvent(rq, true, u, g))
 		events = append(events, e.syncGroupApps(rq, g)...)
+		// A membership change runs the group rules for the user; a rule the user matches that assigns
+		// this group takes the membership over, as Okta's help describes.
+		events = append(events, e.applyRules(rq, u)...)
 	}
 	e.mu.Unlock()
 	e.emit(events...)
@@ -323,6 +340,9 @@ func (e *Emulator) removeGroupMember(rq *request) (int, any, error) {
 		g.LastMembershipUpdated = rq.now
 		events = append(events, e.membershipEvent(rq, false, u, g))
 		events = append(events, e.syncGroupApps(rq, g)...)
+		// A member a rule manages goes on the rule's exclusion list, so the rule does not add it back.
+		events = append(events, e.excludeRemovedMember(rq, g, u)...)
+		events = append(events, e.applyRules(rq, u)...)
 	}
 	e.mu.Unlock()
 	e.emit(events...)

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -184,6 +185,11 @@ func (e *Emulator) assignGroupRole(rq *request) (int, any, error) {
 		err = errBuiltInGroupRole(g.name())
 	case hasRoleType(g.Roles, t):
 		err = errDuplicateRole()
+	case e.ruleAssigning(g) != nil:
+		// Okta's help: "A group that is already the target of a group rule cannot be granted admin
+		// privileges." The status and text are inferred.
+		err = errValidation("type", fmt.Sprintf("type: %s is assigned users by the group rule %q and cannot be granted admin roles",
+			g.name(), e.ruleAssigning(g).Name))
 	}
 	if err != nil {
 		e.mu.Unlock()

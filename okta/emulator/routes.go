@@ -1,6 +1,11 @@
 package emulator
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+
+	"github.com/trama-dev/trama/okta"
+)
 
 // routes registers every operation. Paths use Okta's spelling; {id} in user paths also accepts a login
 // and "me" as Okta does. Each API route's pattern is the path template its OAuth scopes are looked up
@@ -55,6 +60,14 @@ func (e *Emulator) routes() {
 	e.route("GET /api/v1/groups/{groupId}/roles/{roleAssignmentId}", e.getGroupRole)
 	e.route("DELETE /api/v1/groups/{groupId}/roles/{roleAssignmentId}", e.unassignGroupRole)
 
+	e.route("GET /api/v1/groups/rules", e.listGroupRules)
+	e.route("POST /api/v1/groups/rules", e.createGroupRule)
+	e.routeGroupChild("GET /api/v1/groups/rules/{groupRuleId}", e.getGroupRule)
+	e.route("PUT /api/v1/groups/rules/{groupRuleId}", e.replaceGroupRule)
+	e.route("DELETE /api/v1/groups/rules/{groupRuleId}", e.deleteGroupRule)
+	e.route("POST /api/v1/groups/rules/{groupRuleId}/lifecycle/activate", e.activateGroupRule)
+	e.route("POST /api/v1/groups/rules/{groupRuleId}/lifecycle/deactivate", e.deactivateGroupRule)
+
 	e.route("GET /api/v1/logs", e.listLogs)
 
 	e.route("GET /api/v1/eventHooks", e.listEventHooks)
@@ -104,4 +117,31 @@ func (e *Emulator) routes() {
 	e.open("GET /emulator/v1/deliveries", e.getDeliveries)
 
 	e.mux.HandleFunc("/", e.unrouted)
+}
+
+// groupChildPattern is the pattern the mux serves GET /api/v1/groups/rules/{groupRuleId} under. That
+// operation and GET /api/v1/groups/{groupId}/users (or .../roles) each match paths the other does not,
+// so ServeMux refuses the two patterns side by side; this wider one loses to the member routes, and
+// only its /rules/ paths are the rule operation.
+const groupChildPattern = "GET /api/v1/groups/{groupId}/{child}"
+
+// routeGroupChild registers GET /api/v1/groups/rules/{groupRuleId} (pattern) under groupChildPattern.
+// Any other path the wide pattern catches is answered as an unknown path.
+func (e *Emulator) routeGroupChild(pattern string, h handler) {
+	method, path, _ := strings.Cut(pattern, " ")
+	serve := e.api(pattern, pattern, okta.Scopes(method, path), h)
+	e.mux.HandleFunc(groupChildPattern, func(w http.ResponseWriter, r *http.Request) {
+		if !servesPath(groupChildPattern, r.URL.Path) {
+			e.unrouted(w, r)
+			return
+		}
+		r.SetPathValue("groupRuleId", r.PathValue("child"))
+		serve(w, r)
+	})
+}
+
+// servesPath reports whether the route registered under pattern serves path: false only for the paths
+// groupChildPattern catches that are not a group rule's.
+func servesPath(pattern, path string) bool {
+	return pattern != groupChildPattern || strings.HasPrefix(path, "/api/v1/groups/rules/")
 }

@@ -567,3 +567,134 @@ func TestSDKGroupsAndRoles(t *testing.T) {
 		t.Fatalf("deleted group: %v", sdkErr(err))
 	}
 }
+
+// TestSDKGroupRulesAndApps drives group rules and the Applications API with the official SDK, as a
+// user's automation would: a rule assigns engineers to a group, a bookmark app is assigned to a user
+// directly and to the rule's group, its users are listed with their scopes, and then the app is
+// deactivated and deleted and the rule deleted with its members.
+func TestSDKGroupRulesAndApps(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	c := sdkClient(t, o)
+	ctx := context.Background()
+
+	g, _, err := c.GroupAPI.AddGroup(ctx).Group(sdk.AddGroupRequest{Profile: &sdk.OktaUserGroupProfile{
+		Name: sdk.PtrString("SDK Engineering")}}).Execute()
+	if err != nil {
+		t.Fatalf("add group: %v", sdkErr(err))
+	}
+	gid := g.GetId()
+	profile := sdk.UserProfile{Login: sdk.PtrString("sdk.engineer@example.com"), Email: sdk.PtrString("sdk.engineer@example.com"),
+		Department: sdk.PtrString("Engineering")}
+	profile.FirstName = *sdk.NewNullableString(sdk.PtrString("Sdk"))
+	profile.LastName = *sdk.NewNullableString(sdk.PtrString("Engineer"))
+	engineer, _, err := c.UserAPI.CreateUser(ctx).Activate(true).Body(sdk.CreateUserRequest{Profile: profile}).Execute()
+	if err != nil {
+		t.Fatalf("create engineer: %v", sdkErr(err))
+	}
+	other := sdkCreateUser(t, c, "sdk.other@example.com")
+
+	// Group rules.
+	ruleReq := sdk.CreateGroupRuleRequest{Type: sdk.PtrString("group_rule"), Name: sdk.PtrString("SDK engineers"),
+		Conditions: &sdk.GroupRuleConditions{Expression: &sdk.GroupRuleExpression{
+			Type: sdk.PtrString("urn:okta:expression:1.0"), Value: sdk.PtrString(`user.department=="Engineering"`)}},
+		Actions: &sdk.GroupRuleAction{AssignUserToGroups: &sdk.GroupRuleGroupAssignment{GroupIds: []string{gid}}}}
+	rule, _, err := c.GroupRuleAPI.CreateGroupRule(ctx).GroupRule(ruleReq).Execute()
+	if err != nil {
+		t.Fatalf("create rule: %v", sdkErr(err))
+	}
+	rid := rule.GetId()
+	if !strings.HasPrefix(rid, "0pr") || rule.GetStatus() != "INACTIVE" || rule.GetType() != "group_rule" || rule.GetCreated().IsZero() ||
+		rule.Conditions.People.Users.Exclude == nil || rule.AdditionalProperties["allGroupsValid"] != true {
+		t.Fatalf("rule decoded as %+v", rule)
+	}
+	if res, err := c.GroupRuleAPI.ActivateGroupRule(ctx, rid).Execute(); err != nil || res.StatusCode != http.StatusNoContent {
+		t.Fatalf("activate rule: %v", sdkErr(err))
+	}
+	members, _, err := c.GroupAPI.ListGroupUsers(ctx, gid).Execute()
+	if err != nil || len(members) != 1 || members[0].GetId() != engineer.GetId() {
+		t.Fatalf("the rule's group: %v %v", sdkErr(err), members)
+	}
+	rules, _, err := c.GroupRuleAPI.ListGroupRules(ctx).Search("SDK").Expand("groupIdToGroupNameMap").Execute()
+	if err != nil || len(rules) != 1 || rules[0].GetStatus() != "ACTIVE" {
+		t.Fatalf("list rules: %v %+v", sdkErr(err), rules)
+	}
+	if names, _ := rules[0].AdditionalProperties["_embedded"].(map[string]any)["groupIdToGroupNameMap"].(map[string]any); names[gid] != "SDK Engineering" {
+		t.Errorf("expand: %v", rules[0].AdditionalProperties)
+	}
+	active, _, err := c.GroupRuleAPI.GetGroupRule(ctx, rid).Execute()
+	if err != nil {
+		t.Fatalf("get rule: %v", sdkErr(err))
+	}
+	active.Name = sdk.PtrString("Renamed")
+	_, res, err := c.GroupRuleAPI.ReplaceGroupRule(ctx, rid).GroupRule(*active).Execute()
+	if sdkErrorCode(err) != "E0000001" || res == nil || res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("replacing an ACTIVE rule: %v", sdkErr(err))
+	}
+	if _, err := c.GroupRuleAPI.DeactivateGroupRule(ctx, rid).Execute(); err != nil {
+		t.Fatalf("deactivate rule: %v", sdkErr(err))
+	}
+	replaced, _, err := c.GroupRuleAPI.ReplaceGroupRule(ctx, rid).GroupRule(*active).Execute()
+	if err != nil || replaced.GetName() != "Renamed" || replaced.GetStatus() != "INACTIVE" {
+		t.Fatalf("replace rule: %v %+v", sdkErr(err), replaced)
+	}
+
+	// Apps: a bookmark, one user assigned directly, and the rule's group.
+	bookmark := sdk.NewBookmarkApplication("bookmark", sdk.BookmarkApplicationSettings{
+		App: &sdk.BookmarkApplicationSettingsApplication{Url: "https://wiki.example.com/"}}, "SDK Wiki", "BOOKMARK")
+	created, _, err := c.ApplicationAPI.CreateApplication(ctx).Application(sdk.BookmarkApplicationAsListApplications200ResponseInner(bookmark)).Execute()
+	if err != nil || created.BookmarkApplication == nil {
+		t.Fatalf("create app: %v %+v", sdkErr(err), created)
+	}
+	app := created.BookmarkApplication
+	aid := app.GetId()
+	if !strings.HasPrefix(aid, "0oa") || app.GetStatus() != "ACTIVE" || app.Settings.App.Url != "https://wiki.example.com/" {
+		t.Fatalf("app decoded as %+v", app)
+	}
+	au, _, err := c.ApplicationUsersAPI.AssignUserToApplication(ctx, aid).AppUser(sdk.AppUserAssignRequest{Id: sdk.PtrString(other)}).Execute()
+	if err != nil || au.GetId() != other || au.GetScope() != "USER" {
+		t.Fatalf("assign user: %v %+v", sdkErr(err), au)
+	}
+	ag, _, err := c.ApplicationGroupsAPI.AssignGroupToApplication(ctx, aid, gid).ApplicationGroupAssignment(sdk.ApplicationGroupAssignment{}).Execute()
+	if err != nil || ag.GetId() != gid || ag.GetPriority() != 0 {
+		t.Fatalf("assign group: %v %+v", sdkErr(err), ag)
+	}
+	appUsers, _, err := c.ApplicationUsersAPI.ListApplicationUsers(ctx, aid).Execute()
+	if err != nil || len(appUsers) != 2 {
+		t.Fatalf("app users: %v %+v", sdkErr(err), appUsers)
+	}
+	scopes := map[string]string{}
+	for _, u := range appUsers {
+		scopes[u.GetId()] = u.GetScope()
+	}
+	if scopes[other] != "USER" || scopes[engineer.GetId()] != "GROUP" {
+		t.Errorf("app user scopes %v", scopes)
+	}
+	// An ACTIVE app cannot be deleted (403 E0000056); deactivated, it can.
+	if _, err := c.ApplicationAPI.DeleteApplication(ctx, aid).Execute(); sdkErrorCode(err) != "E0000056" {
+		t.Fatalf("deleting an ACTIVE app: %v", sdkErr(err))
+	}
+	if _, err := c.ApplicationAPI.DeactivateApplication(ctx, aid).Execute(); err != nil {
+		t.Fatalf("deactivate app: %v", sdkErr(err))
+	}
+	got, _, err := c.ApplicationAPI.GetApplication(ctx, aid).Execute()
+	if err != nil || got.BookmarkApplication == nil || got.BookmarkApplication.GetStatus() != "INACTIVE" {
+		t.Fatalf("deactivated app: %v %+v", sdkErr(err), got)
+	}
+	if _, err := c.ApplicationAPI.DeleteApplication(ctx, aid).Execute(); err != nil {
+		t.Fatalf("delete app: %v", sdkErr(err))
+	}
+	if _, res, err := c.ApplicationAPI.GetApplication(ctx, aid).Execute(); sdkErrorCode(err) != "E0000007" || res.StatusCode != http.StatusNotFound {
+		t.Fatalf("deleted app: %v", sdkErr(err))
+	}
+
+	// Deleting the rule with removeUsers takes its members out of the group.
+	if res, err := c.GroupRuleAPI.DeleteGroupRule(ctx, rid).RemoveUsers(true).Execute(); err != nil || res.StatusCode != http.StatusAccepted {
+		t.Fatalf("delete rule: %v", sdkErr(err))
+	}
+	if members, _, err := c.GroupAPI.ListGroupUsers(ctx, gid).Execute(); err != nil || len(members) != 0 {
+		t.Fatalf("the rule's group after the delete: %v %v", sdkErr(err), members)
+	}
+	if _, _, err := c.GroupRuleAPI.GetGroupRule(ctx, rid).Execute(); sdkErrorCode(err) != "E0000007" {
+		t.Fatalf("deleted rule: %v", sdkErr(err))
+	}
+}

@@ -37,14 +37,16 @@ type stateFile struct {
 	ServiceApps []*application `json:"serviceApps,omitempty"`
 	// Groups holds every group, Everyone included, with members and role assignments.
 	Groups []*group `json:"groups,omitempty"`
+	// GroupRules holds every group rule with the memberships it manages.
+	GroupRules []*groupRule `json:"groupRules,omitempty"`
 	// OrgKey is the org authorization server's private signing key (a JWK), kept so access tokens
 	// survive a restart. It is the emulator's own key; clients' private keys are never held.
 	OrgKey json.RawMessage `json:"orgSigningKey,omitempty"`
 }
 
 // resetState seeds the admin (a super admin, as the owner of an API token is), the seed users, the
-// Everyone group, the seed service apps, groups and apps, and empties everything else. The org's
-// signing key stays, as a real org's would.
+// Everyone group, the seed service apps, groups and apps, and empties everything else (group rules
+// included). The org's signing key stays, as a real org's would.
 func (e *Emulator) resetState() error {
 	now := e.clock.Now()
 	e.mu.Lock()
@@ -66,6 +68,8 @@ func (e *Emulator) resetState() error {
 	e.groups = map[string]*group{}
 	e.groupOrder = nil
 	e.addGroup(newEveryoneGroup(e.everyoneID(), now))
+	e.rules = map[string]*groupRule{}
+	e.ruleOrder = nil
 	e.apps = map[string]*application{}
 	e.appOrder = nil
 	for _, s := range e.opts.ServiceApps {
@@ -99,7 +103,7 @@ func (e *Emulator) snapshot() ([]byte, error) {
 	defer e.mu.Unlock()
 	st := stateFile{Version: stateVersion, ClockOffset: e.clock.Offset(), AdminID: e.adminID, Users: e.order,
 		Outbox: e.outbox, Events: e.log.Events(), Hooks: hooks, Apps: e.appOrder, OrgKey: orgKey,
-		Groups: e.groupOrder}
+		Groups: e.groupOrder, GroupRules: e.ruleOrder}
 	for _, t := range e.pushTx {
 		st.PushTx = append(st.PushTx, t)
 	}
@@ -156,6 +160,7 @@ func (e *Emulator) loadState(path string) error {
 		}
 	}
 	e.restoreGroups(st.Groups)
+	e.restoreRules(st.GroupRules)
 	saved := st.Apps
 	if saved == nil {
 		saved = st.ServiceApps

@@ -131,6 +131,8 @@ func (e *Emulator) createUser(rq *request) (int, any, error) {
 	}
 	// The new user is in Everyone and its groupIds groups: apps assigned to them are now the user's.
 	events = append(events, e.syncGroupApps(rq, append(groups, e.groups[e.everyoneID()])...)...)
+	// Then the active group rules run for the new user, as Okta runs them for every user it creates.
+	events = append(events, e.applyRules(rq, u)...)
 	out := u.render(e.opts.BaseURL, false)
 	e.mu.Unlock()
 	e.emit(events...)
@@ -194,10 +196,12 @@ func (e *Emulator) writeUser(rq *request, replace bool) (int, any, error) {
 		u.HasPassword = true
 		u.PasswordChanged = rq.now
 	}
-	ev := e.event(rq, "user.account.update_profile", "Update user profile for Okta", "", u.target())
+	events := []okta.LogEvent{e.event(rq, "user.account.update_profile", "Update user profile for Okta", "", u.target())}
+	// A profile change runs the active group rules for the user again.
+	events = append(events, e.applyRules(rq, u)...)
 	out := u.render(e.opts.BaseURL, false)
 	e.mu.Unlock()
-	e.emit(ev)
+	e.emit(events...)
 	return http.StatusOK, out, nil
 }
 
@@ -222,6 +226,7 @@ func (e *Emulator) deleteUser(rq *request) (int, any, error) {
 		e.removeUser(u)
 		e.dropMemberships(u.ID, rq.now)
 		e.forgetUser(u.ID)
+		e.forgetRuleMember(u.ID)
 		ev = e.event(rq, "user.lifecycle.delete.initiated", "Delete Okta user", "", u.target())
 	}
 	e.mu.Unlock()
@@ -255,9 +260,12 @@ func (e *Emulator) transition(rq *request, lc lifecycle) (*user, error) {
 		return nil, errUserStatus()
 	}
 	u.setStatus(lc.next(u), rq.now)
-	ev := e.event(rq, lc.eventType, lc.message, "", u.target())
+	events := []okta.LogEvent{e.event(rq, lc.eventType, lc.message, "", u.target())}
+	// Okta runs group rules for a reactivated user; for other transitions they change nothing, as rules
+	// leave deactivated users alone.
+	events = append(events, e.applyRules(rq, u)...)
 	e.mu.Unlock()
-	e.emit(ev)
+	e.emit(events...)
 	return u, nil
 }
 
