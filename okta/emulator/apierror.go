@@ -172,3 +172,10 @@ func errInactiveUser() *apiError {
 func errDuplicateAppLabel() *apiError {
 	return newAPIError(http.StatusBadRequest, "E0000040", "Application label must not be the same as an existing application label.")
 }
+
+// errAuthFailed is the Authentication API's answer to wrong credentials, a locked-out user whose
+// password policy hides lockouts, and a sign-on policy that denies access (Okta's Authentication API
+// reference, "Primary authentication").
+func errAuthFailed() *apiError {
+	return newAPIError(http.StatusUnauthorized, "E0000004", "Authentication failed")
+}
