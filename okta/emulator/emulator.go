@@ -1,6 +1,7 @@
 // Package emulator is trama's local Okta org: an http.Handler that answers the Users, Groups, admin
-// Roles, Applications, Factors, System Log and Event Hooks APIs the way real Okta does (paths, status codes, bodies, _links, headers, error
-// codes, rate limits), records a System Log event for every state change, delivers those events to
+// Roles, Applications, Factors, Sessions, Policies, System Log and Event Hooks APIs and the
+// Authentication API's primary authentication the way real Okta does (paths, status codes, bodies,
+// _links, headers, error codes, rate limits), records a System Log event for every state change, delivers those events to
 // verified event hooks, and adds test affordances under /emulator/v1/. It is also the org authorization
 // server for OAuth 2.0 service apps: client credentials with private_key_jwt, DPoP-bound tokens, and
 // Okta scopes enforced on every management route. See docs/emulator.md.
