@@ -428,19 +428,3 @@ func (e *Emulator) lockoutSettings(u *user) (maxAttempts, autoUnlockMinutes int,
 		intAt(p.Settings, 0, "password", "lockout", "autoUnlockMinutes"),
 		boolAt(p.Settings, "password", "lockout", "showLockoutFailures")
 }
-
-// forgetUserInPolicies drops a deleted user from rule conditions, as Okta drops references to a deleted
-// user. e.mu must be held.
-func (e *Emulator) forgetUserInPolicies(userID string) {
-	for _, p := range e.policyOrder {
-		for _, r := range p.Rules {
-			people, _ := r.Conditions["people"].(map[string]any)
-			users, _ := people["users"].(map[string]any)
-			for _, k := range []string{"include", "exclude"} {
-				if list, ok := users[k].([]any); ok {
-					users[k] = slices.DeleteFunc(slices.Clone(list), func(v any) bool { return v == userID })
-				}
-			}
-		}
-	}
-}

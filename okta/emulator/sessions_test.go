@@ -152,3 +152,35 @@ func TestSessionsSurviveRestart(t *testing.T) {
 	wantStatus(t, again.do("POST", "/emulator/v1/reset", nil), http.StatusNoContent)
 	wantError(t, again.do("GET", "/api/v1/sessions/"+s["id"].(string), nil), http.StatusNotFound, "E0000007")
 }
+
+// TestSessionAndPolicyScopes: a service app reads and changes sessions and policies with the scopes
+// Okta's description gives each operation, and signs users in without any.
+func TestSessionAndPolicyScopes(t *testing.T) {
+	k := rsaClientKey(0, "k1")
+	o := newTestOrg(t, Options{ServiceApps: []ServiceApp{{ClientID: "0oascoped00000000001", Label: "Scoped", PublicJWKS: jwksOf(k),
+		Scopes: []string{"okta.sessions.read", "okta.policies.read", "okta.users.read"}}}})
+	bearer := "Bearer " + o.accessToken(k, "0oascoped00000000001", "okta.sessions.read okta.policies.read okta.users.read")
+	uid := o.createUser("scoped.session@example.com")
+	s := o.createSession("scoped.session@example.com")
+	wantStatus(t, o.doAuth("GET", "/api/v1/sessions/"+s["id"].(string), nil, bearer), http.StatusOK)
+	for _, c := range []struct{ method, path, scope string }{
+		{"POST", "/api/v1/sessions/" + s["id"].(string) + "/lifecycle/refresh", "okta.sessions.manage"},
+		{"DELETE", "/api/v1/sessions/" + s["id"].(string), "okta.sessions.manage"},
+		{"DELETE", "/api/v1/users/" + uid + "/sessions", "okta.users.manage"},
+		{"POST", "/api/v1/policies", "okta.policies.manage"},
+	} {
+		r := o.doAuth(c.method, c.path, map[string]any{"type": "PASSWORD", "name": "x"}, bearer)
+		wantError(t, r, http.StatusForbidden, "E0000006")
+		if !strings.Contains(r.header.Get("WWW-Authenticate"), `scope="`+c.scope+`"`) {
+			t.Errorf("%s %s: WWW-Authenticate %s", c.method, c.path, r.header.Get("WWW-Authenticate"))
+		}
+	}
+	wantStatus(t, o.doAuth("GET", "/api/v1/policies?type=PASSWORD", nil, bearer), http.StatusOK)
+	// The app signs a user in as a trusted application; the System Log names the user, not the app.
+	r := o.doAuth("POST", "/api/v1/authn", map[string]any{"username": "scoped.session@example.com", "password": testPassword}, bearer)
+	wantStatus(t, r, http.StatusOK)
+	starts := o.events("user.session.start")
+	if a := starts[len(starts)-1]["actor"].(map[string]any); a["id"] != uid {
+		t.Errorf("actor %v", a)
+	}
+}

@@ -231,7 +231,6 @@ func (e *Emulator) deleteUser(rq *request) (int, any, error) {
 		e.removeUser(u)
 		e.dropMemberships(u.ID, rq.now)
 		e.forgetUser(u.ID)
-		e.forgetUserInPolicies(u.ID)
 		ev = e.event(rq, "user.lifecycle.delete.initiated", "Delete Okta user", "", u.target())
 	}
 	e.mu.Unlock()
