@@ -17,9 +17,15 @@ type Error struct {
 	ErrorCauses  []ErrorCause `json:"errorCauses"`
 }
 
-// ErrorCause is one entry of Error.ErrorCauses.
+// ErrorCause is one entry of Error.ErrorCauses. Newer Okta services add where and why a request was
+// refused (reason INVALID_FORMAT, locationType body, domain policy, ...); older ones send the summary
+// alone, so the other members are omitted when empty.
 type ErrorCause struct {
 	ErrorSummary string `json:"errorSummary"`
+	Reason       string `json:"reason,omitempty"`
+	Location     string `json:"location,omitempty"`
+	LocationType string `json:"locationType,omitempty"`
+	Domain       string `json:"domain,omitempty"`
 }
 
 // Error formats the code, the summary and the causes, for logs and test failures.

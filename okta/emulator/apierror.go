@@ -198,3 +198,10 @@ func errRuleNotInactive(status, what string) *apiError {
 func errRuleInvalidLifecycle() *apiError {
 	return errValidation("status", "Cannot activate or deactivate a Group Rule with the status INVALID")
 }
+
+// errAuthFailed is the Authentication API's answer to wrong credentials, a locked-out user whose
+// password policy hides lockouts, and a sign-on policy that denies access (Okta's Authentication API
+// reference, "Primary authentication").
+func errAuthFailed() *apiError {
+	return newAPIError(http.StatusUnauthorized, "E0000004", "Authentication failed")
+}

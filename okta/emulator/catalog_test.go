@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/trama-dev/trama/arazzo"
 	"github.com/trama-dev/trama/runner"
@@ -424,4 +425,111 @@ func TestCatalogGroupRuleWorkflows(t *testing.T) {
 			t.Errorf("a new target group: %s", out)
 		}
 	})
+}
+
+// TestCatalogSessionAndPolicyWorkflows runs the catalog's session and policy workflows unchanged, with
+// a session token from a real sign-in and users an admin made through the API, and checks what they
+// left in the org and the System Log.
+func TestCatalogSessionAndPolicyWorkflows(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	o.contract = false
+
+	t.Run("create-and-refresh-session", func(t *testing.T) {
+		o := o.as(t)
+		uid := o.createUser("marie.curie@example.com")
+		tok := o.sessionToken("marie.curie@example.com")
+		o.advance(2 * time.Minute) // the token is redeemed a little after sign-in, well within its 5 minutes
+		res := runCatalog(t, o, "okta-create-and-refresh-session-workflow.yml", "create-and-refresh-session", map[string]any{
+			"sessionToken": tok})
+		// trama masks the session id in reports (a session id is a credential); the org has the session.
+		if res.Outputs["sessionId"] != "****" || res.Steps[0].Outputs["userId"] != uid {
+			t.Fatalf("outputs %v %v", res.Outputs, res.Steps[0].Outputs)
+		}
+		var sid string
+		o.e.mu.Lock()
+		for id, s := range o.e.sessions {
+			if s.UserID == uid {
+				sid = id
+			}
+		}
+		o.e.mu.Unlock()
+		exp, err := time.Parse(time.RFC3339, res.Outputs["expiresAt"].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		near(t, "expiresAt", exp, o.e.Clock().Now().Add(2*time.Hour))
+		wantStatus(t, o.do("GET", "/api/v1/sessions/"+sid, nil), http.StatusOK)
+		// The document's token was spent: running it again fails at createSession, on Okta's 401.
+		again := runCatalogWith(t, o, "okta-create-and-refresh-session-workflow.yml", "create-and-refresh-session", map[string]any{
+			"sessionToken": tok}, runner.Options{})
+		if again.Status != runner.StatusFailed || again.Steps[0].Response == nil || again.Steps[0].Response.StatusCode != http.StatusUnauthorized {
+			out, _ := json.Marshal(again)
+			t.Errorf("a spent token: %s", out)
+		}
+	})
+
+	t.Run("offboard-user-clear-sessions", func(t *testing.T) {
+		o := o.as(t)
+		uid := o.createUser("leaving@example.com")
+		sessions := []map[string]any{o.createSession("leaving@example.com"), o.createSession("leaving@example.com")}
+		res := runCatalog(t, o, "okta-offboard-user-clear-sessions-workflow.yml", "offboard-user-clear-sessions", map[string]any{
+			"userId": uid, "oauthTokens": true})
+		if res.Outputs["userId"] != uid {
+			t.Errorf("outputs %v", res.Outputs)
+		}
+		if s := o.do("GET", "/api/v1/users/"+uid, nil).obj(t)["status"]; s != "SUSPENDED" {
+			t.Errorf("status %v", s)
+		}
+		for _, s := range sessions {
+			wantError(t, o.do("GET", "/api/v1/sessions/"+s["id"].(string), nil), http.StatusNotFound, "E0000007")
+		}
+		// Suspended, the user cannot sign in again.
+		wantError(t, o.signIn("leaving@example.com", testPassword), http.StatusUnauthorized, "E0000004")
+		if n := len(o.events("user.session.clear")); n != 1 {
+			t.Errorf("%d user.session.clear events", n)
+		}
+		// oauthTokens is optional: left out, the request goes without it.
+		other := o.createUser("also.leaving@example.com")
+		runCatalog(t, o, "okta-offboard-user-clear-sessions-workflow.yml", "offboard-user-clear-sessions", map[string]any{"userId": other})
+	})
+
+	// The policy workflow cannot succeed on Okta: its createRule step sends only a name, and Okta needs
+	// the rule's type (SIGN_ON, PASSWORD, MFA_ENROLL or ACCESS_POLICY, after the policy's type) and the
+	// action that type requires. The run stops there with Okta's 400, leaving the new policy INACTIVE.
+	for _, typ := range []string{"OKTA_SIGN_ON", "PASSWORD", "MFA_ENROLL", "ACCESS_POLICY"} {
+		t.Run("create-policy-with-rule "+typ, func(t *testing.T) {
+			o := o.as(t)
+			name := "Catalog " + typ
+			res := runCatalogWith(t, o, "okta-create-policy-with-rule-workflow.yml", "create-policy-with-rule", map[string]any{
+				"policyType": typ, "policyName": name, "policyDescription": "Made by the catalog workflow",
+				"ruleName": "Catalog rule"}, runner.Options{})
+			if res.Status != runner.StatusFailed || len(res.Steps) != 2 || res.Steps[0].Response.StatusCode != http.StatusOK ||
+				res.Steps[1].Response.StatusCode != http.StatusBadRequest {
+				out, _ := json.Marshal(res)
+				t.Fatalf("the workflow: %s", out)
+			}
+			pid, _ := res.Steps[0].Outputs["policyId"].(string)
+			p := o.do("GET", "/api/v1/policies/"+pid, nil).obj(t)
+			if p["name"] != name || p["status"] != "INACTIVE" || p["description"] != "Made by the catalog workflow" {
+				t.Errorf("policy %v", p)
+			}
+			// The step's exact body, sent again, is refused as a body that is not a rule of the policy's type.
+			r := o.do("POST", "/api/v1/policies/"+pid+"/rules", map[string]any{"name": "Catalog rule"})
+			wantError(t, r, http.StatusBadRequest, "E0000001")
+			if !strings.Contains(string(r.body), "INVALID_FORMAT") {
+				t.Errorf("refusal %s", r.body)
+			}
+			// With the type and action Okta needs, the same steps work.
+			ruleType := map[string]string{"OKTA_SIGN_ON": "SIGN_ON", "PASSWORD": "PASSWORD", "MFA_ENROLL": "MFA_ENROLL",
+				"ACCESS_POLICY": "ACCESS_POLICY"}[typ]
+			actions := map[string]map[string]any{
+				"OKTA_SIGN_ON":  {"signon": map[string]any{"access": "ALLOW"}},
+				"PASSWORD":      {"passwordChange": map[string]any{"access": "ALLOW"}},
+				"MFA_ENROLL":    {"enroll": map[string]any{"self": "CHALLENGE"}},
+				"ACCESS_POLICY": {"appSignOn": map[string]any{"access": "ALLOW"}},
+			}[typ]
+			o.createPolicyRule(pid, map[string]any{"type": ruleType, "name": "Catalog rule", "actions": actions})
+			wantStatus(t, o.do("POST", "/api/v1/policies/"+pid+"/lifecycle/activate", nil), http.StatusNoContent)
+		})
+	}
 }

@@ -1,6 +1,7 @@
 // Package emulator is trama's local Okta org: an http.Handler that answers the Users, Groups, Group
-// Rules, admin Roles, Applications, Factors, System Log and Event Hooks APIs the way real Okta does
-// (paths, status codes, bodies, _links, headers, error codes, rate limits), records a System Log event for every state change, delivers those events to
+// Rules, admin Roles, Applications, Factors, Sessions, Policies, System Log and Event Hooks APIs and the
+// Authentication API's primary authentication the way real Okta does (paths, status codes, bodies,
+// _links, headers, error codes, rate limits), records a System Log event for every state change, delivers those events to
 // verified event hooks, and adds test affordances under /emulator/v1/. It is also the org authorization
 // server for OAuth 2.0 service apps: client credentials with private_key_jwt, DPoP-bound tokens, and
 // Okta scopes enforced on every management route. See docs/emulator.md.
@@ -117,6 +118,14 @@ type Emulator struct {
 	ruleOrder []*groupRule
 	// everyone is the id of the built-in Everyone group.
 	everyone string
+	// policies and policyOrder hold the org's policies (each with its rules), by id and in creation order.
+	policies    map[string]*policy
+	policyOrder []*policy
+	// sessions are the users' Okta sessions by id; sessionTokens the unredeemed one-time session tokens
+	// and authnTxns the authentication transactions waiting for a factor, both by the SHA-256 of the token.
+	sessions      map[string]*session
+	sessionTokens map[string]*sessionToken
+	authnTxns     map[string]*authnTxn
 
 	// oauthMu guards the org authorization server's signing key, generated on first use.
 	oauthMu sync.Mutex
@@ -244,6 +253,8 @@ type request struct {
 	now time.Time
 	// principal is who authenticated: the API token (the zero value) or a service app.
 	principal principal
+	// anonymous marks a call to an endpoint that takes no credentials (public) made without any.
+	anonymous bool
 }
 
 // handler answers one API operation. A nil body with a 2xx status writes no body.
@@ -352,6 +363,30 @@ func (e *Emulator) unrouted(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	e.writeError(rq, errPathNotFound())
+}
+
+// public registers an Okta endpoint that takes no credentials, such as the Authentication API: a call
+// may come without Authorization, and one that sends an API token or access token has it checked. These
+// operations are outside Okta's management API description, so they are not in the route table and
+// need no OAuth scope. Each has its own rate-limit bucket, as API routes do.
+func (e *Emulator) public(pattern string, h handler) {
+	b := e.newBucket()
+	e.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		rq := e.begin(w, r)
+		rq.anonymous = r.Header.Get("Authorization") == ""
+		if !rq.anonymous {
+			p, err := e.authenticate(rq)
+			if err != nil {
+				e.writeError(rq, err)
+				return
+			}
+			rq.principal = p
+		}
+		if !e.limit(rq, b) {
+			return
+		}
+		e.finish(rq, h)
+	})
 }
 
 // open registers an unauthenticated endpoint: an emulator affordance, or one of Okta's public OAuth

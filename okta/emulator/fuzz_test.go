@@ -178,6 +178,14 @@ func FuzzAnyRequest(f *testing.F) {
 		{"POST", "/api/v1/groups/rules/0pr00000000000000000/lifecycle/activate", ""},
 		{"DELETE", "/api/v1/groups/rules/0pr00000000000000000?removeUsers=true", ""},
 		{"POST", "/api/v1/eventHooks", `{"name":"x","events":{"type":"EVENT_TYPE","items":["user.mfa.factor.activate"]},"channel":{"type":"HTTP","version":"1.0.0","config":{"uri":"https://example.com"}}}`},
+		{"POST", "/api/v1/authn", `{"username":"fuzz@example.com","password":"x"}`},
+		{"POST", "/api/v1/authn", `{"stateToken":"00x"}`},
+		{"POST", "/api/v1/authn/factors/" + fid + "/verify", `{"stateToken":"00x","passCode":123456}`},
+		{"POST", "/api/v1/sessions", `{"sessionToken":"20111x"}`},
+		{"GET", "/api/v1/sessions/102x", ""},
+		{"DELETE", "/api/v1/users/" + uid + "/sessions?oauthTokens=maybe", ""},
+		{"GET", "/api/v1/policies?type=OKTA_SIGN_ON&limit=0&after=x&q=D", ""},
+		{"POST", "/api/v1/policies", `{"type":"PASSWORD","name":"p","settings":{"password":{"lockout":{"maxAttempts":-1}}}}`},
 		{"POST", "/emulator/v1/push/" + fid, `{"result":"APPROVE"}`},
 		{"POST", "/emulator/v1/clock", `{"advance":"-5s"}`},
 		{"DELETE", "/api/v1/users/me", ""},
@@ -371,5 +379,41 @@ func FuzzGroupRuleExpression(f *testing.F) {
 		} {
 			fuzzRequest(t, e, step.method, step.path, nil)
 		}
+	})
+}
+
+// FuzzPolicyBodies sends arbitrary policy and rule bodies of every implemented type: a policy that is
+// created gets the rule body too, and then a sign-in is evaluated against whatever was stored.
+func FuzzPolicyBodies(f *testing.F) {
+	e, _, _ := fuzzOrg(f)
+	for _, s := range []struct{ policy, rule string }{
+		{`{"type":"OKTA_SIGN_ON","name":"a","conditions":{"people":{"groups":{"include":["x"]}}}}`,
+			`{"type":"SIGN_ON","name":"r","conditions":{"network":{"connection":"ZONE","include":["z"]}},"actions":{"signon":{"access":"ALLOW","requireFactor":true,"factorPromptMode":"SESSION","factorLifetime":15,"session":{"maxSessionIdleMinutes":5}}}}`},
+		{`{"type":"PASSWORD","name":"b","settings":{"password":{"complexity":{"minLength":12},"lockout":{"maxAttempts":1}}}}`,
+			`{"type":"PASSWORD","name":"r","actions":{"selfServicePasswordReset":{"access":"ALLOW","requirement":{"primary":{"methods":["email"]}}}}}`},
+		{`{"type":"MFA_ENROLL","name":"c","settings":{"type":"AUTHENTICATORS","authenticators":[{"key":"okta_verify","enroll":{"self":"REQUIRED"}}]}}`,
+			`{"type":"MFA_ENROLL","name":"r","actions":{"enroll":{"self":"LOGIN"}},"conditions":{"app":{"include":[{"type":"APP","id":"0oa"}]}}}`},
+		{`{"type":"ACCESS_POLICY","name":"d","conditions":null}`,
+			`{"type":"ACCESS_POLICY","name":"r","actions":{"appSignOn":{"access":"DENY","verificationMethod":{"type":"ASSURANCE","constraints":[{}]}}}}`},
+		{`{"type":"OKTA_SIGN_ON","name":7}`, `{"type":"SIGN_ON","priority":1.5}`},
+	} {
+		f.Add([]byte(s.policy), []byte(s.rule))
+	}
+	f.Fuzz(func(t *testing.T, policyBody, ruleBody []byte) {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/policies", bytes.NewReader(policyBody))
+		req.Header.Set("Authorization", "SSWS "+e.Token())
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("create policy %q: %d %s", policyBody, rec.Code, rec.Body)
+		}
+		var p struct{ ID string }
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &p) != nil || p.ID == "" {
+			return
+		}
+		fuzzRequest(t, e, http.MethodPost, "/api/v1/policies/"+p.ID+"/rules", ruleBody)
+		fuzzRequest(t, e, http.MethodPut, "/api/v1/policies/"+p.ID, policyBody)
+		fuzzRequest(t, e, http.MethodPost, "/api/v1/authn", []byte(`{"username":"fuzz@example.com","password":"x"}`))
+		fuzzRequest(t, e, http.MethodDelete, "/api/v1/policies/"+p.ID, nil)
 	})
 }

@@ -210,14 +210,29 @@ func (o *testOrg) checkContract(req *http.Request, body []byte, res response) {
 		// does not list as an operation.
 		return
 	}
+	if strings.HasPrefix(req.URL.Path, "/api/v1/authn") {
+		// The Authentication API is not part of Okta's management API description; authn_test.go checks
+		// its answers against the Authentication API reference.
+		return
+	}
 	doc := contractSpec(o.t)
+	method, path := req.Method, req.URL.Path
+	if method == http.MethodPost && path == "/api/v1/sessions" {
+		// Creating a session from a session token left the current description (it is in the older
+		// one); its 200 is the same Session object getSession answers.
+		if res.status != http.StatusOK {
+			return
+		}
+		method, path = http.MethodGet, "/api/v1/sessions/"+res.obj(o.t)["id"].(string)
+	}
 	canon := req.Clone(context.Background())
-	canon.URL = &url.URL{Scheme: "http", Host: "emulator.test", Path: req.URL.Path, RawQuery: req.URL.RawQuery}
+	canon.URL = &url.URL{Scheme: "http", Host: "emulator.test", Path: path, RawQuery: req.URL.RawQuery}
 	canon.Host = "emulator.test"
 	if body != nil {
 		canon.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	route, params, ok := findRoute(doc, req.Method, req.URL.Path)
+	canon.Method = method
+	route, params, ok := findRoute(doc, method, path)
 	if !ok {
 		if res.status == http.StatusNotFound || res.status == http.StatusMethodNotAllowed {
 			return // an unknown path or method has no operation to check against
@@ -230,6 +245,14 @@ func (o *testOrg) checkContract(req *http.Request, body []byte, res response) {
 		return
 	}
 	resBody := res.body
+	switch route.Operation.OperationID {
+	case "getSession", "refreshSession", "listPolicyRules", "getPolicyRule", "createPolicyRule", "replacePolicyRule":
+		// Okta's Session object has lastFactorVerification null until a factor is verified, and an app
+		// sign-in policy's catch-all rule has conditions null (Okta's Sessions API reference and the
+		// description's own list-all-access-policy-rule-response example); the schemas do not say
+		// nullable, so nulls are dropped before the rest is checked.
+		resBody = withoutNulls(o.t, resBody)
+	}
 	if route.Operation.OperationID == "listLogEvents" {
 		// Real System Log events carry JSON null where the description declares non-nullable fields
 		// (detailEntry, client.id, geographicalContext.*, ipChain[].source, authenticationContext.*):
@@ -388,6 +411,7 @@ func contractException(operationID string, body []byte) string {
 	return ""
 }
 
+// list decodes a JSON array of objects.
 func (r response) list(t testing.TB) []map[string]any {
 	t.Helper()
 	var l []map[string]any

@@ -80,6 +80,31 @@ func (e *Emulator) routes() {
 	e.route("POST /api/v1/eventHooks/{hookId}/lifecycle/verify", e.verifyEventHook)
 
 	e.route("GET /api/v1/users/{id}/appLinks", e.listAppLinks)
+	e.route("DELETE /api/v1/users/{id}/sessions", e.revokeUserSessions)
+	e.route("POST /api/v1/users/{id}/lifecycle/unlock", e.unlockUser)
+
+	// The Authentication API, and creating a session from its session token, take no credentials.
+	e.public("POST /api/v1/authn", e.primaryAuthn)
+	e.public("POST /api/v1/authn/factors/{factorId}/verify", e.verifyAuthnFactor)
+	e.public("POST /api/v1/sessions", e.createSession)
+	e.route("GET /api/v1/sessions/{sessionId}", e.getSession)
+	e.route("DELETE /api/v1/sessions/{sessionId}", e.revokeSession)
+	e.route("POST /api/v1/sessions/{sessionId}/lifecycle/refresh", e.refreshSession)
+
+	e.route("GET /api/v1/policies", e.listPolicies)
+	e.route("POST /api/v1/policies", e.createPolicy)
+	e.route("GET /api/v1/policies/{policyId}", e.getPolicy)
+	e.route("PUT /api/v1/policies/{policyId}", e.replacePolicy)
+	e.route("DELETE /api/v1/policies/{policyId}", e.deletePolicy)
+	e.route("POST /api/v1/policies/{policyId}/lifecycle/activate", e.activatePolicy)
+	e.route("POST /api/v1/policies/{policyId}/lifecycle/deactivate", e.deactivatePolicy)
+	e.route("GET /api/v1/policies/{policyId}/rules", e.listPolicyRules)
+	e.route("POST /api/v1/policies/{policyId}/rules", e.createPolicyRule)
+	e.route("GET /api/v1/policies/{policyId}/rules/{ruleId}", e.getPolicyRule)
+	e.route("PUT /api/v1/policies/{policyId}/rules/{ruleId}", e.replacePolicyRule)
+	e.route("DELETE /api/v1/policies/{policyId}/rules/{ruleId}", e.deletePolicyRule)
+	e.route("POST /api/v1/policies/{policyId}/rules/{ruleId}/lifecycle/activate", e.activatePolicyRule)
+	e.route("POST /api/v1/policies/{policyId}/rules/{ruleId}/lifecycle/deactivate", e.deactivatePolicyRule)
 
 	e.route("GET /api/v1/apps", e.listApps)
 	e.route("POST /api/v1/apps", e.createApp)

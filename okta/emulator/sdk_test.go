@@ -698,3 +698,175 @@ func TestSDKGroupRulesAndApps(t *testing.T) {
 		t.Fatalf("deleted rule: %v", sdkErr(err))
 	}
 }
+
+// TestSDKSessionsAndPolicies drives sessions and policies with the SDK. The SDK has no operation for
+// primary authentication (the Authentication API is not in the management description) nor, since
+// v5, for creating a session from a session token, so those two calls are plain HTTP, as an SDK user
+// makes them; everything else is the SDK's.
+func TestSDKSessionsAndPolicies(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	c := sdkClient(t, o)
+	ctx := context.Background()
+	uid := sdkCreateUser(t, c, "sdk.sessions@example.com")
+	newSession := func() string {
+		t.Helper()
+		r := o.do("POST", "/api/v1/sessions", map[string]any{"sessionToken": o.sessionToken("sdk.sessions@example.com")})
+		wantStatus(t, r, http.StatusOK)
+		return r.obj(t)["id"].(string)
+	}
+
+	t.Run("sessions", func(t *testing.T) {
+		sid := newSession()
+		s, _, err := c.SessionAPI.GetSession(ctx, sid).Execute()
+		if err != nil {
+			t.Fatalf("get session: %v", sdkErr(err))
+		}
+		if s.GetUserId() != uid || s.GetLogin() != "sdk.sessions@example.com" || s.GetStatus() != "ACTIVE" ||
+			s.Idp.GetType() != "OKTA" || len(s.Amr) != 1 || s.Amr[0] != "pwd" || s.LastFactorVerification != nil ||
+			s.AdditionalProperties["mfaActive"] != false {
+			t.Fatalf("session decoded as %+v", s)
+		}
+		before := s.GetExpiresAt()
+		o.advance(10 * time.Minute)
+		r, _, err := c.SessionAPI.RefreshSession(ctx, sid).Execute()
+		if err != nil || r.GetExpiresAt().Sub(before) < 9*time.Minute {
+			t.Fatalf("refresh: %v, expiresAt %v then %v", sdkErr(err), before, r.GetExpiresAt())
+		}
+		if _, err := c.SessionAPI.RevokeSession(ctx, sid).Execute(); err != nil {
+			t.Fatalf("revoke: %v", sdkErr(err))
+		}
+		// The description gives getSession's 404 no body schema, so the SDK reports it without decoding
+		// Okta's error object.
+		_, res, err := c.SessionAPI.GetSession(ctx, sid).Execute()
+		if err == nil || res.StatusCode != http.StatusNotFound || !strings.Contains(sdkErr(err).Error(), "E0000007") {
+			t.Fatalf("a closed session: %v", sdkErr(err))
+		}
+		a, b := newSession(), newSession()
+		if _, err := c.UserSessionsAPI.RevokeUserSessions(ctx, uid).OauthTokens(true).ForgetDevices(false).Execute(); err != nil {
+			t.Fatalf("revoke user sessions: %v", sdkErr(err))
+		}
+		for _, id := range []string{a, b} {
+			if _, res, _ := c.SessionAPI.GetSession(ctx, id).Execute(); res == nil || res.StatusCode != http.StatusNotFound {
+				t.Errorf("session %s after clearing: %v", id, res)
+			}
+		}
+	})
+
+	t.Run("policies", func(t *testing.T) {
+		g, _, err := c.GroupAPI.AddGroup(ctx).Group(sdk.AddGroupRequest{Profile: &sdk.OktaUserGroupProfile{
+			Name: sdk.PtrString("SDK Blocked")}}).Execute()
+		if err != nil {
+			t.Fatal(sdkErr(err))
+		}
+		if _, err := c.GroupAPI.AssignUserToGroup(ctx, g.GetId(), uid).Execute(); err != nil {
+			t.Fatal(sdkErr(err))
+		}
+		pol := sdk.NewOktaSignOnPolicy("SDK Block", "OKTA_SIGN_ON")
+		pol.Description = sdk.PtrString("Made by the SDK")
+		pol.Conditions = &sdk.OktaSignOnPolicyConditions{People: &sdk.AuthenticatorEnrollmentPolicyConditionsAllOfPeople{
+			Groups: &sdk.AuthenticatorEnrollmentPolicyConditionsAllOfPeopleGroups{Include: []string{g.GetId()}}}}
+		created, _, err := c.PolicyAPI.CreatePolicy(ctx).Policy(sdk.OktaSignOnPolicyAsCreatePolicyRequest(pol)).Activate(false).Execute()
+		if err != nil {
+			t.Fatalf("create policy: %v", sdkErr(err))
+		}
+		p := created.OktaSignOnPolicy
+		if p == nil || !strings.HasPrefix(p.GetId(), "00p") || p.GetStatus() != "INACTIVE" || p.GetPriority() != 1 ||
+			p.Conditions.People.Groups.Include[0] != g.GetId() {
+			t.Fatalf("policy decoded as %+v", created)
+		}
+		pid := p.GetId()
+
+		// SDK v6.0.3 decodes a rule's people condition only when it has users and groups, each with
+		// include and exclude; Okta omits the lists a rule does not set, so an SDK user names all four.
+		breakGlass, _, err := c.GroupAPI.AddGroup(ctx).Group(sdk.AddGroupRequest{Profile: &sdk.OktaUserGroupProfile{
+			Name: sdk.PtrString("SDK Break glass")}}).Execute()
+		if err != nil {
+			t.Fatal(sdkErr(err))
+		}
+		rule := sdk.NewOktaSignOnPolicyRule()
+		rule.Name = sdk.PtrString("SDK deny")
+		rule.Type = sdk.PtrString("SIGN_ON")
+		rule.Conditions = &sdk.OktaSignOnPolicyRuleConditions{People: &sdk.PolicyPeopleCondition{
+			Users:  sdk.UserCondition{Include: []string{uid}, Exclude: []string{o.e.adminID}},
+			Groups: sdk.GroupCondition{Include: []string{g.GetId()}, Exclude: []string{breakGlass.GetId()}}}}
+		rule.Actions = &sdk.OktaSignOnPolicyRuleActions{Signon: &sdk.OktaSignOnPolicyRuleSignonActions{Access: sdk.PtrString("DENY")}}
+		rr, _, err := c.PolicyAPI.CreatePolicyRule(ctx, pid).PolicyRule(sdk.OktaSignOnPolicyRuleAsListPolicyRules200ResponseInner(rule)).Execute()
+		if err != nil {
+			t.Fatalf("create rule: %v", sdkErr(err))
+		}
+		r := rr.OktaSignOnPolicyRule
+		if r == nil || !strings.HasPrefix(r.GetId(), "0pr") || r.Actions.Signon.GetAccess() != "DENY" ||
+			r.Actions.Signon.Session.GetMaxSessionIdleMinutes() != 120 || r.Conditions.Network.GetConnection() != "ANYWHERE" {
+			t.Fatalf("rule decoded as %+v", rr)
+		}
+		rid := r.GetId()
+
+		// Inactive, the policy does not apply; active, it denies the group's members.
+		wantStatus(t, o.signIn("sdk.sessions@example.com", testPassword), http.StatusOK)
+		if _, err := c.PolicyAPI.ActivatePolicy(ctx, pid).Execute(); err != nil {
+			t.Fatalf("activate: %v", sdkErr(err))
+		}
+		wantError(t, o.signIn("sdk.sessions@example.com", testPassword), http.StatusUnauthorized, "E0000004")
+
+		list, _, err := c.PolicyAPI.ListPolicies(ctx).Type_("OKTA_SIGN_ON").Execute()
+		if err != nil || len(list) != 2 || list[0].OktaSignOnPolicy.GetName() != "SDK Block" || !list[1].OktaSignOnPolicy.GetSystem() {
+			t.Fatalf("list: %v %+v", sdkErr(err), list)
+		}
+		rules, _, err := c.PolicyAPI.ListPolicyRules(ctx, pid).Execute()
+		if err != nil || len(rules) != 1 || rules[0].OktaSignOnPolicyRule.GetName() != "SDK deny" {
+			t.Fatalf("list rules: %v %+v", sdkErr(err), rules)
+		}
+		rule.Name = sdk.PtrString("SDK allow")
+		rule.Actions.Signon.Access = sdk.PtrString("ALLOW")
+		if _, _, err := c.PolicyAPI.ReplacePolicyRule(ctx, pid, rid).PolicyRule(sdk.OktaSignOnPolicyRuleAsListPolicyRules200ResponseInner(rule)).Execute(); err != nil {
+			t.Fatalf("replace rule: %v", sdkErr(err))
+		}
+		wantStatus(t, o.signIn("sdk.sessions@example.com", testPassword), http.StatusOK)
+		if _, err := c.PolicyAPI.DeactivatePolicyRule(ctx, pid, rid).Execute(); err != nil {
+			t.Fatal(sdkErr(err))
+		}
+		got, _, err := c.PolicyAPI.GetPolicyRule(ctx, pid, rid).Execute()
+		if err != nil || got.OktaSignOnPolicyRule.GetStatus() != "INACTIVE" {
+			t.Fatalf("get rule: %v %+v", sdkErr(err), got)
+		}
+		if _, err := c.PolicyAPI.ActivatePolicyRule(ctx, pid, rid).Execute(); err != nil {
+			t.Fatal(sdkErr(err))
+		}
+
+		pw := sdk.NewPasswordPolicy("SDK passwords", "PASSWORD")
+		pw.Settings = &sdk.PasswordPolicySettings{Password: &sdk.PasswordPolicyPasswordSettings{
+			Lockout: &sdk.PasswordPolicyPasswordSettingsLockout{MaxAttempts: sdk.PtrInt32(4)}}}
+		pc, _, err := c.PolicyAPI.CreatePolicy(ctx).Policy(sdk.PasswordPolicyAsCreatePolicyRequest(pw)).Execute()
+		if err != nil {
+			t.Fatalf("create password policy: %v", sdkErr(err))
+		}
+		if s := pc.PasswordPolicy.Settings.Password; s.Lockout.GetMaxAttempts() != 4 || s.Complexity.GetMinLength() != 8 {
+			t.Fatalf("password settings %+v", s)
+		}
+		pw.Name = "SDK passwords, renamed"
+		rp, _, err := c.PolicyAPI.ReplacePolicy(ctx, pc.PasswordPolicy.GetId()).Policy(sdk.PasswordPolicyAsCreatePolicyRequest(pw)).Execute()
+		if err != nil || rp.PasswordPolicy.GetName() != "SDK passwords, renamed" {
+			t.Fatalf("replace policy: %v", sdkErr(err))
+		}
+
+		// The default policy stays.
+		def := list[1].OktaSignOnPolicy.GetId()
+		res, err := c.PolicyAPI.DeletePolicy(ctx, def).Execute()
+		if sdkErrorCode(err) != "E0000006" || res.StatusCode != http.StatusForbidden {
+			t.Fatalf("delete the default policy: %v", sdkErr(err))
+		}
+
+		if _, err := c.PolicyAPI.DeletePolicyRule(ctx, pid, rid).Execute(); err != nil {
+			t.Fatal(sdkErr(err))
+		}
+		if _, err := c.PolicyAPI.DeactivatePolicy(ctx, pid).Execute(); err != nil {
+			t.Fatal(sdkErr(err))
+		}
+		if _, err := c.PolicyAPI.DeletePolicy(ctx, pid).Execute(); err != nil {
+			t.Fatal(sdkErr(err))
+		}
+		if _, _, err := c.PolicyAPI.GetPolicy(ctx, pid).Execute(); sdkErrorCode(err) != "E0000007" {
+			t.Fatalf("deleted policy: %v", sdkErr(err))
+		}
+	})
+}

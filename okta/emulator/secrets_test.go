@@ -133,3 +133,78 @@ func url2(m map[string]string) map[string][]string {
 	}
 	return out
 }
+
+// TestPasswordsAndTokensNeverLeak is the canary for sign-in secrets: passwords, set or tried, and the
+// one-time session and state tokens must not reach the log, the System Log, the state file or (for
+// passwords) any error body; the state file holds password verifiers and token hashes only.
+func TestPasswordsAndTokensNeverLeak(t *testing.T) {
+	var logs, errBodies lockedBuffer
+	path := filepath.Join(t.TempDir(), "org.json")
+	o := newTestOrg(t, Options{StatePath: path, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Users: []SeedUser{{Login: "seed.canary@example.com", Password: "CANARYseedPassword-1"}}})
+	o.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tw := &teeWriter{ResponseWriter: w, status: 200, body: &bytes.Buffer{}}
+		o.e.ServeHTTP(tw, r)
+		errBodies.Write(tw.body.Bytes())
+	})
+	passwords := []string{"CANARYseedPassword-1", "CANARYcreatePassword-2", "CANARYupdatePassword-3", "CANARYwrongPassword-4"}
+	r := o.do("POST", "/api/v1/users", map[string]any{
+		"profile":     map[string]any{"login": "canary@example.com", "email": "canary@example.com", "firstName": "C", "lastName": "Y"},
+		"credentials": map[string]any{"password": map[string]any{"value": passwords[1]}}})
+	wantStatus(t, r, http.StatusOK)
+	uid := r.obj(t)["id"].(string)
+	wantStatus(t, o.do("PUT", "/api/v1/users/"+uid, map[string]any{
+		"profile":     map[string]any{"login": "canary@example.com", "email": "canary@example.com", "firstName": "C", "lastName": "Y"},
+		"credentials": map[string]any{"password": map[string]any{"value": passwords[2]}}}), http.StatusOK)
+	wantError(t, o.signIn("canary@example.com", passwords[3]), http.StatusUnauthorized, "E0000004")
+	wantError(t, o.signIn("canary@example.com", passwords[1]), http.StatusUnauthorized, "E0000004")
+	var tokens []string
+	for _, login := range []string{"canary@example.com", "seed.canary@example.com"} {
+		pw := passwords[2]
+		if login == "seed.canary@example.com" {
+			pw = passwords[0]
+		}
+		r := o.signIn(login, pw)
+		wantStatus(t, r, http.StatusOK)
+		tokens = append(tokens, r.obj(t)["sessionToken"].(string))
+	}
+	wantStatus(t, o.do("POST", "/api/v1/sessions", map[string]any{"sessionToken": tokens[0]}), http.StatusOK)
+	wantError(t, o.do("POST", "/api/v1/sessions", map[string]any{"sessionToken": tokens[0]}), http.StatusUnauthorized, "E0000004")
+	// A state token, from a rule that requires a factor.
+	pid := defaultPolicy(t, o, "OKTA_SIGN_ON")["id"].(string)
+	o.createPolicyRule(pid, map[string]any{"type": "SIGN_ON", "name": "MFA", "actions": map[string]any{"signon": map[string]any{
+		"access": "ALLOW", "requireFactor": true, "factorPromptMode": "ALWAYS"}}})
+	r = o.signIn("seed.canary@example.com", passwords[0])
+	wantStatus(t, r, http.StatusOK)
+	tokens = append(tokens, r.obj(t)["stateToken"].(string))
+
+	events := o.do("GET", "/api/v1/logs?limit=1000", nil)
+	wantStatus(t, events, http.StatusOK)
+	if err := o.e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	state, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(state), "pbkdf2-sha256$") || !strings.Contains(errBodies.String(), "E0000004") {
+		t.Fatalf("the canary saw no verifiers or no refusals")
+	}
+	places := map[string]string{"log": logs.String(), "System Log": string(events.body), "state file": string(state)}
+	for _, pw := range passwords {
+		places["error body"] = errBodies.String()
+		for where, text := range places {
+			if strings.Contains(text, pw) {
+				t.Errorf("the %s holds password %s", where, pw)
+			}
+		}
+	}
+	delete(places, "error body")
+	for _, tok := range tokens {
+		for where, text := range places {
+			if strings.Contains(text, tok) {
+				t.Errorf("the %s holds a token (%.8s...)", where, tok)
+			}
+		}
+	}
+}

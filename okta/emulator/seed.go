@@ -24,6 +24,9 @@ type SeedUser struct {
 	MobilePhone string         `json:"mobilePhone,omitempty" yaml:"mobilePhone,omitempty"`
 	Status      string         `json:"status,omitempty" yaml:"status,omitempty"`
 	Profile     map[string]any `json:"profile,omitempty" yaml:"profile,omitempty"`
+	// Password lets the user sign in through the Authentication API. A seed user without one has a
+	// password no one knows, as before passwords were checked. It is never listed back.
+	Password string `json:"password,omitempty" yaml:"password,omitempty"`
 }
 
 // SeedGroup is an OKTA_GROUP that exists when the emulator starts (and again after a reset), with the

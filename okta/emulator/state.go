@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -39,6 +40,13 @@ type stateFile struct {
 	Groups []*group `json:"groups,omitempty"`
 	// GroupRules holds every group rule with the memberships it manages.
 	GroupRules []*groupRule `json:"groupRules,omitempty"`
+	// Policies holds every policy with its rules; a file without it gets the default policies.
+	Policies []*policy `json:"policies,omitempty"`
+	// Sessions, SessionTokens and AuthnTxns are the users' sessions, the session tokens not yet redeemed
+	// and the sign-ins waiting for a factor; tokens are kept as SHA-256 hashes only.
+	Sessions      []*session      `json:"sessions,omitempty"`
+	SessionTokens []*sessionToken `json:"sessionTokens,omitempty"`
+	AuthnTxns     []*authnTxn     `json:"authnTransactions,omitempty"`
 	// OrgKey is the org authorization server's private signing key (a JWK), kept so access tokens
 	// survive a restart. It is the emulator's own key; clients' private keys are never held.
 	OrgKey json.RawMessage `json:"orgSigningKey,omitempty"`
@@ -70,6 +78,10 @@ func (e *Emulator) resetState() error {
 	e.addGroup(newEveryoneGroup(e.everyoneID(), now))
 	e.rules = map[string]*groupRule{}
 	e.ruleOrder = nil
+	e.seedPolicies(now)
+	e.sessions = map[string]*session{}
+	e.sessionTokens = map[string]*sessionToken{}
+	e.authnTxns = map[string]*authnTxn{}
 	e.apps = map[string]*application{}
 	e.appOrder = nil
 	for _, s := range e.opts.ServiceApps {
@@ -107,6 +119,12 @@ func (e *Emulator) snapshot() ([]byte, error) {
 	for _, t := range e.pushTx {
 		st.PushTx = append(st.PushTx, t)
 	}
+	st.Policies = e.policyOrder
+	st.Sessions = slices.SortedFunc(maps.Values(e.sessions), func(a, b *session) int { return a.Created.Compare(b.Created) })
+	st.SessionTokens = slices.SortedFunc(maps.Values(e.sessionTokens), func(a, b *sessionToken) int {
+		return a.ExpiresAt.Compare(b.ExpiresAt)
+	})
+	st.AuthnTxns = slices.SortedFunc(maps.Values(e.authnTxns), func(a, b *authnTxn) int { return a.ExpiresAt.Compare(b.ExpiresAt) })
 	return json.MarshalIndent(st, "", " ")
 }
 
@@ -161,6 +179,8 @@ func (e *Emulator) loadState(path string) error {
 	}
 	e.restoreGroups(st.Groups)
 	e.restoreRules(st.GroupRules)
+	e.restorePolicies(st.Policies)
+	e.restoreSessions(st)
 	saved := st.Apps
 	if saved == nil {
 		saved = st.ServiceApps
@@ -380,5 +400,60 @@ func (e *Emulator) changed() {
 	select {
 	case e.saver.kick <- struct{}{}:
 	default:
+	}
+}
+
+// restorePolicies replaces the org's policies with those of a state file, keeping only the types the
+// emulator implements and adding the default policy of any type the file has none of (a file written
+// before policies existed gets them all). e.mu must be held.
+func (e *Emulator) restorePolicies(saved []*policy) {
+	e.policies = map[string]*policy{}
+	e.policyOrder = nil
+	for _, p := range saved {
+		if p == nil || p.ID == "" || e.policies[p.ID] != nil {
+			continue
+		}
+		if _, ok := policyKinds[p.Type]; !ok {
+			continue
+		}
+		if p.Status != policyInactive {
+			p.Status = policyActive
+		}
+		p.Rules = slices.DeleteFunc(p.Rules, func(r *policyRule) bool { return r == nil || r.ID == "" })
+		slices.SortStableFunc(p.Rules, func(a, b *policyRule) int { return a.Priority - b.Priority })
+		renumberRules(p)
+		e.addPolicy(p)
+	}
+	for _, d := range e.defaultPolicies(e.clock.Now()) {
+		if !slices.ContainsFunc(e.policyOrder, func(p *policy) bool { return p.Type == d.Type && p.System }) &&
+			e.policies[d.ID] == nil {
+			e.addPolicy(d)
+		}
+	}
+	for _, typ := range policyTypeOrder {
+		e.renumberPolicies(typ)
+	}
+}
+
+// restoreSessions takes the sessions, session tokens and transactions of a state file whose users
+// still exist. e.mu must be held.
+func (e *Emulator) restoreSessions(st stateFile) {
+	e.sessions = map[string]*session{}
+	e.sessionTokens = map[string]*sessionToken{}
+	e.authnTxns = map[string]*authnTxn{}
+	for _, s := range st.Sessions {
+		if s != nil && s.ID != "" && e.users[s.UserID] != nil {
+			e.sessions[s.ID] = s
+		}
+	}
+	for _, t := range st.SessionTokens {
+		if t != nil && t.Hash != "" && e.users[t.UserID] != nil {
+			e.sessionTokens[t.Hash] = t
+		}
+	}
+	for _, t := range st.AuthnTxns {
+		if t != nil && t.Hash != "" && e.users[t.UserID] != nil {
+			e.authnTxns[t.Hash] = t
+		}
 	}
 }

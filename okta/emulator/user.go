@@ -24,16 +24,22 @@ const userTypeID = "oty1emulatordefault0"
 
 // user is one org user and its factors. Fields are exported for the state file.
 type user struct {
-	ID              string         `json:"id"`
-	Status          string         `json:"status"`
-	Created         time.Time      `json:"created"`
-	Activated       time.Time      `json:"activated"`
-	StatusChanged   time.Time      `json:"statusChanged"`
-	LastUpdated     time.Time      `json:"lastUpdated"`
-	PasswordChanged time.Time      `json:"passwordChanged"`
-	HasPassword     bool           `json:"hasPassword"`
-	Profile         map[string]any `json:"profile"`
-	Factors         []*factor      `json:"factors"`
+	ID              string    `json:"id"`
+	Status          string    `json:"status"`
+	Created         time.Time `json:"created"`
+	Activated       time.Time `json:"activated"`
+	StatusChanged   time.Time `json:"statusChanged"`
+	LastUpdated     time.Time `json:"lastUpdated"`
+	PasswordChanged time.Time `json:"passwordChanged"`
+	HasPassword     bool      `json:"hasPassword"`
+	// PasswordHash verifies the password (see password.go); empty when no one knows it, as for a seed
+	// user without one.
+	PasswordHash string         `json:"passwordHash,omitempty"`
+	Profile      map[string]any `json:"profile"`
+	Factors      []*factor      `json:"factors"`
+	// FailedLogins counts sign-in attempts with a wrong password since the last good one; the password
+	// policy's lockout.maxAttempts locks the user out when it is reached.
+	FailedLogins int `json:"failedLogins,omitempty"`
 	// Roles are the admin roles assigned to the user directly.
 	Roles  []*roleAssignment `json:"roles,omitempty"`
 	Seeded bool              `json:"seeded,omitempty"`
@@ -77,6 +83,10 @@ func (u *user) setStatus(s string, now time.Time) {
 	if s == statusActive && u.Activated.IsZero() {
 		u.Activated = now
 	}
+	if s == statusActive {
+		// An unlocked (or newly active) user starts counting wrong passwords afresh.
+		u.FailedLogins = 0
+	}
 }
 
 // newSeededUser builds a user from a seed entry.
@@ -118,6 +128,9 @@ func newSeededUser(s SeedUser, now time.Time) *user {
 	}
 	u := &user{ID: id, Created: now, LastUpdated: now, StatusChanged: now, Status: status, Profile: profile,
 		HasPassword: true, PasswordChanged: now, Seeded: true}
+	if s.Password != "" {
+		u.setPassword(hashPassword(s.Password), now)
+	}
 	if status != statusStaged && status != statusProvisioned {
 		u.Activated = now
 	}
@@ -162,6 +175,8 @@ func (u *user) render(base string, collection bool) userJSON {
 			post("reactivate", "/lifecycle/reactivate")
 		case statusSuspended:
 			post("unsuspend", "/lifecycle/unsuspend")
+		case statusLockedOut:
+			post("unlock", "/lifecycle/unlock")
 		case statusActive:
 			post("suspend", "/lifecycle/suspend")
 			post("resetPassword", "/lifecycle/reset_password")

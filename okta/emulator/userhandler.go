@@ -57,6 +57,14 @@ func (b *userBody) hasPassword() bool {
 	return b.Credentials != nil && b.Credentials.Password != nil && b.Credentials.Password.Value != ""
 }
 
+// passwordVerifier hashes the password the body sets, or is "" when it sets none.
+func (b *userBody) passwordVerifier() string {
+	if !b.hasPassword() {
+		return ""
+	}
+	return hashPassword(b.Credentials.Password.Value)
+}
+
 // validateProfile checks the default user schema's required attributes and login uniqueness. self is
 // the user being replaced (nil on create). e.mu must be held.
 func (e *Emulator) validateProfile(p map[string]any, self *user) error {
@@ -92,6 +100,7 @@ func (e *Emulator) createUser(rq *request) (int, any, error) {
 		return 0, nil, errValidation("profile", "profile: The field cannot be left blank")
 	}
 	activate := boolQuery(rq.r, "activate", true)
+	verifier := body.passwordVerifier()
 	e.mu.Lock()
 	if err := e.validateProfile(body.Profile, nil); err != nil {
 		e.mu.Unlock()
@@ -108,10 +117,9 @@ func (e *Emulator) createUser(rq *request) (int, any, error) {
 			profile[k] = nil
 		}
 	}
-	u := &user{ID: newID("00u"), Status: statusStaged, Created: rq.now, LastUpdated: rq.now, Profile: profile,
-		HasPassword: body.hasPassword()}
-	if u.HasPassword {
-		u.PasswordChanged = rq.now
+	u := &user{ID: newID("00u"), Status: statusStaged, Created: rq.now, LastUpdated: rq.now, Profile: profile}
+	if verifier != "" {
+		u.setPassword(verifier, rq.now)
 	}
 	events := []okta.LogEvent{e.event(rq, "user.lifecycle.create", "Create Okta user", "", u.target())}
 	if activate {
@@ -167,6 +175,7 @@ func (e *Emulator) writeUser(rq *request, replace bool) (int, any, error) {
 	if _, err := decodeBody(rq.r, &body); err != nil {
 		return 0, nil, err
 	}
+	verifier := body.passwordVerifier()
 	e.mu.Lock()
 	u, err := e.lookupUser(rq, rq.r.PathValue("id"))
 	if err != nil {
@@ -192,9 +201,8 @@ func (e *Emulator) writeUser(rq *request, replace bool) (int, any, error) {
 	u.Profile = profile
 	e.byLogin[strings.ToLower(u.login())] = u
 	u.LastUpdated = rq.now
-	if body.hasPassword() {
-		u.HasPassword = true
-		u.PasswordChanged = rq.now
+	if verifier != "" {
+		u.setPassword(verifier, rq.now)
 	}
 	events := []okta.LogEvent{e.event(rq, "user.account.update_profile", "Update user profile for Okta", "", u.target())}
 	// A profile change runs the active group rules for the user again.
@@ -215,6 +223,7 @@ func (e *Emulator) deleteUser(rq *request) (int, any, error) {
 		return 0, nil, err
 	}
 	var ev okta.LogEvent
+	e.dropSessions(u.ID)
 	if u.Status != statusDeprovisioned {
 		u.setStatus(statusDeprovisioned, rq.now)
 		ev = e.event(rq, "user.lifecycle.deactivate", "Deactivate Okta user", "", u.target())
@@ -254,12 +263,16 @@ func (e *Emulator) transition(rq *request, lc lifecycle) (*user, error) {
 		e.mu.Unlock()
 		return nil, lc.refuse()
 	}
-	if u.ID == e.adminID && lc.eventType != "user.lifecycle.activate" {
+	if u.ID == e.adminID && lc.eventType != "user.lifecycle.activate" && lc.eventType != "user.account.unlock_by_admin" {
 		// The token's owner cannot lock itself out of the org it administers.
 		e.mu.Unlock()
 		return nil, errUserStatus()
 	}
 	u.setStatus(lc.next(u), rq.now)
+	if u.Status == statusDeprovisioned {
+		// A deactivated user is signed out everywhere.
+		e.dropSessions(u.ID)
+	}
 	events := []okta.LogEvent{e.event(rq, lc.eventType, lc.message, "", u.target())}
 	// Okta runs group rules for a reactivated user; for other transitions they change nothing, as rules
 	// leave deactivated users alone.
@@ -315,6 +328,23 @@ func (e *Emulator) suspendUser(rq *request) (int, any, error) {
 		next:    func(*user) string { return statusSuspended },
 		refuse: func() error {
 			return errValidation("status", "Cannot suspend a user that is not active")
+		},
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, noBody, nil
+}
+
+// unlockUser returns a LOCKED_OUT user to ACTIVE and clears the count of wrong passwords: 200 with an
+// empty body, as the other lifecycle operations answer, and user.account.unlock_by_admin.
+func (e *Emulator) unlockUser(rq *request) (int, any, error) {
+	_, err := e.transition(rq, lifecycle{
+		eventType: "user.account.unlock_by_admin", message: "User account unlock by admin",
+		allowed: func(s string) bool { return s == statusLockedOut },
+		next:    func(*user) string { return statusActive },
+		refuse: func() error {
+			return errValidation("status", "Cannot unlock a user that is not locked out")
 		},
 	})
 	if err != nil {
