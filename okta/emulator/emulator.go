@@ -1,5 +1,5 @@
 // Package emulator is trama's local Okta org: an http.Handler that answers the Users, Groups, admin
-// Roles, Applications, Factors, System Log and Event Hooks APIs the way real Okta does (paths, status codes, bodies, _links, headers, error
+// Roles, Applications, Factors, Authenticators, System Log and Event Hooks APIs the way real Okta does (paths, status codes, bodies, _links, headers, error
 // codes, rate limits), records a System Log event for every state change, delivers those events to
 // verified event hooks, and adds test affordances under /emulator/v1/. It is also the org authorization
 // server for OAuth 2.0 service apps: client credentials with private_key_jwt, DPoP-bound tokens, and
@@ -109,6 +109,10 @@ type Emulator struct {
 	groupOrder []*group
 	// everyone is the id of the built-in Everyone group.
 	everyone string
+	// authenticators and authOrder hold the org's Identity Engine authenticators, by id and in
+	// creation order.
+	authenticators map[string]*authenticator
+	authOrder      []*authenticator
 
 	// oauthMu guards the org authorization server's signing key, generated on first use.
 	oauthMu sync.Mutex

@@ -55,6 +55,18 @@ func (e *Emulator) routes() {
 	e.route("GET /api/v1/groups/{groupId}/roles/{roleAssignmentId}", e.getGroupRole)
 	e.route("DELETE /api/v1/groups/{groupId}/roles/{roleAssignmentId}", e.unassignGroupRole)
 
+	e.route("GET /api/v1/authenticators", e.listAuthenticators)
+	e.route("POST /api/v1/authenticators", e.createAuthenticator)
+	e.route("GET /api/v1/authenticators/{authenticatorId}", e.getAuthenticator)
+	e.route("PUT /api/v1/authenticators/{authenticatorId}", e.replaceAuthenticator)
+	e.route("POST /api/v1/authenticators/{authenticatorId}/lifecycle/activate", e.activateAuthenticator)
+	e.route("POST /api/v1/authenticators/{authenticatorId}/lifecycle/deactivate", e.deactivateAuthenticator)
+	e.route("GET /api/v1/authenticators/{authenticatorId}/methods", e.listAuthenticatorMethods)
+	e.route("GET /api/v1/authenticators/{authenticatorId}/methods/{methodType}", e.getAuthenticatorMethod)
+	e.route("PUT /api/v1/authenticators/{authenticatorId}/methods/{methodType}", e.replaceAuthenticatorMethod)
+	e.route("POST /api/v1/authenticators/{authenticatorId}/methods/{methodType}/lifecycle/activate", e.activateAuthenticatorMethod)
+	e.route("POST /api/v1/authenticators/{authenticatorId}/methods/{methodType}/lifecycle/deactivate", e.deactivateAuthenticatorMethod)
+
 	e.route("GET /api/v1/logs", e.listLogs)
 
 	e.route("GET /api/v1/eventHooks", e.listEventHooks)

@@ -37,13 +37,17 @@ type stateFile struct {
 	ServiceApps []*application `json:"serviceApps,omitempty"`
 	// Groups holds every group, Everyone included, with members and role assignments.
 	Groups []*group `json:"groups,omitempty"`
+	// Authenticators holds the org's authenticators with their methods; a file without them gets a
+	// new org's.
+	Authenticators []*authenticator `json:"authenticators,omitempty"`
 	// OrgKey is the org authorization server's private signing key (a JWK), kept so access tokens
 	// survive a restart. It is the emulator's own key; clients' private keys are never held.
 	OrgKey json.RawMessage `json:"orgSigningKey,omitempty"`
 }
 
 // resetState seeds the admin (a super admin, as the owner of an API token is), the seed users, the
-// Everyone group and the seed service apps, and empties everything else. The org's signing key stays,
+// Everyone group, a new Identity Engine org's authenticators and the seed service apps, and empties
+// everything else. The org's signing key stays,
 // as a real org's would.
 func (e *Emulator) resetState() {
 	now := e.clock.Now()
@@ -66,6 +70,7 @@ func (e *Emulator) resetState() {
 	e.groups = map[string]*group{}
 	e.groupOrder = nil
 	e.addGroup(newEveryoneGroup(e.everyoneID(), now))
+	e.seedAuthenticators(now)
 	e.apps = map[string]*application{}
 	e.appOrder = nil
 	for _, s := range e.opts.ServiceApps {
@@ -96,7 +101,7 @@ func (e *Emulator) snapshot() ([]byte, error) {
 	defer e.mu.Unlock()
 	st := stateFile{Version: stateVersion, ClockOffset: e.clock.Offset(), AdminID: e.adminID, Users: e.order,
 		Outbox: e.outbox, Events: e.log.Events(), Hooks: hooks, Apps: e.appOrder, OrgKey: orgKey,
-		Groups: e.groupOrder}
+		Groups: e.groupOrder, Authenticators: e.authOrder}
 	for _, t := range e.pushTx {
 		st.PushTx = append(st.PushTx, t)
 	}
@@ -153,6 +158,7 @@ func (e *Emulator) loadState(path string) error {
 		}
 	}
 	e.restoreGroups(st.Groups)
+	e.restoreAuthenticators(st.Authenticators, e.clock.Now())
 	saved := st.Apps
 	if saved == nil {
 		saved = st.ServiceApps
