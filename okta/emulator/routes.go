@@ -36,6 +36,10 @@ func (e *Emulator) routes() {
 	e.route("POST /api/v1/users/{id}/factors/{factorId}/verify", e.verifyFactor)
 	e.route("GET /api/v1/users/{id}/factors/{factorId}/transactions/{transactionId}", e.factorTransaction)
 
+	e.route("GET /api/v1/users/{userId}/authenticator-enrollments", e.listAuthenticatorEnrollments)
+	e.route("GET /api/v1/users/{userId}/authenticator-enrollments/{enrollmentId}", e.getAuthenticatorEnrollment)
+	e.route("DELETE /api/v1/users/{userId}/authenticator-enrollments/{enrollmentId}", e.deleteAuthenticatorEnrollment)
+
 	e.route("GET /api/v1/users/{id}/groups", e.listUserGroups)
 	e.route("GET /api/v1/users/{id}/roles", e.listUserRoles)
 	e.route("POST /api/v1/users/{id}/roles", e.assignUserRole)
