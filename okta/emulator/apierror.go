@@ -205,3 +205,27 @@ func errRuleInvalidLifecycle() *apiError {
 func errAuthFailed() *apiError {
 	return newAPIError(http.StatusUnauthorized, "E0000004", "Authentication failed")
 }
+
+// The authenticator codes carry the texts recorded from a real Identity Engine org
+// (okta/terraform-provider-okta fixtures) and error-codes.json.
+
+// errAuthenticatorInPolicy refuses to deactivate an authenticator a policy enables. Okta names the
+// policies in the causes; for Okta Verify it adds the FastPass sentence.
+func errAuthenticatorInPolicy(key string) *apiError {
+	summary := "Cannot modify/disable this authenticator because it is enabled in one or more policies. " +
+		"To continue, disable the authenticator in these policies."
+	if key == "okta_verify" {
+		summary += ` Additionally, if disabling Okta Verify when Fastpass is active, the "Device state" must not be set to "registered" in app assurance policies.`
+	}
+	return newAPIError(http.StatusForbidden, "E0000148", summary, "Authenticator Enrollment Policies: Default Policy")
+}
+
+// errAuthenticatorNotActive is Okta's answer to deactivating an authenticator that is not active.
+func errAuthenticatorNotActive() *apiError {
+	return newAPIError(http.StatusBadRequest, "E0000001", "Api validation failed: api.authenticator.error.unsupported.active.deactivate")
+}
+
+// errAuthenticatorExists refuses a second authenticator of a key an org has one of.
+func errAuthenticatorExists(key string) *apiError {
+	return newAPIError(http.StatusConflict, "E0000157", "Another authenticator with key: "+key+" is already active.")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -532,4 +533,66 @@ func TestCatalogSessionAndPolicyWorkflows(t *testing.T) {
 			wantStatus(t, o.do("POST", "/api/v1/policies/"+pid+"/lifecycle/activate", nil), http.StatusNoContent)
 		})
 	}
+}
+
+// TestCatalogAuthenticatorWorkflow runs the catalog's authenticator workflow unchanged. Its inputs name
+// okta_email, phone_number and security_question as example keys, but every Identity Engine org already
+// has those authenticators and Okta refuses a second one (409 E0000157), so the realistic run adds one
+// an org does not start with, Google Authenticator; the run with okta_email fails on Okta's error.
+func TestCatalogAuthenticatorWorkflow(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	o.contract = false
+
+	t.Run("create-and-activate-authenticator", func(t *testing.T) {
+		o := o.as(t)
+		res := runCatalog(t, o, "okta-create-and-activate-authenticator-workflow.yml", "create-and-activate-authenticator", map[string]any{
+			"key": "google_otp", "name": "Google Authenticator"})
+		aid, _ := res.Outputs["authenticatorId"].(string)
+		if !strings.HasPrefix(aid, "aut") || res.Steps[0].Outputs["authenticatorStatus"] != "INACTIVE" || res.Outputs["activatedStatus"] != "ACTIVE" {
+			t.Fatalf("outputs %v %v", res.Outputs, res.Steps[0].Outputs)
+		}
+		if a := o.do("GET", "/api/v1/authenticators/"+aid, nil).obj(t); a["status"] != "ACTIVE" || a["key"] != "google_otp" {
+			t.Errorf("authenticator after the workflow: %v", a)
+		}
+		if n, m := len(o.events("security.authenticator.lifecycle.create")), len(o.events("security.authenticator.lifecycle.activate")); n != 1 || m != 1 {
+			t.Errorf("%d create and %d activate events", n, m)
+		}
+	})
+
+	t.Run("an example key of the document fails as on Okta", func(t *testing.T) {
+		o := o.as(t)
+		b, err := (&arazzo.Loader{}).Load(context.Background(), filepath.Join(catalogDir, "okta-create-and-activate-authenticator-workflow.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The runner's result carries statuses, not bodies: a recorder in front of the org keeps the body.
+		var mu sync.Mutex
+		var bodies []string
+		front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			o.e.ServeHTTP(rec, r)
+			mu.Lock()
+			bodies = append(bodies, rec.Body.String())
+			mu.Unlock()
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+		}))
+		defer front.Close()
+		res, err := runner.New(b, runner.Options{Servers: map[string]string{"oktaApi": front.URL}}).Run(context.Background(),
+			"create-and-activate-authenticator", map[string]any{"oktaApiToken": o.token, "key": "okta_email", "name": "Email"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := res.Steps[0].Response
+		mu.Lock()
+		defer mu.Unlock()
+		if res.Status != runner.StatusFailed || step == nil || step.StatusCode != http.StatusConflict || len(bodies) != 1 ||
+			!strings.Contains(bodies[0], `"errorSummary":"Another authenticator with key: okta_email is already active."`) {
+			out, _ := json.Marshal(res)
+			t.Errorf("creating a second Email authenticator: %s %v", out, bodies)
+		}
+	})
 }

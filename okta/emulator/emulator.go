@@ -1,7 +1,8 @@
 // Package emulator is trama's local Okta org: an http.Handler that answers the Users, Groups, Group
-// Rules, admin Roles, Applications, Factors, Sessions, Policies, System Log and Event Hooks APIs and the
-// Authentication API's primary authentication the way real Okta does (paths, status codes, bodies,
-// _links, headers, error codes, rate limits), records a System Log event for every state change, delivers those events to
+// Rules, admin Roles, Applications, Factors, Authenticators, Sessions, Policies, System Log and Event
+// Hooks APIs and the Authentication API's primary authentication the way real Okta does (paths, status
+// codes, bodies, _links, headers, error codes, rate limits), records a System Log event for every state
+// change, delivers those events to
 // verified event hooks, and adds test affordances under /emulator/v1/. It is also the org authorization
 // server for OAuth 2.0 service apps: client credentials with private_key_jwt, DPoP-bound tokens, and
 // Okta scopes enforced on every management route. See docs/emulator.md.
@@ -126,6 +127,10 @@ type Emulator struct {
 	sessions      map[string]*session
 	sessionTokens map[string]*sessionToken
 	authnTxns     map[string]*authnTxn
+	// authenticators and authOrder hold the org's Identity Engine authenticators, by id and in
+	// creation order.
+	authenticators map[string]*authenticator
+	authOrder      []*authenticator
 
 	// oauthMu guards the org authorization server's signing key, generated on first use.
 	oauthMu sync.Mutex

@@ -157,7 +157,15 @@ func FuzzAnyRequest(f *testing.F) {
 	e, uid, fid := fuzzOrg(f)
 	gid := fuzzGroup(f, e, uid)
 	everyone := e.everyoneID()
+	phone := "/api/v1/authenticators/" + e.seededAuthenticatorID("phone_number")
 	for _, s := range []struct{ method, path, body string }{
+		{"POST", "/api/v1/authenticators?activate=false", `{"key":"google_otp","name":"Google Authenticator"}`},
+		{"POST", "/api/v1/authenticators", `{"key":"duo","name":"Duo","provider":{"type":"DUO","configuration":{"host":7}}}`},
+		{"PUT", phone, `{"name":"Phone","settings":{"allowedFor":["any"]}}`},
+		{"POST", phone + "/methods/voice/lifecycle/activate", ""},
+		{"PUT", phone + "/methods/sms", `{"type":"sms","settings":null}`},
+		{"POST", phone + "/lifecycle/deactivate", ""},
+		{"GET", "/api/v1/users/" + uid + "/authenticator-enrollments?discloseIdentifiers=phone", ""},
 		{"POST", "/api/v1/groups", `{"profile":{"name":"Fuzzers","description":null}}`},
 		{"GET", "/api/v1/groups?q=fu&search=profile.name%20sw%20%22F%22&limit=1&after=" + gid + "&expand=stats", ""},
 		{"PUT", "/api/v1/groups/" + gid, `{"profile":{"name":7}}`},

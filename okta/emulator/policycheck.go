@@ -337,13 +337,10 @@ var (
 		"recovery":   shAny,
 		"delegation": shObj(map[string]shape{"options": shObj(map[string]shape{"skipUnlock": shBool})}),
 	})
-	authenticatorKeys = []string{"custom_app", "custom_otp", "duo", "external_idp", "google_otp", "okta_email",
-		"okta_password", "okta_verify", "onprem_mfa", "phone_number", "rsa_token", "security_question",
-		"symantec_vip", "webauthn", "yubikey_token"}
 	enrollShape = shObj(map[string]shape{"self": shEnum("NOT_ALLOWED", "OPTIONAL", "REQUIRED")})
 	mfaSettings = shObj(map[string]shape{
 		"type": shEnum("AUTHENTICATORS", "FACTORS"),
-		"authenticators": shList(shObj(map[string]shape{"key": shEnum(authenticatorKeys...), "id": shStr,
+		"authenticators": shList(shObj(map[string]shape{"key": shEnum(authenticatorKeyList()...), "id": shStr,
 			"enroll": enrollShape, "constraints": shAny})),
 		// Classic Engine's form: factor key -> {enroll, consent}.
 		"factors": shAny,

@@ -41,6 +41,10 @@ func (e *Emulator) routes() {
 	e.route("POST /api/v1/users/{id}/factors/{factorId}/verify", e.verifyFactor)
 	e.route("GET /api/v1/users/{id}/factors/{factorId}/transactions/{transactionId}", e.factorTransaction)
 
+	e.route("GET /api/v1/users/{userId}/authenticator-enrollments", e.listAuthenticatorEnrollments)
+	e.route("GET /api/v1/users/{userId}/authenticator-enrollments/{enrollmentId}", e.getAuthenticatorEnrollment)
+	e.route("DELETE /api/v1/users/{userId}/authenticator-enrollments/{enrollmentId}", e.deleteAuthenticatorEnrollment)
+
 	e.route("GET /api/v1/users/{id}/groups", e.listUserGroups)
 	e.route("GET /api/v1/users/{id}/roles", e.listUserRoles)
 	e.route("POST /api/v1/users/{id}/roles", e.assignUserRole)
@@ -67,6 +71,17 @@ func (e *Emulator) routes() {
 	e.route("DELETE /api/v1/groups/rules/{groupRuleId}", e.deleteGroupRule)
 	e.route("POST /api/v1/groups/rules/{groupRuleId}/lifecycle/activate", e.activateGroupRule)
 	e.route("POST /api/v1/groups/rules/{groupRuleId}/lifecycle/deactivate", e.deactivateGroupRule)
+	e.route("GET /api/v1/authenticators", e.listAuthenticators)
+	e.route("POST /api/v1/authenticators", e.createAuthenticator)
+	e.route("GET /api/v1/authenticators/{authenticatorId}", e.getAuthenticator)
+	e.route("PUT /api/v1/authenticators/{authenticatorId}", e.replaceAuthenticator)
+	e.route("POST /api/v1/authenticators/{authenticatorId}/lifecycle/activate", e.activateAuthenticator)
+	e.route("POST /api/v1/authenticators/{authenticatorId}/lifecycle/deactivate", e.deactivateAuthenticator)
+	e.route("GET /api/v1/authenticators/{authenticatorId}/methods", e.listAuthenticatorMethods)
+	e.route("GET /api/v1/authenticators/{authenticatorId}/methods/{methodType}", e.getAuthenticatorMethod)
+	e.route("PUT /api/v1/authenticators/{authenticatorId}/methods/{methodType}", e.replaceAuthenticatorMethod)
+	e.route("POST /api/v1/authenticators/{authenticatorId}/methods/{methodType}/lifecycle/activate", e.activateAuthenticatorMethod)
+	e.route("POST /api/v1/authenticators/{authenticatorId}/methods/{methodType}/lifecycle/deactivate", e.deactivateAuthenticatorMethod)
 
 	e.route("GET /api/v1/logs", e.listLogs)
 

@@ -870,3 +870,93 @@ func TestSDKSessionsAndPolicies(t *testing.T) {
 		}
 	})
 }
+
+// TestSDKAuthenticators drives the Authenticators API and a user's enrollments with the SDK: the new
+// org's authenticators decode into their typed models, an authenticator is created inactive, activated
+// and its methods toggled, and Okta's refusals reach the caller with Okta's error codes.
+func TestSDKAuthenticators(t *testing.T) {
+	o := newTestOrg(t, Options{})
+	c := sdkClient(t, o)
+	ctx := context.Background()
+
+	list, _, err := c.AuthenticatorAPI.ListAuthenticators(ctx).Execute()
+	if err != nil || len(list) != 5 {
+		t.Fatalf("list: %v %d", sdkErr(err), len(list))
+	}
+	email, ov, phone := list[0].AuthenticatorKeyEmail, list[1].AuthenticatorKeyOktaVerify, list[3].AuthenticatorKeyPhone
+	if email == nil || email.Settings.GetAllowedFor() != "any" || email.Settings.GetTokenLifetimeInMinutes() != 5 {
+		t.Fatalf("Email decoded as %+v", list[0])
+	}
+	if ov == nil || ov.Settings.ChannelBinding.GetStyle() != "NUMBER_CHALLENGE" || ov.Settings.GetUserVerification() != "PREFERRED" {
+		t.Fatalf("Okta Verify decoded as %+v", list[1])
+	}
+	if phone == nil || phone.GetStatus() != "INACTIVE" || list[2].AuthenticatorKeyPassword == nil || list[4].AuthenticatorKeySecurityQuestion == nil {
+		t.Fatalf("Password, Phone, Security Question decoded as %+v %+v %+v", list[2], list[3], list[4])
+	}
+
+	created, _, err := c.AuthenticatorAPI.CreateAuthenticator(ctx).Activate(false).
+		Authenticator(sdk.AuthenticatorBase{Key: sdk.PtrString("google_otp"), Name: sdk.PtrString("Google Authenticator")}).Execute()
+	if err != nil || created.GetStatus() != "INACTIVE" || !strings.HasPrefix(created.GetId(), "aut") || created.GetType() != "app" {
+		t.Fatalf("create: %v %+v", sdkErr(err), created)
+	}
+	activated, _, err := c.AuthenticatorAPI.ActivateAuthenticator(ctx, created.GetId()).Execute()
+	if err != nil || activated.GetStatus() != "ACTIVE" {
+		t.Fatalf("activate: %v %+v", sdkErr(err), activated)
+	}
+	got, _, err := c.AuthenticatorAPI.GetAuthenticator(ctx, created.GetId()).Execute()
+	if err != nil || got.GetName() != "Google Authenticator" || got.GetCreated().IsZero() {
+		t.Fatalf("get: %v %+v", sdkErr(err), got)
+	}
+
+	// 403 is documented, so the SDK decodes Okta's error; 409 is not, so its body stays raw.
+	_, _, err = c.AuthenticatorAPI.DeactivateAuthenticator(ctx, ov.GetId()).Execute()
+	if sdkErrorCode(err) != "E0000148" {
+		t.Fatalf("deactivate Okta Verify: %v", sdkErr(err))
+	}
+	_, res, err := c.AuthenticatorAPI.CreateAuthenticator(ctx).
+		Authenticator(sdk.AuthenticatorBase{Key: sdk.PtrString("okta_email"), Name: sdk.PtrString("Email")}).Execute()
+	if err == nil || res.StatusCode != http.StatusConflict || !strings.Contains(sdkErr(err).Error(), "E0000157") {
+		t.Fatalf("second Email authenticator: %v", sdkErr(err))
+	}
+
+	replaced, _, err := c.AuthenticatorAPI.ReplaceAuthenticator(ctx, phone.GetId()).Authenticator(sdk.AuthenticatorBase{
+		Name: sdk.PtrString("Phone"), AdditionalProperties: map[string]any{"settings": map[string]any{"allowedFor": "recovery"}}}).Execute()
+	if err != nil || replaced.AdditionalProperties["settings"].(map[string]any)["allowedFor"] != "recovery" {
+		t.Fatalf("replace: %v %+v", sdkErr(err), replaced)
+	}
+	if _, _, err := c.AuthenticatorAPI.ActivateAuthenticator(ctx, phone.GetId()).Execute(); err != nil {
+		t.Fatal(sdkErr(err))
+	}
+	methods, _, err := c.AuthenticatorAPI.ListAuthenticatorMethods(ctx, phone.GetId()).Execute()
+	if err != nil || len(methods) != 2 || methods[1].AuthenticatorMethodSimple == nil || methods[1].AuthenticatorMethodSimple.GetStatus() != "INACTIVE" {
+		t.Fatalf("phone methods: %v %+v", sdkErr(err), methods)
+	}
+	voice, _, err := c.AuthenticatorAPI.ActivateAuthenticatorMethod(ctx, phone.GetId(), "voice").Execute()
+	if err != nil || voice.AuthenticatorMethodSimple.GetStatus() != "ACTIVE" {
+		t.Fatalf("activate voice: %v %+v", sdkErr(err), voice)
+	}
+	ovMethods, _, err := c.AuthenticatorAPI.ListAuthenticatorMethods(ctx, ov.GetId()).Execute()
+	if err != nil || len(ovMethods) != 3 || ovMethods[0].AuthenticatorMethodPush == nil || ovMethods[1].AuthenticatorMethodTotp == nil ||
+		ovMethods[2].AuthenticatorMethodSignedNonce == nil {
+		t.Fatalf("Okta Verify methods: %v %+v", sdkErr(err), ovMethods)
+	}
+
+	// A user's phone enrollment, read by the SDK with the number disclosed.
+	uid := sdkCreateUser(t, c, "sdk.enrollments@example.com")
+	body := sdk.UserFactorSMSAsListFactors200ResponseInner(&sdk.UserFactorSMS{FactorType: sdk.PtrString("sms"),
+		Provider: sdk.PtrString("OKTA"), Profile: &sdk.UserFactorSMSProfile{PhoneNumber: sdk.PtrString("+15554151337")}})
+	sms, _, err := c.UserFactorAPI.EnrollFactor(ctx, uid).Body(body).Activate(true).Execute()
+	if err != nil {
+		t.Fatalf("enroll sms: %v", sdkErr(err))
+	}
+	fid := sms.UserFactorSMS.GetId()
+	en, _, err := c.UserAuthenticatorEnrollmentsAPI.GetAuthenticatorEnrollment(ctx, uid, fid).DiscloseIdentifiers([]string{"phone"}).Execute()
+	if err != nil || en.GetKey() != "phone_number" || en.GetProfile().PhoneNumber != "+15554151337" {
+		t.Fatalf("phone enrollment: %v %+v", sdkErr(err), en)
+	}
+	// The description (and so the SDK) types the list as one enrollment; Okta answers an array, so the
+	// SDK cannot decode it. Users of the SDK read enrollments one by one.
+	if _, _, err := c.UserAuthenticatorEnrollmentsAPI.ListAuthenticatorEnrollments(ctx, uid).Execute(); err == nil {
+		t.Fatal("the SDK decoded an array into one AuthenticatorEnrollment")
+	}
+}

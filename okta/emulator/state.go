@@ -47,14 +47,18 @@ type stateFile struct {
 	Sessions      []*session      `json:"sessions,omitempty"`
 	SessionTokens []*sessionToken `json:"sessionTokens,omitempty"`
 	AuthnTxns     []*authnTxn     `json:"authnTransactions,omitempty"`
+	// Authenticators holds the org's authenticators with their methods; a file without them gets a
+	// new org's.
+	Authenticators []*authenticator `json:"authenticators,omitempty"`
 	// OrgKey is the org authorization server's private signing key (a JWK), kept so access tokens
 	// survive a restart. It is the emulator's own key; clients' private keys are never held.
 	OrgKey json.RawMessage `json:"orgSigningKey,omitempty"`
 }
 
 // resetState seeds the admin (a super admin, as the owner of an API token is), the seed users, the
-// Everyone group, the seed service apps, groups and apps, and empties everything else (group rules
-// included). The org's signing key stays, as a real org's would.
+// Everyone group, a new Identity Engine org's authenticators and default policies, the seed service
+// apps, groups and apps, and empties everything else (group rules included). The org's signing key
+// stays, as a real org's would.
 func (e *Emulator) resetState() error {
 	now := e.clock.Now()
 	e.mu.Lock()
@@ -82,6 +86,7 @@ func (e *Emulator) resetState() error {
 	e.sessions = map[string]*session{}
 	e.sessionTokens = map[string]*sessionToken{}
 	e.authnTxns = map[string]*authnTxn{}
+	e.seedAuthenticators(now)
 	e.apps = map[string]*application{}
 	e.appOrder = nil
 	for _, s := range e.opts.ServiceApps {
@@ -115,7 +120,7 @@ func (e *Emulator) snapshot() ([]byte, error) {
 	defer e.mu.Unlock()
 	st := stateFile{Version: stateVersion, ClockOffset: e.clock.Offset(), AdminID: e.adminID, Users: e.order,
 		Outbox: e.outbox, Events: e.log.Events(), Hooks: hooks, Apps: e.appOrder, OrgKey: orgKey,
-		Groups: e.groupOrder, GroupRules: e.ruleOrder}
+		Groups: e.groupOrder, GroupRules: e.ruleOrder, Authenticators: e.authOrder}
 	for _, t := range e.pushTx {
 		st.PushTx = append(st.PushTx, t)
 	}
@@ -181,6 +186,7 @@ func (e *Emulator) loadState(path string) error {
 	e.restoreRules(st.GroupRules)
 	e.restorePolicies(st.Policies)
 	e.restoreSessions(st)
+	e.restoreAuthenticators(st.Authenticators, e.clock.Now())
 	saved := st.Apps
 	if saved == nil {
 		saved = st.ServiceApps

@@ -44,7 +44,8 @@ type queue struct {
 }
 
 // Publish queues events, in the order the System Log persisted them, for every ACTIVE and VERIFIED
-// hook that subscribes to their eventType. It does not block on the network.
+// hook that subscribes to their eventType and whose filter lets them through. It does not block on
+// the network.
 func (r *Registry) Publish(events ...okta.LogEvent) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -59,7 +60,7 @@ func (r *Registry) Publish(events ...okta.LogEvent) {
 		q := r.queues[id]
 		n := 0
 		for i := range events {
-			if h.subscribed(events[i].EventType) {
+			if h.receives(&events[i]) {
 				if q == nil {
 					q = &queue{}
 					r.queues[id] = q

@@ -3,6 +3,7 @@
 // System Log events to ACTIVE and VERIFIED hooks as Okta does it — batched CloudEvents envelopes, the
 // configured auth header and headers, a 3 s timeout and one retry on a timeout or a 5xx response.
 //
-// The package does no HTTP routing. Event hook filters (events.filter) are stored and echoed but not
-// evaluated: a hook receives every event type it subscribes to.
+// The package does no HTTP routing. A hook's events.filter is evaluated as Okta documents event hook
+// filters: an Okta Expression Language condition per event type, of the forms Okta's documentation
+// shows (expr.go); anything else is refused when the hook is created or replaced.
 package eventhook

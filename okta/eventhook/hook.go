@@ -28,6 +28,10 @@ type Hook struct {
 	LastUpdated        time.Time `json:"lastUpdated"`
 	Events             Events    `json:"events"`
 	Channel            Channel   `json:"channel"`
+
+	// filters is Events.Filter compiled; nil when the hook has no filter. It is never changed once
+	// set, so copies of a Hook share it.
+	filters *eventFilters
 }
 
 // Events is the subscription of a hook.
@@ -35,8 +39,8 @@ type Events struct {
 	// Type is always EVENT_TYPE.
 	Type  string   `json:"type"`
 	Items []string `json:"items"`
-	// Filter is Okta's optional Expression Language filter, stored and echoed as sent. trama does
-	// not evaluate it: every subscribed event is delivered.
+	// Filter is Okta's optional Expression Language filter (filter.go), in the form Okta answers
+	// with. Events of a type it names are delivered only when its condition holds.
 	Filter json.RawMessage `json:"filter,omitempty"`
 }
 
@@ -74,11 +78,12 @@ func (h Hook) Active() bool {
 	return h.Status == StatusActive && h.VerificationStatus == Verified
 }
 
-// subscribed reports whether the hook subscribes to eventType.
-func (h Hook) subscribed(eventType string) bool {
+// receives reports whether the hook subscribes to the event's type and its filter lets the event
+// through.
+func (h *Hook) receives(ev *okta.LogEvent) bool {
 	for _, it := range h.Events.Items {
-		if it == eventType {
-			return true
+		if it == ev.EventType {
+			return h.filters.allows(ev)
 		}
 	}
 	return false

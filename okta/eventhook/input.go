@@ -23,6 +23,9 @@ type Input struct {
 	Description string  `json:"description"`
 	Events      Events  `json:"events"`
 	Channel     Channel `json:"channel"`
+
+	// filters is events.filter compiled by validate; nil when the hook has no filter.
+	filters *eventFilters
 }
 
 // Okta's limits on event hooks.
@@ -67,7 +70,8 @@ func DecodeInput(body []byte) (Input, error) {
 
 type violation struct{ field, msg string }
 
-// validate checks Okta's rules and returns an *okta.Error listing every broken one.
+// validate checks Okta's rules and returns an *okta.Error listing every broken one. It compiles
+// events.filter into in.filters and stores the filter in the form Okta answers with.
 func (in *Input) validate(allowHTTP bool) error {
 	var causes []violation
 	add := func(field, format string, args ...any) {
@@ -93,8 +97,11 @@ func (in *Input) validate(allowHTTP bool) error {
 			add("events.items", "%q is not an event-hook-eligible event type", it)
 		}
 	}
-	if f := bytes.TrimSpace(in.Events.Filter); len(f) > 0 && !bytes.Equal(f, []byte("null")) && f[0] != '{' {
-		add("events.filter", "Must be an object")
+	filters, filterCauses := compileFilter(in.Events.Filter, in.Events.Items)
+	causes = append(causes, filterCauses...)
+	in.filters, in.Events.Filter = filters, nil
+	if filters != nil {
+		in.Events.Filter = filters.normalized()
 	}
 	if in.Channel.Type != channelType {
 		add("channel.type", "Must be %s, got %q", channelType, in.Channel.Type)

@@ -141,7 +141,7 @@ func (r *Registry) Create(ctx context.Context, in Input, createdBy string) (Hook
 		ID: r.cfg.NewID(), Name: in.Name, Description: in.Description,
 		Status: StatusActive, VerificationStatus: Unverified,
 		Created: now, CreatedBy: createdBy, LastUpdated: now,
-		Events: cloneEvents(in.Events), Channel: cloneChannel(in.Channel),
+		Events: cloneEvents(in.Events), Channel: cloneChannel(in.Channel), filters: in.filters,
 	}
 	r.mu.Lock()
 	r.hooks[h.ID] = &h
@@ -197,6 +197,7 @@ func (r *Registry) Replace(ctx context.Context, id string, in Input) (Hook, erro
 		h.VerificationStatus = Unverified
 	}
 	h.Name, h.Description, h.Events, h.Channel = in.Name, in.Description, cloneEvents(in.Events), ch
+	h.filters = in.filters
 	h.LastUpdated = r.now().Truncate(time.Second)
 	out := h.clone()
 	r.mu.Unlock()
@@ -279,7 +280,9 @@ func (r *Registry) checkActiveLimitLocked() error {
 func (r *Registry) Snapshot() []Hook { return r.List() }
 
 // Restore replaces every hook with hooks, as saved by Snapshot. Queued deliveries for hooks that are
-// gone are dropped when their turn comes.
+// gone are dropped when their turn comes. A saved filter that no longer compiles (state written before
+// filters were evaluated accepted any object) is kept as saved and not applied, with a warning, so the
+// hook goes on receiving what it received before.
 func (r *Registry) Restore(hooks []Hook) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -287,6 +290,11 @@ func (r *Registry) Restore(hooks []Hook) {
 	r.order = nil
 	for _, h := range hooks {
 		c := h.clone()
+		filters, causes := compileFilter(c.Events.Filter, c.Events.Items)
+		c.filters = filters
+		if len(causes) > 0 {
+			r.cfg.Logger.Warn("event hook filter not applied", "hook", c.ID, "reason", causes[0].msg)
+		}
 		if _, dup := r.hooks[c.ID]; !dup {
 			r.order = append(r.order, c.ID)
 		}
