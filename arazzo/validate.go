@@ -17,11 +17,22 @@ type ValidateOptions struct {
 	// write `SSWS $inputs.token` and trama runs them in compatibility mode.
 	Strict bool
 	// Authority, when set, says what an authority other than the source description documents about
-	// an operation: the statuses the live API answers with, and who says so ("Okta's management API
-	// 2026.06.3"). A success criterion pinning a status the authority does not document is a warning,
-	// even where an outdated description agrees with it. nil statuses means the authority does not know
-	// the operation.
-	Authority func(src *Source, op *openapi.Operation) (statuses []string, who string)
+	// an operation (Okta's current management description, when the source is an older one): a success
+	// criterion pinning a status the authority does not document is a warning, even where an outdated
+	// description agrees with it, and so is a body without the property the authority's schema picks
+	// the body's variant by.
+	Authority func(src *Source, op *openapi.Operation) AuthorityFacts
+}
+
+// AuthorityFacts is what an Authority documents about one operation; the zero value knows nothing.
+type AuthorityFacts struct {
+	// Who names the authority in warnings, e.g. "Okta's management API description 2026.06.3".
+	Who string
+	// Statuses are the response statuses the operation answers with; nil when unknown.
+	Statuses []string
+	// BodyDiscriminator is the property a JSON request body must carry for the API to pick the body's
+	// variant (a policy rule's "type"); "" when none.
+	BodyDiscriminator string
 }
 
 var (

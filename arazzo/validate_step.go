@@ -113,6 +113,7 @@ func (v *validator) operationStep(w *Workflow, s *Step) {
 	}
 	op := ro.Op
 	v.documentedStatuses(s, ro)
+	v.bodyDiscriminator(s, ro)
 	params, err := v.doc.StepParameters(w, s)
 	if err != nil {
 		return // reported by parameterList
@@ -312,7 +313,8 @@ func (v *validator) documentedStatuses(s *Step, ro *ResolvedOperation) {
 				described = codes
 			}
 			if v.opts.Authority != nil {
-				known, who = v.opts.Authority(ro.Source, ro.Op)
+				f := v.opts.Authority(ro.Source, ro.Op)
+				known, who = f.Statuses, f.Who
 			}
 		}
 		op := fmt.Sprintf("%s (%s %s)", opName(ro.Op), ro.Op.Method, ro.Op.Path)
@@ -387,4 +389,32 @@ func (v *validator) optionalForRequired(w *Workflow, s *Step, p *Parameter, in, 
 	v.ds.warnf(p.Pos("value"), "optional-input-required",
 		"step %q fills %s parameter %q, which operation %s requires, from input %q, which is optional and has no default: a run without %s fails at this step; list it under required, give it a default, or guard the step",
 		s.StepID, in, name, opName(op), e.Name, e.Name)
+}
+
+// bodyDiscriminator warns about a literal request body without the property the authority's schema
+// picks the body's variant by: the API cannot tell what the body is and refuses it, as Okta refuses the
+// catalog's create-policy-with-rule rule body, which has a name but no type.
+func (v *validator) bodyDiscriminator(s *Step, ro *ResolvedOperation) {
+	if v.opts.Authority == nil || s.RequestBody == nil {
+		return
+	}
+	payload, ok := s.RequestBody.Payload.(map[string]any)
+	if !ok {
+		return // an expression or a string: its members are not known before the run
+	}
+	f := v.opts.Authority(ro.Source, ro.Op)
+	if f.BodyDiscriminator == "" {
+		return
+	}
+	if _, has := payload[f.BodyDiscriminator]; has {
+		return
+	}
+	for _, r := range s.RequestBody.Replacements {
+		if r.Target == "/"+f.BodyDiscriminator {
+			return
+		}
+	}
+	v.ds.warnf(s.RequestBody.Pos("payload"), "missing-discriminator",
+		"step %q sends a body without %q, which %s requires of %s (%s %s) to tell which kind of body it is: the API refuses the request",
+		s.StepID, f.BodyDiscriminator, f.Who, opName(ro.Op), ro.Op.Method, ro.Op.Path)
 }

@@ -152,6 +152,36 @@ func TestPlantedDefects(t *testing.T) {
 	t.Logf("%d codes covered", len(seen))
 }
 
+// TestMissingDiscriminator: a literal body without the property an authority's schema picks the
+// body's variant by is a warning at the payload; one that has it, or sets it by a replacement, is not.
+func TestMissingDiscriminator(t *testing.T) {
+	authority := func(src *Source, op *openapi.Operation) AuthorityFacts {
+		if op.ID != "createPet" {
+			return AuthorityFacts{}
+		}
+		return AuthorityFacts{Who: "the pet store's live description", BodyDiscriminator: "species"}
+	}
+	step := func(body string) string {
+		return header + "  - stepId: create\n    operationId: createPet\n    parameters:\n    - name: X-Request-Id\n      in: header\n      value: r1\n" +
+			"    requestBody:\n      contentType: application/json\n" + body
+	}
+	text, want := locate(t, step("      payload:\n        «name: Rex\n"))
+	d := hasCode(loadText(t, text).Validate(ValidateOptions{Authority: authority}), "missing-discriminator")
+	if d == nil || d.Severity != Warning || d.Line != want.Line ||
+		!strings.Contains(d.Message, `step "create" sends a body without "species", which the pet store's live description requires of createPet (POST /pets)`) {
+		t.Fatalf("want missing-discriminator at %s, got %v", want, d)
+	}
+	for _, body := range []string{
+		"      payload:\n        name: Rex\n        species: dog\n",
+		"      payload:\n        name: Rex\n      replacements:\n      - target: /species\n        value: dog\n",
+		"      payload: $inputs.petId\n",
+	} {
+		if d := hasCode(loadText(t, step(body)).Validate(ValidateOptions{Authority: authority}), "missing-discriminator"); d != nil {
+			t.Errorf("%q: %v", body, d)
+		}
+	}
+}
+
 // TestUndocumentedStatus: a criterion that pins a status the description does not document is a
 // warning at the condition; so is one an Authority (the live API's own description) does not, even
 // when the source agrees with it.
@@ -166,8 +196,8 @@ func TestUndocumentedStatus(t *testing.T) {
 
 	// The source documents 200; an authority that knows better says 204.
 	b = loadText(t, header+getPetStep)
-	authority := func(src *Source, op *openapi.Operation) ([]string, string) {
-		return []string{"204", "404"}, "the pet store's live description"
+	authority := func(src *Source, op *openapi.Operation) AuthorityFacts {
+		return AuthorityFacts{Statuses: []string{"204", "404"}, Who: "the pet store's live description"}
 	}
 	d = hasCode(b.Validate(ValidateOptions{Authority: authority}), "undocumented-status")
 	if d == nil || !strings.Contains(d.Message, "the pet store's live description documents 204, 404") || !strings.Contains(d.Message, "is out of date") {

@@ -8,7 +8,7 @@ import (
 //go:generate go run ./internal/genoperations -spec ../../shared/okta/openapi/management-current.yaml -out operations_table.go
 
 // operation is one row of the generated table.
-type operation struct{ path, method, scopes, statuses string }
+type operation struct{ path, method, scopes, statuses, discriminator string }
 
 // Scopes returns the OAuth 2.0 scopes Okta requires of an access token for method on path, from Okta's
 // management API description; nil when the description lists none (an unknown path, or one that takes
@@ -32,6 +32,16 @@ func Statuses(method, path string) []string {
 }
 
 // lookup finds the operation a request path or template names.
+// BodyDiscriminator returns the property whose value the JSON request body of method on path must carry
+// for Okta to pick the body's variant (a policy rule's "type"), from Okta's management API description;
+// "" when it has none.
+func BodyDiscriminator(method, path string) string {
+	if op := lookup(method, path); op != nil {
+		return op.discriminator
+	}
+	return ""
+}
+
 func lookup(method, path string) *operation {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i, s := range segs {

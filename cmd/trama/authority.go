@@ -10,16 +10,18 @@ import (
 
 // oktaAuthority tells validation what Okta's current management API description documents for an
 // operation, when the source describes Okta: the catalog's workflows point at an older description
-// that still documents statuses Okta no longer sends (202 for deleting a user, which Okta answers 204).
-func oktaAuthority(src *arazzo.Source, op *openapi.Operation) ([]string, string) {
+// that still documents statuses Okta no longer sends (202 for deleting a user, which Okta answers 204)
+// and bodies Okta refuses (a policy rule without its type).
+func oktaAuthority(src *arazzo.Source, op *openapi.Operation) arazzo.AuthorityFacts {
 	if src.OpenAPI == nil || !describesOkta(src.OpenAPI) {
-		return nil, ""
+		return arazzo.AuthorityFacts{}
 	}
 	statuses := okta.Statuses(op.Method, op.Path)
 	if statuses == nil {
-		return nil, ""
+		return arazzo.AuthorityFacts{}
 	}
-	return statuses, "Okta's management API description " + okta.ManagementRelease
+	return arazzo.AuthorityFacts{Who: "Okta's management API description " + okta.ManagementRelease, Statuses: statuses,
+		BodyDiscriminator: okta.BodyDiscriminator(op.Method, op.Path)}
 }
 
 // describesOkta reports whether a description's servers are an Okta org: okta.com, oktapreview.com or

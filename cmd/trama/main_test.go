@@ -87,6 +87,7 @@ func TestValidateCatalog(t *testing.T) {
 		`okta-deactivate-and-delete-user-workflow.yml:63:18: warning: step "deleteUser" expects status 202, but Okta's management API description`,
 		`documents 204, 400, 403, 404, 429 for deactivateOrDeleteUser`,
 		`okta-create-group-and-add-members-workflow.yml:94:14: warning: step "addSecondaryMember" fills path parameter "userId", which operation addUserToGroup requires, from input "secondaryUserId", which is optional and has no default`,
+		`okta-create-policy-with-rule-workflow.yml:83:9: warning: step "createRule" sends a body without "type", which Okta's management API description 2026.06.3 requires of createPolicyRule`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("validate does not say %q:\n%s", want, out)

@@ -1,7 +1,8 @@
 // Command genoperations writes the table of Okta's management operations from Okta's management OpenAPI
 // description: the OAuth 2.0 scopes each requires (trama's client asks a service app's token for the
 // scopes a workflow needs, and the emulator enforces them) and the response statuses each documents
-// (trama validate warns when a workflow expects another).
+// (trama validate warns when a workflow expects another), and the property a JSON request body's schema
+// picks its variant by (trama validate warns about a body without it).
 package main
 
 import (
@@ -19,14 +20,49 @@ import (
 )
 
 type operation struct {
-	Security  []map[string][]string `yaml:"security"`
-	Responses map[string]yaml.Node  `yaml:"responses"`
+	Security    []map[string][]string `yaml:"security"`
+	Responses   map[string]yaml.Node  `yaml:"responses"`
+	RequestBody *struct {
+		Content map[string]struct {
+			Schema schema `yaml:"schema"`
+		} `yaml:"content"`
+	} `yaml:"requestBody"`
+}
+
+type schema struct {
+	Ref           string `yaml:"$ref"`
+	Discriminator *struct {
+		PropertyName string `yaml:"propertyName"`
+	} `yaml:"discriminator"`
 }
 
 type description struct {
-	Info     struct{ Version string }        `yaml:"info"`
-	Security []map[string][]string           `yaml:"security"`
-	Paths    map[string]map[string]yaml.Node `yaml:"paths"`
+	Info       struct{ Version string }        `yaml:"info"`
+	Security   []map[string][]string           `yaml:"security"`
+	Paths      map[string]map[string]yaml.Node `yaml:"paths"`
+	Components struct {
+		Schemas map[string]schema `yaml:"schemas"`
+	} `yaml:"components"`
+}
+
+// discriminator is the property the JSON request body's schema picks its variant by, following one
+// $ref to components.schemas; "" when it has none.
+func (d *description) discriminator(op operation) string {
+	if op.RequestBody == nil {
+		return ""
+	}
+	body, ok := op.RequestBody.Content["application/json"]
+	if !ok {
+		return ""
+	}
+	s := body.Schema
+	if name, ok := strings.CutPrefix(s.Ref, "#/components/schemas/"); ok {
+		s = d.Components.Schemas[name]
+	}
+	if s.Discriminator == nil {
+		return ""
+	}
+	return s.Discriminator.PropertyName
 }
 
 var param = regexp.MustCompile(`\{[^}]*\}`)
@@ -43,7 +79,7 @@ func main() {
 	if err := yaml.Unmarshal(data, &d); err != nil {
 		log.Fatalf("%s: %v", *spec, err)
 	}
-	type row struct{ method, path, scopes, statuses string }
+	type row struct{ method, path, scopes, statuses, discriminator string }
 	var rows []row
 	for path, item := range d.Paths {
 		for method, n := range item {
@@ -76,7 +112,8 @@ func main() {
 				statuses = append(statuses, code)
 			}
 			slices.Sort(statuses)
-			rows = append(rows, row{m, param.ReplaceAllString(path, "{}"), strings.Join(slices.Compact(scopes), " "), strings.Join(statuses, " ")})
+			rows = append(rows, row{m, param.ReplaceAllString(path, "{}"), strings.Join(slices.Compact(scopes), " "),
+				strings.Join(statuses, " "), d.discriminator(op)})
 		}
 	}
 	slices.SortFunc(rows, func(a, b row) int {
@@ -91,10 +128,11 @@ func main() {
 	fmt.Fprintf(&b, "// ManagementRelease is the version of Okta's management API description the table was generated from.\nconst ManagementRelease = %q\n\n", d.Info.Version)
 	b.WriteString("// operations lists Okta's management operations, sorted by path template and method: the OAuth 2.0\n")
 	b.WriteString("// scopes each requires (all of them, space-separated; none when it takes only an API token) and the\n")
-	b.WriteString("// response statuses it documents. Path parameters are written {}.\n")
+	b.WriteString("// response statuses it documents, and the property its JSON request body picks a variant by. Path\n")
+	b.WriteString("// parameters are written {}.\n")
 	b.WriteString("var operations = [...]operation{\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "\t{%q, %q, %q, %q},\n", r.path, r.method, r.scopes, r.statuses)
+		fmt.Fprintf(&b, "\t{%q, %q, %q, %q, %q},\n", r.path, r.method, r.scopes, r.statuses, r.discriminator)
 	}
 	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())
