@@ -27,4 +27,3 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
-
