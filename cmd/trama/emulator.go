@@ -64,6 +64,8 @@ API, so whatever Okta would refuse stops the start with Okta's error:
     - {login: alan@example.com, status: STAGED}
   groups:
     - {name: Engineering, description: Ships code, members: [ada@example.com]}
+  groupRules:                        # ACTIVE rules assign matching users (inactive: true to hold one)
+    - {name: Engineers, expression: 'user.department=="Engineering"', groups: [Engineering]}
   apps:
     - app: {name: bookmark, label: Wiki, signOnMode: BOOKMARK, settings: {app: {url: "https://wiki.example.com/"}}}
       groups: [Engineering]          # group assignments; users: [login, ...] assigns directly
@@ -87,7 +89,7 @@ Event hooks on http:// URIs are allowed for loopback hosts (trama serve on your 
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free one)")
 	fl.StringVar(&f.token, "token", emulator.DefaultToken, "SSWS API token clients must send")
-	fl.StringVar(&f.seedFile, "seed", "", "seed users, groups and apps from a JSON or YAML file (see above)")
+	fl.StringVar(&f.seedFile, "seed", "", "seed users, groups, group rules and apps from a JSON or YAML file (see above)")
 	fl.StringVar(&f.seedFile, "users", "", "seed file")
 	_ = fl.MarkDeprecated("users", "use --seed; the file is the same")
 	fl.StringArrayVar(&f.users, "user", nil, "seed a user by login, e.g. --user ann@example.com (repeatable)")
@@ -137,6 +139,7 @@ func runEmulator(cmd *cobra.Command, f emulatorFlags) error {
 		Users:           seed.Users,
 		Groups:          seed.Groups,
 		Apps:            seed.Apps,
+		GroupRules:      seed.GroupRules,
 		ServiceApps:     apps,
 		StatePath:       f.state,
 		Logger:          logger,

@@ -50,8 +50,9 @@ type Options struct {
 	// Groups and Apps are seeded after Users, through the emulator's own API, so each is validated as a
 	// POST from a client would be and New refuses one Okta would refuse. Their ids are new at every
 	// start and reset; find them by name (GET /api/v1/groups?q=, /api/v1/apps?q=).
-	Groups []SeedGroup
-	Apps   []SeedApp
+	Groups     []SeedGroup
+	Apps       []SeedApp
+	GroupRules []SeedGroupRule
 	// ServiceApps are OAuth 2.0 service apps seeded at start and after POST /emulator/v1/reset, with
 	// their public keys and granted scopes. Their client ids are fixed when New returns (a missing one
 	// is generated), so a reset seeds the same ids; Emulator.ServiceApps lists them.
@@ -178,7 +179,7 @@ func New(opts Options) (*Emulator, error) {
 	if opts.TOTPSkew <= 0 {
 		opts.TOTPSkew = 4
 	}
-	if err := (Seed{Users: opts.Users, Groups: opts.Groups, Apps: opts.Apps}).check(opts.Admin.Login); err != nil {
+	if err := (Seed{Users: opts.Users, Groups: opts.Groups, Apps: opts.Apps, GroupRules: opts.GroupRules}).check(opts.Admin.Login); err != nil {
 		return nil, fmt.Errorf("emulator seed: %w", err)
 	}
 	apps, err := normalizeServiceApps(opts.ServiceApps)

@@ -48,11 +48,22 @@ type SeedApp struct {
 	Groups   []string       `json:"groups,omitempty" yaml:"groups,omitempty"`
 }
 
+// SeedGroupRule is a group rule that exists when the emulator starts (and again after a reset): users
+// whose profile matches Expression (Okta Expression Language, e.g. user.department=="Engineering") are
+// assigned to the seed groups Groups names. It is ACTIVE, assigning them at once, unless Inactive.
+type SeedGroupRule struct {
+	Name       string   `json:"name" yaml:"name"`
+	Expression string   `json:"expression" yaml:"expression"`
+	Groups     []string `json:"groups" yaml:"groups"`
+	Inactive   bool     `json:"inactive,omitempty" yaml:"inactive,omitempty"`
+}
+
 // Seed is what a seed file holds.
 type Seed struct {
-	Users  []SeedUser  `json:"users,omitempty" yaml:"users,omitempty"`
-	Groups []SeedGroup `json:"groups,omitempty" yaml:"groups,omitempty"`
-	Apps   []SeedApp   `json:"apps,omitempty" yaml:"apps,omitempty"`
+	Users      []SeedUser      `json:"users,omitempty" yaml:"users,omitempty"`
+	Groups     []SeedGroup     `json:"groups,omitempty" yaml:"groups,omitempty"`
+	Apps       []SeedApp       `json:"apps,omitempty" yaml:"apps,omitempty"`
+	GroupRules []SeedGroupRule `json:"groupRules,omitempty" yaml:"groupRules,omitempty"`
 }
 
 // LoadSeedFile reads a seed file, JSON or YAML (chosen by extension; anything that is not .json is read
@@ -124,6 +135,16 @@ func (s Seed) check(admin string) error {
 		for _, m := range g.Members {
 			if admin != "" && !logins[strings.ToLower(m)] {
 				return fmt.Errorf("group %q: member %q is not a seed user", g.Name, m)
+			}
+		}
+	}
+	for i, r := range s.GroupRules {
+		if strings.TrimSpace(r.Name) == "" || strings.TrimSpace(r.Expression) == "" || len(r.Groups) == 0 {
+			return fmt.Errorf("group rule %d: name, expression and groups are required", i)
+		}
+		for _, g := range r.Groups {
+			if admin != "" && !groups[strings.ToLower(g)] {
+				return fmt.Errorf("group rule %q: group %q is not a seed group", r.Name, g)
 			}
 		}
 	}

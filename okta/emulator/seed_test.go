@@ -17,11 +17,17 @@ users:
     lastName: Lovelace
   - login: grace@example.com
   - login: alan@example.com
+  - login: hedy@example.com
+    profile: {department: Engineering}
 groups:
   - name: Engineering
     description: Everyone who ships code
     members: [ada@example.com, grace@example.com]
   - name: Finance
+groupRules:
+  - name: Engineering department
+    expression: user.department=="Engineering"
+    groups: [Engineering]
 apps:
   - app:
       name: bookmark
@@ -45,7 +51,7 @@ func TestSeedGroupsAndApps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := newTestOrg(t, Options{Users: seed.Users, Groups: seed.Groups, Apps: seed.Apps})
+	o := newTestOrg(t, Options{Users: seed.Users, Groups: seed.Groups, Apps: seed.Apps, GroupRules: seed.GroupRules})
 
 	check := func() {
 		t.Helper()
@@ -54,7 +60,7 @@ func TestSeedGroupsAndApps(t *testing.T) {
 			t.Fatalf("groups %v", groups)
 		}
 		eng := groups[0]["id"].(string)
-		if got := strings.Join(memberLogins(t, o, eng), ","); got != "ada@example.com,grace@example.com" {
+		if got := strings.Join(memberLogins(t, o, eng), ","); got != "ada@example.com,grace@example.com,hedy@example.com" {
 			t.Errorf("Engineering members %s", got)
 		}
 		apps := o.do("GET", "/api/v1/apps", nil).list(t)
@@ -103,6 +109,10 @@ func TestSeedRefusals(t *testing.T) {
 		"group twice": {Options{Groups: []SeedGroup{{Name: "Sales"}, {Name: "sales"}}}, `group "sales": seeded twice`},
 		"unknown app group": {Options{Apps: []SeedApp{{App: map[string]any{"label": "x"}, Groups: []string{"Ops"}}}},
 			`group "Ops" is not a seed group`},
+		"rule for no seed group": {Options{GroupRules: []SeedGroupRule{{Name: "r", Expression: `user.x=="y"`, Groups: []string{"Ops"}}}},
+			`group rule "r": group "Ops" is not a seed group`},
+		"rule Okta refuses": {Options{Groups: []SeedGroup{{Name: "Ops"}}, GroupRules: []SeedGroupRule{{Name: "r", Expression: `user.x ===`, Groups: []string{"Ops"}}}},
+			`seed group rule "r": POST /api/v1/groups/rules: 400 okta E0000001`},
 		"app without body": {Options{Apps: []SeedApp{{Users: []string{"admin@example.com"}}}}, `app 0: app (the body of POST /api/v1/apps) is required`},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -21,8 +21,8 @@ type seedingKey struct{}
 
 func seeding(ctx context.Context) bool { return ctx.Value(seedingKey{}) != nil }
 
-// seedThroughAPI creates the seed groups with their members, then the seed apps with their
-// assignments. The first refusal stops it with Okta's error and what was being seeded.
+// seedThroughAPI creates the seed groups with their members, the group rules, then the seed apps with
+// their assignments. The first refusal stops it with Okta's error and what was being seeded.
 func (e *Emulator) seedThroughAPI() error {
 	groupIDs := map[string]string{}
 	for _, g := range e.opts.Groups {
@@ -38,6 +38,24 @@ func (e *Emulator) seedThroughAPI() error {
 		for _, login := range g.Members {
 			if err := e.seedCall("PUT", "/api/v1/groups/"+created.ID+"/users/"+e.seedUserID(login), nil, nil); err != nil {
 				return fmt.Errorf("seed group %q: member %q: %w", g.Name, login, err)
+			}
+		}
+	}
+	for _, r := range e.opts.GroupRules {
+		ids := make([]string, len(r.Groups))
+		for i, name := range r.Groups {
+			ids[i] = groupIDs[strings.ToLower(name)]
+		}
+		body := map[string]any{"type": "group_rule", "name": r.Name,
+			"conditions": map[string]any{"expression": map[string]any{"type": "urn:okta:expression:1.0", "value": r.Expression}},
+			"actions":    map[string]any{"assignUserToGroups": map[string]any{"groupIds": ids}}}
+		var created struct{ ID string }
+		if err := e.seedCall("POST", "/api/v1/groups/rules", body, &created); err != nil {
+			return fmt.Errorf("seed group rule %q: %w", r.Name, err)
+		}
+		if !r.Inactive {
+			if err := e.seedCall("POST", "/api/v1/groups/rules/"+created.ID+"/lifecycle/activate", nil, nil); err != nil {
+				return fmt.Errorf("seed group rule %q: activate: %w", r.Name, err)
 			}
 		}
 	}
