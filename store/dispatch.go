@@ -111,13 +111,16 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 	queued := false
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		queued = false
+		runs, err := s.insertRuns(ctx, tx, ds, os)
+		if err != nil {
+			return err
+		}
 		for i, d := range ds {
-			runs, err := s.completeDispatch(ctx, tx, d, os[i].Runs, skipped[i])
-			if err != nil {
+			if err := s.recordDispatch(ctx, tx, d, skipped[i]); err != nil {
 				return fmt.Errorf("complete dispatch of event %s (replays %d–%d): %w", d.UUID, d.From, d.To, err)
 			}
-			created[i] = runs
-			queued = queued || len(runs) > 0
+			created[i] = runs[i]
+			queued = queued || len(runs[i]) > 0
 		}
 		return nil
 	})
@@ -130,43 +133,68 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 	return created, nil
 }
 
-// completeDispatch records one dispatch inside tx.
-func (s *Store) completeDispatch(ctx context.Context, tx *sql.Tx, d Dispatch, runs []NewRun, skipped any) ([]Run, error) {
-	var created []Run
+// runColumnsNew are the columns insertRuns writes.
+var runColumnsNew = []string{"id", "event_uuid", "trigger_name", "replay", "workflow_file", "workflow_id", "status",
+	"created_at", "available_at", "inputs", "plan", "version"}
+
+// insertRuns creates the runs of every dispatch in one statement (per chunk), unique on (event, trigger,
+// replay): a run that exists already is left as it is. It returns, by dispatch, the runs it created.
+func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []Outcome) ([][]Run, error) {
 	now := time.Now().UTC()
-	for _, nr := range runs {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, err
+	var rows [][]any
+	var pending []Run
+	owner := map[string]int{} // run id → index in ds
+	for i, d := range ds {
+		for _, nr := range os[i].Runs {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, []any{id.String(), d.UUID, text(nr.Trigger), nr.Replay, text(nr.WorkflowFile),
+				text(nr.WorkflowID), string(RunQueued), now.UnixNano(), sqlExpr(s.now), nullJSON(nr.Inputs), nullJSON(nr.Plan),
+				text(nr.Version)})
+			pending = append(pending, Run{
+				ID: id.String(), Trigger: nr.Trigger, EventUUID: d.UUID, Replay: nr.Replay,
+				WorkflowFile: nr.WorkflowFile, WorkflowID: nr.WorkflowID, Version: nr.Version, Status: RunQueued,
+				CreatedAt: now, AvailableAt: now, Inputs: nr.Inputs, Plan: nr.Plan,
+			})
+			owner[id.String()] = i
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs
-			(id, event_uuid, trigger_name, replay, workflow_file, workflow_id, status, created_at, available_at,
-			 inputs, plan, version)
-			VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, `+s.now+`, $8, $9, $10)
-			ON CONFLICT (event_uuid, trigger_name, replay) DO NOTHING`,
-			id.String(), d.UUID, text(nr.Trigger), nr.Replay, text(nr.WorkflowFile), text(nr.WorkflowID),
-			now.UnixNano(), nullJSON(nr.Inputs), nullJSON(nr.Plan), text(nr.Version))
-		if err != nil {
-			return nil, fmt.Errorf("insert run for trigger %q: %w", nr.Trigger, err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue
-		}
-		created = append(created, Run{
-			ID: id.String(), Trigger: nr.Trigger, EventUUID: d.UUID, Replay: nr.Replay,
-			WorkflowFile: nr.WorkflowFile, WorkflowID: nr.WorkflowID, Version: nr.Version, Status: RunQueued,
-			CreatedAt: now, AvailableAt: now, Inputs: nr.Inputs, Plan: nr.Plan,
-		})
 	}
+	inserted := map[string]bool{}
+	err := insertRows(ctx, tx, "runs", runColumnsNew, rows,
+		" ON CONFLICT (event_uuid, trigger_name, replay) DO NOTHING RETURNING id", func(r *sql.Rows) error {
+			var id string
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			inserted[id] = true
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("insert %d runs: %w", len(rows), err)
+	}
+	created := make([][]Run, len(ds))
+	for _, r := range pending {
+		if inserted[r.ID] {
+			i := owner[r.ID]
+			created[i] = append(created[i], r)
+		}
+	}
+	return created, nil
+}
+
+// recordDispatch marks one dispatch done inside tx.
+func (s *Store) recordDispatch(ctx context.Context, tx *sql.Tx, d Dispatch, skipped any) error {
 	res, err := tx.ExecContext(ctx, `UPDATE events SET dispatched = $2, dispatch_at = 0, dispatch_attempts = 0,
 		dispatch_error = '', skipped = $3 WHERE ukey = $1 AND dispatched < $2`, eventKey(d.UUID), d.To, skipped)
 	if err != nil {
-		return nil, fmt.Errorf("record dispatch: %w", err)
+		return fmt.Errorf("record dispatch: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, s.mustExist(ctx, tx, d.UUID)
+		return s.mustExist(ctx, tx, d.UUID)
 	}
-	return created, nil
+	return nil
 }
 
 // mustExist returns ErrNotFound (wrapped) when no event has uuid.

@@ -70,13 +70,13 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 		slices.SortFunc(runs, func(a, b Run) int {
 			return cmp.Or(a.AvailableAt.Compare(b.AvailableAt), strings.Compare(a.ID, b.ID))
 		})
-		for _, r := range runs {
+		attempts := make([][]any, len(runs))
+		for i, r := range runs {
 			claims = append(claims, Claim{Lease: Lease{RunID: r.ID, Token: r.LeaseToken, Attempt: r.Attempts}, Run: r})
-			if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (run_id, attempt, owner, token, claimed_at)
-				VALUES ($1, $2, $3, $4, $5)`, r.ID, r.Attempts, text(owner), r.LeaseToken,
-				r.LeaseExpires.UnixNano()-lease.Nanoseconds()); err != nil {
-				return fmt.Errorf("record attempt %d of run %s: %w", r.Attempts, r.ID, err)
-			}
+			attempts[i] = []any{r.ID, r.Attempts, text(owner), r.LeaseToken, r.LeaseExpires.UnixNano() - lease.Nanoseconds()}
+		}
+		if err := insertRows(ctx, tx, "attempts", []string{"run_id", "attempt", "owner", "token", "claimed_at"}, attempts, "", nil); err != nil {
+			return fmt.Errorf("record the attempts of %d claimed runs: %w", len(runs), err)
 		}
 		return nil
 	})

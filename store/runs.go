@@ -57,24 +57,35 @@ func (s *Store) SaveStep(ctx context.Context, l Lease, steps ...Step) error {
 
 // insertSteps records an attempt's checkpoints.
 func insertSteps(ctx context.Context, tx *sql.Tx, l Lease, steps []Step) error {
-	for _, st := range steps {
+	own := make([]Step, len(steps))
+	for i, st := range steps {
 		st.RunID, st.RunAttempt = l.RunID, l.Attempt
-		if err := insertStep(ctx, tx, st); err != nil {
-			return fmt.Errorf("save step %d (%s): %w", st.Seq, st.StepID, err)
-		}
+		own[i] = st
 	}
-	return nil
+	return insertStepRows(ctx, tx, own)
 }
 
-func insertStep(ctx context.Context, tx *sql.Tx, st Step) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO steps
-		(run_id, seq, run_attempt, step_id, status, attempts, method, url, status_code, started_at, duration,
-		 request, response, outputs, error, checkpoint, auth)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-		st.RunID, st.Seq, st.RunAttempt, text(st.StepID), text(st.Status), st.Attempts, text(st.Method), text(st.URL),
-		st.StatusCode, nanos(st.StartedAt), int64(st.Duration), st.Request, st.Response, nullJSON(st.Outputs),
-		text(st.Error), []byte(st.Checkpoint), text(st.Auth))
-	return err
+func insertStep(ctx context.Context, tx *sql.Tx, st Step) error { return insertStepRows(ctx, tx, []Step{st}) }
+
+// stepColumns are the columns insertStepRows writes.
+var stepColumns = []string{"run_id", "seq", "run_attempt", "step_id", "status", "attempts", "method", "url",
+	"status_code", "started_at", "duration", "request", "response", "outputs", "error", "checkpoint", "auth"}
+
+// insertStepRows records steps, of any runs, in as few statements as the driver allows.
+func insertStepRows(ctx context.Context, tx *sql.Tx, steps []Step) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(steps))
+	for i, st := range steps {
+		rows[i] = []any{st.RunID, st.Seq, st.RunAttempt, text(st.StepID), text(st.Status), st.Attempts, text(st.Method),
+			text(st.URL), st.StatusCode, nanos(st.StartedAt), int64(st.Duration), st.Request, st.Response,
+			nullJSON(st.Outputs), text(st.Error), []byte(st.Checkpoint), text(st.Auth)}
+	}
+	if err := insertRows(ctx, tx, "steps", stepColumns, rows, "", nil); err != nil {
+		return fmt.Errorf("save %d steps (run %s, step %d %s first): %w", len(steps), steps[0].RunID, steps[0].Seq, steps[0].StepID, err)
+	}
+	return nil
 }
 
 // FinishRun records a run's final status, outputs and error, and ends its lease. It fails with
@@ -108,6 +119,7 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 	}
 	err = s.inTx(ctx, false, func(tx *sql.Tx) error {
 		now := time.Now().UnixNano()
+		var steps []Step
 		for i, f := range fs {
 			errs[i] = nil
 			res, err := tx.ExecContext(ctx, `UPDATE runs SET status = $3, outputs = $4, error = $5, finished_at = $6,
@@ -121,11 +133,13 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 				errs[i] = fmt.Errorf("finish run %s: attempt %d (token %d): %w", f.Lease.RunID, f.Lease.Attempt, f.Lease.Token, ErrLeaseLost)
 				continue
 			}
-			if err := insertSteps(ctx, tx, f.Lease, f.Steps); err != nil {
-				return fmt.Errorf("finish run %s: %w", f.Lease.RunID, err)
+			for _, st := range f.Steps {
+				st.RunID, st.RunAttempt = f.Lease.RunID, f.Lease.Attempt
+				steps = append(steps, st)
 			}
 		}
-		return nil
+		// The steps of every run that finished go in together.
+		return insertStepRows(ctx, tx, steps)
 	})
 	if err != nil {
 		return nil, err
