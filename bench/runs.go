@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -46,6 +47,10 @@ type RunsOptions struct {
 	// CPUProfile, when set, receives a pprof CPU profile from the first event sent to the last run
 	// finished.
 	CPUProfile string
+	// Wait makes the workflow need an input nobody gives: every run stops, waiting, before its first
+	// request, and the bench measures what Events waiting runs cost (memory, goroutines) instead of
+	// throughput.
+	Wait bool
 }
 
 // RunsReport is what a run-throughput benchmark measured; `trama bench runs` prints it.
@@ -67,6 +72,11 @@ type RunsReport struct {
 	RunFinish latency.Summary `json:"eventToRunFinish"`
 	// PeakRSSMiB is the process's peak resident memory: trama and the load generator together.
 	PeakRSSMiB float64 `json:"peakRssMiB"`
+	// With Wait: how many runs wait, and, once they all do, the live heap after a collection and the
+	// goroutines of the whole process (a waiting run holds none).
+	Waiting    int     `json:"waiting,omitempty"`
+	HeapMiB    float64 `json:"heapMiBAfterGC,omitempty"`
+	Goroutines int     `json:"goroutines,omitempty"`
 }
 
 // WriteText writes the report for a terminal.
@@ -74,6 +84,14 @@ func (r *RunsReport) WriteText(w io.Writer) {
 	offered := "as fast as acknowledged"
 	if r.Offered > 0 {
 		offered = fmt.Sprintf("offered at %.0f/s", r.Offered)
+	}
+	if r.Waiting > 0 {
+		fmt.Fprintf(w, "trama bench runs --wait: %d events, each run waits for an input, %s, %s, %s\n", r.Events, offered,
+			replicas(r.Replicas), r.Store)
+		fmt.Fprintf(w, "  waiting        %d runs, all waiting %.2fs after the first event\n", r.Waiting, r.Seconds)
+		fmt.Fprintf(w, "  cost           %.1f MiB live heap after GC, %d goroutines in the process, %.0f MiB peak resident\n",
+			r.HeapMiB, r.Goroutines, r.PeakRSSMiB)
+		return
 	}
 	fmt.Fprintf(w, "trama bench runs: %d events × %d-step workflow, %s, %s, %s\n", r.Events, r.Steps, offered,
 		replicas(r.Replicas), r.Store)
@@ -129,7 +147,11 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	cfgText := "store: " + storeURL + "\nhooks:\n  okta:\n    auth: { value: " + benchSecret + " }\n" +
 		"servers:\n  target: http://" + tgt.addr + "\n" +
 		"triggers:\n  - name: bench\n    on: " + firingType + "\n    run: { file: bench.arazzo.yaml, workflow: ping }\n"
-	if err := writeFiles(dir, map[string]string{"bench.openapi.yaml": benchOpenAPI, "bench.arazzo.yaml": benchWorkflow(o.Steps), "trama.yaml": cfgText}); err != nil {
+	workflow := benchWorkflow(o.Steps)
+	if o.Wait {
+		workflow = benchWaitWorkflow
+	}
+	if err := writeFiles(dir, map[string]string{"bench.openapi.yaml": benchOpenAPI, "bench.arazzo.yaml": workflow, "trama.yaml": cfgText}); err != nil {
 		return nil, err
 	}
 	cfg, err := config.Load(filepath.Join(dir, "trama.yaml"), func(string) (string, bool) { return "", false })
@@ -159,6 +181,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 		}
 	}
 	var hooks []string
+	var first *server.Server
 	for range o.Replicas {
 		srv, err := server.Start(ctx, cfg, server.Options{
 			Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -168,6 +191,9 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 			return nil, err
 		}
 		defer srv.Stop()
+		if first == nil {
+			first = srv
+		}
 		hooks = append(hooks, srv.URL+"/hooks/okta")
 	}
 
@@ -225,6 +251,9 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	if err, _ := firstErr.Load().(error); err != nil {
 		return nil, fmt.Errorf("sending deliveries: %w", err)
 	}
+	if o.Wait {
+		return waitReport(ctx, o, first.Store(), storeName, began)
+	}
 	select {
 	case <-done:
 	case <-ctx.Done():
@@ -260,6 +289,54 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	rep.RunsPerSec = float64(rep.Succeeded+rep.Failed) / rep.Seconds
 	rep.StepsPerSec = rep.RunsPerSec * float64(o.Steps)
 	rep.RunStart, rep.RunFinish = latency.Summarize(starts), latency.Summarize(ends)
+	return rep, nil
+}
+
+// benchWaitWorkflow needs an input the trigger does not give before its only request: its runs wait.
+const benchWaitWorkflow = `arazzo: 1.0.1
+info: {title: trama bench, version: 1.0.0}
+sourceDescriptions:
+  - {name: target, url: ./bench.openapi.yaml, type: openapi}
+workflows:
+  - workflowId: ping
+    inputs:
+      type: object
+      required: [approval]
+      properties:
+        approval: {type: string, description: what a person answers}
+    steps:
+      - stepId: ping1
+        operationId: ping
+        parameters:
+          - {name: X-Approval, in: header, value: $inputs.approval}
+        successCriteria:
+          - condition: $statusCode == 200
+`
+
+// waitReport waits until every run waits for its input and measures what they cost.
+func waitReport(ctx context.Context, o RunsOptions, st *store.Store, storeName string, began time.Time) (*RunsReport, error) {
+	for {
+		c, err := st.Counts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if n := c.Runs[store.RunWaiting]; n >= int64(o.Events) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%d of %d runs were waiting before --timeout", c.Runs[store.RunWaiting], o.Events)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	rep := &RunsReport{Events: o.Events, Steps: 1, Replicas: o.Replicas, Store: storeName, Offered: o.Rate,
+		Seconds: time.Since(began).Seconds(), Waiting: o.Events}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rep.HeapMiB = float64(ms.HeapAlloc) / (1 << 20)
+	rep.Goroutines = runtime.NumGoroutine()
+	rep.PeakRSSMiB = peakRSSMiB()
 	return rep, nil
 }
 

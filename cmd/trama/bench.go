@@ -103,7 +103,8 @@ names a PostgreSQL database; the bench then works in a schema of its own that it
 		Example: `  trama bench runs
   trama bench runs --events 20000 --rate 1000
   trama bench runs --steps 3 -o json
-  trama bench runs --store postgres://trama@127.0.0.1/trama --replicas 3`,
+  trama bench runs --store postgres://trama@127.0.0.1/trama --replicas 3
+  trama bench runs --wait --events 100000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := outputFormat("output", output, "text", "json"); err != nil {
@@ -139,6 +140,7 @@ names a PostgreSQL database; the bench then works in a schema of its own that it
 	fl.DurationVar(&o.Timeout, "timeout", 10*time.Minute, "give up after this long")
 	fl.StringVar(&o.Dir, "dir", "", "keep the SQLite store and generated files in this directory")
 	fl.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole measurement to this file (go tool pprof)")
+	fl.BoolVar(&o.Wait, "wait", false, "make every run wait for an input nobody gives, and measure what the waiting runs cost")
 	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
 }

@@ -103,6 +103,15 @@ func TestBenchRuns(t *testing.T) {
 			}
 		})
 	}
+	// --wait: every run stops waiting for its input; no goroutine stays behind for one.
+	code, stdout, stderr := trama(t, "bench", "runs", "-o", "json", "--wait", "--events", "300", "--batch", "50")
+	var rep bench.RunsReport
+	if code != exitOK || json.Unmarshal([]byte(stdout), &rep) != nil {
+		t.Fatalf("--wait: exit %d: %s%s", code, stdout, stderr)
+	}
+	if rep.Waiting != 300 || rep.Succeeded != 0 || rep.Goroutines == 0 || rep.Goroutines > 100 || rep.HeapMiB <= 0 {
+		t.Errorf("--wait report = %+v", rep)
+	}
 	if code, _, _ := trama(t, "bench", "runs", "--replicas", "2"); code != exitUsage {
 		t.Errorf("--replicas 2 on SQLite: exit %d, want %d", code, exitUsage)
 	}
