@@ -60,6 +60,7 @@ type RunsReport struct {
 	Replicas int     `json:"replicas"`
 	Store    string  `json:"store"`
 	Offered  float64 `json:"offeredPerSecond,omitempty"`
+	Batch    int     `json:"batch"`
 	// Succeeded and Failed count finished runs.
 	Succeeded int `json:"succeeded"`
 	Failed    int `json:"failed"`
@@ -67,6 +68,8 @@ type RunsReport struct {
 	Seconds     float64 `json:"seconds"`
 	RunsPerSec  float64 `json:"completedRunsPerSecond"`
 	StepsPerSec float64 `json:"stepCallsPerSecond"`
+	// Ack is how long each delivery took to be acknowledged, while the runs drained.
+	Ack latency.Summary `json:"ack"`
 	// RunStart is event sent → run started; RunFinish event sent → run finished.
 	RunStart  latency.Summary `json:"eventToRunStart"`
 	RunFinish latency.Summary `json:"eventToRunFinish"`
@@ -97,6 +100,7 @@ func (r *RunsReport) WriteText(w io.Writer) {
 		replicas(r.Replicas), r.Store)
 	fmt.Fprintf(w, "  completed      %d runs (%d failed) in %.2fs = %.0f runs/s, %.0f step calls/s\n",
 		r.Succeeded+r.Failed, r.Failed, r.Seconds, r.RunsPerSec, r.StepsPerSec)
+	fmt.Fprintf(w, "  ack latency    p50 %.2fms  p99 %.2fms  max %.2fms (%d deliveries of up to %d events)\n", r.Ack.P50, r.Ack.P99, r.Ack.Max, r.Ack.Count, r.Batch)
 	fmt.Fprintf(w, "  run start      event sent → run started  p50 %.2fms  p99 %.2fms  max %.2fms\n", r.RunStart.P50, r.RunStart.P99, r.RunStart.Max)
 	fmt.Fprintf(w, "  run finish     event sent → run finished p50 %.2fms  p99 %.2fms  max %.2fms\n", r.RunFinish.P50, r.RunFinish.P99, r.RunFinish.Max)
 	if r.PeakRSSMiB > 0 {
@@ -212,6 +216,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	defer hc.close()
 	deliveries := (o.Events + o.Batch - 1) / o.Batch
 	sentAt := make([]time.Time, deliveries)
+	acks := make([]time.Duration, deliveries)
 	var next atomic.Int64
 	var firstErr atomic.Value
 	began := time.Now()
@@ -239,8 +244,8 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 				}
 				n := min(o.Batch, o.Events-d*o.Batch)
 				buf = appendDelivery(buf[:0], d, n, firingType, false)
-				sent, _, err := hc.send(hooks[d%len(hooks)], buf)
-				sentAt[d] = sent
+				sent, took, err := hc.send(hooks[d%len(hooks)], buf)
+				sentAt[d], acks[d] = sent, took
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)
 				}
@@ -264,7 +269,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	}
 
 	rep := &RunsReport{Events: o.Events, Steps: o.Steps, Replicas: o.Replicas, Store: storeName, Offered: o.Rate,
-		PeakRSSMiB: peakRSSMiB()}
+		Batch: o.Batch, PeakRSSMiB: peakRSSMiB()}
 	var starts, ends []time.Duration
 	var last time.Time
 	mu.Lock()
@@ -289,6 +294,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	rep.RunsPerSec = float64(rep.Succeeded+rep.Failed) / rep.Seconds
 	rep.StepsPerSec = rep.RunsPerSec * float64(o.Steps)
 	rep.RunStart, rep.RunFinish = latency.Summarize(starts), latency.Summarize(ends)
+	rep.Ack = latency.Summarize(acks)
 	return rep, nil
 }
 
