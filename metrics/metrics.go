@@ -21,6 +21,8 @@ type Metrics struct {
 	runs        *prometheus.CounterVec
 	stepSeconds *prometheus.HistogramVec
 	queueDepth  prometheus.GaugeFunc
+	budgetWaits *prometheus.CounterVec
+	budgetWait  *prometheus.CounterVec
 }
 
 // New registers trama's collectors, plus the Go runtime and process collectors, in a registry of their
@@ -54,11 +56,19 @@ func New(queueDepth func() float64) *Metrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"workflow", "status"}),
 	}
+	m.budgetWaits = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trama_rate_limit_waits_total",
+		Help: "Workflow requests held back until an API's rate-limit window reset, by endpoint (host, method, path template).",
+	}, []string{"endpoint"})
+	m.budgetWait = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "trama_rate_limit_wait_seconds_total",
+		Help: "Time workflow requests spent waiting for rate-limit windows to reset, by endpoint.",
+	}, []string{"endpoint"})
 	m.queueDepth = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "trama_queue_depth",
 		Help: "Jobs waiting in the queue (available, scheduled or waiting for a retry).",
 	}, queueDepth)
-	m.reg.MustRegister(m.deliveries, m.events, m.ackSeconds, m.runs, m.stepSeconds, m.queueDepth,
+	m.reg.MustRegister(m.deliveries, m.events, m.ackSeconds, m.runs, m.stepSeconds, m.queueDepth, m.budgetWaits, m.budgetWait,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -101,6 +111,14 @@ func (m *Metrics) Events(source string, newEvents, duplicates, quarantined int) 
 func (m *Metrics) Run(trigger, status string) {
 	if m != nil {
 		m.runs.WithLabelValues(trigger, status).Inc()
+	}
+}
+
+// BudgetWait counts a request that waited d for endpoint's rate-limit window to reset.
+func (m *Metrics) BudgetWait(endpoint string, d time.Duration) {
+	if m != nil {
+		m.budgetWaits.WithLabelValues(endpoint).Inc()
+		m.budgetWait.WithLabelValues(endpoint).Add(d.Seconds())
 	}
 }
 

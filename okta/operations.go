@@ -31,7 +31,6 @@ func Statuses(method, path string) []string {
 	return nil
 }
 
-// lookup finds the operation a request path or template names.
 // BodyDiscriminator returns the property whose value the JSON request body of method on path must carry
 // for Okta to pick the body's variant (a policy rule's "type"), from Okta's management API description;
 // "" when it has none.
@@ -42,6 +41,16 @@ func BodyDiscriminator(method, path string) string {
 	return ""
 }
 
+// Template returns Okta's path template for a request path (/api/v1/users/00u1 → /api/v1/users/{}),
+// the endpoint Okta's rate limits count requests by, and whether the description has the operation.
+func Template(method, path string) (string, bool) {
+	if op := lookup(method, path); op != nil {
+		return op.path, true
+	}
+	return "", false
+}
+
+// lookup finds the operation a request path or template names.
 func lookup(method, path string) *operation {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for i, s := range segs {

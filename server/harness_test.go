@@ -188,6 +188,9 @@ type setupOptions struct {
 	pollEvery time.Duration
 	// servers are more lines of the servers: mapping, e.g. "  oktaApi: ${OKTA_ORG_URL}\n".
 	servers string
+	// rateLimit and rateWindow set the emulator's limit per endpoint (default Okta's 600 a minute).
+	rateLimit  int
+	rateWindow time.Duration
 }
 
 func newSetup(t *testing.T, o setupOptions) *setup {
@@ -199,7 +202,7 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 	t.Cleanup(emuSrv.Close)
 	eopts := emulator.Options{
 		BaseURL: emuSrv.URL, Token: oktaToken, AllowHTTPHooks: true, HookBatchWindow: time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: slog.New(slog.DiscardHandler), RateLimit: o.rateLimit, RateLimitWindow: o.rateWindow,
 	}
 	head := configHead
 	var keyPEM string
@@ -473,7 +476,7 @@ func (s *setup) get(path string) (int, string) {
 func (s *setup) metric(prefix string) float64 {
 	s.t.Helper()
 	_, body := s.get("/metrics")
-	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(prefix) + `[^ ]* ([0-9.e+-]+)$`)
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(prefix) + `[^\n]* ([0-9.e+-]+)$`)
 	m := re.FindStringSubmatch(body)
 	if m == nil {
 		return -1

@@ -16,6 +16,7 @@ import (
 	"github.com/trama-dev/trama/hook"
 	"github.com/trama-dev/trama/metrics"
 	"github.com/trama-dev/trama/queue"
+	"github.com/trama-dev/trama/ratelimit"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/store"
 	"github.com/trama-dev/trama/store/postgres"
@@ -107,7 +108,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error
 		return nil, err
 	}
 	s.worker = &worker.Worker{
-		Store: st, Matcher: matcher, Config: cfg, Env: opts.Env, HTTPClient: opts.HTTPClient, Connections: conns,
+		Store: st, Matcher: matcher, Config: cfg, Env: opts.Env, HTTPClient: budgeted(opts.HTTPClient, s.metrics), Connections: conns,
 		RunnerOptions: ropts, Logger: logger, Metrics: s.metrics, OnRunFinished: opts.OnRunFinished,
 	}
 	s.queue, err = queue.New(st, s.worker.Handlers(), queueOptions(cfg.Runs.QueueOptions(), opts.Queue, logger))
@@ -323,4 +324,24 @@ func (s *Server) queueDepth() float64 {
 	}
 	s.depthAt = time.Now()
 	return float64(s.lastDepth)
+}
+
+// budgeted returns client (a default one when nil) with every workflow request of this process kept
+// within the rate-limit budget the APIs' headers report, per endpoint: all runs that call the same Okta
+// org share what is left instead of each drawing 429s.
+func budgeted(client *http.Client, m *metrics.Metrics) *http.Client {
+	b := &ratelimit.Budget{Key: ratelimit.OktaKey, OnWait: m.BudgetWait}
+	c := &http.Client{}
+	if client != nil {
+		*c = *client
+	}
+	if c.Transport == nil {
+		// Runs execute up to ExecuteWorkers at once, mostly against one host: keep that many connections
+		// idle for reuse rather than the default two, which would open and close one per request.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64
+		c.Transport = t
+	}
+	c.Transport = b.Transport(c.Transport)
+	return c
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/trama-dev/trama/arazzo"
 	"github.com/trama-dev/trama/inputhelper"
+	"github.com/trama-dev/trama/ratelimit"
 	"github.com/trama-dev/trama/report"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/secret"
@@ -199,7 +201,12 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 			return err
 		}
 	}
+	// Okta's strict rate limits: a request that would exceed the endpoint's budget waits for the reset,
+	// and a 429 is waited out and sent again, instead of failing the step.
+	budget := &ratelimit.Budget{Key: ratelimit.OktaKey}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
 	opts := runner.Options{
+		HTTPClient:      &http.Client{Transport: budget.Transport(transport)},
 		Authenticators:  auths,
 		Servers:         servers,
 		ServerVariables: serverVars,
