@@ -184,11 +184,33 @@ type Trigger struct {
 	InputHelpers []string
 	// InputTimeout is how long a run waits for an input before it fails; 0 means DefaultInputTimeout.
 	InputTimeout time.Duration
-	Pos          Pos
+	// Coalesce, when set, makes events with the same key within a window start one run.
+	Coalesce *Coalesce
+	Pos      Pos
 
 	ignorePos     Pos // where ignoreActor is written, for the "self needs okta" error
 	connectionPos Pos // where connection is written, for the "no such connection" error
 }
+
+// Coalesce makes the events a trigger fires on start one run per key and window: Okta's "reset all
+// factors" arrives as three user.mfa.factor.deactivate events per Okta Verify factor, three distinct
+// events that de-duplication by id cannot merge.
+type Coalesce struct {
+	// Key is a value over $event, written like an input (e.g. $event.oktaUser.id); events whose key is
+	// empty are not coalesced.
+	Key any
+	// Window is how long after the first event of a key later ones join its run.
+	Window time.Duration
+	// Keep is CoalesceFirst (the first event's run starts at once; later ones are recorded as coalesced
+	// into it) or CoalesceLast (the run waits for the window to close and runs with the last event).
+	Keep string
+}
+
+// Coalesce policies.
+const (
+	CoalesceFirst = "first"
+	CoalesceLast  = "last"
+)
 
 // DefaultInputTimeout is how long a run waits for an input by default: a day, so that a person who
 // must approve something on their phone has the working day to do it, and a forgotten run still ends.

@@ -85,7 +85,7 @@ func (p *parser) triggers(n *yaml.Node) {
 			t.Pos = yamlnode.Of(r)
 		}
 		fields, ok := p.mapping(tn, path, "name", "on", "when", "run", "inputs", "ignoreActor", "connection", "resend",
-			"inputHelpers", "inputTimeout")
+			"inputHelpers", "inputTimeout", "coalesce")
 		if !ok {
 			continue
 		}
@@ -133,6 +133,8 @@ func (p *parser) triggers(n *yaml.Node) {
 				t.Resend = p.resend(f.Value, fpath)
 			case "inputHelpers":
 				t.InputHelpers = p.inputHelpers(f.Value, fpath)
+			case "coalesce":
+				t.Coalesce = p.coalesce(f.Value, fpath)
 			case "inputTimeout":
 				if d, ok := p.duration(f.Value, fpath, time.Second, 30*24*time.Hour); ok {
 					t.InputTimeout = d
@@ -492,4 +494,50 @@ func (p *parser) inputHelpers(n *yaml.Node, path string) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// coalesce reads a trigger's coalesce: {key: <value over $event>, window: <duration>, keep: first|last}.
+func (p *parser) coalesce(n *yaml.Node, path string) *Coalesce {
+	fields, ok := p.mapping(n, path, "key", "window", "keep")
+	if !ok {
+		return nil
+	}
+	c := &Coalesce{Keep: CoalesceFirst}
+	for _, f := range fields {
+		fpath := path + "." + f.Key
+		switch f.Key {
+		case "key":
+			readsEnv := false
+			v, ok := p.value(f.Value, fpath, &readsEnv)
+			if !ok {
+				return nil
+			}
+			if readsEnv {
+				p.errorf(f.Value, fpath, "a coalesce key is stored with the run: it cannot read $env")
+				return nil
+			}
+			c.Key = v
+		case "window":
+			d, ok := p.duration(f.Value, fpath, time.Second, 24*time.Hour)
+			if !ok {
+				return nil
+			}
+			c.Window = d
+		case "keep":
+			s, ok := p.scalar(f.Value, fpath)
+			if !ok {
+				return nil
+			}
+			if s != CoalesceFirst && s != CoalesceLast {
+				p.errorf(f.Value, fpath, "%s: keep the first or the last event's run: write first or last", p.show(f.Value, s))
+				return nil
+			}
+			c.Keep = s
+		}
+	}
+	if c.Key == nil || c.Window == 0 {
+		p.errorf(n, path, "coalesce needs a key and a window, e.g. {key: $event.oktaUser.id, window: 30s}")
+		return nil
+	}
+	return c
 }

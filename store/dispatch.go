@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,7 +69,7 @@ func (s *Store) pendingDispatch(ctx context.Context) (bool, error) {
 // reads when an event they expected to run did not.
 type Skip struct {
 	Trigger string `json:"trigger"`
-	// Reason is loop-guard, when-false, when-error or input-error.
+	// Reason is loop-guard, when-false, when-error, input-error or coalesced.
 	Reason string `json:"reason"`
 	Detail string `json:"detail,omitempty"`
 }
@@ -97,26 +99,28 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 	if len(ds) != len(os) {
 		return nil, fmt.Errorf("complete dispatches: %d dispatches, %d outcomes", len(ds), len(os))
 	}
-	skipped := make([]any, len(ds))
-	for i, o := range os {
-		if len(o.Skipped) > 0 {
-			raw, err := json.Marshal(o.Skipped)
-			if err != nil {
-				return nil, fmt.Errorf("complete dispatch of event %s: %w", ds[i].UUID, err)
-			}
-			skipped[i] = text(string(raw))
-		}
-	}
 	created := make([][]Run, len(ds))
 	queued := false
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		queued = false
-		runs, err := s.insertRuns(ctx, tx, ds, os)
+		skips := make([][]Skip, len(ds))
+		for i, o := range os {
+			skips[i] = slices.Clone(o.Skipped)
+		}
+		runs, err := s.insertRuns(ctx, tx, ds, os, skips)
 		if err != nil {
 			return err
 		}
 		for i, d := range ds {
-			if err := s.recordDispatch(ctx, tx, d, skipped[i]); err != nil {
+			var skipped any
+			if len(skips[i]) > 0 {
+				raw, err := json.Marshal(skips[i])
+				if err != nil {
+					return fmt.Errorf("complete dispatch of event %s: %w", d.UUID, err)
+				}
+				skipped = text(string(raw))
+			}
+			if err := s.recordDispatch(ctx, tx, d, skipped); err != nil {
 				return fmt.Errorf("complete dispatch of event %s (replays %d–%d): %w", d.UUID, d.From, d.To, err)
 			}
 			created[i] = runs[i]
@@ -135,24 +139,61 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 
 // runColumnsNew are the columns insertRuns writes.
 var runColumnsNew = []string{"id", "event_uuid", "trigger_name", "replay", "workflow_file", "workflow_id", "status",
-	"created_at", "available_at", "inputs", "plan", "version"}
+	"created_at", "available_at", "inputs", "plan", "version", "coalesce_key"}
 
 // insertRuns creates the runs of every dispatch in one statement (per chunk), unique on (event, trigger,
-// replay): a run that exists already is left as it is. It returns, by dispatch, the runs it created.
-func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []Outcome) ([][]Run, error) {
+// replay): a run that exists already is left as it is. Runs that coalesce are merged first (coalesce),
+// adding to skips what they recorded. It returns, by dispatch, the runs it created.
+func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []Outcome, skips [][]Skip) ([][]Run, error) {
 	now := time.Now().UTC()
 	var rows [][]any
 	var pending []Run
-	owner := map[string]int{} // run id → index in ds
+	owner := map[string]int{}     // run id → index in ds
+	batchKeys := map[string]int{} // trigger and coalesce key → index in rows of the run that has it
 	for i, d := range ds {
 		for _, nr := range os[i].Runs {
 			id, err := uuid.NewV7()
 			if err != nil {
 				return nil, err
 			}
+			available, key := sqlExpr(s.now), ""
+			if c := nr.Coalesce; c != nil && c.Key != "" && nr.Replay == 0 {
+				bk := nr.Trigger + "\x00" + c.Key
+				if j, ok := batchKeys[bk]; ok {
+					// An earlier event of this batch has the key: merge with its run here.
+					first := pending[j]
+					if c.Keep == "last" {
+						skips[owner[first.ID]] = append(skips[owner[first.ID]], Skip{Trigger: nr.Trigger, Reason: "coalesced",
+							Detail: fmt.Sprintf("into run %s, which event %s with the same key took over", first.ID, d.UUID)})
+						rows[j][1], rows[j][3], rows[j][9], rows[j][10], rows[j][11] = d.UUID, nr.Replay, nullJSON(nr.Inputs), nullJSON(nr.Plan), text(nr.Version)
+						first.EventUUID, first.Inputs, first.Plan, first.Version = d.UUID, nr.Inputs, nr.Plan, nr.Version
+						pending[j] = first
+						owner[first.ID] = i
+					} else {
+						skips[i] = append(skips[i], Skip{Trigger: nr.Trigger, Reason: "coalesced",
+							Detail: fmt.Sprintf("into run %s, which event %s with the same key started", first.ID, first.EventUUID)})
+					}
+					continue
+				}
+				merged, err := s.coalesce(ctx, tx, d, nr, now, &skips[i])
+				if err != nil {
+					return nil, fmt.Errorf("coalesce event %s into a run of trigger %q: %w", d.UUID, nr.Trigger, err)
+				}
+				if merged {
+					continue
+				}
+				key = c.Key
+				if c.Keep == "last" {
+					// The run waits for the window to close, so that later events can take its place.
+					available = sqlExpr("(" + s.now + " + " + strconv.FormatInt(c.Window.Nanoseconds(), 10) + ")")
+				}
+			}
+			if key != "" {
+				batchKeys[nr.Trigger+"\x00"+key] = len(rows)
+			}
 			rows = append(rows, []any{id.String(), d.UUID, text(nr.Trigger), nr.Replay, text(nr.WorkflowFile),
-				text(nr.WorkflowID), string(RunQueued), now.UnixNano(), sqlExpr(s.now), nullJSON(nr.Inputs), nullJSON(nr.Plan),
-				text(nr.Version)})
+				text(nr.WorkflowID), string(RunQueued), now.UnixNano(), available, nullJSON(nr.Inputs), nullJSON(nr.Plan),
+				text(nr.Version), text(key)})
 			pending = append(pending, Run{
 				ID: id.String(), Trigger: nr.Trigger, EventUUID: d.UUID, Replay: nr.Replay,
 				WorkflowFile: nr.WorkflowFile, WorkflowID: nr.WorkflowID, Version: nr.Version, Status: RunQueued,

@@ -64,6 +64,20 @@ type NewRun struct {
 	// Version identifies the workflow document (and its sources) the run executes: the digest of a
 	// Bundle stored with PutDocuments.
 	Version string
+	// Coalesce, when set, merges this run with the trigger's other runs of the same key (see
+	// CompleteDispatches).
+	Coalesce *Coalescing
+}
+
+// Coalescing is how a new run merges with the trigger's runs of the same key within a window: with
+// Keep "first" an earlier run of the key created within Window takes the event (recorded as a skip,
+// reason "coalesced") and no run is created; with Keep "last" a run of the key still queued takes the
+// newer event in its place, and a new run waits Window before it starts, so later events can replace
+// its event.
+type Coalescing struct {
+	Key    string
+	Window time.Duration
+	Keep   string
 }
 
 // Run is a stored workflow run.

@@ -82,6 +82,9 @@ type Fire struct {
 	Inputs map[string]any
 	// SecretInputs names the inputs the history must mask (Input.Secret), sorted.
 	SecretInputs []string
+	// CoalesceKey is the trigger's coalesce key evaluated for the event; "" when the trigger does not
+	// coalesce or the key is empty.
+	CoalesceKey string
 }
 
 // MaskedInputs returns a copy of Inputs with every secret input replaced by secret.Mask, and names that
@@ -184,6 +187,16 @@ func (m *Matcher) Match(ctx context.Context, card okta.Card, env func(string) (s
 		if err != nil {
 			skipped = append(skipped, Skip{Trigger: t, Reason: SkippedInputError, Message: r.used.Redact(err.Error())})
 			continue
+		}
+		if c := t.Coalesce; c != nil {
+			v, err := expr.EvalValueWith(c.Key, expr.Compat, config.ExprOptions, r)
+			if err != nil {
+				skipped = append(skipped, Skip{Trigger: t, Reason: SkippedInputError, Message: "coalesce key: " + err.Error()})
+				continue
+			}
+			if v != nil {
+				f.CoalesceKey = fmt.Sprint(v)
+			}
 		}
 		fired = append(fired, f)
 	}

@@ -80,8 +80,12 @@ func (w *Worker) dispatchOne(ctx context.Context, d store.Dispatch, src store.Ca
 			return store.Outcome{}, fmt.Errorf("trigger %s inputs: %w", f.Trigger.Name, err)
 		}
 		for replay := d.From; replay <= d.To; replay++ {
-			out.Runs = append(out.Runs, store.NewRun{Trigger: f.Trigger.Name, Replay: replay, WorkflowFile: f.Trigger.Run.File,
-				WorkflowID: f.Trigger.Run.Workflow, Inputs: in, Plan: raw, Version: v.digest})
+			nr := store.NewRun{Trigger: f.Trigger.Name, Replay: replay, WorkflowFile: f.Trigger.Run.File,
+				WorkflowID: f.Trigger.Run.Workflow, Inputs: in, Plan: raw, Version: v.digest}
+			if c := f.Trigger.Coalesce; c != nil && f.CoalesceKey != "" {
+				nr.Coalesce = &store.Coalescing{Key: f.CoalesceKey, Window: c.Window, Keep: c.Keep}
+			}
+			out.Runs = append(out.Runs, nr)
 		}
 	}
 	return out, nil

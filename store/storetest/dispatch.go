@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +20,82 @@ var dispatchTests = []test{
 	{"CompleteBatch", testDispatchBatch},
 	{"FailAndGiveUp", testDispatchFail},
 	{"SignalsReady", testDispatchSignals},
+	{"CoalesceFirst", testDispatchCoalesceFirst},
+	{"CoalesceLast", testDispatchCoalesceLast},
+}
+
+// dispatchCoalescing dispatches the waiting events, each to one run of trigger "reset" that coalesces
+// on key within a minute, in order, one batch per event, and returns the runs created.
+func dispatchCoalescing(t *testing.T, s *store.Store, keep string) []store.Run {
+	t.Helper()
+	ctx := context.Background()
+	var created []store.Run
+	for {
+		ds, err := s.ClaimDispatches(ctx, 1, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) == 0 {
+			return created
+		}
+		nr := NewRun("reset", ds[0].To)
+		nr.Coalesce = &store.Coalescing{Key: "00u1", Window: time.Minute, Keep: keep}
+		c, err := s.CompleteDispatch(ctx, ds[0], store.Outcome{Runs: []store.NewRun{nr}})
+		if err != nil {
+			t.Fatalf("CompleteDispatch(%s): %v", ds[0].UUID, err)
+		}
+		created = append(created, c...)
+	}
+}
+
+// Okta's "reset all factors" is three user.mfa.factor.deactivate events: coalesced on the user, the
+// first starts the one run and the others are recorded as coalesced into it.
+func testDispatchCoalesceFirst(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("c1", "c2", "c3")...))
+	created := dispatchCoalescing(t, s, "first")
+	if len(created) != 1 || created[0].EventUUID != "c1" {
+		t.Fatalf("created %+v, want one run for the first event", created)
+	}
+	for _, u := range []string{"c2", "c3"} {
+		ev, err := s.GetEvent(ctx, u)
+		if err != nil || len(ev.Skipped) != 1 || ev.Skipped[0].Reason != "coalesced" ||
+			!strings.Contains(ev.Skipped[0].Detail, "into run "+created[0].ID) {
+			t.Errorf("event %s: %+v %v", u, ev.Skipped, err)
+		}
+	}
+	// A replay is asked for on purpose: it gets its run.
+	if _, err := s.Replay(ctx, "c2", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if again := dispatchCoalescing(t, s, "first"); len(again) != 1 || again[0].EventUUID != "c2" || again[0].Replay != 1 {
+		t.Errorf("replay: %+v", again)
+	}
+}
+
+// With keep last, the run waits for the window and takes each newer event in place of the one it had.
+func testDispatchCoalesceLast(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("l1", "l2", "l3")...))
+	created := dispatchCoalescing(t, s, "last")
+	if len(created) != 1 {
+		t.Fatalf("created %+v, want one run", created)
+	}
+	r, err := s.GetRun(ctx, created[0].ID)
+	if err != nil || r.EventUUID != "l3" || r.Status != store.RunQueued || time.Until(r.AvailableAt) < 50*time.Second {
+		t.Fatalf("the run %+v (%v): want it queued for l3 a window from now", r, err)
+	}
+	if claims, _ := s.ClaimRuns(ctx, "w", 4, time.Minute); len(claims) != 0 {
+		t.Error("a run claimed before its coalescing window closed")
+	}
+	for _, u := range []string{"l1", "l2"} {
+		ev, _ := s.GetEvent(ctx, u)
+		if len(ev.Skipped) != 1 || ev.Skipped[0].Reason != "coalesced" || !strings.Contains(ev.Skipped[0].Detail, created[0].ID) {
+			t.Errorf("event %s: %+v", u, ev.Skipped)
+		}
+	}
 }
 
 func testDispatchClaimOnce(t *testing.T, newDriver NewDriver) {
