@@ -45,4 +45,3 @@ func TestCoalesceResetAllFactors(t *testing.T) {
 		t.Errorf("ann's events: run %q, %d coalesced into it, want 2", runID, coalesced)
 	}
 }
-

@@ -65,7 +65,9 @@ func insertSteps(ctx context.Context, tx *sql.Tx, l Lease, steps []Step) error {
 	return insertStepRows(ctx, tx, own)
 }
 
-func insertStep(ctx context.Context, tx *sql.Tx, st Step) error { return insertStepRows(ctx, tx, []Step{st}) }
+func insertStep(ctx context.Context, tx *sql.Tx, st Step) error {
+	return insertStepRows(ctx, tx, []Step{st})
+}
 
 // stepColumns are the columns insertStepRows writes.
 var stepColumns = []string{"run_id", "seq", "run_attempt", "step_id", "status", "attempts", "method", "url",
