@@ -194,15 +194,9 @@ type Resume struct {
 // finished step. A run that is not waiting is ErrConflict; an unknown one ErrNotFound.
 func (s *Store) ResumeRun(ctx context.Context, runID string, r Resume) (Run, error) {
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		run, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, runID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		run, err := runIn(ctx, tx, runID, RunWaiting)
 		if err != nil {
 			return err
-		}
-		if run.Status != RunWaiting {
-			return fmt.Errorf("it is %s, not waiting: %w", run.Status, ErrConflict)
 		}
 		supplied, err := mergeObjects(run.Supplied, r.Inputs)
 		if err != nil {
@@ -229,6 +223,22 @@ func (s *Store) ResumeRun(ctx context.Context, runID string, r Resume) (Run, err
 	}
 	s.signal(RunWork)
 	return s.GetRun(ctx, runID)
+}
+
+// runIn reads run id inside tx for an operator's action on a run in status want: ErrNotFound for an
+// unknown run, ErrConflict for one in another status.
+func runIn(ctx context.Context, tx *sql.Tx, id string, want RunStatus) (Run, error) {
+	run, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, ErrNotFound
+	}
+	if err != nil {
+		return Run{}, err
+	}
+	if run.Status != want {
+		return Run{}, fmt.Errorf("it is %s, not %s: %w", run.Status, want, ErrConflict)
+	}
+	return run, nil
 }
 
 // mergeObjects returns the JSON object a with b's members added or replaced; either may be empty.
@@ -315,15 +325,9 @@ func (s *Store) ResolveRun(ctx context.Context, runID string, r Resolve) (Run, e
 	res := Resolution{Action: r.Action, By: r.By, At: time.Now().UTC(), Reason: r.Reason}
 	resJSON, _ := json.Marshal(res)
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		run, err := scanRun(tx.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = $1`, runID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		run, err := runIn(ctx, tx, runID, RunUncertain)
 		if err != nil {
 			return err
-		}
-		if run.Status != RunUncertain {
-			return fmt.Errorf("it is %s, not uncertain: %w", run.Status, ErrConflict)
 		}
 		var q string
 		var args []any

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -8,6 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/sqlite"
+	"github.com/trama-dev/trama/store/storetest"
 )
 
 // TestEnrollSeedRunsWithTOTPHelper: the enroll-and-activate seed, whose passCode exists only after
@@ -82,4 +88,40 @@ func countEvents(t *testing.T, base, token, eventType string) int {
 		t.Fatal(err)
 	}
 	return len(events)
+}
+
+// TestRunsResumeCommand: a waiting run shows what it waits for in runs show, and runs resume gives it
+// the input; a run that is not waiting, or an input it does not wait for, is a usage error.
+func TestRunsResumeCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "trama.db")
+	st := storetest.Open(t, func(testing.TB) store.Driver { return sqlite.New(db, sqlite.Options{}) })
+	storetest.Ingest(t, st, storetest.Delivery("d1", storetest.Events("7f0e4a2c-0000-11ef-8000-0000000000aa")...))
+	storetest.DispatchAll(t, st, "enroll")
+	c := storetest.ClaimOne(t, st, "w1", time.Minute)
+	if err := st.HoldWaiting(context.Background(), c.Lease, store.Waiting{Input: "passCode", WorkflowID: "wf", StepID: "activateFactor",
+		Description: "the code the app shows", Since: time.Now(), Until: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	id := c.Lease.RunID
+
+	code, out, errOut := trama(t, "runs", "show", id, "--db", db)
+	if code != exitOK || !strings.Contains(out, "waiting:  for input passCode of step activateFactor (the code the app shows)") ||
+		!strings.Contains(out, "trama runs resume "+id+" --input passCode=VALUE") {
+		t.Errorf("runs show: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := trama(t, "runs", "resume", id, "--input", "pass=1", "--db", db); code != exitUsage || !strings.Contains(errOut, `waits for input "passCode"`) {
+		t.Errorf("resume with the wrong input: exit %d %s", code, errOut)
+	}
+	code, out, errOut = trama(t, "runs", "resume", id, "--input", "passCode=123456", "--db", db, "--by", "ann")
+	if code != exitOK || !strings.Contains(out, "run "+id+" resumed by ann: now retrying") {
+		t.Errorf("resume: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := trama(t, "runs", "resume", id, "--input", "passCode=1", "--db", db); code != exitUsage || !strings.Contains(errOut, "not waiting") {
+		t.Errorf("resume twice: exit %d %s", code, errOut)
+	}
+	code, out, _ = trama(t, "runs", "show", id, "--db", db)
+	if strings.Contains(out, "123456") || !strings.Contains(out, "ann") {
+		t.Errorf("runs show after resume shows the code or not who supplied it:\n%s", out)
+	}
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/trama-dev/trama/history"
 	"github.com/trama-dev/trama/store"
 	"github.com/trama-dev/trama/worker"
 )
@@ -55,17 +52,7 @@ run up at once.`,
 				by = operator()
 			}
 			run, err := worker.Resolve(cmd.Context(), st, args[0], action, by, reason)
-			if errors.Is(err, store.ErrConflict) {
-				return usageErr("%v", err)
-			}
-			if err != nil {
-				return storeErr(err)
-			}
-			if sf.output == "json" {
-				return printJSON(cmd, history.FromRun(run, nil))
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "run %s resolved (%s by %s): now %s\n", run.ID, action, by, run.Status)
-			return nil
+			return reportAction(cmd, sf, run, err, "resolved ("+action+" by "+by+")")
 		},
 	}
 	sf.register(cmd)

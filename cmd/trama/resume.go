@@ -51,21 +51,27 @@ secret-named inputs (passCode, token, …) as ****. Who supplied it is recorded 
 				by = operator()
 			}
 			run, err := worker.Resume(cmd.Context(), st, args[0], values, by)
-			if errors.Is(err, store.ErrConflict) {
-				return usageErr("%v", err)
-			}
-			if err != nil {
-				return storeErr(err)
-			}
-			if sf.output == "json" {
-				return printJSON(cmd, history.FromRun(run, nil))
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "run %s resumed by %s: now %s\n", run.ID, by, run.Status)
-			return nil
+			return reportAction(cmd, sf, run, err, "resumed by "+by)
 		},
 	}
 	sf.register(cmd)
 	cmd.Flags().StringArrayVar(&inputs, "input", nil, "an input the run waits for, NAME=VALUE (repeatable)")
 	cmd.Flags().StringVar(&by, "by", "", "who supplies it, for the run's history (default: your login name)")
 	return cmd
+}
+
+// reportAction ends an operator's action on a run (resolve, resume): a run that is not in the state the
+// action needs is a usage error, a store failure the store's; then the run as it is now, as JSON or a line.
+func reportAction(cmd *cobra.Command, sf storeFlags, run store.Run, err error, what string) error {
+	if errors.Is(err, store.ErrConflict) {
+		return usageErr("%v", err)
+	}
+	if err != nil {
+		return storeErr(err)
+	}
+	if sf.output == "json" {
+		return printJSON(cmd, history.FromRun(run, nil))
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "run %s %s: now %s\n", run.ID, what, run.Status)
+	return nil
 }

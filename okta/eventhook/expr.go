@@ -358,41 +358,44 @@ func (p *parser) or() (condition, error) {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	var terms anyOf
-	for {
-		c, err := p.and()
-		if err != nil {
-			return nil, err
-		}
-		terms = append(terms, c)
-		if t := p.peek(); t.kind != tokOp || t.text != "||" {
-			break
-		}
-		p.next()
+	terms, err := chain(p, "||", p.and)
+	if err != nil || len(terms) == 1 {
+		return first(terms), err
 	}
-	if len(terms) == 1 {
-		return terms[0], nil
-	}
-	return terms, nil
+	return anyOf(terms), nil
 }
 
 func (p *parser) and() (condition, error) {
-	var terms allOf
+	terms, err := chain(p, "&&", p.primary)
+	if err != nil || len(terms) == 1 {
+		return first(terms), err
+	}
+	return allOf(terms), nil
+}
+
+// chain parses operand (op operand)…, the shape of both the event's and a target's && and || lists.
+func chain[T any](p *parser, op string, operand func() (T, error)) ([]T, error) {
+	var terms []T
 	for {
-		c, err := p.primary()
+		c, err := operand()
 		if err != nil {
 			return nil, err
 		}
 		terms = append(terms, c)
-		if t := p.peek(); t.kind != tokOp || t.text != "&&" {
-			break
+		if t := p.peek(); t.kind != tokOp || t.text != op {
+			return terms, nil
 		}
 		p.next()
 	}
-	if len(terms) == 1 {
-		return terms[0], nil
+}
+
+// first is the only term of a one-term list, or the zero value of an empty one.
+func first[T any](terms []T) T {
+	var zero T
+	if len(terms) == 0 {
+		return zero
 	}
-	return terms, nil
+	return terms[0]
 }
 
 func (p *parser) primary() (condition, error) {
@@ -523,41 +526,19 @@ func (p *parser) targetOr() (targetCondition, error) {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	var terms anyTarget
-	for {
-		c, err := p.targetAnd()
-		if err != nil {
-			return nil, err
-		}
-		terms = append(terms, c)
-		if t := p.peek(); t.kind != tokOp || t.text != "||" {
-			break
-		}
-		p.next()
+	terms, err := chain(p, "||", p.targetAnd)
+	if err != nil || len(terms) == 1 {
+		return first(terms), err
 	}
-	if len(terms) == 1 {
-		return terms[0], nil
-	}
-	return terms, nil
+	return anyTarget(terms), nil
 }
 
 func (p *parser) targetAnd() (targetCondition, error) {
-	var terms allTarget
-	for {
-		c, err := p.targetPrimary()
-		if err != nil {
-			return nil, err
-		}
-		terms = append(terms, c)
-		if t := p.peek(); t.kind != tokOp || t.text != "&&" {
-			break
-		}
-		p.next()
+	terms, err := chain(p, "&&", p.targetPrimary)
+	if err != nil || len(terms) == 1 {
+		return first(terms), err
 	}
-	if len(terms) == 1 {
-		return terms[0], nil
-	}
-	return terms, nil
+	return allTarget(terms), nil
 }
 
 func (p *parser) targetPrimary() (targetCondition, error) {
