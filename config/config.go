@@ -186,7 +186,9 @@ type Trigger struct {
 	InputTimeout time.Duration
 	// Coalesce, when set, makes events with the same key within a window start one run.
 	Coalesce *Coalesce
-	Pos      Pos
+	// Concurrency, when set, runs at most Limit of the trigger's runs with the same key at once.
+	Concurrency *Concurrency
+	Pos         Pos
 
 	ignorePos     Pos // where ignoreActor is written, for the "self needs okta" error
 	connectionPos Pos // where connection is written, for the "no such connection" error
@@ -204,6 +206,15 @@ type Coalesce struct {
 	// Keep is CoalesceFirst (the first event's run starts at once; later ones are recorded as coalesced
 	// into it) or CoalesceLast (the run waits for the window to close and runs with the last event).
 	Keep string
+}
+
+// Concurrency limits how many of a trigger's runs with the same key run at once: with limit 1 and the
+// user's id as the key, two runs for one user never overlap, and the later waits its turn, in order.
+type Concurrency struct {
+	// Key is a value over $event, written like an input; runs whose key is empty are not limited.
+	Key any
+	// Limit is how many runs of a key may run at once, at least 1.
+	Limit int
 }
 
 // Coalesce policies.

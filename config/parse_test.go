@@ -198,6 +198,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{`5:60: triggers[0].coalesce.keep: "middle": keep the first or the last event's run: write first or last`}},
 		{"coalesce without window", trig + "    coalesce: {key: $event.oktaUser.id}\n",
 			[]string{"5:15: triggers[0].coalesce: coalesce needs a key and a window"}},
+		{"concurrency limit", trig + "    concurrency: {key: $event.oktaUser.id, limit: 0}\n",
+			[]string{`5:51: triggers[0].concurrency.limit: "0": the limit is a number of runs from 1 to 1000`}},
 		{"input helper", trig + "    inputHelpers: [okta-emulator]\n",
 			[]string{"5:20: triggers[0].inputHelpers[0]: okta-emulator needs the emulator's URL"}},
 		{"input timeout", trig + "    inputTimeout: 90d\n", []string{"5:19: triggers[0].inputTimeout: \"90d\" is not a duration"}},

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,7 +86,7 @@ func (p *parser) triggers(n *yaml.Node) {
 			t.Pos = yamlnode.Of(r)
 		}
 		fields, ok := p.mapping(tn, path, "name", "on", "when", "run", "inputs", "ignoreActor", "connection", "resend",
-			"inputHelpers", "inputTimeout", "coalesce")
+			"inputHelpers", "inputTimeout", "coalesce", "concurrency")
 		if !ok {
 			continue
 		}
@@ -135,6 +136,8 @@ func (p *parser) triggers(n *yaml.Node) {
 				t.InputHelpers = p.inputHelpers(f.Value, fpath)
 			case "coalesce":
 				t.Coalesce = p.coalesce(f.Value, fpath)
+			case "concurrency":
+				t.Concurrency = p.concurrency(f.Value, fpath)
 			case "inputTimeout":
 				if d, ok := p.duration(f.Value, fpath, time.Second, 30*24*time.Hour); ok {
 					t.InputTimeout = d
@@ -496,6 +499,57 @@ func (p *parser) inputHelpers(n *yaml.Node, path string) []string {
 	return out
 }
 
+// concurrency reads a trigger's concurrency: {key: <value over $event>, limit: <n, default 1>}.
+func (p *parser) concurrency(n *yaml.Node, path string) *Concurrency {
+	fields, ok := p.mapping(n, path, "key", "limit")
+	if !ok {
+		return nil
+	}
+	c := &Concurrency{Limit: 1}
+	for _, f := range fields {
+		fpath := path + "." + f.Key
+		switch f.Key {
+		case "key":
+			v, ok := p.eventKey(f.Value, fpath, "concurrency")
+			if !ok {
+				return nil
+			}
+			c.Key = v
+		case "limit":
+			s, ok := p.scalar(f.Value, fpath)
+			if !ok {
+				return nil
+			}
+			l, err := strconv.Atoi(s)
+			if err != nil || l < 1 || l > 1000 {
+				p.errorf(f.Value, fpath, "%s: the limit is a number of runs from 1 to 1000", p.show(f.Value, s))
+				return nil
+			}
+			c.Limit = l
+		}
+	}
+	if c.Key == nil {
+		p.errorf(n, path, "concurrency needs a key, e.g. {key: $event.oktaUser.id, limit: 1}")
+		return nil
+	}
+	return c
+}
+
+// eventKey reads a coalesce or concurrency key: a value over $event, stored with the runs, so it may
+// not read $env.
+func (p *parser) eventKey(n *yaml.Node, path, what string) (any, bool) {
+	readsEnv := false
+	v, ok := p.value(n, path, &readsEnv)
+	if !ok {
+		return nil, false
+	}
+	if readsEnv {
+		p.errorf(n, path, "a %s key is stored with the run: it cannot read $env", what)
+		return nil, false
+	}
+	return v, true
+}
+
 // coalesce reads a trigger's coalesce: {key: <value over $event>, window: <duration>, keep: first|last}.
 func (p *parser) coalesce(n *yaml.Node, path string) *Coalesce {
 	fields, ok := p.mapping(n, path, "key", "window", "keep")
@@ -507,13 +561,8 @@ func (p *parser) coalesce(n *yaml.Node, path string) *Coalesce {
 		fpath := path + "." + f.Key
 		switch f.Key {
 		case "key":
-			readsEnv := false
-			v, ok := p.value(f.Value, fpath, &readsEnv)
+			v, ok := p.eventKey(f.Value, fpath, "coalesce")
 			if !ok {
-				return nil
-			}
-			if readsEnv {
-				p.errorf(f.Value, fpath, "a coalesce key is stored with the run: it cannot read $env")
 				return nil
 			}
 			c.Key = v

@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCoalesceResetAllFactors: Okta's "reset all factors" delivers three distinct events for one user;
@@ -43,5 +46,48 @@ func TestCoalesceResetAllFactors(t *testing.T) {
 	}
 	if runID == "" || coalesced != 2 {
 		t.Errorf("ann's events: run %q, %d coalesced into it, want 2", runID, coalesced)
+	}
+}
+
+// TestConcurrencyOnePerUser: with concurrency 1 keyed on the user, a burst of one user's events runs
+// one at a time (no run starts before the previous one finished), while another user's run is not held
+// back behind them. Without the limit, 19 of the 20 runs overlap.
+func TestConcurrencyOnePerUser(t *testing.T) {
+	s := newSetup(t, setupOptions{triggers: getUserTrigger("per-user", "    concurrency: {key: $event.oktaUser.id, limit: 1}\n")})
+	ann, bob := s.createUser("ann.serial@example.com"), s.createUser("bob.serial@example.com")
+	var annEvents []string
+	for i := range 20 {
+		annEvents = append(annEvents, fmt.Sprintf("0e0e0e0e-0000-11ef-8000-%012d", i))
+	}
+	if code, body := s.post(envelope("serial-1", "00uadmin", ann, annEvents...), "application/json", hookSecret); code != 200 {
+		t.Fatalf("delivery: %d %s", code, body)
+	}
+	if code, body := s.post(envelope("serial-2", "00uadmin", bob, "0e0e0e0e-0000-11ef-8000-0000000000bb"), "application/json", hookSecret); code != 200 {
+		t.Fatalf("delivery: %d %s", code, body)
+	}
+	c := s.settle()
+	if c.Runs["succeeded"] != 21 {
+		t.Fatalf("runs %+v", c.Runs)
+	}
+	type span struct{ start, end time.Time }
+	var spans []span
+	for _, u := range annEvents {
+		var page struct {
+			Items []struct {
+				StartedAt, FinishedAt time.Time
+			}
+		}
+		s.api("GET", "/api/v1/runs?event="+u, apiToken, &page)
+		if len(page.Items) != 1 {
+			t.Fatalf("event %s: %d runs", u, len(page.Items))
+		}
+		spans = append(spans, span{page.Items[0].StartedAt, page.Items[0].FinishedAt})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.start.Compare(b.start) })
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start.Before(spans[i-1].end) {
+			t.Errorf("ann's runs overlap: one started at %s, before the previous finished at %s",
+				spans[i].start.Format(time.RFC3339Nano), spans[i-1].end.Format(time.RFC3339Nano))
+		}
 	}
 }

@@ -139,7 +139,7 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 
 // runColumnsNew are the columns insertRuns writes.
 var runColumnsNew = []string{"id", "event_uuid", "trigger_name", "replay", "workflow_file", "workflow_id", "status",
-	"created_at", "available_at", "inputs", "plan", "version", "coalesce_key"}
+	"created_at", "available_at", "inputs", "plan", "version", "coalesce_key", "concurrency_key", "concurrency_limit"}
 
 // insertRuns creates the runs of every dispatch in one statement (per chunk), unique on (event, trigger,
 // replay): a run that exists already is left as it is. Runs that coalesce are merged first (coalesce),
@@ -193,7 +193,7 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 			}
 			rows = append(rows, []any{id.String(), d.UUID, text(nr.Trigger), nr.Replay, text(nr.WorkflowFile),
 				text(nr.WorkflowID), string(RunQueued), now.UnixNano(), available, nullJSON(nr.Inputs), nullJSON(nr.Plan),
-				text(nr.Version), text(key)})
+				text(nr.Version), text(key), text(nr.ConcurrencyKey), nr.ConcurrencyLimit})
 			pending = append(pending, Run{
 				ID: id.String(), Trigger: nr.Trigger, EventUUID: d.UUID, Replay: nr.Replay,
 				WorkflowFile: nr.WorkflowFile, WorkflowID: nr.WorkflowID, Version: nr.Version, Status: RunQueued,

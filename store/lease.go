@@ -70,6 +70,10 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 		slices.SortFunc(runs, func(a, b Run) int {
 			return cmp.Or(a.AvailableAt.Compare(b.AvailableAt), strings.Compare(a.ID, b.ID))
 		})
+		runs, err = s.takeSlots(ctx, tx, runs)
+		if err != nil {
+			return err
+		}
 		attempts := make([][]any, len(runs))
 		for i, r := range runs {
 			claims = append(claims, Claim{Lease: Lease{RunID: r.ID, Token: r.LeaseToken, Attempt: r.Attempts}, Run: r})
@@ -102,6 +106,9 @@ const expireEvery = time.Second
 // expireLeases puts the runs whose attempts stopped renewing their leases back in the queue, and fails
 // the waiting runs whose wait timed out.
 func (s *Store) expireLeases(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, s.q.expireSlots); err != nil {
+		return fmt.Errorf("free the concurrency slots of lapsed leases: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, s.q.expireLeases); err != nil {
 		return fmt.Errorf("expire leases: %w", err)
 	}

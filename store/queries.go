@@ -5,7 +5,7 @@ import "strings"
 // queries are the statements that embed dialect fragments, built once per Store. The {now} and {skip}
 // markers stand for Dialect.Now and Dialect.SkipLocked.
 type queries struct {
-	claimDispatches, claimRuns, expireLeases, expireWaits, fence string
+	claimDispatches, claimRuns, expireSlots, expireLeases, expireWaits, fence string
 	// ready and waiting follow "FROM runs" where the ready or waiting runs are looked up: the
 	// dialect's index hints.
 	ready, waiting string
@@ -33,12 +33,17 @@ func newQueries(d Dialect) queries {
 				lease_expires = {now} + $2, attempts = attempts + 1,
 				started_at = CASE WHEN started_at = 0 THEN {now} ELSE started_at END
 			WHERE id IN (SELECT id FROM runs{ready} WHERE status IN ('queued', 'retrying') AND available_at <= {now}
+				AND (concurrency_key = '' OR (SELECT count(*) FROM run_slots
+					WHERE slot_key = runs.trigger_name || ':' || runs.concurrency_key) < runs.concurrency_limit)
 				ORDER BY available_at, id LIMIT $3{skip})
 			RETURNING ` + runColumns),
 		// Runs whose attempt stopped renewing its lease go back to the queue, interrupted; the next
 		// claim resumes them after their last finished step.
 		// Rows another transaction holds are passed over, never waited for: a frozen worker's open
 		// transaction must not stall everyone else's claims.
+		// Their concurrency slots go first, while the runs still read running.
+		expireSlots: r.Replace(`DELETE FROM run_slots WHERE run_id IN
+			(SELECT id FROM runs WHERE status = 'running' AND lease_expires < {now})`),
 		expireLeases: r.Replace(`UPDATE runs SET status = 'retrying', available_at = {now}, lease_owner = '',
 				error = 'attempt ' || attempts || ' was interrupted: its worker stopped renewing the lease'
 			WHERE id IN (SELECT id FROM runs WHERE status = 'running' AND lease_expires < {now}{skip})`),

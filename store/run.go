@@ -67,6 +67,10 @@ type NewRun struct {
 	// Coalesce, when set, merges this run with the trigger's other runs of the same key (see
 	// CompleteDispatches).
 	Coalesce *Coalescing
+	// ConcurrencyKey and ConcurrencyLimit, when the key is set, let at most ConcurrencyLimit of the
+	// trigger's runs with the key run at once; ClaimRuns passes over the others, which wait in order.
+	ConcurrencyKey   string
+	ConcurrencyLimit int
 }
 
 // Coalescing is how a new run merges with the trigger's runs of the same key within a window: with
@@ -119,6 +123,9 @@ type Run struct {
 	// ends. They are the real values, for the worker only: the history shows Inputs, which ResumeRun
 	// updates with the masked values.
 	Supplied json.RawMessage
+	// ConcurrencyKey and ConcurrencyLimit are NewRun's.
+	ConcurrencyKey   string
+	ConcurrencyLimit int
 }
 
 // Waiting is what a waiting run waits for.

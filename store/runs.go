@@ -140,6 +140,15 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 				steps = append(steps, st)
 			}
 		}
+		var ended []string
+		for i, f := range fs {
+			if errs[i] == nil {
+				ended = append(ended, f.Lease.RunID)
+			}
+		}
+		if err := freeSlots(ctx, tx, ended...); err != nil {
+			return err
+		}
 		// The steps of every run that finished go in together.
 		return insertStepRows(ctx, tx, steps)
 	})
@@ -284,6 +293,9 @@ func (s *Store) endAttempt(ctx context.Context, l Lease, steps []Step, what, set
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("attempt %d (token %d): %w", l.Attempt, l.Token, ErrLeaseLost)
+		}
+		if err := freeSlots(ctx, tx, l.RunID); err != nil {
+			return err
 		}
 		return insertSteps(ctx, tx, l, steps)
 	})

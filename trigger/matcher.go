@@ -82,9 +82,9 @@ type Fire struct {
 	Inputs map[string]any
 	// SecretInputs names the inputs the history must mask (Input.Secret), sorted.
 	SecretInputs []string
-	// CoalesceKey is the trigger's coalesce key evaluated for the event; "" when the trigger does not
-	// coalesce or the key is empty.
-	CoalesceKey string
+	// CoalesceKey and ConcurrencyKey are the trigger's keys evaluated for the event; "" when the trigger
+	// has none or the key is empty.
+	CoalesceKey, ConcurrencyKey string
 }
 
 // MaskedInputs returns a copy of Inputs with every secret input replaced by secret.Mask, and names that
@@ -189,18 +189,29 @@ func (m *Matcher) Match(ctx context.Context, card okta.Card, env func(string) (s
 			continue
 		}
 		if c := t.Coalesce; c != nil {
-			v, err := expr.EvalValueWith(c.Key, expr.Compat, config.ExprOptions, r)
-			if err != nil {
+			if f.CoalesceKey, err = evalKey(c.Key, r); err != nil {
 				skipped = append(skipped, Skip{Trigger: t, Reason: SkippedInputError, Message: "coalesce key: " + err.Error()})
 				continue
 			}
-			if v != nil {
-				f.CoalesceKey = fmt.Sprint(v)
+		}
+		if c := t.Concurrency; c != nil {
+			if f.ConcurrencyKey, err = evalKey(c.Key, r); err != nil {
+				skipped = append(skipped, Skip{Trigger: t, Reason: SkippedInputError, Message: "concurrency key: " + err.Error()})
+				continue
 			}
 		}
 		fired = append(fired, f)
 	}
 	return fired, skipped, nil
+}
+
+// evalKey evaluates a coalesce or concurrency key for the event: its text, "" for a missing value.
+func evalKey(key any, r *resolver) (string, error) {
+	v, err := expr.EvalValueWith(key, expr.Compat, config.ExprOptions, r)
+	if err != nil || v == nil {
+		return "", err
+	}
+	return fmt.Sprint(v), nil
 }
 
 func evalInputs(t *config.Trigger, r *resolver) (Fire, error) {

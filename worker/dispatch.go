@@ -85,6 +85,9 @@ func (w *Worker) dispatchOne(ctx context.Context, d store.Dispatch, src store.Ca
 			if c := f.Trigger.Coalesce; c != nil && f.CoalesceKey != "" {
 				nr.Coalesce = &store.Coalescing{Key: f.CoalesceKey, Window: c.Window, Keep: c.Keep}
 			}
+			if c := f.Trigger.Concurrency; c != nil && f.ConcurrencyKey != "" {
+				nr.ConcurrencyKey, nr.ConcurrencyLimit = f.ConcurrencyKey, c.Limit
+			}
 			out.Runs = append(out.Runs, nr)
 		}
 	}

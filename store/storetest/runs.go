@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,96 @@ var runTests = []test{
 	{"ResolveFail", testRunResolveFail},
 	{"WaitAndResume", testRunWaitAndResume},
 	{"WaitTimesOut", testRunWaitTimesOut},
+	{"ConcurrencyPerKey", testRunConcurrencyPerKey},
+}
+
+// testRunConcurrencyPerKey: runs of one key with limit 1 run one at a time, in order, whichever
+// worker claims them; a run of another key is not held back; a finished or lapsed run frees its slot.
+func testRunConcurrencyPerKey(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("k1", "k2", "k3", "o1")...))
+	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 4 {
+		t.Fatalf("ClaimDispatches = %d, %v", len(ds), err)
+	}
+	os := make([]store.Outcome, len(ds))
+	for i, d := range ds {
+		nr := NewRun("per-user", 0)
+		nr.ConcurrencyKey, nr.ConcurrencyLimit = "00uAnn", 1
+		if d.UUID == "o1" {
+			nr.ConcurrencyKey = "00uBob"
+		}
+		os[i] = store.Outcome{Runs: []store.NewRun{nr}}
+	}
+	if _, err := s.CompleteDispatches(ctx, ds, os); err != nil {
+		t.Fatal(err)
+	}
+	claims, err := s.ClaimRuns(ctx, "w1", 10, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := func(cs []store.Claim) string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Run.EventUUID)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ",")
+	}
+	if got := events(claims); got != "k1,o1" {
+		t.Fatalf("first claim took %s, want k1 (the oldest of ann's) and o1 (bob's)", got)
+	}
+	if more, _ := s.ClaimRuns(ctx, "w2", 10, time.Minute); len(more) != 0 {
+		t.Fatalf("another worker took %s while ann's run holds her only slot", events(more))
+	}
+	// The runs left waiting were not counted as attempts.
+	for _, u := range []string{"k2", "k3"} {
+		if r := runOf(t, s, u); r.Status != store.RunQueued || r.Attempts != 0 || !r.StartedAt.IsZero() {
+			t.Errorf("run of %s after being passed over: %+v", u, r)
+		}
+	}
+	for _, c := range claims {
+		if c.Run.EventUUID == "k1" {
+			if err := s.FinishRun(ctx, c.Lease, store.RunResult{Status: store.RunSucceeded}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	next, _ := s.ClaimRuns(ctx, "w2", 10, time.Minute)
+	if got := events(next); got != "k2" {
+		t.Fatalf("after ann's first run finished: %s, want k2", got)
+	}
+	if busy, _ := s.ClaimRuns(ctx, "w3", 10, time.Minute); len(busy) != 0 {
+		t.Fatalf("claimed %s while k2 runs", events(busy))
+	}
+	if err := s.ReleaseRun(ctx, next[0].Lease, "worker stopped"); err != nil {
+		t.Fatal(err)
+	}
+	// The slot is free again; the run given back queues behind k3, as any run given back does.
+	again, _ := s.ClaimRuns(ctx, "w4", 10, 20*time.Millisecond)
+	if events(again) != "k3" {
+		t.Fatalf("after a release: %s, want k3", events(again))
+	}
+	// A lease that lapses (its worker froze) frees the slot with the run.
+	time.Sleep(50 * time.Millisecond)
+	var lapsed []store.Claim
+	for deadline := time.Now().Add(5 * time.Second); len(lapsed) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		lapsed, _ = s.ClaimRuns(ctx, "w5", 1, time.Minute)
+	}
+	if len(lapsed) != 1 || lapsed[0].Run.ConcurrencyKey != "00uAnn" {
+		t.Errorf("after k3's lease lapsed: %s", events(lapsed))
+	}
+}
+
+// runOf returns the one run of the event with uuid.
+func runOf(t *testing.T, s *store.Store, uuid string) store.Run {
+	t.Helper()
+	runs, _, err := s.ListRuns(context.Background(), store.RunFilter{EventUUID: uuid, Page: store.Page{Limit: 10}})
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs of %s: %v %v", uuid, runs, err)
+	}
+	return runs[0]
 }
 
 // claimed ingests one event, dispatches it to one run and claims it.
