@@ -60,6 +60,8 @@ type Config struct {
 	Backfill Backfill
 	// Runs tunes how runs are held, retried and bounded; zero fields take the queue's defaults.
 	Runs Runs
+	// Alerts says where failure alerts go by default; triggers may name their own webhook.
+	Alerts Alerts
 	// Triggers bind event types to workflows, in file order; matching keeps that order.
 	Triggers []*Trigger
 }
@@ -188,6 +190,8 @@ type Trigger struct {
 	Coalesce *Coalesce
 	// Concurrency, when set, runs at most Limit of the trigger's runs with the same key at once.
 	Concurrency *Concurrency
+	// AlertWebhook, when set, receives the alerts of this trigger's runs instead of Alerts.Webhook.
+	AlertWebhook string
 	Pos         Pos
 
 	ignorePos     Pos // where ignoreActor is written, for the "self needs okta" error
@@ -207,6 +211,21 @@ type Coalesce struct {
 	// into it) or CoalesceLast (the run waits for the window to close and runs with the last event).
 	Keep string
 }
+
+// Alerts configures failure alerts: a run that fails, a run stopped as uncertain and a quarantined
+// event each send one, to the log always and to a webhook when one is set (a JSON body with "text",
+// which Slack, Mattermost and Teams' incoming webhooks accept).
+type Alerts struct {
+	// Webhook is the URL alerts are POSTed to; "" logs them only.
+	Webhook string
+	// PerMinute caps the alerts sent to one webhook a minute; the rest wait their turn. Default
+	// DefaultAlertsPerMinute.
+	PerMinute int
+}
+
+// DefaultAlertsPerMinute keeps a burst of failures from flooding a chat channel (and from Slack's own
+// limit of about one message a second per webhook).
+const DefaultAlertsPerMinute = 30
 
 // Concurrency limits how many of a trigger's runs with the same key run at once: with limit 1 and the
 // user's id as the key, two runs for one user never overlap, and the later waits its turn, in order.

@@ -253,7 +253,8 @@ func (p *parser) config(n *yaml.Node) {
 	cfg.Store = Store{URL: DefaultStore}
 	cfg.Listen = DefaultListen
 	cfg.Backfill = Backfill{Interval: DefaultBackfillInterval, Lookback: DefaultBackfillLookback, PageSize: DefaultBackfillPageSize}
-	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "okta", "connections", "servers", "backfill", "runs", "triggers")
+	cfg.Alerts = Alerts{PerMinute: DefaultAlertsPerMinute}
+	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "okta", "connections", "servers", "backfill", "runs", "alerts", "triggers")
 	var storeN, backfillN *yaml.Node
 	for _, f := range fields {
 		switch f.Key {
@@ -281,6 +282,8 @@ func (p *parser) config(n *yaml.Node) {
 			backfillN = f.Value
 		case "runs":
 			p.runs(f.Value)
+		case "alerts":
+			p.alerts(f.Value)
 		case "triggers":
 			p.triggers(f.Value)
 		}

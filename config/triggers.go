@@ -86,7 +86,7 @@ func (p *parser) triggers(n *yaml.Node) {
 			t.Pos = yamlnode.Of(r)
 		}
 		fields, ok := p.mapping(tn, path, "name", "on", "when", "run", "inputs", "ignoreActor", "connection", "resend",
-			"inputHelpers", "inputTimeout", "coalesce", "concurrency")
+			"inputHelpers", "inputTimeout", "coalesce", "concurrency", "alertWebhook")
 		if !ok {
 			continue
 		}
@@ -138,6 +138,10 @@ func (p *parser) triggers(n *yaml.Node) {
 				t.Coalesce = p.coalesce(f.Value, fpath)
 			case "concurrency":
 				t.Concurrency = p.concurrency(f.Value, fpath)
+			case "alertWebhook":
+				if u, ok := p.webhook(f.Value, fpath); ok {
+					t.AlertWebhook = u
+				}
 			case "inputTimeout":
 				if d, ok := p.duration(f.Value, fpath, time.Second, 30*24*time.Hour); ok {
 					t.InputTimeout = d

@@ -251,7 +251,8 @@ func newSetup(t *testing.T, o setupOptions) *setup {
 	logger := slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.Start(context.Background(), cfg, server.Options{
 		Logger: logger, Env: env,
-		Queue: queue.Options{RetryBase: 50 * time.Millisecond, ShutdownTimeout: 5 * time.Second},
+		Queue:      queue.Options{RetryBase: 50 * time.Millisecond, ShutdownTimeout: 5 * time.Second},
+		AlertEvery: 50 * time.Millisecond,
 		OnRunFinished: func(r store.Run, _ *runner.Result) {
 			select {
 			case s.finished <- r:

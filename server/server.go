@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/trama-dev/trama/alert"
 	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/hook"
 	"github.com/trama-dev/trama/metrics"
@@ -43,6 +44,8 @@ type Options struct {
 	Runner runner.Options
 	// OnRunFinished is called after each run's outcome is stored.
 	OnRunFinished func(store.Run, *runner.Result)
+	// AlertEvery is how often queued alerts are looked for; 0 means a second (tests shorten it).
+	AlertEvery time.Duration
 }
 
 // Server is one `trama serve` process.
@@ -226,6 +229,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			cancel()
 		}
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.alerts().Run(ctx)
+	}()
 	if s.cfg.Backfill.Enabled {
 		wg.Add(1)
 		go func() {
@@ -344,4 +352,22 @@ func budgeted(client *http.Client, m *metrics.Metrics) *http.Client {
 	}
 	c.Transport = b.Transport(c.Transport)
 	return c
+}
+
+// alerts is the sender of the failure alerts the store queues: to the trigger's webhook, else the
+// configuration's default, else the log only.
+func (s *Server) alerts() *alert.Sender {
+	webhooks := map[string]string{}
+	for _, t := range s.cfg.Triggers {
+		if t.AlertWebhook != "" {
+			webhooks[t.Name] = t.AlertWebhook
+		}
+	}
+	return &alert.Sender{Store: s.store, PerMinute: s.cfg.Alerts.PerMinute, Logger: s.logger, Every: s.opts.AlertEvery,
+		Webhook: func(trigger string) string {
+			if w, ok := webhooks[trigger]; ok {
+				return w
+			}
+			return s.cfg.Alerts.Webhook
+		}}
 }

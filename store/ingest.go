@@ -219,6 +219,11 @@ func (s *Store) quarantine(ctx context.Context, tx *sql.Tx, deliveryID string, r
 			VALUES ($1, $2, $3, $4, $5)`, dlv, q.Index, text(q.Reason), p, nanos(received)); err != nil {
 			return fmt.Errorf("quarantine event %d: %w", q.Index, err)
 		}
+		if deliveryID != "" {
+			if err := alertQuarantine(ctx, tx, deliveryID, q.Index, q.Reason); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -112,6 +112,9 @@ func (s *Store) expireLeases(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, s.q.expireLeases); err != nil {
 		return fmt.Errorf("expire leases: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, s.q.alertWaits); err != nil {
+		return fmt.Errorf("alert timed-out waits: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, s.q.expireWaits); err != nil {
 		return fmt.Errorf("end timed-out waits: %w", err)
 	}

@@ -5,7 +5,7 @@ import "strings"
 // queries are the statements that embed dialect fragments, built once per Store. The {now} and {skip}
 // markers stand for Dialect.Now and Dialect.SkipLocked.
 type queries struct {
-	claimDispatches, claimRuns, expireSlots, expireLeases, expireWaits, fence string
+	claimDispatches, claimRuns, expireSlots, expireLeases, alertWaits, expireWaits, fence string
 	// ready and waiting follow "FROM runs" where the ready or waiting runs are looked up: the
 	// dialect's index hints.
 	ready, waiting string
@@ -19,7 +19,11 @@ func newQueries(d Dialect) queries {
 	r := strings.NewReplacer("{now}", "("+d.Now+")", "{skip}", d.SkipLocked, "{ready}", ready, "{waiting}", waiting)
 	return queries{
 		ready: ready, waiting: waiting,
-		// Waiting runs whose wait timed out fail, saying what they waited for.
+		// Waiting runs whose wait timed out fail, saying what they waited for, each with its alert.
+		alertWaits: r.Replace(`INSERT INTO alerts (akey, kind, trigger_name, run_id, event_uuid, message, created_at, next_at)
+			SELECT 'run:' || id || ':failed', 'failed', trigger_name, id, event_uuid, 'timed out ' || error, {now}, {now}
+			FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now}
+			ON CONFLICT (akey) DO NOTHING`),
 		expireWaits: r.Replace(`UPDATE runs SET status = 'failed', finished_at = {now}, waiting = NULL, supplied = NULL,
 				error = 'timed out ' || error
 			WHERE id IN (SELECT id FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now}{skip})`),

@@ -135,6 +135,11 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 				errs[i] = fmt.Errorf("finish run %s: attempt %d (token %d): %w", f.Lease.RunID, f.Lease.Attempt, f.Lease.Token, ErrLeaseLost)
 				continue
 			}
+			if f.Result.Status == RunFailed {
+				if err := alertRun(ctx, tx, AlertFailed, f.Lease.RunID, f.Result.Error); err != nil {
+					return err
+				}
+			}
 			for _, st := range f.Steps {
 				st.RunID, st.RunAttempt = f.Lease.RunID, f.Lease.Attempt
 				steps = append(steps, st)
@@ -296,6 +301,11 @@ func (s *Store) endAttempt(ctx context.Context, l Lease, steps []Step, what, set
 		}
 		if err := freeSlots(ctx, tx, l.RunID); err != nil {
 			return err
+		}
+		if what == "hold" {
+			if err := alertRun(ctx, tx, AlertUncertain, l.RunID, fmt.Sprint(args[0])); err != nil {
+				return err
+			}
 		}
 		return insertSteps(ctx, tx, l, steps)
 	})
