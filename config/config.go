@@ -192,7 +192,7 @@ type Trigger struct {
 	Concurrency *Concurrency
 	// AlertWebhook, when set, receives the alerts of this trigger's runs instead of Alerts.Webhook.
 	AlertWebhook string
-	Pos         Pos
+	Pos          Pos
 
 	ignorePos     Pos // where ignoreActor is written, for the "self needs okta" error
 	connectionPos Pos // where connection is written, for the "no such connection" error
