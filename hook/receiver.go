@@ -4,12 +4,16 @@
 package hook
 
 import (
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/trama-dev/trama/tracing"
 	"io"
 	"log/slog"
 	"mime"
@@ -161,6 +165,7 @@ func (rc *Receiver) deliver(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+	rc.traceEvents(r.Context(), d, res, start)
 	elapsed := rc.now().Sub(start)
 	rc.Metrics.Delivery(rc.Name, "accepted")
 	rc.Metrics.Ack(elapsed)
@@ -282,4 +287,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// traceEvents starts and ends the root span of each event stored for the first time: the trace every
+// later span of the event (dispatch, runs, steps, requests) joins, from this receipt to the ack.
+func (rc *Receiver) traceEvents(ctx context.Context, d store.NewDelivery, res store.IngestResult, start time.Time) {
+	if !tracing.Recording() {
+		return
+	}
+	types := make(map[string]string, len(d.Events))
+	for _, e := range d.Events {
+		types[e.UUID] = e.Type
+	}
+	for _, uuid := range res.New {
+		_, span := tracing.StartEvent(ctx, uuid, "okta event "+types[uuid], trace.WithTimestamp(start),
+			trace.WithAttributes(attribute.String("okta.event.type", types[uuid]), attribute.String("trama.hook", rc.Name),
+				attribute.String("trama.delivery", res.DeliveryID)))
+		span.End()
+	}
 }

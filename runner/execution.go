@@ -1,9 +1,13 @@
 package runner
 
 import (
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/trama-dev/trama/tracing"
 	"net/http"
 	"slices"
 	"strings"
@@ -211,7 +215,17 @@ func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step)
 		if obs := x.obs; obs != nil {
 			obs.StepStarted(st.wf.WorkflowID, step.StepID, attempt)
 		}
-		out, err := x.attempt(ctx, st, step, seq, attempt)
+		sctx, span := tracing.Tracer().Start(ctx, "step "+step.StepID, trace.WithAttributes(
+			attribute.String("arazzo.workflow", st.wf.WorkflowID), attribute.String("arazzo.step", step.StepID),
+			attribute.Int("arazzo.step.attempt", attempt)))
+		out, err := x.attempt(sctx, st, step, seq, attempt)
+		if out != nil {
+			span.SetAttributes(attribute.Bool("arazzo.step.success", out.success))
+			if r := out.result.Response; r != nil {
+				span.SetAttributes(attribute.Int("http.response.status_code", r.StatusCode))
+			}
+		}
+		tracing.End(span, err)
 		if x.pending != nil {
 			// An input will come later: stop here, before any action, as a checkpoint failure stops.
 			return Decision{}, nil, &checkpointError{x.pending}

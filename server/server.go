@@ -22,6 +22,7 @@ import (
 	"github.com/trama-dev/trama/store"
 	"github.com/trama-dev/trama/store/postgres"
 	"github.com/trama-dev/trama/store/sqlite"
+	"github.com/trama-dev/trama/tracing"
 	"github.com/trama-dev/trama/trigger"
 	"github.com/trama-dev/trama/worker"
 )
@@ -350,7 +351,7 @@ func budgeted(client *http.Client, m *metrics.Metrics) *http.Client {
 		t.MaxIdleConnsPerHost = 64
 		c.Transport = t
 	}
-	c.Transport = b.Transport(c.Transport)
+	c.Transport = tracing.Transport(b.Transport(c.Transport))
 	return c
 }
 

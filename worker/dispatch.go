@@ -1,9 +1,13 @@
 package worker
 
 import (
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/trama-dev/trama/tracing"
 
 	"github.com/trama-dev/trama/history"
 	"github.com/trama-dev/trama/queue"
@@ -51,7 +55,13 @@ func (w *Worker) Dispatch(ctx context.Context, ds []store.Dispatch) []queue.Disp
 }
 
 // dispatchOne matches one event.
-func (w *Worker) dispatchOne(ctx context.Context, d store.Dispatch, src store.CardSource) (store.Outcome, error) {
+func (w *Worker) dispatchOne(ctx context.Context, d store.Dispatch, src store.CardSource) (out store.Outcome, err error) {
+	ctx, span := tracing.Tracer().Start(tracing.EventContext(ctx, d.UUID), "dispatch "+src.Type,
+		trace.WithAttributes(attribute.String("okta.event.uuid", d.UUID), attribute.Int("trama.replay.to", d.To)))
+	defer func() {
+		span.SetAttributes(attribute.Int("trama.runs", len(out.Runs)), attribute.Int("trama.skipped", len(out.Skipped)))
+		tracing.End(span, err)
+	}()
 	card, err := history.CardOf(src)
 	if err != nil {
 		return store.Outcome{}, fmt.Errorf("event %s: stored payload is not a LogEvent: %w", d.UUID, err)
@@ -60,7 +70,6 @@ func (w *Worker) dispatchOne(ctx context.Context, d store.Dispatch, src store.Ca
 	if err != nil {
 		return store.Outcome{}, fmt.Errorf("match event %s: %w", d.UUID, err)
 	}
-	var out store.Outcome
 	for _, s := range skipped {
 		w.logger().Info("trigger skipped", "event", d.UUID, "type", src.Type, "trigger", s.Trigger.Name, "reason", s.Reason, "detail", s.Message)
 		out.Skipped = append(out.Skipped, store.Skip{Trigger: s.Trigger.Name, Reason: string(s.Reason), Detail: s.Message})

@@ -1,10 +1,14 @@
 package worker
 
 import (
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/trama-dev/trama/tracing"
 	"net/http"
 
 	"github.com/trama-dev/trama/history"
@@ -21,8 +25,12 @@ import (
 // 429) returns an error so the queue retries it with backoff; on the last attempt, and for every other
 // failure, the run is finished as failed. A request an interrupted attempt may have sent stops the run as
 // uncertain, unless its trigger's resend policy allows sending it again.
-func (w *Worker) Execute(ctx context.Context, a *queue.Attempt) error {
+func (w *Worker) Execute(ctx context.Context, a *queue.Attempt) (err error) {
 	run := a.Run
+	ctx, span := tracing.Tracer().Start(tracing.EventContext(ctx, run.EventUUID), "run "+run.Trigger+" "+run.WorkflowID,
+		trace.WithAttributes(attribute.String("trama.run", run.ID), attribute.Int("trama.attempt", a.Lease.Attempt),
+			attribute.String("trama.trigger", run.Trigger), attribute.String("okta.event.uuid", run.EventUUID)))
+	defer func() { tracing.End(span, err) }()
 	fail := func(msg string) error {
 		return w.finish(ctx, a, store.RunResult{Status: store.RunFailed, Error: msg}, nil)
 	}

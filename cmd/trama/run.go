@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/trama-dev/trama/report"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/secret"
+	"github.com/trama-dev/trama/tracing"
 )
 
 func init() { subcommands = append(subcommands, newRunCmd) }
@@ -206,7 +208,7 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 	budget := &ratelimit.Budget{Key: ratelimit.OktaKey}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	opts := runner.Options{
-		HTTPClient:      &http.Client{Transport: budget.Transport(transport)},
+		HTTPClient:      &http.Client{Transport: tracing.Transport(budget.Transport(transport))},
 		Authenticators:  auths,
 		Servers:         servers,
 		ServerVariables: serverVars,
@@ -236,7 +238,15 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 	if err := r.CheckOverrides(); err != nil {
 		return usageErr("%v", err)
 	}
-	res, err := r.Run(ctx, workflowID, inputs)
+	// With OTEL_* set, the run is one trace: the workflow's span, a span per step, one per request.
+	stopTracing, err := tracing.Start(ctx, "trama")
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer stopTracing(context.WithoutCancel(ctx))
+	tctx, span := tracing.Tracer().Start(ctx, "trama run "+workflowID)
+	res, err := r.Run(tctx, workflowID, inputs)
+	span.End()
 	if err != nil {
 		explainMissing(err, opts.InputProvider != nil, f.noPrompt)
 		return usageErr("%s", secrets.Redact(err.Error()))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/server"
+	"github.com/trama-dev/trama/tracing"
 )
 
 func init() { subcommands = append(subcommands, newServeCmd) }
@@ -77,6 +79,11 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if f.listen != "" {
 		addr = f.listen
 	}
+	stopTracing, err := tracing.Start(ctx, "trama")
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer stopTracing(context.WithoutCancel(ctx))
 	srv, err := server.Open(ctx, cfg, server.Options{Logger: logger})
 	if err != nil {
 		return usageErr("%v", err)
@@ -98,6 +105,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	fmt.Fprintf(out, "  triggers: %s\n  store: %s\n", strings.Join(names, "; "), cfg.Store.Driver)
 	if cfg.API.Enabled() {
 		fmt.Fprintf(out, "  API: http://%s/api/v1/runs (Authorization: Bearer <api.token>)\n", ln.Addr())
+	}
+	if tracing.Enabled(nil) {
+		fmt.Fprintf(out, "  traces: OpenTelemetry over OTLP (OTEL_* environment), one trace per event\n")
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		return &exitError{code: exitInternal, err: err}
