@@ -92,7 +92,7 @@ func compileGoessner(query, what string) (*jsonQuery, []string, error) {
 	compiled, err := engine.compile(q.rfc)
 	if err != nil {
 		return nil, nil, &Problem{Kind: JSONPath, Version: GoessnerDraft00, Condition: query, What: what, Err: err,
-			Message: fmt.Sprintf("not a JSONPath query trama can evaluate (it runs Goessner queries as RFC 9535): %v", err)}
+			Message: fmt.Sprintf("not a JSONPath query trama can evaluate (it runs Goessner queries as RFC 9535): %s", engineMessage(err))}
 	}
 	q.q = compiled
 	warning := fmt.Sprintf("jsonpath version %s is evaluated as RFC 9535, with Goessner's `[(@.length-n)]` and final `.length` "+

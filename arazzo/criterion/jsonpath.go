@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/speakeasy-api/jsonpath/pkg/jsonpath"
 	"github.com/speakeasy-api/jsonpath/pkg/jsonpath/token"
@@ -77,7 +79,7 @@ func compileQuery(version, query, what string) (*jsonQuery, []string, error) {
 		q, err := engine.compile(query)
 		if err != nil {
 			return nil, nil, &Problem{Kind: JSONPath, Version: version, Condition: query, What: what, Err: err,
-				Message: fmt.Sprintf("not a valid RFC 9535 JSONPath query: %v", err)}
+				Message: fmt.Sprintf("not a valid RFC 9535 JSONPath query: %s", engineMessage(err))}
 		}
 		return &jsonQuery{q: q, rfc: query}, nil, nil
 	case GoessnerDraft00:
@@ -154,6 +156,22 @@ func checkControlChars(query string) error {
 		}
 	}
 	return nil
+}
+
+// engineLocation is how the JSONPath engine starts its messages.
+var engineLocation = regexp.MustCompile(`^Error at line (\d+), column (\d+): (.*)$`)
+
+// engineMessage makes the engine's error one line: it writes "Error at line 1, column 7: unexpected
+// token" followed by the query and a caret on lines of their own.
+func engineMessage(err error) string {
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	if m := engineLocation.FindStringSubmatch(first); m != nil {
+		if m[1] == "1" {
+			return fmt.Sprintf("%s at offset %s", m[3], m[2])
+		}
+		return fmt.Sprintf("%s at line %s, column %s", m[3], m[1], m[2])
+	}
+	return first
 }
 
 // singularPath returns the segments of a singular query, RFC 9535 section 2.3.5.1: `$` followed only by

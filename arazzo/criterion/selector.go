@@ -80,7 +80,7 @@ func compileSelector(kind Kind, version, text, what string) (*Selector, error) {
 		}
 		if err := jsonpointer.Validate(text); err != nil {
 			msg := fmt.Sprintf("not a JSON Pointer: %v", err)
-			if strings.HasPrefix(text, "$") {
+			if what == "selector" && strings.HasPrefix(text, "$") {
 				msg += "; it looks like JSONPath, which needs type jsonpath"
 			}
 			return nil, &Problem{Kind: kind, Version: version, Condition: text, What: what, Err: err, Message: msg}
@@ -88,7 +88,7 @@ func compileSelector(kind Kind, version, text, what string) (*Selector, error) {
 	case JSONPath:
 		q, warnings, err := compileQuery(version, text, what)
 		if err != nil {
-			if p, ok := err.(*Problem); ok && strings.HasPrefix(text, "/") {
+			if p, ok := err.(*Problem); ok && what == "selector" && strings.HasPrefix(text, "/") {
 				p.Message += "; it looks like a JSON Pointer, which needs type jsonpointer"
 			}
 			return nil, err
