@@ -170,8 +170,13 @@ func (v *validator) criterion(c *Criterion, sc scope) {
 		if _, err := xpath.Compile(cond); err != nil {
 			v.ds.errorf(p, "invalid-xpath", "XPath %q: %v", cond, err)
 		}
+	case "jsonpointer":
+		v.ds.errorf(c.Pos("type"), "unknown-criterion-type", "criterion type %q: jsonpointer is a selector type (Selector Objects, replacement targets), not a criterion type; test a value with a simple condition such as $response.body#/id != null", c.Type)
 	default:
 		v.ds.errorf(c.Pos("type"), "unknown-criterion-type", "criterion type %q; want simple, regex, jsonpath or xpath", c.Type)
+	}
+	if v.doc.minor == 0 && (c.Version == "rfc9535" || c.Version == "xpath-31") {
+		v.ds.warnf(versionPos, "requires-1.1", "version %s is named by Arazzo 1.1 but the document declares arazzo %s (it is the default either way)", c.Version, v.doc.Arazzo)
 	}
 }
 

@@ -56,6 +56,16 @@ func joinDiagnostics(ds []Diagnostic) string {
 // column.
 func TestPlantedDefects(t *testing.T) {
 	step := func(extra string) string { return header + getPetStep + extra }
+	v11 := strings.Replace(header, "arazzo: 1.0.1", "arazzo: 1.1.0", 1)
+	// selectorOutput makes getPet's output "name" a Selector Object with the given fields.
+	selectorOutput := func(fields string) string {
+		return strings.Replace(getPetStep, "      name: $response.body#/name\n", "      name:\n        "+fields, 1)
+	}
+	// createStep adds a createPet step whose requestBody continues with body.
+	createStep := func(body string) string {
+		return step("  - stepId: create\n    operationId: createPet\n    parameters:\n    - name: X-Request-Id\n      in: header\n      value: r1\n" +
+			"    requestBody:\n      contentType: application/json\n" + body)
+	}
 	tests := []struct {
 		code string
 		sev  Severity
@@ -68,7 +78,29 @@ func TestPlantedDefects(t *testing.T) {
 		{"unknown-field", Warning, step("    «colour: red\n")},
 		{"duplicate-key", Error, step("    «stepId: again\n")},
 		{"empty-list", Error, strings.Replace(header, "  steps:\n", "  steps: «[]\n", 1)},
-		{"unsupported-selector", Error, header + strings.Replace(getPetStep, "      name: $response.body#/name\n", "      name:\n        «context: $response.body\n        selector: $.name\n", 1)},
+		// Selector Objects (1.1 "Selector Object"): a 1.0 document cannot use them.
+		{"requires-1.1", Error, header + strings.Replace(getPetStep, "      name: $response.body#/name\n", "      name:\n        «context: $response.body\n        selector: $.name\n        type: jsonpath\n", 1)},
+		{"requires-1.1", Error, createStep("      payload:\n        name:\n          «context: $inputs.petId\n          selector: /a\n          type: jsonpointer\n")},
+		{"requires-1.1", Error, createStep("      payload: {name: a}\n      replacements:\n      - target: $.name\n        «targetSelectorType: jsonpath\n        value: b\n")},
+		{"requires-1.1", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: $.a\n        context: $response.body\n        type:\n          type: jsonpath\n          version: «rfc9535\n")},
+		{"missing-field", Error, v11 + selectorOutput("«context: $response.body\n        selector: $.name\n")},
+		{"unknown-selector-type", Error, v11 + selectorOutput("context: $response.body\n        selector: $.name\n        type: «css\n")},
+		{"unknown-selector-version", Error, v11 + selectorOutput("context: $response.body\n        selector: $.name\n        type:\n          type: jsonpath\n          version: «rfc1234\n")},
+		{"invalid-selector", Error, v11 + selectorOutput("context: $response.body\n        selector: «$.name[\n        type: jsonpath\n")},
+		{"invalid-selector", Error, v11 + selectorOutput("context: $response.body\n        selector: «name\n        type: jsonpointer\n")},
+		{"invalid-selector", Error, strings.Replace(createStep("      payload:\n        pet:\n          name:\n            context: $inputs.petId\n            selector: «/a[\n            type:\n              type: xpath\n              version: xpath-10\n"), "1.0.1", "1.1.0", 1)},
+		{"invalid-expression", Error, v11 + selectorOutput("context: «$respnse.body\n        selector: $.name\n        type: jsonpath\n")},
+		{"unknown-step", Error, v11 + selectorOutput("context: «$steps.nope.outputs.body\n        selector: $.name\n        type: jsonpath\n")},
+		{"unknown-input", Error, v11 + selectorOutput("context: $response.body\n        selector: «$[?@.id == '{$inputs.nope}'].name\n        type: jsonpath\n")},
+		{"selector-context", Error, strings.Replace(createStep("      payload: {name: a}\n    outputs:\n      sent:\n        context: $request.body\n        selector: /name\n        type: «xpath\n"), "1.0.1", "1.1.0", 1)},
+		{"selector-context", Error, v11 + selectorOutput("context: $response.body#/name\n        selector: /name\n        type: «xpath\n")},
+		{"xpath-version", Warning, v11 + selectorOutput("context: $response.body\n        selector: /name\n        type: «xpath\n")},
+		{"jsonpath-version", Warning, v11 + selectorOutput("context: $response.body\n        selector: $.name\n        type:\n          type: jsonpath\n          version: «draft-goessner-dispatch-jsonpath-00\n")},
+		// Payload Replacement targets (1.1 "Payload Replacement Object").
+		{"invalid-target", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: «$.name\n        value: b\n"), "1.0.1", "1.1.0", 1)},
+		{"invalid-target", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: «$.name[\n        targetSelectorType: jsonpath\n        value: b\n"), "1.0.1", "1.1.0", 1)},
+		{"invalid-target", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: «/name\n        targetSelectorType: xpath\n        value: b\n"), "1.0.1", "1.1.0", 1)},
+		{"unknown-selector-type", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: /name\n        targetSelectorType: «jsonpatch\n        value: b\n"), "1.0.1", "1.1.0", 1)},
 		{"unsupported-feature", Warning, step("    «timeout: 10\n")},
 		{"duplicate-id", Error, step("  - stepId: «getPet\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
 		{"invalid-id", Warning, step("  - stepId: «get pet\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
@@ -99,6 +131,7 @@ func TestPlantedDefects(t *testing.T) {
 		{"invalid-condition", Error, header + strings.Replace(getPetStep, "$statusCode == 200", "$statusCode ==«= 200", 1)},
 		{"missing-context", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - «condition: '^2'\n        type: regex\n")},
 		{"unknown-criterion-type", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: x\n        context: $statusCode\n        type: «glob\n")},
+		{"unknown-criterion-type", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: /a\n        context: $response.body\n        type: «jsonpointer\n")},
 		{"unknown-criterion-version", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: $.a\n        context: $response.body\n        type:\n          type: jsonpath\n          version: «rfc1234\n")},
 		{"jsonpath-version", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: $.a\n        context: $response.body\n        type:\n          type: jsonpath\n          version: «draft-goessner-dispatch-jsonpath-00\n")},
 		{"xpath-version", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: /a\n        context: $response.body\n        type:\n          type: xpath\n          version: «xpath-30\n")},

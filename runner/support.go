@@ -72,12 +72,14 @@ func (r *Runner) expression(s string) (expr.Expr, error) {
 	return e, nil
 }
 
-// evalValue evaluates every string inside a value (maps and slices walked, copied), leaving other values
-// as they are.
+// evalValue evaluates every string and Selector Object inside a value (maps and slices walked, copied),
+// leaving other values as they are.
 func (x *execution) evalValue(ctx context.Context, v any, sc *scope) (any, error) {
 	switch t := v.(type) {
 	case string:
 		return x.evalString(ctx, t, sc)
+	case *arazzo.Selector:
+		return x.evalSelector(ctx, t, sc)
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, e := range t {
