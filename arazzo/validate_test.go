@@ -133,6 +133,7 @@ func TestPlantedDefects(t *testing.T) {
 		{"unknown-criterion-type", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: x\n        context: $statusCode\n        type: «glob\n")},
 		{"unknown-criterion-type", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: /a\n        context: $response.body\n        type: «jsonpointer\n")},
 		{"unknown-criterion-version", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: $.a\n        context: $response.body\n        type:\n          type: jsonpath\n          version: «rfc1234\n")},
+		{"unknown-criterion-version", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: '^2'\n        context: $statusCode\n        type:\n          type: regex\n          version: «pcre\n")},
 		{"jsonpath-version", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: $.a\n        context: $response.body\n        type:\n          type: jsonpath\n          version: «draft-goessner-dispatch-jsonpath-00\n")},
 		{"xpath-version", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: /a\n        context: $response.body\n        type:\n          type: xpath\n          version: «xpath-30\n")},
 		{"invalid-regex", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: «'^(?!x)'\n        context: $statusCode\n        type: regex\n")},
@@ -242,5 +243,27 @@ func TestUndocumentedStatus(t *testing.T) {
 		if d := hasCode(b.Validate(ValidateOptions{}), "undocumented-status"); d != nil {
 			t.Errorf("%q: %v", cond, d)
 		}
+	}
+}
+
+// TestCriterionVersionsValidate: a criterion written for the version its Expression Type Object names
+// (1.1 "Expression Type Object") validates as trama evaluates it: Goessner's [(@.length-1)] is accepted
+// with a warning about the semantics, an XPath 2.0 construct trama cannot evaluate is an error.
+func TestCriterionVersionsValidate(t *testing.T) {
+	crit := func(cond, typ, version string) string {
+		return header + getPetStep + "    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: '" + cond +
+			"'\n        context: $response.body\n        type:\n          type: " + typ + "\n          version: " + version + "\n"
+	}
+	ds := loadText(t, crit("$.tags[(@.length-1)]", "jsonpath", "draft-goessner-dispatch-jsonpath-00")).Validate(ValidateOptions{})
+	if hasCode(ds, "invalid-jsonpath") != nil || hasCode(ds, "jsonpath-version") == nil {
+		t.Errorf("Goessner script index:\n%s", joinDiagnostics(ds))
+	}
+	ds = loadText(t, crit("$.tags[(@.x + 1)]", "jsonpath", "draft-goessner-dispatch-jsonpath-00")).Validate(ValidateOptions{})
+	if d := hasCode(ds, "invalid-jsonpath"); d == nil || !strings.Contains(d.Message, "JavaScript") {
+		t.Errorf("Goessner script expression:\n%s", joinDiagnostics(ds))
+	}
+	ds = loadText(t, crit("if (/a) then 1 else 0", "xpath", "xpath-30")).Validate(ValidateOptions{})
+	if d := hasCode(ds, "invalid-xpath"); d == nil || !strings.Contains(d.Message, "XPath 2.0+ feature trama does not support") {
+		t.Errorf("XPath 2.0 construct:\n%s", joinDiagnostics(ds))
 	}
 }
