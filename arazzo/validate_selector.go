@@ -187,6 +187,8 @@ func (v *validator) contextShape(context string, sc scope) (shape, why string) {
 				return "xml", fmt.Sprintf("the step's contentType is %q", rb.ContentType)
 			}
 		}
+	case e.Root == expr.RootResponse && e.Source == expr.SourceBody && sc.wf != nil && sc.step >= 0:
+		return v.responseShape(sc.wf.Steps[sc.step])
 	case e.Root == expr.RootInputs && e.Pointer == "" && sc.wf != nil:
 		m, _ := inputSchema(v.doc, sc.wf.Inputs)
 		props, _ := m["properties"].(map[string]any)
@@ -194,6 +196,40 @@ func (v *validator) contextShape(context string, sc scope) (shape, why string) {
 		if t, _ := prop["type"].(string); t == "object" || t == "array" {
 			return "json", fmt.Sprintf("input %q is an %s", e.Name, t)
 		}
+	}
+	return "", ""
+}
+
+// responseShape is contextShape for $response.body: what the step's operation documents its responses
+// carry, when every documented media type is JSON, or every one XML.
+func (v *validator) responseShape(step *Step) (shape, why string) {
+	if step.WorkflowID != "" {
+		return "", ""
+	}
+	ro, _, err := v.b.resolveOperation(v.doc, step)
+	if err != nil || ro.Source.OpenAPI == nil {
+		return "", ""
+	}
+	types, ok, err := ro.Source.OpenAPI.ResponseMediaTypes(ro.Op)
+	if err != nil || !ok || len(types) == 0 {
+		return "", ""
+	}
+	json, xml := 0, 0
+	for _, t := range types {
+		t = strings.ToLower(t)
+		switch {
+		case t == "application/json" || strings.HasSuffix(t, "+json"):
+			json++
+		case strings.HasSuffix(t, "/xml") || strings.HasSuffix(t, "+xml"):
+			xml++
+		}
+	}
+	what := fmt.Sprintf("operation %s documents responses of %s only", opName(ro.Op), strings.Join(types, ", "))
+	switch len(types) {
+	case json:
+		return "json", what
+	case xml:
+		return "xml", what
 	}
 	return "", ""
 }

@@ -1,7 +1,9 @@
 package arazzo
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -265,5 +267,60 @@ func TestCriterionVersionsValidate(t *testing.T) {
 	ds = loadText(t, crit("if (/a) then 1 else 0", "xpath", "xpath-30")).Validate(ValidateOptions{})
 	if d := hasCode(ds, "invalid-xpath"); d == nil || !strings.Contains(d.Message, "XPath 2.0+ feature trama does not support") {
 		t.Errorf("XPath 2.0 construct:\n%s", joinDiagnostics(ds))
+	}
+}
+
+// TestSelectorOnResponseMediaType: a selector whose type cannot read what the operation documents its
+// responses carry is an error ("Selector Object": the context "MUST evaluate to structured data" the
+// selector type applies to): xpath on JSON-only responses, jsonpath on XML-only ones.
+func TestSelectorOnResponseMediaType(t *testing.T) {
+	api := `openapi: 3.0.3
+info: {title: shop, version: "1"}
+paths:
+  /orders:
+    get:
+      operationId: listOrders
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: array}}}}
+        "400": {description: bad, content: {application/problem+json: {schema: {type: object}}}}
+  /invoice:
+    get:
+      operationId: getInvoice
+      responses:
+        "200": {description: ok, content: {application/xml: {schema: {type: string}}}}
+  /mixed:
+    get:
+      operationId: getMixed
+      responses:
+        "200": {description: ok, content: {application/json: {}, application/xml: {}}}
+`
+	doc := func(op, typ, sel string) string {
+		return "arazzo: 1.1.0\ninfo: {title: t, version: \"1\"}\nsourceDescriptions:\n- {name: shop, url: shop.yaml, type: openapi}\n" +
+			"workflows:\n- workflowId: wf\n  steps:\n  - stepId: s\n    operationId: " + op + "\n    outputs:\n      v:\n        context: $response.body\n" +
+			"        selector: " + sel + "\n        type:\n          «type: " + typ + "\n          version: xpath-10\n"
+	}
+	load := func(text string) []Diagnostic {
+		t.Helper()
+		dir := writeFiles(t, map[string]string{"doc.yaml": text, "shop.yaml": api})
+		b, err := (&Loader{}).Load(context.Background(), filepath.Join(dir, "doc.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.Validate(ValidateOptions{})
+	}
+	text, want := locate(t, doc("listOrders", "xpath", "/orders/order"))
+	d := hasCode(load(text), "selector-context")
+	if d == nil || d.Line != want.Line || !strings.Contains(d.Message, "operation listOrders documents responses of application/json, application/problem+json only") {
+		t.Errorf("xpath on JSON responses: %v", d)
+	}
+	text, _ = locate(t, strings.Replace(doc("getInvoice", "jsonpath", "$.total"), "          version: xpath-10\n", "", 1))
+	if d := hasCode(load(text), "selector-context"); d == nil || !strings.Contains(d.Message, "which holds XML") {
+		t.Errorf("jsonpath on XML responses: %v", d)
+	}
+	for _, text := range []string{doc("getInvoice", "xpath", "/invoice/total"), doc("getMixed", "xpath", "/a")} {
+		text, _ = locate(t, text)
+		if d := hasCode(load(text), "selector-context"); d != nil {
+			t.Errorf("%v", d)
+		}
 	}
 }
