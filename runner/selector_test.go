@@ -85,6 +85,14 @@ func TestSelectorObjects(t *testing.T) {
 	if api.lastXML != `<order id="item-1"><sku>ABC123</sku><status>new</status></order>` {
 		t.Errorf("the XML body sent: %s", api.lastXML)
 	}
+
+	// The optional input the payload's note selects from, given this time.
+	inputs["extra"] = map[string]any{"note": "fragile"}
+	res = runSelectors(t, api, "selecting", inputs, nil)
+	wantSucceeded(t, res)
+	if received, _ := res.Steps[0].Outputs["received"].(map[string]any); received["note"] != "fragile" {
+		t.Errorf("note: %v", received)
+	}
 }
 
 // TestSelectorThatSelectsNothing: a selector that selects nothing is treated as an output expression

@@ -77,7 +77,7 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 			auth.replaced = true
 			continue
 		}
-		if s, ok := p.Value.(string); ok && p.In != "path" && x.absentOptionalInput(st, s) {
+		if p.In != "path" && x.absentOptional(st, p.Value) {
 			continue
 		}
 		v, err := x.evalValue(ctx, p.Value, sc)
