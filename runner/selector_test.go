@@ -145,3 +145,15 @@ func TestSelectedSecretsAreMasked(t *testing.T) {
 		t.Errorf("a selected secret leaked: %s", out)
 	}
 }
+
+// TestSelectorOnTheWrongData: a selector type that cannot read its context fails the step with the
+// reason ("Selector Object": the context MUST evaluate to the structured data the selector applies to;
+// "Criterion Object", Evaluation Errors: an invalid context is an error to report).
+func TestSelectorOnTheWrongData(t *testing.T) {
+	res := runSelectors(t, newTestAPI(t), "selectingWrongType", nil, nil)
+	if res.Status != runner.StatusFailed || res.Error == nil ||
+		!strings.Contains(res.Error.Message, `output "status": xpath (xpath-10) selector "/item/status" on $response.body: an xpath selector needs XML text, but the context is an object (JSON): use a jsonpath or jsonpointer selector`) {
+		b, _ := json.MarshalIndent(res, "", " ")
+		t.Fatalf("xpath on JSON:\n%s", b)
+	}
+}
