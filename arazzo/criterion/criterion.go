@@ -8,11 +8,12 @@ import (
 	"strings"
 )
 
-// Kind is the type of a Criterion Object whose condition is not a simple condition.
+// Kind is the type of a Criterion Object whose condition is not a simple condition, or of a selector
+// (JSONPointer, in selector.go, is a selector type only).
 type Kind string
 
-// The criterion kinds this package evaluates. Simple conditions and JSON Pointer selectors belong to
-// the runner's expression evaluator, not here.
+// The criterion kinds this package evaluates. Simple conditions belong to the runner's expression
+// evaluator, not here.
 const (
 	Regex    Kind = "regex"
 	JSONPath Kind = "jsonpath"
