@@ -86,7 +86,8 @@ func compileGoessner(query, what string) (*jsonQuery, []string, error) {
 				"language and trama cannot; only [(@.length-n)] (written [-n] in RFC 9535) is understood: use an index, a slice or a filter", loc[0])}
 	}
 	q := &jsonQuery{rfc: text}
-	if loc := finalLength.FindStringIndex(blankJSONPathStrings(text)); loc != nil && loc[0] >= 1 {
+	// `$..length` is a descendant member named length, not a length.
+	if loc := finalLength.FindStringIndex(blankJSONPathStrings(text)); loc != nil && loc[0] >= 1 && text[loc[0]-1] != '.' {
 		q.rfc, q.length = text[:loc[0]], true
 	}
 	compiled, err := engine.compile(q.rfc)

@@ -151,6 +151,9 @@ func TestGoessnerVersion(t *testing.T) {
 	if _, err := CompileSelector(JSONPath, RFC9535, `$.items[(@.length-1)]`); err == nil {
 		t.Error("RFC 9535 has no script expressions")
 	}
+	if got, _, err := mustSelector(t, JSONPath, GoessnerDraft00, `$..length`).Select(decode(t, `{"a":{"length":3}}`)); err != nil || !reflect.DeepEqual(got, []any{json.Number("3")}) {
+		t.Errorf("$..length is a descendant member: %v, %v", got, err)
+	}
 	// A name that merely contains the text is no script expression.
 	if _, err := CompileSelector(JSONPath, GoessnerDraft00, `$['[(x)]']`); err != nil {
 		t.Errorf("quoted name: %v", err)
