@@ -1,5 +1,7 @@
 package arazzo
 
+import "gopkg.in/yaml.v3"
+
 // Document is one parsed Arazzo description: the entry document given to
 // trama or an `arazzo` source description it refers to.
 type Document struct {
@@ -21,6 +23,9 @@ type Document struct {
 	Extensions map[string]any
 
 	minor int // 0 for 1.0.x, 1 for 1.1.x; -1 when the version is unusable
+	// selectors are the document's Selector Objects by the mapping node
+	// that wrote each.
+	selectors map[*yaml.Node]*Selector
 }
 
 // Info is the document's metadata.

@@ -6,7 +6,7 @@ var fieldNames = []string{
 	"arazzo", "components", "condition", "contentType", "context", "criteria", "dependsOn", "description",
 	"failureActions", "in", "info", "inputs", "name", "onFailure", "onSuccess", "operationId",
 	"operationPath", "outputs", "parameters", "payload", "reference", "replacements", "requestBody",
-	"retryAfter", "retryLimit", "sourceDescriptions", "stepId", "steps", "successActions",
-	"successCriteria", "summary", "target", "timeout", "title", "type", "url", "value", "version",
+	"retryAfter", "retryLimit", "selector", "sourceDescriptions", "stepId", "steps", "successActions",
+	"successCriteria", "summary", "target", "targetSelectorType", "timeout", "title", "type", "url", "value", "version",
 	"workflowId", "workflows",
 }

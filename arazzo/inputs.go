@@ -120,6 +120,8 @@ func countRefs(v any, ref *regexp.Regexp) int {
 	switch v := v.(type) {
 	case string:
 		return len(ref.FindAllStringIndex(v, -1))
+	case *Selector:
+		return countRefs(v.Context, ref) + countRefs(v.Selector, ref)
 	case map[string]any:
 		n := 0
 		for _, x := range v {

@@ -51,6 +51,7 @@ func Parse(data []byte, file string) (*Document, []Diagnostic, error) {
 		return doc, d.diags.list, nil
 	}
 	d.document(n, doc)
+	doc.selectors = d.selectors
 	if d.budget < 0 {
 		return nil, nil, errors.New("parse " + file + ": document expands to too many nodes (alias bomb?)")
 	}
@@ -60,6 +61,9 @@ func Parse(data []byte, file string) (*Document, []Diagnostic, error) {
 type decoder struct {
 	diags  diagnostics
 	budget int
+	// selectors are the Selector Objects decoded, by the mapping that wrote each, so that validation
+	// walking a value's nodes finds them.
+	selectors map[*yaml.Node]*Selector
 }
 
 // object walks a mapping node, records field positions in l, hands each
@@ -206,17 +210,82 @@ func (d *decoder) integer(v *yaml.Node, what string) *int {
 	return nil
 }
 
-func (d *decoder) exprMap(v *yaml.Node, what string) map[string]string {
-	out := make(map[string]string)
+// outputs decodes a map of outputs: each a runtime expression or (1.1) a Selector Object.
+func (d *decoder) outputs(v *yaml.Node, what string) map[string]any {
+	out := make(map[string]any)
 	for _, kv := range d.mapping(v, what) {
 		val := resolveAlias(kv[1])
+		name := fmt.Sprintf("%s %q", what, kv[0].Value)
 		if val != nil && val.Kind == yaml.MappingNode {
-			d.diags.errorf(nodePos(val), "unsupported-selector", "%s %q is a Selector Object (Arazzo 1.1); trama supports runtime expressions here only", what, kv[0].Value)
+			out[kv[0].Value] = d.selector(val, name)
 			continue
 		}
-		out[kv[0].Value] = d.str(val, fmt.Sprintf("%s %q", what, kv[0].Value))
+		out[kv[0].Value] = d.str(val, name)
 	}
 	return out
+}
+
+// value decodes a field of type "Any | {expression} | Selector Object" (a parameter value, a payload, a
+// replacement value): the raw value, with the Selector Objects in it, at any depth, decoded as such.
+func (d *decoder) value(v *yaml.Node, what string) any {
+	return rawValueWith(v, &d.budget, func(n *yaml.Node) (any, bool) {
+		if !isSelectorNode(n) {
+			return nil, false
+		}
+		return d.selector(n, what+" Selector Object"), true
+	})
+}
+
+// selector decodes a Selector Object.
+func (d *decoder) selector(n *yaml.Node, what string) *Selector {
+	s := &Selector{}
+	ok := d.object(n, what, &s.located, &s.Extensions, func(key string, v *yaml.Node) bool {
+		switch key {
+		case "context":
+			s.Context = d.str(v, what+" context")
+		case "selector":
+			s.Selector = d.str(v, what+" selector")
+		case "type":
+			d.expressionType(v, what+" type", &s.located, "type", &s.Type, &s.Version)
+		default:
+			return false
+		}
+		return true
+	})
+	if ok {
+		d.require(&s.located, what, selectorFields...)
+		if d.selectors == nil {
+			d.selectors = make(map[*yaml.Node]*Selector)
+		}
+		d.selectors[resolveAlias(n)] = s
+	}
+	return s
+}
+
+// expressionType decodes a field typed `string | Expression Type Object` into typ and version. The
+// version's position is recorded in l as field+".version", so diagnostics about it point at it.
+func (d *decoder) expressionType(v *yaml.Node, what string, l *located, field string, typ, version *string) {
+	r := resolveAlias(v)
+	if r == nil || r.Kind != yaml.MappingNode {
+		*typ = d.str(v, what)
+		return
+	}
+	var et located
+	ok := d.object(r, what, &et, nil, func(key string, v *yaml.Node) bool {
+		switch key {
+		case "type":
+			*typ = d.str(v, what)
+		case "version":
+			*version = d.str(v, what+" version")
+			l.setField(field+".version", mapKeyNode(r, key), v)
+		default:
+			return false
+		}
+		return true
+	})
+	if ok {
+		d.require(&et, what, "type", "version")
+	}
 }
 
 func (d *decoder) document(n *yaml.Node, doc *Document) {
@@ -352,7 +421,7 @@ func (d *decoder) workflow(n *yaml.Node, w *Workflow, i int) {
 		case "failureActions":
 			w.FailureActions = d.actions(v, what+".failureActions", true)
 		case "outputs":
-			w.Outputs = d.exprMap(v, "workflow output")
+			w.Outputs = d.outputs(v, "workflow output")
 		case "parameters":
 			w.Parameters = d.parameters(v, what+".parameters")
 		default:
@@ -390,7 +459,7 @@ func (d *decoder) step(n *yaml.Node, s *Step, what string) {
 		case "onFailure":
 			s.OnFailure = d.actions(v, what+".onFailure", true)
 		case "outputs":
-			s.Outputs = d.exprMap(v, "step output")
+			s.Outputs = d.outputs(v, "step output")
 		case "dependsOn":
 			s.DependsOn = d.strList(v, "step dependsOn")
 		case "timeout", "channelPath", "correlationId", "action":
@@ -422,7 +491,7 @@ func (d *decoder) parameter(n *yaml.Node, p *Parameter, what string, reusable bo
 		d.reusable(n, &p.located, what, func(ref string, v *yaml.Node) {
 			p.Reference = ref
 			if v != nil {
-				p.Value = rawValue(v, &d.budget)
+				p.Value = d.value(v, "parameter value")
 			}
 		})
 		return
@@ -434,7 +503,7 @@ func (d *decoder) parameter(n *yaml.Node, p *Parameter, what string, reusable bo
 		case "in":
 			p.In = d.str(v, "parameter in")
 		case "value":
-			p.Value = rawValue(v, &d.budget)
+			p.Value = d.value(v, "parameter value")
 		default:
 			return false
 		}
@@ -492,7 +561,7 @@ func (d *decoder) requestBody(n *yaml.Node, rb *RequestBody, what string) {
 		case "contentType":
 			rb.ContentType = d.str(v, "contentType")
 		case "payload":
-			rb.Payload = rawValue(v, &d.budget)
+			rb.Payload = d.value(v, "payload")
 		case "replacements":
 			for i, it := range d.list(v, what+".replacements") {
 				r := &PayloadReplacement{}
@@ -501,8 +570,10 @@ func (d *decoder) requestBody(n *yaml.Node, rb *RequestBody, what string) {
 					switch key {
 					case "target":
 						r.Target = d.str(v, "replacement target")
+					case "targetSelectorType":
+						d.expressionType(v, "targetSelectorType", &r.located, "targetSelectorType", &r.TargetType, &r.TargetVersion)
 					case "value":
-						r.Value = rawValue(v, &d.budget)
+						r.Value = d.value(v, "replacement value")
 					default:
 						return false
 					}
@@ -538,28 +609,7 @@ func (d *decoder) criterion(n *yaml.Node, c *Criterion, what string) {
 		case "condition":
 			c.Condition = d.str(v, "criterion condition")
 		case "type":
-			if r := resolveAlias(v); r != nil && r.Kind == yaml.MappingNode {
-				var et located
-				ok := d.object(r, what+".type", &et, nil, func(key string, v *yaml.Node) bool {
-					switch key {
-					case "type":
-						c.Type = d.str(v, "criterion type")
-					case "version":
-						c.Version = d.str(v, "criterion type version")
-						// Diagnostics about the version point at it, not at
-						// the type object.
-						c.setField("type.version", mapKeyNode(r, key), v)
-					default:
-						return false
-					}
-					return true
-				})
-				if ok {
-					d.require(&et, what+".type", "type", "version")
-				}
-				return true
-			}
-			c.Type = d.str(v, "criterion type")
+			d.expressionType(v, "criterion type", &c.located, "type", &c.Type, &c.Version)
 		default:
 			return false
 		}

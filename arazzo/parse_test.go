@@ -217,6 +217,7 @@ func TestParseRobustness(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(positions))
 	f.Add([]byte(header + getPetStep))
+	f.Add([]byte(selectorsDoc)) // Selector Objects in outputs, values and replacements
 	f.Add([]byte("{\"arazzo\": \"1.0.1\", \"workflows\": [{\"steps\": [{}]}]}"))
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("workflows:\n- steps:\n  - reference: x\n    onFailure: [{reference: $components.failureActions.x}]\n"))

@@ -187,11 +187,8 @@ func (v *validator) step(w *Workflow, s *Step, i int) {
 	}
 	if rb := s.RequestBody; rb != nil {
 		v.values(rb.valueNode("payload"), sc)
-		xml := strings.Contains(strings.ToLower(rb.ContentType), "xml")
 		for _, r := range rb.Replacements {
-			if !xml && r.Target != "" && !strings.HasPrefix(r.Target, "/") {
-				v.ds.errorf(r.Pos("target"), "invalid-target", "replacement target %q is not a JSON Pointer (it must start with \"/\"); XPath targets need an XML contentType", r.Target)
-			}
+			v.replacement(rb, r, sc)
 			v.values(r.valueNode("value"), sc)
 		}
 	}
@@ -239,7 +236,7 @@ func (v *validator) stepDependency(w *Workflow, dep string) error {
 	return nil
 }
 
-func (v *validator) outputs(l *located, outs map[string]string, pos func(string) Pos, sc scope, what string) {
+func (v *validator) outputs(l *located, outs map[string]any, pos func(string) Pos, sc scope, what string) {
 	if len(outs) == 0 {
 		return
 	}
@@ -249,8 +246,11 @@ func (v *validator) outputs(l *located, outs map[string]string, pos func(string)
 		if !outputKeyPattern.MatchString(name) {
 			v.ds.errorf(nodePos(kv[0]), "invalid-output-name", "%s output name %q must match ^[a-zA-Z0-9.\\-_]+$", what, name)
 		}
-		if s, ok := outs[name]; ok {
-			v.expression(s, pos(name), sc, fmt.Sprintf("%s output %q", what, name))
+		switch o := outs[name].(type) {
+		case string:
+			v.expression(o, pos(name), sc, fmt.Sprintf("%s output %q", what, name))
+		case *Selector:
+			v.selector(o, sc, false)
 		}
 	}
 }

@@ -35,6 +35,10 @@ func (v *validator) walkStrings(n *yaml.Node, sc scope, budget *int) {
 			v.stringValue(n, sc)
 		}
 	case yaml.MappingNode:
+		if s := v.doc.selectors[n]; s != nil {
+			v.selector(s, sc, true)
+			return
+		}
 		for i := 1; i < len(n.Content); i += 2 {
 			v.walkStrings(n.Content[i], sc, budget)
 		}
@@ -155,7 +159,7 @@ func (v *validator) reference(e expr.Expr, p Pos, sc scope) {
 	}
 }
 
-func hasOutput(outs map[string]string, name string) bool {
+func hasOutput(outs map[string]any, name string) bool {
 	_, ok := outs[name]
 	return ok
 }

@@ -4,9 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/antchfx/xpath"
-	"github.com/speakeasy-api/jsonpath/pkg/jsonpath"
-
+	"github.com/trama-dev/trama/arazzo/criterion"
 	"github.com/trama-dev/trama/arazzo/expr"
 )
 
@@ -140,26 +138,30 @@ func (v *validator) criterion(c *Criterion, sc scope) {
 			v.reference(e, p, sc)
 		}
 	case "regex":
+		if c.Version != "" {
+			v.ds.errorf(versionPos, "unknown-criterion-version", "regex criteria have no version (the Expression Type Object names jsonpath and xpath versions); write type: regex")
+		}
 		if _, err := regexp.Compile(cond); err != nil {
 			v.ds.errorf(p, "invalid-regex", "regex %q does not compile: %v%s", cond, err, regexHint(cond))
 		}
 	case "jsonpath":
 		if !jsonPathVersions[c.Version] {
 			v.ds.errorf(versionPos, "unknown-criterion-version", "jsonpath version %q; want rfc9535 or draft-goessner-dispatch-jsonpath-00", c.Version)
+			return
 		}
-		if c.Version == "draft-goessner-dispatch-jsonpath-00" {
-			v.ds.warnf(versionPos, "jsonpath-version", "trama evaluates JSONPath with RFC 9535 semantics; Goessner-only syntax may behave differently")
+		if c.Version == criterion.GoessnerDraft00 {
+			v.ds.warnf(versionPos, "jsonpath-version", "trama evaluates Goessner JSONPath as RFC 9535, reading a final .length and [(@.length-n)] as JavaScript does; filters follow RFC 9535 (no type coercion) and other script expressions are refused")
 		}
-		if _, err := jsonpath.NewPath(cond); err != nil {
-			if lengthComparison.MatchString(cond) {
-				v.ds.warnf(p, "jsonpath-compat", "%q is a comparison, not an RFC 9535 JSONPath query; trama evaluates it for compatibility (write a simple condition such as $response.body#/0 != null, or a filter such as $[?length(@) > 0])", cond)
-			} else {
-				v.ds.errorf(p, "invalid-jsonpath", "JSONPath %q: %v", cond, err)
-			}
+		// Check accepts the compatibility comparison `$.length > 0`; CheckSelector only queries.
+		if _, err := criterion.Check(criterion.JSONPath, c.Version, cond); err != nil {
+			v.ds.errorf(p, "invalid-jsonpath", "%v", err)
+		} else if _, err := criterion.CheckSelector(criterion.JSONPath, c.Version, cond); err != nil && lengthComparison.MatchString(cond) {
+			v.ds.warnf(p, "jsonpath-compat", "%q is a comparison, not an RFC 9535 JSONPath query; trama evaluates it for compatibility (write a simple condition such as $response.body#/0 != null, or a filter such as $[?length(@) > 0])", cond)
 		}
 	case "xpath":
 		if !xpathVersions[c.Version] {
 			v.ds.errorf(versionPos, "unknown-criterion-version", "xpath version %q; want xpath-10, xpath-20, xpath-30 or xpath-31", c.Version)
+			return
 		} else if c.Version != "xpath-10" {
 			ver := c.Version
 			if ver == "" {
@@ -167,11 +169,16 @@ func (v *validator) criterion(c *Criterion, sc scope) {
 			}
 			v.ds.warnf(versionPos, "xpath-version", "%s: trama evaluates XPath with XPath 1.0 semantics", ver)
 		}
-		if _, err := xpath.Compile(cond); err != nil {
-			v.ds.errorf(p, "invalid-xpath", "XPath %q: %v", cond, err)
+		if _, err := criterion.Check(criterion.XPath, c.Version, cond); err != nil {
+			v.ds.errorf(p, "invalid-xpath", "%v", err)
 		}
+	case "jsonpointer":
+		v.ds.errorf(c.Pos("type"), "unknown-criterion-type", "criterion type %q: jsonpointer is a selector type (Selector Objects, replacement targets), not a criterion type; test a value with a simple condition such as $response.body#/id != null", c.Type)
 	default:
 		v.ds.errorf(c.Pos("type"), "unknown-criterion-type", "criterion type %q; want simple, regex, jsonpath or xpath", c.Type)
+	}
+	if v.doc.minor == 0 && (c.Version == "rfc9535" || c.Version == "xpath-31") {
+		v.ds.warnf(versionPos, "requires-1.1", "version %s is named by Arazzo 1.1 but the document declares arazzo %s (it is the default either way)", c.Version, v.doc.Arazzo)
 	}
 }
 

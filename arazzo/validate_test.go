@@ -1,7 +1,9 @@
 package arazzo
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -56,6 +58,16 @@ func joinDiagnostics(ds []Diagnostic) string {
 // column.
 func TestPlantedDefects(t *testing.T) {
 	step := func(extra string) string { return header + getPetStep + extra }
+	v11 := strings.Replace(header, "arazzo: 1.0.1", "arazzo: 1.1.0", 1)
+	// selectorOutput makes getPet's output "name" a Selector Object with the given fields.
+	selectorOutput := func(fields string) string {
+		return strings.Replace(getPetStep, "      name: $response.body#/name\n", "      name:\n        "+fields, 1)
+	}
+	// createStep adds a createPet step whose requestBody continues with body.
+	createStep := func(body string) string {
+		return step("  - stepId: create\n    operationId: createPet\n    parameters:\n    - name: X-Request-Id\n      in: header\n      value: r1\n" +
+			"    requestBody:\n      contentType: application/json\n" + body)
+	}
 	tests := []struct {
 		code string
 		sev  Severity
@@ -68,7 +80,29 @@ func TestPlantedDefects(t *testing.T) {
 		{"unknown-field", Warning, step("    «colour: red\n")},
 		{"duplicate-key", Error, step("    «stepId: again\n")},
 		{"empty-list", Error, strings.Replace(header, "  steps:\n", "  steps: «[]\n", 1)},
-		{"unsupported-selector", Error, header + strings.Replace(getPetStep, "      name: $response.body#/name\n", "      name:\n        «context: $response.body\n        selector: $.name\n", 1)},
+		// Selector Objects (1.1 "Selector Object"): a 1.0 document cannot use them.
+		{"requires-1.1", Error, header + strings.Replace(getPetStep, "      name: $response.body#/name\n", "      name:\n        «context: $response.body\n        selector: $.name\n        type: jsonpath\n", 1)},
+		{"requires-1.1", Error, createStep("      payload:\n        name:\n          «context: $inputs.petId\n          selector: /a\n          type: jsonpointer\n")},
+		{"requires-1.1", Error, createStep("      payload: {name: a}\n      replacements:\n      - target: $.name\n        «targetSelectorType: jsonpath\n        value: b\n")},
+		{"requires-1.1", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: $.a\n        context: $response.body\n        type:\n          type: jsonpath\n          version: «rfc9535\n")},
+		{"missing-field", Error, v11 + selectorOutput("«context: $response.body\n        selector: $.name\n")},
+		{"unknown-selector-type", Error, v11 + selectorOutput("context: $response.body\n        selector: $.name\n        type: «css\n")},
+		{"unknown-selector-version", Error, v11 + selectorOutput("context: $response.body\n        selector: $.name\n        type:\n          type: jsonpath\n          version: «rfc1234\n")},
+		{"invalid-selector", Error, v11 + selectorOutput("context: $response.body\n        selector: «$.name[\n        type: jsonpath\n")},
+		{"invalid-selector", Error, v11 + selectorOutput("context: $response.body\n        selector: «name\n        type: jsonpointer\n")},
+		{"invalid-selector", Error, strings.Replace(createStep("      payload:\n        pet:\n          name:\n            context: $inputs.petId\n            selector: «/a[\n            type:\n              type: xpath\n              version: xpath-10\n"), "1.0.1", "1.1.0", 1)},
+		{"invalid-expression", Error, v11 + selectorOutput("context: «$respnse.body\n        selector: $.name\n        type: jsonpath\n")},
+		{"unknown-step", Error, v11 + selectorOutput("context: «$steps.nope.outputs.body\n        selector: $.name\n        type: jsonpath\n")},
+		{"unknown-input", Error, v11 + selectorOutput("context: $response.body\n        selector: «$[?@.id == '{$inputs.nope}'].name\n        type: jsonpath\n")},
+		{"selector-context", Error, strings.Replace(createStep("      payload: {name: a}\n    outputs:\n      sent:\n        context: $request.body\n        selector: /name\n        type: «xpath\n"), "1.0.1", "1.1.0", 1)},
+		{"selector-context", Error, v11 + selectorOutput("context: $response.body#/name\n        selector: /name\n        type: «xpath\n")},
+		{"xpath-version", Warning, v11 + selectorOutput("context: $response.body\n        selector: /name\n        type: «xpath\n")},
+		{"jsonpath-version", Warning, v11 + selectorOutput("context: $response.body\n        selector: $.name\n        type:\n          type: jsonpath\n          version: «draft-goessner-dispatch-jsonpath-00\n")},
+		// Payload Replacement targets (1.1 "Payload Replacement Object").
+		{"invalid-target", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: «$.name\n        value: b\n"), "1.0.1", "1.1.0", 1)},
+		{"invalid-target", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: «$.name[\n        targetSelectorType: jsonpath\n        value: b\n"), "1.0.1", "1.1.0", 1)},
+		{"invalid-target", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: «/name\n        targetSelectorType: xpath\n        value: b\n"), "1.0.1", "1.1.0", 1)},
+		{"unknown-selector-type", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: /name\n        targetSelectorType: «jsonpatch\n        value: b\n"), "1.0.1", "1.1.0", 1)},
 		{"unsupported-feature", Warning, step("    «timeout: 10\n")},
 		{"duplicate-id", Error, step("  - stepId: «getPet\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
 		{"invalid-id", Warning, step("  - stepId: «get pet\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
@@ -99,7 +133,9 @@ func TestPlantedDefects(t *testing.T) {
 		{"invalid-condition", Error, header + strings.Replace(getPetStep, "$statusCode == 200", "$statusCode ==«= 200", 1)},
 		{"missing-context", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - «condition: '^2'\n        type: regex\n")},
 		{"unknown-criterion-type", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: x\n        context: $statusCode\n        type: «glob\n")},
+		{"unknown-criterion-type", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: /a\n        context: $response.body\n        type: «jsonpointer\n")},
 		{"unknown-criterion-version", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: $.a\n        context: $response.body\n        type:\n          type: jsonpath\n          version: «rfc1234\n")},
+		{"unknown-criterion-version", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: '^2'\n        context: $statusCode\n        type:\n          type: regex\n          version: «pcre\n")},
 		{"jsonpath-version", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: $.a\n        context: $response.body\n        type:\n          type: jsonpath\n          version: «draft-goessner-dispatch-jsonpath-00\n")},
 		{"xpath-version", Warning, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: /a\n        context: $response.body\n        type:\n          type: xpath\n          version: «xpath-30\n")},
 		{"invalid-regex", Error, step("    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: «'^(?!x)'\n        context: $statusCode\n        type: regex\n")},
@@ -208,6 +244,83 @@ func TestUndocumentedStatus(t *testing.T) {
 		b = loadText(t, header+strings.Replace(getPetStep, "$statusCode == 200", cond, 1))
 		if d := hasCode(b.Validate(ValidateOptions{}), "undocumented-status"); d != nil {
 			t.Errorf("%q: %v", cond, d)
+		}
+	}
+}
+
+// TestCriterionVersionsValidate: a criterion written for the version its Expression Type Object names
+// (1.1 "Expression Type Object") validates as trama evaluates it: Goessner's [(@.length-1)] is accepted
+// with a warning about the semantics, an XPath 2.0 construct trama cannot evaluate is an error.
+func TestCriterionVersionsValidate(t *testing.T) {
+	crit := func(cond, typ, version string) string {
+		return header + getPetStep + "    onSuccess:\n    - name: found\n      type: end\n      criteria:\n      - condition: '" + cond +
+			"'\n        context: $response.body\n        type:\n          type: " + typ + "\n          version: " + version + "\n"
+	}
+	ds := loadText(t, crit("$.tags[(@.length-1)]", "jsonpath", "draft-goessner-dispatch-jsonpath-00")).Validate(ValidateOptions{})
+	if hasCode(ds, "invalid-jsonpath") != nil || hasCode(ds, "jsonpath-version") == nil {
+		t.Errorf("Goessner script index:\n%s", joinDiagnostics(ds))
+	}
+	ds = loadText(t, crit("$.tags[(@.x + 1)]", "jsonpath", "draft-goessner-dispatch-jsonpath-00")).Validate(ValidateOptions{})
+	if d := hasCode(ds, "invalid-jsonpath"); d == nil || !strings.Contains(d.Message, "JavaScript") {
+		t.Errorf("Goessner script expression:\n%s", joinDiagnostics(ds))
+	}
+	ds = loadText(t, crit("if (/a) then 1 else 0", "xpath", "xpath-30")).Validate(ValidateOptions{})
+	if d := hasCode(ds, "invalid-xpath"); d == nil || !strings.Contains(d.Message, "XPath 2.0+ feature trama does not support") {
+		t.Errorf("XPath 2.0 construct:\n%s", joinDiagnostics(ds))
+	}
+}
+
+// TestSelectorOnResponseMediaType: a selector whose type cannot read what the operation documents its
+// responses carry is an error ("Selector Object": the context "MUST evaluate to structured data" the
+// selector type applies to): xpath on JSON-only responses, jsonpath on XML-only ones.
+func TestSelectorOnResponseMediaType(t *testing.T) {
+	api := `openapi: 3.0.3
+info: {title: shop, version: "1"}
+paths:
+  /orders:
+    get:
+      operationId: listOrders
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: array}}}}
+        "400": {description: bad, content: {application/problem+json: {schema: {type: object}}}}
+  /invoice:
+    get:
+      operationId: getInvoice
+      responses:
+        "200": {description: ok, content: {application/xml: {schema: {type: string}}}}
+  /mixed:
+    get:
+      operationId: getMixed
+      responses:
+        "200": {description: ok, content: {application/json: {}, application/xml: {}}}
+`
+	doc := func(op, typ, sel string) string {
+		return "arazzo: 1.1.0\ninfo: {title: t, version: \"1\"}\nsourceDescriptions:\n- {name: shop, url: shop.yaml, type: openapi}\n" +
+			"workflows:\n- workflowId: wf\n  steps:\n  - stepId: s\n    operationId: " + op + "\n    outputs:\n      v:\n        context: $response.body\n" +
+			"        selector: " + sel + "\n        type:\n          «type: " + typ + "\n          version: xpath-10\n"
+	}
+	load := func(text string) []Diagnostic {
+		t.Helper()
+		dir := writeFiles(t, map[string]string{"doc.yaml": text, "shop.yaml": api})
+		b, err := (&Loader{}).Load(context.Background(), filepath.Join(dir, "doc.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.Validate(ValidateOptions{})
+	}
+	text, want := locate(t, doc("listOrders", "xpath", "/orders/order"))
+	d := hasCode(load(text), "selector-context")
+	if d == nil || d.Line != want.Line || !strings.Contains(d.Message, "operation listOrders documents responses of application/json, application/problem+json only") {
+		t.Errorf("xpath on JSON responses: %v", d)
+	}
+	text, _ = locate(t, strings.Replace(doc("getInvoice", "jsonpath", "$.total"), "          version: xpath-10\n", "", 1))
+	if d := hasCode(load(text), "selector-context"); d == nil || !strings.Contains(d.Message, "which holds XML") {
+		t.Errorf("jsonpath on XML responses: %v", d)
+	}
+	for _, text := range []string{doc("getInvoice", "xpath", "/invoice/total"), doc("getMixed", "xpath", "/a")} {
+		text, _ = locate(t, text)
+		if d := hasCode(load(text), "selector-context"); d != nil {
+			t.Errorf("%v", d)
 		}
 	}
 }

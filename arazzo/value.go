@@ -16,7 +16,11 @@ const maxValueNodes = 1 << 18
 // with: map[string]any, []any, string, bool, int, float64 or nil, the shapes
 // yaml.v3 produces for `any`, with mapping keys always strings so values
 // marshal to JSON.
-func rawValue(n *yaml.Node, budget *int) any {
+func rawValue(n *yaml.Node, budget *int) any { return rawValueWith(n, budget, nil) }
+
+// rawValueWith is rawValue for values that may hold objects of their own: a mapping for which object
+// returns true becomes what it returns (a *Selector) instead of a map.
+func rawValueWith(n *yaml.Node, budget *int, object func(*yaml.Node) (any, bool)) any {
 	*budget--
 	if n == nil || *budget < 0 {
 		return nil
@@ -26,23 +30,28 @@ func rawValue(n *yaml.Node, budget *int) any {
 		if len(n.Content) == 0 {
 			return nil
 		}
-		return rawValue(n.Content[0], budget)
+		return rawValueWith(n.Content[0], budget, object)
 	case yaml.AliasNode:
-		return rawValue(n.Alias, budget)
+		return rawValueWith(n.Alias, budget, object)
 	case yaml.MappingNode:
+		if object != nil {
+			if v, ok := object(n); ok {
+				return v
+			}
+		}
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := resolveAlias(n.Content[i])
 			if k == nil {
 				continue
 			}
-			m[k.Value] = rawValue(n.Content[i+1], budget)
+			m[k.Value] = rawValueWith(n.Content[i+1], budget, object)
 		}
 		return m
 	case yaml.SequenceNode:
 		s := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			s = append(s, rawValue(c, budget))
+			s = append(s, rawValueWith(c, budget, object))
 		}
 		return s
 	case yaml.ScalarNode:

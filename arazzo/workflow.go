@@ -15,8 +15,9 @@ type Workflow struct {
 	Steps          []*Step
 	SuccessActions []*Action
 	FailureActions []*Action
-	// Outputs maps output names to runtime expressions.
-	Outputs    map[string]string
+	// Outputs maps output names to a runtime expression (string) or (1.1)
+	// a *Selector.
+	Outputs    map[string]any
 	Parameters []*Parameter
 	Extensions map[string]any
 }
@@ -36,8 +37,9 @@ type Step struct {
 	SuccessCriteria []*Criterion
 	OnSuccess       []*Action
 	OnFailure       []*Action
-	// Outputs maps output names to runtime expressions.
-	Outputs map[string]string
+	// Outputs maps output names to a runtime expression (string) or (1.1)
+	// a *Selector.
+	Outputs map[string]any
 	// DependsOn (Arazzo 1.1) lists steps that must complete before this one:
 	// a stepId of the same workflow, `$workflows.<id>.steps.<stepId>` or
 	// `$sourceDescriptions.<name>.<workflowId>.steps.<stepId>`.

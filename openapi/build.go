@@ -226,13 +226,32 @@ func buildRequestBody(t tree, tokens []string) (*RequestBody, error) {
 	if _, ok, err := t.lookup(tokens); err != nil || !ok {
 		return nil, err
 	}
+	tokens, err := followRef(t, tokens)
+	if err != nil {
+		return nil, err
+	}
+	rb := &RequestBody{}
+	if _, err := get(t, &rb.Required, append(tokens, "required")...); err != nil {
+		return nil, err
+	}
+	types, _, err := t.keys(append(tokens, "content"))
+	if err != nil {
+		return nil, err
+	}
+	rb.ContentTypes = types
+	return rb, nil
+}
+
+// followRef follows the $ref of the object at tokens, hop after hop, and returns where the object that
+// is not a reference is.
+func followRef(t tree, tokens []string) ([]string, error) {
 	for hop := 0; ; hop++ {
 		var ref string
 		if _, err := get(t, &ref, append(tokens, "$ref")...); err != nil {
 			return nil, err
 		}
 		if ref == "" {
-			break
+			return tokens, nil
 		}
 		if hop == maxRefHops {
 			return nil, fmt.Errorf("$ref %q: more than %d hops (a cycle?)", ref, maxRefHops)
@@ -246,16 +265,6 @@ func buildRequestBody(t tree, tokens []string) (*RequestBody, error) {
 		}
 		tokens = next
 	}
-	rb := &RequestBody{}
-	if _, err := get(t, &rb.Required, append(tokens, "required")...); err != nil {
-		return nil, err
-	}
-	types, _, err := t.keys(append(tokens, "content"))
-	if err != nil {
-		return nil, err
-	}
-	rb.ContentTypes = types
-	return rb, nil
 }
 
 // errMissing is reported for a $ref whose target does not exist.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -76,9 +77,11 @@ type Document struct {
 	// responses are the response keys by "METHOD path", in ModeFull only: the outline reads them
 	// on demand.
 	responses map[string][]string
-	servers   []Server
-	schemes   map[string]SecurityScheme
-	srvDone   bool
+	// responseTypes are the media types of the responses by "METHOD path", in ModeFull only.
+	responseTypes map[string][]string
+	servers       []Server
+	schemes       map[string]SecurityScheme
+	srvDone       bool
 }
 
 // Load parses an OpenAPI 3.0.x or 3.1.x description (YAML or JSON). location
@@ -285,6 +288,40 @@ func (d *Document) ResponseCodes(op *Operation) (codes []string, ok bool, err er
 	return codes, ok, nil
 }
 
+// ResponseMediaTypes returns the media types an operation's responses may carry: the keys of the
+// content of every response it documents, $refs followed, each once, in the order first met. ok is
+// false when the operation declares no responses. Like ResponseCodes it decodes the operation's whole
+// responses block, so validation asks for it and runs do not.
+func (d *Document) ResponseMediaTypes(op *Operation) (types []string, ok bool, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.tree == nil {
+		types, ok := d.responseTypes[op.Method+" "+op.Path]
+		return types, ok, nil
+	}
+	base := []string{"paths", op.Path, strings.ToLower(op.Method), "responses"}
+	codes, ok, err := d.tree.keys(base)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	for _, code := range codes {
+		tokens, err := followRef(d.tree, append(slices.Clone(base), code))
+		if err != nil {
+			return nil, false, fmt.Errorf("openapi: %s: %s %s response %s: %w", d.location, op.Method, op.Path, code, err)
+		}
+		keys, _, err := d.tree.keys(append(tokens, "content"))
+		if err != nil {
+			return nil, false, fmt.Errorf("openapi: %s: %s %s response %s: %w", d.location, op.Method, op.Path, code, err)
+		}
+		for _, k := range keys {
+			if !slices.Contains(types, k) {
+				types = append(types, k)
+			}
+		}
+	}
+	return types, true, nil
+}
+
 // Servers returns the document-level servers in declared order, or nil when
 // none are declared (OpenAPI then implies a single server "/").
 func (d *Document) Servers() []Server {
@@ -435,6 +472,7 @@ func loadFull(data []byte, location string, opts Options, reason string) (*Docum
 	d.index(refs, lines)
 	copy(d.ops, ops)
 	d.responses = kinResponses(doc)
+	d.responseTypes = kinResponseTypes(doc)
 	d.servers = kinServers(doc.Servers)
 	d.srvDone = true
 	d.schemes = kinSecuritySchemes(doc)

@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -53,6 +54,41 @@ func kinResponses(doc *openapi3.T) map[string][]string {
 			}
 			sort.Strings(codes)
 			out[strings.ToUpper(method)+" "+path] = codes
+		}
+	}
+	return out
+}
+
+// kinResponseTypes is ResponseMediaTypes for every operation of a fully loaded description.
+func kinResponseTypes(doc *openapi3.T) map[string][]string {
+	out := map[string][]string{}
+	if doc.Paths == nil {
+		return out
+	}
+	for path, item := range doc.Paths.Map() {
+		if item == nil {
+			continue
+		}
+		for method, op := range item.Operations() {
+			if op == nil || op.Responses == nil {
+				continue
+			}
+			var types []string
+			codes := make([]string, 0, op.Responses.Len())
+			for code := range op.Responses.Map() {
+				codes = append(codes, code)
+			}
+			sort.Strings(codes)
+			for _, code := range codes {
+				if r := op.Responses.Value(code); r != nil && r.Value != nil {
+					for _, ct := range kinContentTypes(r.Value.Content) {
+						if !slices.Contains(types, ct) {
+							types = append(types, ct)
+						}
+					}
+				}
+			}
+			out[strings.ToUpper(method)+" "+path] = types
 		}
 	}
 	return out

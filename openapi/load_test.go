@@ -612,3 +612,53 @@ paths:
 		}
 	}
 }
+
+// TestResponseMediaTypes: the media types an operation's responses carry, $refs followed, in every
+// loading mode.
+func TestResponseMediaTypes(t *testing.T) {
+	const yamlDoc = `openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /users/{id}:
+    get:
+      operationId: getUser
+      responses:
+        "200":
+          description: the user
+          content:
+            application/json: { schema: { type: object } }
+        "404": { $ref: "#/components/responses/Problem" }
+        "204": { description: nothing }
+    delete:
+      operationId: deleteUser
+components:
+  responses:
+    Problem:
+      description: a problem
+      content:
+        application/problem+json: { schema: { type: object } }
+        application/json: { schema: { type: object } }
+`
+	jsonDoc := `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{"/users/{id}":{"get":{"operationId":"getUser","responses":{"200":{"description":"the user","content":{"application/json":{"schema":{"type":"object"}}}},"404":{"$ref":"#/components/responses/Problem"},"204":{"description":"nothing"}}},"delete":{"operationId":"deleteUser"}}},"components":{"responses":{"Problem":{"description":"a problem","content":{"application/problem+json":{"schema":{"type":"object"}},"application/json":{"schema":{"type":"object"}}}}}}}`
+	for name, tt := range map[string]struct {
+		data string
+		opts Options
+	}{
+		"outline": {yamlDoc, Options{}}, "json": {jsonDoc, Options{}}, "full": {yamlDoc, Options{Full: true}},
+	} {
+		d, err := LoadWithOptions([]byte(tt.data), "t.yaml", tt.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		op, _ := d.Operation("getUser")
+		types, ok, err := d.ResponseMediaTypes(op)
+		slices.Sort(types)
+		if err != nil || !ok || strings.Join(types, ",") != "application/json,application/problem+json" {
+			t.Errorf("%s: ResponseMediaTypes(getUser) = %v, %v, %v", name, types, ok, err)
+		}
+		del, _ := d.Operation("deleteUser")
+		if types, ok, err := d.ResponseMediaTypes(del); ok || err != nil || len(types) != 0 {
+			t.Errorf("%s: ResponseMediaTypes(deleteUser) = %v, %v, %v; want none", name, types, ok, err)
+		}
+	}
+}

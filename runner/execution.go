@@ -139,14 +139,14 @@ func (x *execution) runWorkflow(ctx context.Context, doc *arazzo.Document, wf *a
 	outputs := make(map[string]any, len(wf.Outputs))
 	sc := &scope{x: x, st: st}
 	for _, name := range sortedKeys(wf.Outputs) {
-		v, err := x.evalString(ctx, wf.Outputs[name], sc)
+		v, err := x.evalValue(ctx, wf.Outputs[name], sc)
 		if unset(err) {
 			// The workflow ended on a path that did not produce this output (an end action before the
 			// step that sets it, or a step that left it unset): it is absent, not a failure.
 			if st.unsetOutputs == nil {
 				st.unsetOutputs = map[string]string{}
 			}
-			st.unsetOutputs[name] = err.Error()
+			st.unsetOutputs[name] = x.secrets.Redact(err.Error())
 			continue
 		}
 		if err != nil {

@@ -30,6 +30,7 @@ type Runner struct {
 	templates sync.Map // compat or strict mode + string → *expr.Template
 	conds     sync.Map // string → *expr.Condition
 	exprs     sync.Map // string → expr.Expr
+	selectors sync.Map // kind, version, target or selector, text → *criterion.Selector
 	schemas   sync.Map // *arazzo.Workflow → *inputSchema
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trama-dev/trama/arazzo"
 	"github.com/trama-dev/trama/arazzo/expr"
 	"github.com/trama-dev/trama/secret"
 )
@@ -105,7 +106,7 @@ func (s *scope) Resolve(e expr.Expr) (any, bool, error) {
 			if step := s.st.wf.Step(e.StepID); step != nil {
 				if src, declared := step.Outputs[e.Name]; declared {
 					return nil, false, fmt.Errorf("%w: step %q left output %q unset, because %s found nothing in its response",
-						expr.ErrNotFound, e.StepID, e.Name, src)
+						expr.ErrNotFound, e.StepID, e.Name, arazzo.OutputText(src))
 				}
 			}
 		}

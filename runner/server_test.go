@@ -25,6 +25,7 @@ type testAPI struct {
 	calls       map[string]int
 	lastAuth    string
 	lastQuery   string
+	lastXML     string // the last body POST /v1/orders.xml received
 	srv         *httptest.Server
 }
 
@@ -111,6 +112,14 @@ func newTestAPI(t testing.TB) *testAPI {
 	mux.HandleFunc("GET /v1/report.xml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
 		io.WriteString(w, `<?xml version="1.0"?><report><item id="1"><status>ok</status></item><item id="2"><status>late</status></item></report>`)
+	})
+	mux.HandleFunc("POST /v1/orders.xml", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		a.mu.Lock()
+		a.lastXML = string(b)
+		a.mu.Unlock()
+		w.Header().Set("Content-Type", "application/xml")
+		io.WriteString(w, `<stored at="2026-05-17">`+string(b)+`</stored>`)
 	})
 	mux.HandleFunc("GET /v1/whoami", func(w http.ResponseWriter, r *http.Request) {
 		auth := r.Header.Get("Authorization")

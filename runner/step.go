@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/arazzo"
-	"github.com/trama-dev/trama/jsonpointer"
 	"github.com/trama-dev/trama/openapi"
 	"github.com/trama-dev/trama/secret"
 )
@@ -78,7 +77,7 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 			auth.replaced = true
 			continue
 		}
-		if s, ok := p.Value.(string); ok && p.In != "path" && x.absentOptionalInput(st, s) {
+		if p.In != "path" && x.absentOptional(st, p.Value) {
 			continue
 		}
 		v, err := x.evalValue(ctx, p.Value, sc)
@@ -154,13 +153,9 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 				}
 			}
 			for _, rep := range rb.Replacements {
-				v, err := x.evalValue(ctx, rep.Value, sc)
+				payload, err = x.replace(ctx, payload, rep, mediaTypeOf(contentType), sc)
 				if err != nil {
 					return fail("request body replacement %q: %v", rep.Target, err)
-				}
-				payload, err = jsonpointer.Set(payload, rep.Target, v)
-				if err != nil {
-					return fail("request body replacement: %v", err)
 				}
 			}
 		}
@@ -296,12 +291,12 @@ func (x *execution) attemptWorkflow(ctx context.Context, st *wfState, step *araz
 func (x *execution) stepOutputs(ctx context.Context, step *arazzo.Step, sc *scope, out *outcome) (*outcome, error) {
 	outputs := make(map[string]any, len(step.Outputs))
 	for _, name := range sortedKeys(step.Outputs) {
-		v, err := x.evalString(ctx, step.Outputs[name], sc)
+		v, err := x.evalValue(ctx, step.Outputs[name], sc)
 		if errors.Is(err, expr.ErrNotFound) {
 			if out.result.UnsetOutputs == nil {
 				out.result.UnsetOutputs = map[string]string{}
 			}
-			out.result.UnsetOutputs[name] = err.Error()
+			out.result.UnsetOutputs[name] = x.secrets.Redact(err.Error())
 			continue
 		}
 		if err != nil {

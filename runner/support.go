@@ -72,16 +72,18 @@ func (r *Runner) expression(s string) (expr.Expr, error) {
 	return e, nil
 }
 
-// evalValue evaluates every string inside a value (maps and slices walked, copied), leaving other values
-// as they are.
+// evalValue evaluates every string and Selector Object inside a value (maps and slices walked, copied),
+// leaving other values as they are.
 func (x *execution) evalValue(ctx context.Context, v any, sc *scope) (any, error) {
 	switch t := v.(type) {
 	case string:
 		return x.evalString(ctx, t, sc)
+	case *arazzo.Selector:
+		return x.evalSelector(ctx, t, sc)
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for k, e := range t {
-			if s, ok := e.(string); ok && x.absentOptionalInput(sc.st, s) {
+			if x.absentOptional(sc.st, e) {
 				continue
 			}
 			ev, err := x.evalValue(ctx, e, sc)
@@ -118,6 +120,18 @@ func (x *execution) evalString(ctx context.Context, s string, sc *scope) (any, e
 	}
 	sc.ctx = ctx
 	return t.Eval(sc)
+}
+
+// absentOptional reports whether a value is left out because it comes from an optional input the caller
+// did not give: the value is exactly `$inputs.X`, or a Selector Object whose context is.
+func (x *execution) absentOptional(st *wfState, v any) bool {
+	switch t := v.(type) {
+	case string:
+		return x.absentOptionalInput(st, t)
+	case *arazzo.Selector:
+		return x.absentOptionalInput(st, unbrace(t.Context))
+	}
+	return false
 }
 
 // absentOptionalInput reports whether s is exactly `$inputs.X` for an optional input the caller did not

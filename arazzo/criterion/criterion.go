@@ -8,11 +8,12 @@ import (
 	"strings"
 )
 
-// Kind is the type of a Criterion Object whose condition is not a simple condition.
+// Kind is the type of a Criterion Object whose condition is not a simple condition, or of a selector
+// (JSONPointer, in selector.go, is a selector type only).
 type Kind string
 
-// The criterion kinds this package evaluates. Simple conditions and JSON Pointer selectors belong to
-// the runner's expression evaluator, not here.
+// The criterion kinds this package evaluates. Simple conditions belong to the runner's expression
+// evaluator, not here.
 const (
 	Regex    Kind = "regex"
 	JSONPath Kind = "jsonpath"
@@ -35,18 +36,21 @@ const (
 // user mistake apart from a trama limitation.
 var ErrUnsupported = errors.New("not supported by trama")
 
-// Problem describes a condition that cannot be evaluated: a syntax error, an unknown version, or a
-// construct trama does not support. Message says what to change.
+// Problem describes a condition, selector or replacement target that cannot be evaluated: a syntax
+// error, an unknown version, or a construct trama does not support. Message says what to change.
 type Problem struct {
-	Kind      Kind
-	Version   string // as written; "" for the default
+	Kind    Kind
+	Version string // as written; "" for the default
+	// Condition is the condition, selector or target as written.
 	Condition string
-	Message   string
-	Err       error // the engine's error or ErrUnsupported; may be nil
+	// What names it in Error: "condition" (when empty), "selector" or "target".
+	What    string
+	Message string
+	Err     error // the engine's error or ErrUnsupported; may be nil
 }
 
-// Error returns the kind, the condition and what to fix. The condition is quoted as given: callers that
-// substitute secrets into conditions must pass the error through secret.Set.Redact.
+// Error returns the kind, the condition, selector or target, and what to fix. The text is quoted as
+// given: callers that substitute secrets into it must pass the error through secret.Set.Redact.
 func (p *Problem) Error() string {
 	kind := string(p.Kind)
 	if kind == "" {
@@ -55,7 +59,11 @@ func (p *Problem) Error() string {
 	if p.Version != "" {
 		kind += " (" + p.Version + ")"
 	}
-	return fmt.Sprintf("%s condition %q: %s", kind, p.Condition, p.Message)
+	what := p.What
+	if what == "" {
+		what = "condition"
+	}
+	return fmt.Sprintf("%s %s %q: %s", kind, what, p.Condition, p.Message)
 }
 
 // Unwrap returns the underlying engine error or ErrUnsupported.
@@ -152,8 +160,11 @@ func restoreAll(warnings []string, restore func(string) string) []string {
 }
 
 func unknownKind(kind Kind, version, condition string) error {
-	return &Problem{Kind: kind, Version: version, Condition: condition,
-		Message: fmt.Sprintf("unknown criterion type %q: want regex, jsonpath or xpath", string(kind))}
+	msg := fmt.Sprintf("unknown criterion type %q: want regex, jsonpath or xpath", string(kind))
+	if kind == JSONPointer {
+		msg = "jsonpointer is a selector type, not a criterion type: test the value with a simple condition such as `$response.body#/id != null`"
+	}
+	return &Problem{Kind: kind, Version: version, Condition: condition, Message: msg}
 }
 
 // withCondition puts the condition as the user wrote it (with {$…}) back into a Problem from Check.

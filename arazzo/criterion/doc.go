@@ -1,7 +1,9 @@
-// Package criterion evaluates the regex, jsonpath and xpath conditions of Arazzo Criterion Objects.
-// The runner resolves a criterion's context expression and substitutes the {$…} expressions embedded
-// in its condition; Evaluate then decides pass or fail, and Check validates a condition for
-// `trama validate`.
+// Package criterion evaluates the typed expressions of Arazzo: the regex, jsonpath and xpath conditions
+// of Criterion Objects, and the jsonpath, xpath and jsonpointer selectors of Selector Objects and
+// Payload Replacement targets (Arazzo 1.1), each in the version an Expression Type Object names. The
+// runner resolves the context expression and substitutes the {$…} expressions embedded in the text;
+// Evaluate then decides pass or fail, Selector.Select picks a value and Selector.Replace sets one, and
+// Check, CheckSelector and CheckTarget validate the text for `trama validate`.
 //
 // # Regex
 //
@@ -39,4 +41,12 @@
 // and xpath-31 (the default), an expression that compiles is evaluated with 1.0 semantics and Check
 // warns; one that needs a 2.0+ construct (sequences, if, for, value comparisons …) is refused with
 // ErrUnsupported rather than evaluated wrongly.
+//
+// # Selectors and targets
+//
+// A selector yields a value (see Selector.Select for what jsonpath, jsonpointer and xpath selectors yield
+// and when they find nothing); a target names where Selector.Replace sets one. The version of an
+// Expression Type Object changes the result where trama can tell the versions apart: xpath-10 turns a
+// node-set into its first node while later XPath versions yield a sequence, and Goessner's JSONPath
+// (draft-goessner-dispatch-jsonpath-00) reads a final `.length` and `[(@.length-n)]` as JavaScript does.
 package criterion

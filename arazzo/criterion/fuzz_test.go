@@ -53,3 +53,42 @@ func FuzzXPath(f *testing.F) {
 		_, _ = Evaluate(XPath, "", expr, doc)
 	})
 }
+
+// FuzzSelector drives the selector and target compilers (the Goessner rewrites, the singular-query
+// scanner, JSON Pointers, XPath) and their evaluation on arbitrary documents: no input may panic.
+func FuzzSelector(f *testing.F) {
+	seeds := []struct {
+		kind         Kind
+		version, sel string
+		doc          string
+	}{
+		{JSONPath, "", `$.user.profile.email`, `{"user":{"profile":{"email":"a"}}}`},
+		{JSONPath, "", `$.items[?(@.sku=='ABC123')].quantity`, `{"items":[{"sku":"ABC123","quantity":1}]}`},
+		{JSONPath, "", `$['a\'b'][-1]`, `{"a'b":[1,2]}`},
+		{JSONPath, GoessnerDraft00, `$..book[(@.length-1)].title.length`, `{"book":[{"title":"x"}]}`},
+		{JSONPath, GoessnerDraft00, `$[(@.x)]`, `[]`},
+		{JSONPointer, RFC6901, `/a/~1b/0`, `{"a":{"/b":[true]}}`},
+		{JSONPointer, "", `/items/-`, `{"items":[]}`},
+		{XPath, XPath30, `/Invoice/Header/InvoiceNumber`, `<Invoice><Header><InvoiceNumber>1</InvoiceNumber></Header></Invoice>`},
+		{XPath, XPath10, `//@id | //b/text()`, `<a id="1"><b>t</b></a>`},
+		{XPath, "", `count(//b) div 0`, `<a/>`},
+	}
+	for _, s := range seeds {
+		f.Add(string(s.kind), s.version, s.sel, []byte(s.doc))
+	}
+	f.Fuzz(func(t *testing.T, kind, version, sel string, doc []byte) {
+		_, _ = CheckSelector(Kind(kind), version, sel)
+		s, err := CompileTarget(Kind(kind), version, sel)
+		if err != nil {
+			return
+		}
+		var context any = doc
+		if s.Kind() == XPath {
+			context = string(doc)
+		} else if v, err := parseJSONValue(string(doc)); err == nil {
+			context = v
+		}
+		_, _, _ = s.Select(context)
+		_, _ = s.Replace(context, "x")
+	})
+}

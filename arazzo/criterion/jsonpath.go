@@ -3,9 +3,14 @@ package criterion
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/speakeasy-api/jsonpath/pkg/jsonpath"
+	"github.com/speakeasy-api/jsonpath/pkg/jsonpath/token"
 	"gopkg.in/yaml.v3"
 )
 
@@ -45,33 +50,43 @@ func (q speakeasyQuery) selectNodes(root *yaml.Node) []*yaml.Node { return q.p.Q
 // jsonPathCondition is a compiled jsonpath condition: an RFC 9535 query or, failing that, a
 // compatibility comparison.
 type jsonPathCondition struct {
-	query    compiledQuery
+	query    *jsonQuery
 	compare  *comparison
 	warnings []string
 }
 
 func compileJSONPath(version, condition string) (*jsonPathCondition, error) {
-	var warnings []string
-	switch version {
-	case "", RFC9535:
-	case GoessnerDraft00:
-		// The draft has no grammar of its own beyond examples and runs script expressions in the host
-		// language; RFC 9535 standardised its portable subset, so that is what trama evaluates.
-		warnings = append(warnings, fmt.Sprintf("jsonpath version %s is evaluated as RFC 9535: "+
-			"script expressions such as `(@.length-1)` are not supported", GoessnerDraft00))
-	default:
-		return nil, &Problem{Kind: JSONPath, Version: version, Condition: condition,
-			Message: fmt.Sprintf("unknown jsonpath version %q: want %s or %s", version, RFC9535, GoessnerDraft00)}
-	}
-	q, err := engine.compile(condition)
+	q, warnings, err := compileQuery(version, condition, "condition")
 	if err == nil {
 		return &jsonPathCondition{query: q, warnings: warnings}, nil
+	}
+	var p *Problem
+	if errors.As(err, &p) && p.Err == nil {
+		return nil, err // an unknown version or a Goessner script expression: no comparison either
 	}
 	if c, ok := parseComparison(condition); ok {
 		return &jsonPathCondition{compare: c, warnings: append(warnings, c.warning(condition))}, nil
 	}
-	return nil, &Problem{Kind: JSONPath, Version: version, Condition: condition, Err: err,
-		Message: fmt.Sprintf("not a valid RFC 9535 JSONPath query: %v", err)}
+	return nil, err
+}
+
+// compileQuery compiles a JSONPath query of the given version: RFC 9535 as it is, or a query of the
+// Goessner draft through the rewrites in goessner.go. what names the query in messages ("condition",
+// "selector", "target").
+func compileQuery(version, query, what string) (*jsonQuery, []string, error) {
+	switch version {
+	case "", RFC9535:
+		q, err := engine.compile(query)
+		if err != nil {
+			return nil, nil, &Problem{Kind: JSONPath, Version: version, Condition: query, What: what, Err: err,
+				Message: fmt.Sprintf("not a valid RFC 9535 JSONPath query: %s", engineMessage(err))}
+		}
+		return &jsonQuery{q: q, rfc: query}, nil, nil
+	case GoessnerDraft00:
+		return compileGoessner(query, what)
+	}
+	return nil, nil, &Problem{Kind: JSONPath, Version: version, Condition: query, What: what,
+		Message: fmt.Sprintf("unknown jsonpath version %q: want %s or %s", version, RFC9535, GoessnerDraft00)}
 }
 
 // matches evaluates the condition against a JSON-like context.
@@ -141,4 +156,65 @@ func checkControlChars(query string) error {
 		}
 	}
 	return nil
+}
+
+// engineLocation is how the JSONPath engine starts its messages.
+var engineLocation = regexp.MustCompile(`^Error at line (\d+), column (\d+): (.*)$`)
+
+// engineMessage makes the engine's error one line: it writes "Error at line 1, column 7: unexpected
+// token" followed by the query and a caret on lines of their own.
+func engineMessage(err error) string {
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	if m := engineLocation.FindStringSubmatch(first); m != nil {
+		if m[1] == "1" {
+			return fmt.Sprintf("%s at offset %s", m[3], m[2])
+		}
+		return fmt.Sprintf("%s at line %s, column %s", m[3], m[1], m[2])
+	}
+	return first
+}
+
+// singularPath returns the segments of a singular query, RFC 9535 section 2.3.5.1: `$` followed only by
+// name and index segments, one selector each (`.a`, `['a']`, `[0]`, `[-1]`), which selects at most one
+// node. ok is false for any other query, one that may select several nodes. The query must already
+// have compiled; its tokens are the engine's, so names unescape as the engine reads them.
+func singularPath(query string) (path []pathStep, ok bool) {
+	toks := token.NewTokenizer(query).Tokenize()
+	if len(toks) == 0 || toks[0].Token != token.ROOT {
+		return nil, false
+	}
+	for i := 1; i < len(toks); {
+		switch {
+		case toks[i].Token == token.CHILD && i+1 < len(toks) && memberNameToken(toks[i+1].Token):
+			path = append(path, pathStep{name: toks[i+1].Literal, dot: true})
+			i += 2
+		case toks[i].Token == token.BRACKET_LEFT && i+2 < len(toks) && toks[i+2].Token == token.BRACKET_RIGHT:
+			switch sel := toks[i+1]; sel.Token {
+			case token.STRING_LITERAL:
+				path = append(path, pathStep{name: sel.Literal})
+			case token.INTEGER:
+				n, err := strconv.Atoi(sel.Literal)
+				if err != nil {
+					return nil, false
+				}
+				path = append(path, pathStep{index: n, isIdx: true})
+			default:
+				return nil, false
+			}
+			i += 3
+		default:
+			return nil, false
+		}
+	}
+	return path, true
+}
+
+// memberNameToken reports whether a token after "." is a member name: the tokenizer gives names that
+// are also keywords or function names (.true, .length) their own tokens.
+func memberNameToken(t token.Token) bool {
+	switch t {
+	case token.STRING, token.FUNCTION, token.TRUE, token.FALSE, token.NULL:
+		return true
+	}
+	return false
 }

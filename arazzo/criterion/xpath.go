@@ -26,10 +26,15 @@ var xpath2Functions = regexp.MustCompile(`\b(lower-case|upper-case|ends-with|mat
 // (and the default) an expression that compiles is evaluated with XPath 1.0 semantics and Check warns;
 // an expression that needs a 2.0+ construct is refused as unsupported rather than evaluated wrongly.
 func compileXPath(version, condition string) (*xpathCondition, error) {
+	return compileXPathAs(version, condition, "condition")
+}
+
+// compileXPathAs is compileXPath for a condition, selector or target, as what says.
+func compileXPathAs(version, condition, what string) (*xpathCondition, error) {
 	switch version {
 	case "", XPath10, XPath20, XPath30, XPath31:
 	default:
-		return nil, &Problem{Kind: XPath, Version: version, Condition: condition,
+		return nil, &Problem{Kind: XPath, Version: version, Condition: condition, What: what,
 			Message: fmt.Sprintf("unknown xpath version %q: want %s, %s, %s or %s",
 				version, XPath10, XPath20, XPath30, XPath31)}
 	}
@@ -38,14 +43,14 @@ func compileXPath(version, condition string) (*xpathCondition, error) {
 		construct := xpath2Construct(condition)
 		switch {
 		case construct != "" && version == XPath10:
-			return nil, &Problem{Kind: XPath, Version: version, Condition: condition, Err: err,
+			return nil, &Problem{Kind: XPath, Version: version, Condition: condition, What: what, Err: err,
 				Message: fmt.Sprintf("%s is not XPath 1.0", construct)}
 		case construct != "":
-			return nil, &Problem{Kind: XPath, Version: version, Condition: condition, Err: ErrUnsupported,
+			return nil, &Problem{Kind: XPath, Version: version, Condition: condition, What: what, Err: ErrUnsupported,
 				Message: fmt.Sprintf("uses %s, an XPath 2.0+ feature trama does not support "+
 					"(its engine is XPath 1.0 with a few 2.0 functions); rewrite it in XPath 1.0", construct)}
 		}
-		return nil, &Problem{Kind: XPath, Version: version, Condition: condition, Err: err,
+		return nil, &Problem{Kind: XPath, Version: version, Condition: condition, What: what, Err: err,
 			Message: fmt.Sprintf("invalid XPath expression: %v", err)}
 	}
 	c := &xpathCondition{text: condition, expr: expr}
@@ -59,9 +64,9 @@ func compileXPath(version, condition string) (*xpathCondition, error) {
 				"trama accepts it as an extension", m[1]))
 		}
 	} else {
-		c.warnings = append(c.warnings, fmt.Sprintf("xpath condition for %s is evaluated with XPath 1.0 "+
+		c.warnings = append(c.warnings, fmt.Sprintf("xpath %s for %s is evaluated with XPath 1.0 "+
 			"semantics: 2.0+ typing, sequences and functions beyond %s are not supported",
-			name, "lower-case, upper-case, ends-with, matches, replace, reverse and string-join"))
+			what, name, "lower-case, upper-case, ends-with, matches, replace, reverse and string-join"))
 	}
 	return c, nil
 }
