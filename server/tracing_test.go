@@ -105,6 +105,14 @@ func TestOneTracePerEvent(t *testing.T) {
 			t.Errorf("span %q's parent is %x, want %q (%x)", child.Name, child.ParentSpanId, of.Name, of.SpanId)
 		}
 	}
+	for _, sp := range []*tracepb.Span{root, dispatch, run, step, req} {
+		var attrs []string
+		for _, a := range sp.Attributes {
+			attrs = append(attrs, a.Key+"="+a.Value.String())
+		}
+		t.Logf("span %x parent %x %q %.1fms %s", sp.SpanId, sp.ParentSpanId, sp.Name,
+			float64(sp.EndTimeUnixNano-sp.StartTimeUnixNano)/1e6, strings.Join(attrs, " "))
+	}
 	parent(dispatch, root)
 	parent(run, root)
 	parent(step, run)

@@ -145,7 +145,8 @@ func (w *Worker) finish(ctx context.Context, a *queue.Attempt, res store.RunResu
 	run := a.Run
 	w.Metrics.Run(run.Trigger, string(res.Status))
 	run.Status, run.Error, run.Outputs = res.Status, res.Error, res.Outputs
-	w.logger().Info("run finished", "run", run.ID, "trigger", run.Trigger, "status", res.Status, "error", res.Error)
+	w.logger().Info("run finished", "run", run.ID, "event", run.EventUUID, "trigger", run.Trigger, "status", res.Status,
+		"error", res.Error, "trace", trace.SpanContextFromContext(ctx).TraceID().String())
 	if w.OnRunFinished != nil {
 		w.OnRunFinished(run, result)
 	}
