@@ -73,6 +73,23 @@ func New(queueDepth func() float64) *Metrics {
 	return m
 }
 
+// CountsFrom registers the collectors read from the store's totals at scrape time: events coalesced into
+// another event's run, and ready runs held back because their concurrency key has no free slot.
+func (m *Metrics) CountsFrom(coalesced, heldByConcurrency func() float64) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "trama_events_coalesced_total",
+			Help: "Events a trigger's coalesce merged into the run of another event with the same key.",
+		}, coalesced),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "trama_runs_held_by_concurrency",
+			Help: "Ready runs waiting because their trigger's concurrency key has no free slot.",
+		}, heldByConcurrency))
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	if m == nil {

@@ -47,6 +47,10 @@ func TestCoalesceResetAllFactors(t *testing.T) {
 	if runID == "" || coalesced != 2 {
 		t.Errorf("ann's events: run %q, %d coalesced into it, want 2", runID, coalesced)
 	}
+	time.Sleep(1100 * time.Millisecond) // the metrics read the store's totals at most once a second
+	if n := s.metric("trama_events_coalesced_total"); n != 2 {
+		t.Errorf("trama_events_coalesced_total = %v, want 2", n)
+	}
 }
 
 // TestConcurrencyOnePerUser: with concurrency 1 keyed on the user, a burst of one user's events runs

@@ -60,9 +60,9 @@ type Server struct {
 	handler http.Handler
 	logger  *slog.Logger
 
-	mu        sync.Mutex
-	lastDepth int64
-	depthAt   time.Time
+	mu         sync.Mutex
+	lastCounts store.Counts
+	depthAt    time.Time
 
 	// URL and stop are set by Start.
 	URL  string
@@ -83,6 +83,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error
 	}
 	s := &Server{cfg: cfg, opts: opts, store: st, logger: logger}
 	s.metrics = metrics.New(s.queueDepth)
+	s.metrics.CountsFrom(func() float64 { return float64(s.counts().Coalesced) },
+		func() float64 { return float64(s.counts().HeldByConcurrency) })
 
 	// The matcher resolves trama's own Okta identity (ignoreActor: self) from the okta section, with its
 	// own timeout, unless the caller supplies the client trama's calls go through.
@@ -320,19 +322,22 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // queueDepth reads the queue depth for the metrics gauge, from the store at most once a second, so that
 // frequent scrapes do not load the store; a failed read keeps the last value.
-func (s *Server) queueDepth() float64 {
+func (s *Server) queueDepth() float64 { return float64(s.counts().QueueDepth) }
+
+// counts reads the store's totals for the metrics, at most once a second however often they are scraped.
+func (s *Server) counts() store.Counts {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if time.Since(s.depthAt) < time.Second {
-		return float64(s.lastDepth)
+		return s.lastCounts
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if c, err := s.store.Counts(ctx); err == nil {
-		s.lastDepth = c.QueueDepth
+		s.lastCounts = c
 	}
 	s.depthAt = time.Now()
-	return float64(s.lastDepth)
+	return s.lastCounts
 }
 
 // budgeted returns client (a default one when nil) with every workflow request of this process kept

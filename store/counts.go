@@ -22,6 +22,10 @@ type Counts struct {
 	QueueDepth int64
 	// QueueRunning counts runs a worker holds now.
 	QueueRunning int64
+	// Coalesced counts events a trigger's coalesce merged into another event's run.
+	Coalesced int64
+	// HeldByConcurrency counts ready runs waiting because their key has no free concurrency slot.
+	HeldByConcurrency int64
 }
 
 // Counts returns totals for metrics. Event totals are kept in the ingest transaction, so they never
@@ -29,9 +33,14 @@ type Counts struct {
 func (s *Store) Counts(ctx context.Context) (Counts, error) {
 	c := Counts{Runs: make(map[RunStatus]int64, len(RunStatuses))}
 	if err := s.read.QueryRowContext(ctx, `SELECT coalesce(sum(deliveries), 0), coalesce(sum(malformed), 0),
-		coalesce(sum(events), 0), coalesce(sum(duplicates), 0), coalesce(sum(quarantined), 0) FROM totals`).
-		Scan(&c.Deliveries, &c.Malformed, &c.Events, &c.Duplicates, &c.Quarantined); err != nil {
+		coalesce(sum(events), 0), coalesce(sum(duplicates), 0), coalesce(sum(quarantined), 0), coalesce(sum(coalesced), 0)
+		FROM totals`).Scan(&c.Deliveries, &c.Malformed, &c.Events, &c.Duplicates, &c.Quarantined, &c.Coalesced); err != nil {
 		return c, fmt.Errorf("counts: %w", err)
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE status IN ('queued', 'retrying')
+		AND concurrency_key <> '' AND (SELECT count(*) FROM run_slots
+			WHERE slot_key = runs.trigger_name || ':' || runs.concurrency_key) >= runs.concurrency_limit`).Scan(&c.HeldByConcurrency); err != nil {
+		return c, fmt.Errorf("counts: runs held by concurrency: %w", err)
 	}
 	for _, status := range RunStatuses {
 		var n int64

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math/rand/v2"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -110,6 +111,20 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 		runs, err := s.insertRuns(ctx, tx, ds, os, skips)
 		if err != nil {
 			return err
+		}
+		coalesced := 0
+		for i := range skips {
+			for _, sk := range skips[i][len(os[i].Skipped):] {
+				if sk.Reason == "coalesced" {
+					coalesced++
+				}
+			}
+		}
+		if coalesced > 0 {
+			if _, err := tx.ExecContext(ctx, `UPDATE totals SET coalesced = coalesced + $2 WHERE shard = $1`,
+				rand.IntN(s.dialect.TotalShards), coalesced); err != nil {
+				return fmt.Errorf("count coalesced events: %w", err)
+			}
 		}
 		for i, d := range ds {
 			var skipped any

@@ -1,0 +1,2 @@
+-- Events coalesced into another event's run, counted in the dispatch transaction for the metrics.
+ALTER TABLE totals ADD COLUMN coalesced bigint NOT NULL DEFAULT 0;
