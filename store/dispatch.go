@@ -1,11 +1,11 @@
 package store
 
 import (
-	"math/rand/v2"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
