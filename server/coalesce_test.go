@@ -6,35 +6,58 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/trama-dev/trama/okta/oktatest"
 )
 
-// TestCoalesceResetAllFactors: Okta's "reset all factors" delivers three distinct events for one user;
-// a trigger that coalesces on the user runs once for them, and once for another user's event. The events
-// that joined the run say so in the history.
+// TestCoalesceResetAllFactors: Okta's "reset all factors" delivers three distinct
+// user.mfa.factor.deactivate events for one user, milliseconds apart; a trigger that coalesces on the
+// user runs once for them, and once for another user's event. The events that joined the
+// run say so in the history, and the metrics count them.
 func TestCoalesceResetAllFactors(t *testing.T) {
-	s := newSetup(t, setupOptions{triggers: getUserTrigger("on-factor", "    coalesce: {key: $event.oktaUser.id, window: 30s}\n")})
+	s := newSetup(t, setupOptions{triggers: `  - name: on-reset
+    on: user.mfa.factor.deactivate
+    run: { file: {{flow}}, workflow: get-user }
+    inputs:
+      userId: $event.oktaUser.id
+      oktaApiToken: $env.OKTA_API_TOKEN
+    coalesce: {key: $event.oktaUser.id, window: 30s}
+`})
 	ann, bob := s.createUser("ann.coalesce@example.com"), s.createUser("bob.coalesce@example.com")
+	deactivate := func(uuid, user string, at time.Time) oktatest.Event {
+		return oktatest.Event{UUID: uuid, Type: "user.mfa.factor.deactivate", UserID: user, Published: at,
+			Reason: "User reset all factors"}
+	}
+	at := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
 	annEvents := []string{"0d0d0d0d-0000-11ef-8000-000000000001", "0d0d0d0d-0000-11ef-8000-000000000002", "0d0d0d0d-0000-11ef-8000-000000000003"}
-	if code, body := s.post(envelope("reset-1", "00uadmin", ann, annEvents...), "application/json", hookSecret); code != 200 {
+	var evs []oktatest.Event
+	for i, u := range annEvents {
+		evs = append(evs, deactivate(u, ann, at.Add(time.Duration(i)*7*time.Millisecond)))
+	}
+	if code, body := s.post(oktatest.Delivery("reset-1", evs...), "application/json", hookSecret); code != 200 {
 		t.Fatalf("delivery: %d %s", code, body)
 	}
 	bobEvent := "0d0d0d0d-0000-11ef-8000-000000000004"
-	if code, body := s.post(envelope("reset-2", "00uadmin", bob, bobEvent), "application/json", hookSecret); code != 200 {
+	if code, body := s.post(oktatest.Delivery("reset-2", deactivate(bobEvent, bob, at)), "application/json", hookSecret); code != 200 {
 		t.Fatalf("delivery: %d %s", code, body)
 	}
 	c := s.settle()
 	if c.Runs["succeeded"] != 2 {
 		t.Fatalf("runs %+v, want one for ann's three events and one for bob's", c.Runs)
 	}
-	// One of ann's events (they share a published time here; Okta's are milliseconds apart) has the run;
-	// the other two say they were coalesced into it.
+	// One of ann's events has the run — the earliest, unless a later one's run started before the
+	// earlier was dispatched (a delivery's events are dispatched in parallel) — and the other two say
+	// they were coalesced into it.
 	var runID string
-	coalesced := 0
 	for _, u := range annEvents {
 		if runs := s.runsOf(u); len(runs) == 1 {
+			if runID != "" {
+				t.Fatalf("two of ann's events have runs")
+			}
 			runID = runs[0].ID
 		}
 	}
+	coalesced := 0
 	for _, u := range annEvents {
 		var ev struct {
 			Skipped []struct{ Trigger, Reason, Detail string }

@@ -20,15 +20,22 @@ func (s *Store) coalesce(ctx context.Context, tx *sql.Tx, d Dispatch, nr NewRun,
 	if nr.Replay > 0 {
 		return false, nil // a replay is asked for on purpose: it gets its run
 	}
-	var id, event string
+	if s.dialect.KeyLock != "" {
+		// Dispatches of one key in two transactions at once (two replicas, two dispatch workers) take
+		// turns here, so the second sees the first's run.
+		if _, err := tx.ExecContext(ctx, s.dialect.KeyLock, "coalesce:"+nr.Trigger+":"+c.Key); err != nil {
+			return false, err
+		}
+	}
+	var id, event, status string
 	var created int64
-	q := `SELECT id, event_uuid, created_at FROM runs WHERE trigger_name = $1 AND coalesce_key = $2 AND created_at >= $3
+	q := `SELECT id, event_uuid, created_at, status FROM runs WHERE trigger_name = $1 AND coalesce_key = $2 AND created_at >= $3
 		ORDER BY created_at DESC LIMIT 1`
 	if c.Keep == "last" {
-		q = `SELECT id, event_uuid, created_at FROM runs WHERE trigger_name = $1 AND coalesce_key = $2 AND created_at >= $3
+		q = `SELECT id, event_uuid, created_at, status FROM runs WHERE trigger_name = $1 AND coalesce_key = $2 AND created_at >= $3
 			AND status = 'queued' ORDER BY created_at DESC LIMIT 1`
 	}
-	err := tx.QueryRowContext(ctx, q, text(nr.Trigger), text(c.Key), now.Add(-c.Window).UnixNano()).Scan(&id, &event, &created)
+	err := tx.QueryRowContext(ctx, q, text(nr.Trigger), text(c.Key), now.Add(-c.Window).UnixNano()).Scan(&id, &event, &created, &status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -39,7 +46,11 @@ func (s *Store) coalesce(ctx context.Context, tx *sql.Tx, d Dispatch, nr NewRun,
 		return false, nil // this event's own run: the insert leaves it as it is
 	}
 	after := now.Sub(fromNanos(created)).Round(time.Millisecond)
-	if c.Keep != "last" {
+	// With keep first, the earliest event of the key has the run: a later one joins it, and an earlier
+	// one that is dispatched second (events of one delivery are dispatched in parallel) takes the run
+	// over while it has not started.
+	earlier := eventKey(d.UUID) < eventKey(event)
+	if c.Keep != "last" && !(earlier && status == string(RunQueued)) {
 		*skips = append(*skips, Skip{Trigger: nr.Trigger, Reason: "coalesced",
 			Detail: fmt.Sprintf("into run %s, which event %s with the same key started %s earlier", id, event, after)})
 		return true, nil
@@ -54,8 +65,12 @@ func (s *Store) coalesce(ctx context.Context, tx *sql.Tx, d Dispatch, nr NewRun,
 		return false, nil
 	}
 	// The event the run had is now coalesced into it: say so on that event.
+	how := fmt.Sprintf("took over %s later", after)
+	if c.Keep != "last" {
+		how = "took over, being the earlier of the two"
+	}
 	skip := Skip{Trigger: nr.Trigger, Reason: "coalesced",
-		Detail: fmt.Sprintf("into run %s, which event %s with the same key took over %s later", id, d.UUID, after)}
+		Detail: fmt.Sprintf("into run %s, which event %s with the same key %s", id, d.UUID, how)}
 	return true, addSkip(ctx, tx, event, skip)
 }
 

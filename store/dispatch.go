@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -33,8 +34,9 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 		return nil, nil
 	}
 	var out []Dispatch
+	var seqs []int64
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		out = out[:0]
+		out, seqs = out[:0], seqs[:0]
 		rows, err := tx.QueryContext(ctx, s.q.claimDispatches, n, hold.Nanoseconds())
 		if err != nil {
 			return err
@@ -43,18 +45,31 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 		for rows.Next() {
 			var d Dispatch
 			var dispatched int
-			if err := rows.Scan(&d.UUID, &d.Type, &dispatched, &d.To, &d.Attempts); err != nil {
+			var seq int64
+			if err := rows.Scan(&d.UUID, &d.Type, &dispatched, &d.To, &d.Attempts, &seq); err != nil {
 				return err
 			}
 			d.From = dispatched + 1
 			out = append(out, d)
+			seqs = append(seqs, seq)
 		}
 		return rows.Err()
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim dispatches: %w", err)
 	}
-	return out, nil
+	// RETURNING gives no order: hand the events out in the order they were stored (Okta's time order for
+	// its uuids), which is the order a coalescing trigger's "first" means.
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(seqs[a], seqs[b]) })
+	sorted := make([]Dispatch, len(out))
+	for i, j := range idx {
+		sorted[i] = out[j]
+	}
+	return sorted, nil
 }
 
 // pendingDispatch reports whether some event waits for dispatch now: a read, so an idle worker's poll

@@ -80,6 +80,10 @@ type Dialect struct {
 	// planner would otherwise pick the status index and read every queued or waiting run on each claim
 	// (SQLite does: a claim cost O(queue length)); PostgreSQL's statistics steer its planner.
 	IndexHints bool
+	// KeyLock is a statement taking a transaction-scoped lock named by $1, where several processes
+	// write at once: PostgreSQL's advisory lock, so that two replicas coalescing events of one key take
+	// turns. Empty where one writer serializes transactions anyway.
+	KeyLock string
 }
 
 // EventRow is one event as InsertEvents writes it: every value already converted for storage.

@@ -31,7 +31,7 @@ func newQueries(d Dialect) queries {
 		claimDispatches: r.Replace(`UPDATE events SET dispatch_at = {now} + $2, dispatch_attempts = dispatch_attempts + 1
 			WHERE seq IN (SELECT seq FROM events WHERE dispatched < replays AND dispatch_at <= {now}
 				ORDER BY seq LIMIT $1{skip})
-			RETURNING uuid, type, dispatched, replays, dispatch_attempts`),
+			RETURNING uuid, type, dispatched, replays, dispatch_attempts, seq`),
 		// The oldest runs ready to run; each claim makes a new attempt with a new fencing token.
 		claimRuns: r.Replace(`UPDATE runs SET status = 'running', lease_owner = $1, lease_token = lease_token + 1,
 				lease_expires = {now} + $2, attempts = attempts + 1,

@@ -172,6 +172,7 @@ func (d *Driver) Dialect() store.Dialect {
 		SkipLocked: " FOR UPDATE SKIP LOCKED",
 		// One row would serialize every acknowledgement of every replica on its row lock.
 		TotalShards: 32,
+		KeyLock:     "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
 	}
 }
 
