@@ -81,7 +81,7 @@ func (x *execution) runWorkflow(ctx context.Context, doc *arazzo.Document, wf *a
 			return nil, err
 		}
 	}
-	schema, err := x.r.inputSchema(wf)
+	schema, err := x.r.inputSchema(doc, wf)
 	if err != nil {
 		return nil, &stepFailure{msg: err.Error()}
 	}

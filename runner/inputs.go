@@ -57,24 +57,40 @@ type inputSchema struct {
 }
 
 // compileInputSchema compiles a workflow's `inputs` JSON Schema. A nil schema accepts anything.
-func compileInputSchema(workflowID string, schema any) (*inputSchema, error) {
+func compileInputSchema(workflowID string, schema any, components map[string]any) (*inputSchema, error) {
 	if schema == nil {
 		return &inputSchema{}, nil
 	}
-	norm, err := toJSONValue(schema)
+	// The schema is compiled inside a document that also holds the components' inputs, so that
+	// "$ref: '#/components/inputs/…'" (and $anchors there) resolve as validation resolves them.
+	root := map[string]any{"x-inputs": schema}
+	if components != nil {
+		root["components"] = map[string]any{"inputs": components}
+	}
+	norm, err := toJSONValue(root)
 	if err != nil {
 		return nil, fmt.Errorf("workflow %q inputs schema: %w", workflowID, err)
 	}
-	obj, _ := norm.(map[string]any)
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	loc := "trama:///workflows/" + workflowID + "/inputs.json"
 	if err := c.AddResource(loc, norm); err != nil {
 		return nil, fmt.Errorf("workflow %q inputs schema: %w", workflowID, err)
 	}
-	sch, err := c.Compile(loc)
+	sch, err := c.Compile(loc + "#/x-inputs")
 	if err != nil {
 		return nil, fmt.Errorf("workflow %q inputs schema: %w", workflowID, err)
+	}
+	// The top-level properties (defaults, required, what to ask for) are read from the schema itself,
+	// or from the component a whole-schema $ref names.
+	obj, _ := norm.(map[string]any)["x-inputs"].(map[string]any)
+	if ref, _ := obj["$ref"].(string); strings.HasPrefix(ref, "#/components/inputs/") {
+		if comps, ok := norm.(map[string]any)["components"].(map[string]any); ok {
+			inputs, _ := comps["inputs"].(map[string]any)
+			if target, ok := inputs[strings.TrimPrefix(ref, "#/components/inputs/")].(map[string]any); ok {
+				obj = target
+			}
+		}
 	}
 	return &inputSchema{raw: obj, compiled: sch}, nil
 }

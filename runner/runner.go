@@ -116,7 +116,7 @@ func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[stri
 		own[k] = v
 	}
 	inputs = own
-	schema, err := r.inputSchema(wf)
+	schema, err := r.inputSchema(doc, wf)
 	if err != nil {
 		return nil, err
 	}
@@ -164,11 +164,15 @@ func workflowIDs(doc *arazzo.Document) string {
 	return s
 }
 
-func (r *Runner) inputSchema(wf *arazzo.Workflow) (*inputSchema, error) {
+func (r *Runner) inputSchema(doc *arazzo.Document, wf *arazzo.Workflow) (*inputSchema, error) {
 	if v, ok := r.schemas.Load(wf); ok {
 		return v.(*inputSchema), nil
 	}
-	s, err := compileInputSchema(wf.WorkflowID, wf.Inputs)
+	var components map[string]any
+	if doc != nil && doc.Components != nil {
+		components = doc.Components.Inputs
+	}
+	s, err := compileInputSchema(wf.WorkflowID, wf.Inputs, components)
 	if err != nil {
 		return nil, err
 	}

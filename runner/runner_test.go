@@ -493,3 +493,21 @@ func TestInputLaterStopsTheRun(t *testing.T) {
 	}
 	wantSucceeded(t, res)
 }
+
+// TestInputsFromComponents: a workflow whose inputs are "$ref: '#/components/inputs/…'" validates its
+// inputs against the component, applies its defaults and refuses what it refuses (Arazzo 1.0.1 and
+// 1.1.0, Components Object: inputs "to be referenced from workflow inputs").
+func TestInputsFromComponents(t *testing.T) {
+	api := newTestAPI(t)
+	res := run(t, api, "refInputs", map[string]any{"name": "Gizmo"}, nil)
+	wantSucceeded(t, res)
+	if echo, _ := res.Outputs["echo"].(map[string]any); echo["name"] != "Gizmo" || fmt.Sprint(echo["size"]) != "3" {
+		t.Errorf("echo %v: want the input and the component's default", res.Outputs)
+	}
+	_, err := runner.New(loadFlows(t), runner.Options{Servers: map[string]string{"api": api.srv.URL + "/v1"}}).
+		Run(context.Background(), "refInputs", map[string]any{"name": 7})
+	var ie *runner.InputError
+	if !errors.As(err, &ie) {
+		t.Errorf("a name that is not a string: %v, want an InputError", err)
+	}
+}

@@ -248,7 +248,7 @@ func (x *execution) attemptWorkflow(ctx context.Context, st *wfState, step *araz
 		}
 		inputs[p.Name] = v
 	}
-	schema, err := x.r.inputSchema(twf)
+	schema, err := x.r.inputSchema(tdoc, twf)
 	if err != nil {
 		out.msg = err.Error()
 		finish()
