@@ -462,7 +462,13 @@ func (d *decoder) step(n *yaml.Node, s *Step, what string) {
 			s.Outputs = d.outputs(v, "step output")
 		case "dependsOn":
 			s.DependsOn = d.strList(v, "step dependsOn")
-		case "timeout", "channelPath", "correlationId", "action":
+		case "timeout":
+			s.Timeout = d.integer(v, "step timeout")
+			if s.Timeout != nil && *s.Timeout <= 0 {
+				d.diags.errorf(nodePos(v), "invalid-timeout", "step timeout is %d: give the milliseconds the step may take, more than 0", *s.Timeout)
+				s.Timeout = nil
+			}
+		case "channelPath", "correlationId", "action":
 			d.diags.warnf(mapKeyPos(n, key), "unsupported-feature", "step field %q (Arazzo 1.1) is not supported by trama and is ignored", key)
 		default:
 			return false

@@ -43,7 +43,10 @@ type Step struct {
 	// DependsOn (Arazzo 1.1) lists steps that must complete before this one:
 	// a stepId of the same workflow, `$workflows.<id>.steps.<stepId>` or
 	// `$sourceDescriptions.<name>.<workflowId>.steps.<stepId>`.
-	DependsOn  []string
+	DependsOn []string
+	// Timeout (Arazzo 1.1) is how many milliseconds one execution of the step may take before it fails
+	// (and its onFailure actions apply); nil for no limit of its own.
+	Timeout    *int
 	Extensions map[string]any
 }
 

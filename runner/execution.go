@@ -218,7 +218,21 @@ func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step)
 		sctx, span := tracing.Tracer().Start(ctx, "step "+step.StepID, trace.WithAttributes(
 			attribute.String("arazzo.workflow", st.wf.WorkflowID), attribute.String("arazzo.step", step.StepID),
 			attribute.Int("arazzo.step.attempt", attempt)))
-		out, err := x.attempt(sctx, st, step, seq, attempt)
+		stepCtx, cancel := sctx, context.CancelFunc(func() {})
+		if step.Timeout != nil {
+			stepCtx, cancel = context.WithTimeout(sctx, time.Duration(*step.Timeout)*time.Millisecond)
+		}
+		out, err := x.attempt(stepCtx, st, step, seq, attempt)
+		if stepCtx.Err() != nil && ctx.Err() == nil && x.pending == nil {
+			// The step's own timeout (Arazzo 1.1), not the run's: the step failed, and its failure
+			// actions decide.
+			if out == nil {
+				out = &outcome{sc: &scope{x: x, st: st, stepID: step.StepID, ctx: ctx}}
+			}
+			out.success, err = false, nil
+			out.msg = fmt.Sprintf("the step took longer than its timeout of %d ms", *step.Timeout)
+		}
+		cancel()
 		if out != nil {
 			span.SetAttributes(attribute.Bool("arazzo.step.success", out.success))
 			if r := out.result.Response; r != nil {

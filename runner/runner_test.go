@@ -511,3 +511,21 @@ func TestInputsFromComponents(t *testing.T) {
 		t.Errorf("a name that is not a string: %v, want an InputError", err)
 	}
 }
+
+// TestStepTimeout: a step slower than its timeout fails, and its onFailure actions apply (Arazzo 1.1.0,
+// Step Object, timeout: "the maximum number of milli-seconds to wait for the step to complete before
+// aborting and failing the step").
+func TestStepTimeout(t *testing.T) {
+	api := newTestAPI(t)
+	start := time.Now()
+	res := run(t, api, "slowStep", map[string]any{}, nil)
+	wantSucceeded(t, res)
+	if stepIDs(res) != "slow,fast" || res.Steps[0].Status != runner.StatusFailed ||
+		!strings.Contains(res.Steps[0].Error, "longer than its timeout of 100 ms") {
+		b, _ := json.Marshal(res)
+		t.Fatalf("steps: %s", b)
+	}
+	if d := time.Since(start); d >= 2*time.Second {
+		t.Errorf("the run took %s: the slow step (2 s) was not cut at its timeout", d)
+	}
+}

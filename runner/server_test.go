@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // testAPI is the loopback server behind testdata/api.openapi.yaml. It records how often each path was
@@ -45,6 +46,13 @@ func newTestAPI(t testing.TB) *testAPI {
 		writeJSON(w, 200, map[string]any{"id": id, "received": body})
 	})
 	mux.HandleFunc("GET /v1/items/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		a.mu.Lock()
 		a.lastQuery = r.URL.RawQuery
 		a.mu.Unlock()
