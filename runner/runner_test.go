@@ -529,3 +529,15 @@ func TestStepTimeout(t *testing.T) {
 		t.Errorf("the run took %s: the slow step (2 s) was not cut at its timeout", d)
 	}
 }
+
+// TestQueryStringParameter: an `in: querystring` parameter's value is the whole query string (Arazzo
+// 1.1.0, Parameter Object: "the value MUST resolve to a string representing the complete query string").
+func TestQueryStringParameter(t *testing.T) {
+	api := newTestAPI(t)
+	wantSucceeded(t, run(t, api, "queryString", map[string]any{"q": "ann"}, nil))
+	api.mu.Lock()
+	defer api.mu.Unlock()
+	if api.lastQuery != "status=ACTIVE&q=ann" {
+		t.Errorf("query %q", api.lastQuery)
+	}
+}

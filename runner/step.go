@@ -115,6 +115,21 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 			if isCredentialHeader(p.Name) {
 				x.rememberCredential(text)
 			}
+		case "querystring":
+			// Arazzo 1.1 (OpenAPI 3.2): the value is the whole query string, "a=1&b=2", sent as it is
+			// after any query parameters.
+			text, ok := v.(string)
+			if !ok {
+				return fail("parameter %q (querystring): the value must be a string such as \"a=1&b=2\", not %T", p.Name, v)
+			}
+			if text = strings.TrimPrefix(text, "?"); text != "" {
+				query = append(query, text)
+				if parsed, err := url.ParseQuery(text); err == nil {
+					for k, vs := range parsed {
+						req.query[k] = append(req.query[k], vs...)
+					}
+				}
+			}
 		case "cookie":
 			text, err := spec.SerializeCookie(v)
 			if err != nil {
@@ -123,7 +138,7 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 			cookies = append(cookies, text)
 			x.rememberCredential(text)
 		default:
-			return fail("parameter %q has `in: %s`; an operation step takes path, query, header or cookie", p.Name, p.In)
+			return fail("parameter %q has `in: %s`; an operation step takes path, query, querystring, header or cookie", p.Name, p.In)
 		}
 	}
 	if i := strings.Index(path, "{"); i >= 0 {
