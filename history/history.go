@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/okta"
+	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/store"
 )
 
@@ -69,6 +70,11 @@ type Step struct {
 	Response   json.RawMessage `json:"response,omitempty"`
 	Outputs    json.RawMessage `json:"outputs,omitempty"`
 	Error      string          `json:"error,omitempty"`
+	// Criteria are the step's success criteria that did not pass, each with why (what its expressions
+	// evaluated to); Decision is what the run did next (next, goto, end, fail) and the action that
+	// decided. Both come from the step's checkpoint.
+	Criteria []runner.CriterionNote `json:"criteria,omitempty"`
+	Decision *runner.Decision       `json:"decision,omitempty"`
 }
 
 // Event is a stored Okta event.
@@ -87,10 +93,12 @@ type Event struct {
 	// RunCount counts the event's runs, replays included. Skipped lists the triggers that matched the
 	// event's type but started no run at its latest dispatch, with why (loop-guard, when-false,
 	// when-error, input-error): the answer to "why did my workflow not run?".
-	RunCount    int          `json:"runCount"`
-	Skipped     []store.Skip `json:"skipped,omitempty"`
-	DeliveryIDs []string     `json:"deliveryIds,omitempty"`
-	Card        *okta.Card   `json:"card,omitempty"`
+	RunCount int          `json:"runCount"`
+	Skipped  []store.Skip `json:"skipped,omitempty"`
+	// User is the Okta user the event is about (login in lower case), once the event was dispatched.
+	User        *store.EventUser `json:"user,omitempty"`
+	DeliveryIDs []string         `json:"deliveryIds,omitempty"`
+	Card        *okta.Card       `json:"card,omitempty"`
 	// Payload is the LogEvent as Okta sent it; set when one event is shown.
 	Payload json.RawMessage `json:"payload,omitempty"`
 	// Runs are the event's runs; set when one event is shown.
@@ -176,11 +184,22 @@ func FromRun(r store.Run, steps []store.Step) Run {
 		}
 	}
 	for _, s := range steps {
-		out.Steps = append(out.Steps, Step{
+		st := Step{
 			Seq: s.Seq, RunAttempt: s.RunAttempt, StepID: s.StepID, Status: s.Status, Attempts: s.Attempts, Method: s.Method, URL: s.URL, Auth: s.Auth,
 			StatusCode: s.StatusCode, StartedAt: s.StartedAt, DurationMs: float64(s.Duration.Microseconds()) / 1000,
 			Request: bodyJSON(s.Request), Response: bodyJSON(s.Response), Outputs: nonEmptyJSON(s.Outputs), Error: s.Error,
-		})
+		}
+		// The checkpoint is the runner's record of the step; one that cannot be read (written by a
+		// later version) only leaves out the criteria and the decision.
+		var cp runner.Checkpoint
+		if len(s.Checkpoint) > 0 && json.Unmarshal(s.Checkpoint, &cp) == nil {
+			st.Criteria = cp.Result.Criteria
+			if cp.Decision.Kind != "" {
+				d := cp.Decision
+				st.Decision = &d
+			}
+		}
+		out.Steps = append(out.Steps, st)
 	}
 	return out
 }
@@ -192,6 +211,10 @@ func FromEvent(e store.Event, card *okta.Card, runs []store.Run) Event {
 		Replays: e.Replays, Duplicates: e.Duplicates, Pending: e.Dispatched < e.Replays, DispatchError: e.DispatchError,
 		RunCount: e.Runs, Skipped: e.Skipped, DeliveryIDs: e.DeliveryIDs,
 		Card: card, Payload: nonEmptyJSON(e.Payload),
+	}
+	if e.User != (store.EventUser{}) {
+		u := e.User
+		out.User = &u
 	}
 	for _, r := range runs {
 		out.Runs = append(out.Runs, FromRun(r, nil))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,6 +77,9 @@ type Skip struct {
 type Outcome struct {
 	Runs    []NewRun
 	Skipped []Skip
+	// User is the Okta user the event is about, read from its card; recorded on the event so the
+	// history finds it by user (Login is lower-cased here).
+	User EventUser
 }
 
 // CompleteDispatch creates the runs of a claimed dispatch, records the skipped triggers on the event, and
@@ -107,6 +111,10 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 			skipped[i] = text(string(raw))
 		}
 	}
+	users := make([]EventUser, len(os))
+	for i, o := range os {
+		users[i] = EventUser{ID: text(o.User.ID), Login: text(strings.ToLower(o.User.Login))}
+	}
 	created := make([][]Run, len(ds))
 	queued := false
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
@@ -116,7 +124,7 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 			return err
 		}
 		for i, d := range ds {
-			if err := s.recordDispatch(ctx, tx, d, skipped[i]); err != nil {
+			if err := s.recordDispatch(ctx, tx, d, skipped[i], users[i]); err != nil {
 				return fmt.Errorf("complete dispatch of event %s (replays %d–%d): %w", d.UUID, d.From, d.To, err)
 			}
 			created[i] = runs[i]
@@ -185,9 +193,11 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 }
 
 // recordDispatch marks one dispatch done inside tx.
-func (s *Store) recordDispatch(ctx context.Context, tx *sql.Tx, d Dispatch, skipped any) error {
+func (s *Store) recordDispatch(ctx context.Context, tx *sql.Tx, d Dispatch, skipped any, user EventUser) error {
 	res, err := tx.ExecContext(ctx, `UPDATE events SET dispatched = $2, dispatch_at = 0, dispatch_attempts = 0,
-		dispatch_error = '', skipped = $3 WHERE ukey = $1 AND dispatched < $2`, eventKey(d.UUID), d.To, skipped)
+		dispatch_error = '', skipped = $3,
+		user_id = coalesce(nullif($4, ''), user_id), user_login = coalesce(nullif($5, ''), user_login) WHERE ukey = $1 AND dispatched < $2`,
+		eventKey(d.UUID), d.To, skipped, user.ID, user.Login)
 	if err != nil {
 		return fmt.Errorf("record dispatch: %w", err)
 	}
