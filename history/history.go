@@ -57,6 +57,9 @@ type Step struct {
 	// shows once per attempt.
 	RunAttempt int    `json:"runAttempt"`
 	StepID     string `json:"stepId"`
+	// WorkflowID is the workflow the step belongs to, when it is not the run's own (a dependency or a
+	// sub-workflow); from the checkpoint.
+	WorkflowID string `json:"workflowId,omitempty"`
 	Status     string `json:"status"`
 	Attempts   int    `json:"attempts"`
 	Method     string `json:"method,omitempty"`
@@ -103,6 +106,8 @@ type Event struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 	// Runs are the event's runs; set when one event is shown.
 	Runs []Run `json:"runs,omitempty"`
+	// Audit is who replayed the event, and when; set when one event is shown.
+	Audit []store.AuditEntry `json:"audit,omitempty"`
 }
 
 // Delivery is one event-hook request.
@@ -194,6 +199,9 @@ func FromRun(r store.Run, steps []store.Step) Run {
 		var cp runner.Checkpoint
 		if len(s.Checkpoint) > 0 && json.Unmarshal(s.Checkpoint, &cp) == nil {
 			st.Criteria = cp.Result.Criteria
+			if cp.Result.WorkflowID != r.WorkflowID {
+				st.WorkflowID = cp.Result.WorkflowID
+			}
 			if cp.Decision.Kind != "" {
 				d := cp.Decision
 				st.Decision = &d
@@ -292,6 +300,7 @@ type Reader interface {
 	Deliveries
 	GetEvent(ctx context.Context, uuid string) (store.Event, error)
 	ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, string, error)
+	Audit(ctx context.Context, runID, eventUUID string) ([]store.AuditEntry, error)
 }
 
 // Card builds the event card of a stored event: the LogEvent plus what its first delivery's envelope and
@@ -325,7 +334,7 @@ func CardOf(src store.CardSource) (okta.Card, error) {
 	return okta.NewCard(meta, le, src.Payload), nil
 }
 
-// ShowEvent loads one event with its card and runs, as `GET /api/v1/events/{uuid}` and
+// ShowEvent loads one event with its card, runs and audit trail, as `GET /api/v1/events/{uuid}` and
 // `trama events show` present it.
 func ShowEvent(ctx context.Context, st Reader, uuid string) (Event, error) {
 	ev, err := st.GetEvent(ctx, uuid)
@@ -349,5 +358,9 @@ func ShowEvent(ctx context.Context, st Reader, uuid string) (Event, error) {
 		}
 		after = next
 	}
-	return FromEvent(ev, &card, runs), nil
+	out := FromEvent(ev, &card, runs)
+	if out.Audit, err = st.Audit(ctx, "", ev.UUID); err != nil {
+		return Event{}, err
+	}
+	return out, nil
 }
