@@ -128,7 +128,7 @@ func TestSecurityHeaders(t *testing.T) {
 		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("%s: CSP %q", p, csp)
 		}
-		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "no-referrer" || h.Get("X-Frame-Options") != "DENY" {
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "same-origin" || h.Get("X-Frame-Options") != "DENY" {
 			t.Errorf("%s: headers %v", p, h)
 		}
 		// Nothing is loaded from elsewhere, and nothing inline that the policy would block.
@@ -272,7 +272,7 @@ func TestSupplyInput(t *testing.T) {
 	}
 	e.waitRun(eventB, 0, store.RunSucceeded)
 	_, page = b.get("/console/runs/" + waiting.ID)
-	if !strings.Contains(page, "&#34;approval&#34;: &#34;CHG-4711&#34;") || !regexp.MustCompile(`<td>ann\.operator</td><td>resume</td>`).MatchString(page) {
+	if !strings.Contains(page, "&#34;approval&#34;: &#34;CHG-4711&#34;") || !regexp.MustCompile(`<td data-label="Who">ann\.operator</td><td data-label="What">resume</td>`).MatchString(page) {
 		t.Errorf("the resumed run's page lacks its output or the audit entry:\n%s", page)
 	}
 	if resp := b.post("/console/runs/"+waiting.ID+"/resume", url.Values{"csrf": {csrf}, "input": {"approval"}, "value": {"again"}}, ""); resp.StatusCode != http.StatusConflict {

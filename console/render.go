@@ -141,6 +141,7 @@ var funcs = template.FuncMap{
 	"ms":      showMs,
 	"msp":     func(d *float64) string { return showMsPtr(d) },
 	"pretty":  pretty,
+	"blank":   blank,
 	"status":  statusClass,
 	"inc":     func(i int) int { return i + 1 },
 	"join":    strings.Join,
@@ -211,6 +212,15 @@ func pretty(raw json.RawMessage) string {
 		s = s[:maxShown] + "\n… (cut)"
 	}
 	return s
+}
+
+// blank reports whether a JSON value shows nothing: absent, null, {} or [].
+func blank(raw json.RawMessage) bool {
+	switch strings.TrimSpace(string(raw)) {
+	case "", "null", "{}", "[]":
+		return true
+	}
+	return false
 }
 
 // statusClass is the CSS class of a run or step status.
