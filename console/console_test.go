@@ -205,6 +205,13 @@ func TestFailedRunAndReplay(t *testing.T) {
 			t.Errorf("the replayed run's page lacks %s", want)
 		}
 	}
+	_, flows := b.get("/console/flows")
+	for _, want := range []string{`<h2 id="flow-check-department">check-department</h2>`, "user.mfa.factor.activate", "1 failed", "1 succeeded",
+		"<dt>Failure rate</dt><dd>50%</dd>", "p50 ", "/console/runs?status=failed&amp;trigger=check-department"} {
+		if !strings.Contains(flows, want) {
+			t.Errorf("the flows page lacks %s", want)
+		}
+	}
 	e.assertNoSecrets()
 }
 

@@ -55,7 +55,7 @@ const (
 
 // env is an emulated Okta org and one trama serve with the console, on loopback.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	orgURL string
 	srv    *server.Server
 	url    string
@@ -84,8 +84,7 @@ func (b *syncBuffer) String() string {
 
 func newEnv(t testing.TB, triggers string) *env {
 	t.Helper()
-	tt, _ := t.(*testing.T)
-	e := &env{t: tt, logs: &syncBuffer{}}
+	e := &env{t: t, logs: &syncBuffer{}}
 	emuSrv := httptest.NewUnstartedServer(nil)
 	emuSrv.Start()
 	t.Cleanup(emuSrv.Close)

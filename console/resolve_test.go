@@ -18,14 +18,18 @@ import (
 )
 
 // bareConsole serves the console over a store no worker works, so a test can put a run in any state.
-func bareConsole(t *testing.T) (*env, *store.Store) {
+func bareConsole(t testing.TB) (*env, *store.Store) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "trama.db"), sqlite.Options{}, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg, err := config.Parse([]byte("api: {token: "+apiToken+"}\n"), "trama.yaml", func(string) (string, bool) { return "", false })
+	// The triggers of the flows page; the workflow file is read from testdata.
+	cfgText := "api: {token: " + apiToken + "}\ntriggers:\n" +
+		"  - {name: check-department, on: user.mfa.factor.activate, run: {file: console.arazzo.yaml, workflow: check-department}}\n" +
+		"  - {name: approve-factor, on: user.mfa.factor.activate, when: \"$event.reason != 'x'\", run: {file: console.arazzo.yaml, workflow: approve-factor}}\n"
+	cfg, err := config.Parse([]byte(cfgText), "testdata/trama.yaml", func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,9 +68,7 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s session, sta
 		return
 	}
 	body := runView{Run: run, Attempts: attempts(run)}
-	if users := c.users(r, []store.Run{{EventUUID: run.EventUUID}}); users[run.EventUUID] != nil {
-		body.User = users[run.EventUUID]
-	}
+	body.User = c.cardUser(ctx, run.EventUUID)
 	for i := range run.Steps {
 		if st := run.Steps[i]; st.Status == "failed" {
 			body.Failed = &run.Steps[i]
@@ -100,6 +98,23 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s session, sta
 		v.Live = liveURL("run", map[string][]string{"id": {run.ID}}, runVersion(run))
 	}
 	c.render(w, r, status, "run", v)
+}
+
+// cardUser is the Okta user of an event as its card shows it (display name, login, id), or nil.
+func (c *Console) cardUser(ctx context.Context, uuid string) *okta.CardEntity {
+	srcs, err := c.st.CardSources(ctx, []string{uuid})
+	if err != nil {
+		c.logger.Warn("console: read the event of a run", "event", uuid, "error", err)
+		return nil
+	}
+	src, ok := srcs[uuid]
+	if !ok {
+		return nil
+	}
+	if card, err := history.CardOf(src); err == nil && card.OktaUser != nil && card.OktaUser.ID != "" {
+		return card.OktaUser
+	}
+	return nil
 }
 
 // attempts groups a run's steps by the attempt that executed them, oldest first; steps an operator

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/trama-dev/trama/history"
-	"github.com/trama-dev/trama/okta"
 	"github.com/trama-dev/trama/store"
 )
 
@@ -22,10 +21,10 @@ type runsView struct {
 	Filtered    bool
 }
 
-// listedRun is a run in a list, with the Okta user its event is about, as the card names it.
+// listedRun is a run in a list, with the Okta user its event is about.
 type listedRun struct {
 	history.Run
-	User *okta.CardEntity
+	User store.EventUser
 }
 
 func (c *Console) runs(w http.ResponseWriter, r *http.Request, s session) {
@@ -66,10 +65,9 @@ func (c *Console) runs(w http.ResponseWriter, r *http.Request, s session) {
 	c.render(w, r, http.StatusOK, "runs", v)
 }
 
-// users reads the Okta user of each run's event from the events' cards, in one query for the page. A
-// page whose cards cannot be read shows no users rather than no runs.
-func (c *Console) users(r *http.Request, runs []store.Run) map[string]*okta.CardEntity {
-	out := map[string]*okta.CardEntity{}
+// users reads the Okta user of each run's event, in one indexed query for the page (the events'
+// payloads stay unread). A page whose users cannot be read shows no users rather than no runs.
+func (c *Console) users(r *http.Request, runs []store.Run) map[string]store.EventUser {
 	var uuids []string
 	for _, run := range runs {
 		if !slices.Contains(uuids, run.EventUUID) {
@@ -78,17 +76,12 @@ func (c *Console) users(r *http.Request, runs []store.Run) map[string]*okta.Card
 	}
 	ctx, cancel := c.ctx(r)
 	defer cancel()
-	srcs, err := c.st.CardSources(ctx, uuids)
+	users, err := c.st.EventUsers(ctx, uuids)
 	if err != nil {
 		c.logger.Warn("console: read the users of a runs page", "error", err)
-		return out
+		return nil
 	}
-	for uuid, src := range srcs {
-		if card, err := history.CardOf(src); err == nil && card.OktaUser != nil && card.OktaUser.ID != "" {
-			out[uuid] = card.OktaUser
-		}
-	}
-	return out
+	return users
 }
 
 func statuses() []string {

@@ -35,7 +35,7 @@ func TestMigrationReadsStoredUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DROP INDEX events_user_id`, `DROP INDEX events_user_login`, `DROP INDEX runs_workflow`,
+	for _, q := range []string{`DROP INDEX events_user_id`, `DROP INDEX events_user_login`, `DROP INDEX runs_workflow`, `DROP INDEX events_skipped`,
 		`ALTER TABLE events DROP COLUMN user_id`, `ALTER TABLE events DROP COLUMN user_login`,
 		`DELETE FROM schema_migrations WHERE name LIKE '%event_user%'`} {
 		if _, err := db.Exec(q); err != nil {

@@ -148,6 +148,10 @@ func testFilterEvents(t *testing.T, newDriver NewDriver) {
 	if err != nil || ev.User != ann {
 		t.Errorf("GetEvent user = %+v, %v; want %+v", ev.User, err, ann)
 	}
+	users, err := s.EventUsers(ctx, []string{"e-early", "skip-1", "pending-1", "no-such-event"})
+	if err != nil || len(users) != 2 || users["e-early"] != ann || users["skip-1"] != ann {
+		t.Errorf("EventUsers = %+v, %v; want the two dispatched events' user", users, err)
+	}
 	if _, _, err := s.ListEvents(ctx, store.EventFilter{Outcome: "exploded"}); err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an unknown outcome: %v, want an error naming the outcomes", err)
 	}
