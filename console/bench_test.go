@@ -122,7 +122,7 @@ func fillStore(b testing.TB, st *store.Store, n int) filled {
 			outs[i] = store.Outcome{User: store.EventUser{ID: fmt.Sprintf("00u%05d", u), Login: fmt.Sprintf("User%04d@example.com", u)},
 				Runs: []store.NewRun{{Trigger: trig, WorkflowFile: "console.arazzo.yaml", WorkflowID: wf,
 					Inputs: json.RawMessage(`{"oktaApiToken":"****","userId":"00u` + fmt.Sprintf("%05d", u) + `"}`),
-					Plan: json.RawMessage(`{}`), Version: "bundle:bench"}}}
+					Plan:   json.RawMessage(`{}`), Version: "bundle:bench"}}}
 			if u == 421 {
 				f.userEvent = dsp.UUID
 			}

@@ -111,15 +111,24 @@ func (tb *tab) eval(js string) string {
 	return s
 }
 
-// waitFor waits until a JavaScript condition holds on the current page.
+// waitFor waits until a JavaScript condition holds on the current page. It asks again after a
+// navigation (a form submitted, a page replaced), which a poll inside the page would not survive.
 func (tb *tab) waitFor(what, cond string) {
 	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-		page := tb.eval("document.body ? document.body.innerText : ''")
-		tb.t.Fatalf("waiting for %s: %v\nthe page says:\n%s", what, err, page)
+	deadline := time.Now().Add(20 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(tb.ctx, 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!(" + cond + ")"))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
 	}
+	page := tb.eval("document.body ? document.body.innerText : ''")
+	tb.t.Fatalf("waiting for %s (last error %v); the page says:\n%s", what, last, page)
 }
 
 // shot saves a full-page screenshot as name.png in the directory TRAMA_CONSOLE_SCREENSHOTS names, when
@@ -184,8 +193,10 @@ func TestBrowserFailedRunReplay(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-user"), "Ann@Example.com"),
 		chromedp.SetValue(chromedp.ID("f-status"), "failed"),
 		chromedp.Click(chromedp.CSS(`form[aria-label="Filter runs"] button[type=submit]`)),
-		chromedp.WaitVisible(chromedp.CSS(`a[href="/console/runs/`+failed.ID+`"]`)),
 	)
+	// The unfiltered list shows the run too: wait for the filtered page itself.
+	tb.waitFor("the filtered list", `location.search.includes("status=failed") && document.readyState === "complete" && document.querySelector("caption") && document.querySelector("caption").textContent.includes("match the filter")`)
+	tb.do("find the failed run", chromedp.WaitVisible(chromedp.CSS(`a[href="/console/runs/`+failed.ID+`"]`)))
 	if loc := tb.eval("location.search"); !strings.Contains(loc, "user=Ann%40Example.com") || !strings.Contains(loc, "status=failed") {
 		t.Errorf("the filter is not in the address, to share or bookmark: %s", loc)
 	}
