@@ -138,6 +138,8 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	// The pages show the history, which may name people: no cache keeps them. Static files say otherwise.
+	h.Set("Cache-Control", "no-store")
 	if r.URL.Path == "/console" {
 		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
 		return
