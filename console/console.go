@@ -196,25 +196,29 @@ func (c *Console) action(h func(http.ResponseWriter, *http.Request, session)) ht
 	})
 }
 
-// sameOrigin refuses a request whose Origin (or, without one, Referer — though the console's pages send
-// none) names another site. Browsers send Origin with every POST; a request without either comes from
-// a tool, which the CSRF token still has to pass.
+// sameOrigin refuses a request whose Origin names another site. Browsers send Origin with every POST;
+// a request without one comes from a tool, which the CSRF token still has to pass. Behind a proxy that
+// passes the request on under another Host, the proxy's X-Forwarded-Host names the site the browser
+// saw (a cross-site form cannot set that header).
 func sameOrigin(r *http.Request) error {
 	origin := r.Header.Get("Origin")
-	if origin == "" || origin == "null" {
-		if origin == "null" {
-			return errors.New("the browser hid where it came from")
-		}
+	switch origin {
+	case "":
 		return nil
+	case "null":
+		return errors.New("the browser hid where it came from")
 	}
 	host := origin
 	if i := strings.Index(host, "://"); i >= 0 {
 		host = host[i+3:]
 	}
-	if !strings.EqualFold(host, r.Host) {
-		return fmt.Errorf("it came from %s", origin)
+	if strings.EqualFold(host, r.Host) {
+		return nil
 	}
-	return nil
+	if fwd, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Host"), ","); fwd != "" && strings.EqualFold(host, strings.TrimSpace(fwd)) {
+		return nil
+	}
+	return fmt.Errorf("it came from %s", origin)
 }
 
 func formError(err error) string {

@@ -239,9 +239,21 @@ func TestActionsNeedCSRF(t *testing.T) {
 			t.Errorf("%s: %d, want 403", name, resp.StatusCode)
 		}
 	}
+	// A GET cannot act.
+	if code, _ := b.get("/console/events/" + eventA + "/replay"); code != http.StatusNotFound && code != http.StatusMethodNotAllowed {
+		t.Errorf("GET of an action: %d, want 404 or 405", code)
+	}
 	ev, err := e.srv.Store().GetEvent(context.Background(), eventA)
 	if err != nil || ev.Replays != 0 {
-		t.Errorf("the event was replayed %d times by refused forms (%v)", ev.Replays, err)
+		t.Errorf("the event was replayed %d times by refused requests (%v)", ev.Replays, err)
+	}
+	// Behind a proxy that passes requests on under its own Host, X-Forwarded-Host names the console's site.
+	req, _ := http.NewRequest("POST", e.url+"/console/events/"+eventA+"/replay", strings.NewReader(url.Values{"csrf": {csrf}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://trama.example.com")
+	req.Header.Set("X-Forwarded-Host", "trama.example.com")
+	if resp, _ := b.do(req); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("through a proxy that says which host the browser saw: %d", resp.StatusCode)
 	}
 	// A tool without an Origin header still needs the token, and with it is heard.
 	if resp := b.post("/console/events/"+eventA+"/replay", url.Values{"csrf": {csrf}}, "-"); resp.StatusCode != http.StatusSeeOther {

@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/trama-dev/trama/history"
 	"github.com/trama-dev/trama/store"
@@ -11,8 +12,10 @@ import (
 // eventsView is the events list, or, with outcome=quarantined, the events kept apart because they
 // could not be stored as events.
 type eventsView struct {
-	Q           url.Values
-	Outcomes    []string
+	Q        url.Values
+	Outcomes []string
+	// Types are the event types the triggers listen to, offered in the type field.
+	Types       []string
 	Events      []history.Event
 	Quarantined []quarantinedView
 	Next, First string
@@ -32,7 +35,7 @@ const quarantinedPage = 20
 func (c *Console) events(w http.ResponseWriter, r *http.Request, s session) {
 	q := r.URL.Query()
 	v := view{Title: "Events", Nav: "events", Session: &s}
-	body := eventsView{Q: q, Outcomes: []string{"ran", "skipped", "duplicate", "pending", "none", "quarantined"}}
+	body := eventsView{Q: q, Outcomes: []string{"ran", "skipped", "duplicate", "pending", "none", "quarantined"}, Types: c.eventTypes()}
 	ctx, cancel := c.ctx(r)
 	defer cancel()
 	if q.Get("outcome") == "quarantined" {
@@ -64,6 +67,18 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, s session) {
 	body.Filtered = f.Type != "" || f.User != "" || f.Outcome != "" || f.Source != "" || !f.Since.IsZero() || !f.Until.IsZero()
 	v.Body = body
 	c.render(w, r, http.StatusOK, "events", v)
+}
+
+func (c *Console) eventTypes() []string {
+	var out []string
+	for _, t := range c.cfg.Triggers {
+		for _, on := range t.On {
+			if !slices.Contains(out, on) {
+				out = append(out, on)
+			}
+		}
+	}
+	return out
 }
 
 // quarantined lists the events of deliveries that had to be kept apart, with the reasons.

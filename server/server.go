@@ -142,10 +142,23 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error
 		}
 		mux.Handle(console.Prefix, s.console)
 		mux.Handle("/console", s.console)
-		mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusSeeOther))
+		if !hookAtRoot(cfg) {
+			mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusSeeOther))
+		}
 	}
 	s.handler = mux
 	return s, nil
+}
+
+// hookAtRoot reports whether a hook answers at "/", which then keeps Okta's verification GET there
+// rather than a redirect to the console.
+func hookAtRoot(cfg *config.Config) bool {
+	for _, h := range cfg.Hooks {
+		if h.Path == "/" {
+			return true
+		}
+	}
+	return false
 }
 
 // queueOptions are the configuration's runs settings with the caller's overrides.
