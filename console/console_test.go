@@ -171,6 +171,8 @@ func TestFailedRunAndReplay(t *testing.T) {
 		"Response body", "&#34;login&#34;: &#34;ann@example.com&#34;",
 		`&#34;oktaApiToken&#34;: &#34;****&#34;`,
 		`class="g-node bad"`, `class="g-edge g-failure taken"`, "neverRun", "did not run",
+		`<span class="badge ok">passed</span> <code>$statusCode == 200</code>`,
+		`<span class="badge bad">failed</span> <code>$response.body#/profile/department == &#39;Security&#39;</code>: condition is false`,
 	} {
 		if code != 200 || !strings.Contains(page, want) {
 			t.Errorf("the run page lacks %s", want)

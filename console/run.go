@@ -33,7 +33,20 @@ type attemptView struct {
 	Attempt int
 	Owner   string
 	Claimed string
-	Steps   []history.Step
+	Steps   []stepView
+}
+
+// stepView is a step of the timeline with its success criteria as the workflow writes them, each with
+// whether it passed and, when not, why.
+type stepView struct {
+	history.Step
+	Checks []checkView
+}
+
+type checkView struct {
+	Condition, Context, Type string
+	// Result is "passed", "failed" or "not evaluated" (the step got no response to judge).
+	Result, Why string
 }
 
 type resumeView struct {
@@ -67,7 +80,7 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s session, sta
 		c.fail(w, r, &s, st, msg)
 		return
 	}
-	body := runView{Run: run, Attempts: attempts(run)}
+	body := runView{Run: run}
 	body.User = c.cardUser(ctx, run.EventUUID)
 	for i := range run.Steps {
 		if st := run.Steps[i]; st.Status == "failed" {
@@ -86,13 +99,15 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s session, sta
 	if run.InDoubt != nil {
 		doubtStep = run.InDoubt.StepID
 	}
+	var doc *arazzo.Document
 	if run.Version == "" {
 		body.GraphError = "The run has no pinned workflow version to draw."
-	} else if doc, err := c.docs.get(ctx, c.st, run.Version); err != nil {
+	} else if d, err := c.docs.get(ctx, c.st, run.Version); err != nil {
 		body.GraphError = "The workflow could not be read: " + err.Error()
-	} else if body.Graph = buildGraph(doc, run.WorkflowID, run.Steps, waitingStep, doubtStep); body.Graph == nil {
+	} else if doc, body.Graph = d, buildGraph(d, run.WorkflowID, run.Steps, waitingStep, doubtStep); body.Graph == nil {
 		body.GraphError = "The workflow document has no workflow " + run.WorkflowID + "."
 	}
+	body.Attempts = attempts(run, doc)
 	v := view{Title: "Run " + run.ID, Nav: "runs", Session: &s, Notice: notice, Error: errMsg, Body: body}
 	if !store.RunStatus(run.Status).Finished() {
 		v.Live = liveURL("run", map[string][]string{"id": {run.ID}}, runVersion(run))
@@ -118,8 +133,9 @@ func (c *Console) cardUser(ctx context.Context, uuid string) *okta.CardEntity {
 }
 
 // attempts groups a run's steps by the attempt that executed them, oldest first; steps an operator
-// wrote (a skipped request in doubt) form a group of their own.
-func attempts(run history.Run) []attemptView {
+// wrote (a skipped request in doubt) form a group of their own. With the workflow document, each step
+// lists its success criteria.
+func attempts(run history.Run, doc *arazzo.Document) []attemptView {
 	byAttempt := map[int]*attemptView{}
 	for _, a := range run.AttemptLog {
 		byAttempt[a.Attempt] = &attemptView{Attempt: a.Attempt, Owner: a.Owner, Claimed: showTime(a.ClaimedAt)}
@@ -130,7 +146,7 @@ func attempts(run history.Run) []attemptView {
 			a = &attemptView{Attempt: st.RunAttempt}
 			byAttempt[st.RunAttempt] = a
 		}
-		a.Steps = append(a.Steps, st)
+		a.Steps = append(a.Steps, stepView{Step: st, Checks: checks(doc, run.WorkflowID, st)})
 	}
 	out := make([]attemptView, 0, len(byAttempt))
 	for _, a := range byAttempt {
@@ -138,6 +154,45 @@ func attempts(run history.Run) []attemptView {
 		out = append(out, *a)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Attempt < out[j].Attempt })
+	return out
+}
+
+// checks are a step's success criteria with their outcome in this execution: the checkpoint lists the
+// ones that failed, so the others passed — when the step got a response to judge.
+func checks(doc *arazzo.Document, runWorkflow string, st history.Step) []checkView {
+	if doc == nil {
+		return nil
+	}
+	wfID := runWorkflow
+	if st.WorkflowID != "" {
+		wfID = st.WorkflowID
+	}
+	var step *arazzo.Step
+	for _, wf := range doc.Workflows {
+		if wf.WorkflowID == wfID {
+			step = wf.Step(st.StepID)
+		}
+	}
+	if step == nil {
+		return nil
+	}
+	failed := map[string]string{}
+	for _, n := range st.Criteria {
+		failed[n.Condition] = n.Message
+	}
+	var out []checkView
+	for _, c := range step.SuccessCriteria {
+		cv := checkView{Condition: c.Condition, Context: c.Context, Type: c.Type}
+		switch why, ok := failed[c.Condition]; {
+		case ok:
+			cv.Result, cv.Why = "failed", why
+		case st.StatusCode == 0 && st.Status != "succeeded":
+			cv.Result = "not evaluated"
+		default:
+			cv.Result = "passed"
+		}
+		out = append(out, cv)
+	}
 	return out
 }
 

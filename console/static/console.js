@@ -33,7 +33,7 @@
         }
         var freshMain = doc.querySelector("main[data-live]");
         if (!freshMain) { stream.close(); }
-        if (status) status.textContent = "Updated " + new Date().toLocaleTimeString();
+        if (status) status.textContent = "Updated at " + new Date().toISOString().slice(11, 19) + " UTC.";
       })
       .catch(function () {})
       .then(function () { busy = false; if (again) { again = false; refresh(); } });
