@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +82,7 @@ func (c *Console) flows(w http.ResponseWriter, r *http.Request, s session) {
 	c.render(w, r, http.StatusOK, "flows", view{Title: "Flows", Nav: "flows", Session: &s, Body: body})
 }
 
+// percent shows n of of as a percentage to one decimal, without a trailing ".0".
 func percent(n, of int) string {
 	p := float64(n) * 100 / float64(of)
 	switch {
@@ -88,7 +90,6 @@ func percent(n, of int) string {
 		return "0%"
 	case p < 1:
 		return "<1%"
-	default:
-		return strings.TrimSuffix(strings.TrimSuffix(strconvFloat(p), "0"), ".") + "%"
 	}
+	return strings.TrimSuffix(strconv.FormatFloat(p, 'f', 1, 64), ".0") + "%"
 }

@@ -238,5 +238,3 @@ func statusClass(s string) string {
 		return "busy"
 	}
 }
-
-func strconvFloat(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }

@@ -90,8 +90,6 @@ func remoteHost(r *http.Request) string {
 	return host
 }
 
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }
-
 // limiter counts failures per address over a sliding window.
 type limiter struct {
 	max    int
