@@ -3,6 +3,7 @@ package console_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -354,5 +355,39 @@ func (e *env) assertNoSecrets() {
 		if i := strings.Index(all, secret); i >= 0 {
 			e.t.Errorf("the %s appears in a console answer: …%s…", name, all[max(0, i-200):min(len(all), i+50)])
 		}
+	}
+}
+
+// TestShutdownEndsLiveStreams: an open live page does not hold trama serve up when it stops.
+func TestShutdownEndsLiveStreams(t *testing.T) {
+	e := newEnv(t, checkTrigger)
+	b := e.signIn()
+	_, page := b.get("/console/runs")
+	m := regexp.MustCompile(`data-live="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("the runs list is not live")
+	}
+	req, _ := http.NewRequest("GET", e.url+strings.ReplaceAll(m[1], "&amp;", "&"), nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, resp.Body)
+		close(ended)
+	}()
+	start := time.Now()
+	if err := e.srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("stopping took %s with a live page open", d)
+	}
+	select {
+	case <-ended:
+	case <-time.After(3 * time.Second):
+		t.Error("the live stream outlived the server")
 	}
 }
