@@ -297,7 +297,11 @@ func ranText(execs []history.Step, waiting, doubt bool) (string, string) {
 		case "goto":
 			what += ", then went to " + d.StepID + d.WorkflowID
 		case "end":
-			what += ", then ended the workflow"
+			if d.OnFailure {
+				what += ", and its failure action ended the run, failed"
+			} else {
+				what += ", then ended the workflow"
+			}
 		case "fail":
 			what += ", and the run failed"
 		}
