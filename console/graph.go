@@ -110,7 +110,12 @@ func buildGraph(doc *arazzo.Document, wfID string, steps []history.Step, waiting
 			case "end":
 				taken[edgeKey{from: i, kind: "end", onFailure: d.OnFailure}] = true
 			case "fail":
-				taken[edgeKey{from: i, kind: "fail", onFailure: true}] = true
+				if d.Action != "" {
+					// A failure action of type end ended the run: its edge is the one taken.
+					taken[edgeKey{from: i, kind: "end", onFailure: true, to: d.Action}] = true
+				} else {
+					taken[edgeKey{from: i, kind: "fail", onFailure: true}] = true
+				}
 			}
 		}
 		if s.Attempts > 1 {
@@ -168,7 +173,7 @@ func buildGraph(doc *arazzo.Document, wfID string, steps []history.Step, waiting
 				}
 				left = append(left, route{edgeKey{i, "goto", a.StepID + a.WorkflowID, true}, to, actionText(a)})
 			case "end":
-				left = append(left, route{edgeKey{i, "end", "", true}, n + 1, actionText(a)})
+				left = append(left, route{edgeKey{i, "end", a.Name, true}, n + 1, actionText(a)})
 				usesFail = true
 			case "retry":
 				left = append(left, route{edgeKey{i, "retry", "", true}, i, actionText(a)})
@@ -297,11 +302,7 @@ func ranText(execs []history.Step, waiting, doubt bool) (string, string) {
 		case "goto":
 			what += ", then went to " + d.StepID + d.WorkflowID
 		case "end":
-			if d.OnFailure {
-				what += ", and its failure action ended the run, failed"
-			} else {
-				what += ", then ended the workflow"
-			}
+			what += ", then ended the workflow"
 		case "fail":
 			what += ", and the run failed"
 		}

@@ -30,7 +30,7 @@ workflows:
 `
 
 // TestGraphPath: the graph marks the edges the run's decisions took — a goto, the implicit next, the
-// end — and the steps by outcome, and says in words what each step did.
+// end of a failure action — and the steps by outcome, and says in words what each step did.
 func TestGraphPath(t *testing.T) {
 	doc, _, err := arazzo.Parse([]byte(graphDoc), "wf.arazzo.yaml")
 	if err != nil {
@@ -38,7 +38,7 @@ func TestGraphPath(t *testing.T) {
 	}
 	steps := []history.Step{
 		{Seq: 1, RunAttempt: 1, StepID: "first", Status: "succeeded", Attempts: 2, Decision: &runner.Decision{Kind: "goto", StepID: "third"}},
-		{Seq: 2, RunAttempt: 1, StepID: "third", Status: "failed", Decision: &runner.Decision{Kind: "end", OnFailure: true}},
+		{Seq: 2, RunAttempt: 1, StepID: "third", Status: "failed", Decision: &runner.Decision{Kind: "fail", Action: "giveUp", OnFailure: true}},
 		{Seq: 3, RunAttempt: 1, StepID: "first", Status: "succeeded", WorkflowID: "a-dependency"},
 	}
 	g := buildGraph(doc, "wf", steps, "", "")
@@ -63,7 +63,7 @@ func TestGraphPath(t *testing.T) {
 	if classes["first"] != "g-node ok" || classes["second"] != "g-node idle" || classes["third"] != "g-node bad" || classes["fail"] != "g-node g-fail" {
 		t.Errorf("node classes %v", classes)
 	}
-	if g.Items[0].Ran != "succeeded after 2 attempts, then went to third" || g.Items[1].Ran != "did not run" || g.Items[2].Ran != "failed, and its failure action ended the run, failed" {
+	if g.Items[0].Ran != "succeeded after 2 attempts, then went to third" || g.Items[1].Ran != "did not run" || g.Items[2].Ran != "failed, and the run failed" {
 		t.Errorf("items %+v", g.Items)
 	}
 	if buildGraph(doc, "no-such-workflow", steps, "", "") != nil {
