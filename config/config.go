@@ -47,6 +47,8 @@ type Config struct {
 	Hooks []*Hook
 	// API protects /api/v1/*.
 	API API
+	// Console is the web console's settings; defaults applied.
+	Console Console
 	// Okta is trama's own Okta connection (a credential of type okta): its identity is what
 	// ignoreActor: self skips, backfill polls with it, and triggers may name it (connection: okta). Nil
 	// when the section is absent.

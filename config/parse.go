@@ -254,7 +254,8 @@ func (p *parser) config(n *yaml.Node) {
 	cfg.Listen = DefaultListen
 	cfg.Backfill = Backfill{Interval: DefaultBackfillInterval, Lookback: DefaultBackfillLookback, PageSize: DefaultBackfillPageSize}
 	cfg.Alerts = Alerts{PerMinute: DefaultAlertsPerMinute}
-	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "okta", "connections", "servers", "backfill", "runs", "alerts", "triggers")
+	cfg.Console = Console{User: DefaultConsoleUser, Session: DefaultConsoleSession}
+	fields, _ := p.mapping(n, "", "store", "listen", "hooks", "api", "console", "okta", "connections", "servers", "backfill", "runs", "alerts", "triggers")
 	var storeN, backfillN *yaml.Node
 	for _, f := range fields {
 		switch f.Key {
@@ -272,6 +273,8 @@ func (p *parser) config(n *yaml.Node) {
 			p.hooks(f.Value)
 		case "api":
 			p.api(f.Value)
+		case "console":
+			p.console(f.Value)
 		case "okta":
 			p.okta(f.Value)
 		case "connections":

@@ -122,6 +122,17 @@ func TestParseDefaults(t *testing.T) {
 	if cfg.Backfill.Enabled || cfg.Backfill.Interval != DefaultBackfillInterval || cfg.Backfill.PageSize != 1000 {
 		t.Errorf("backfill defaults %+v", cfg.Backfill)
 	}
+	if cfg.ConsoleEnabled() || cfg.Console.User != "console" || cfg.Console.Session != 12*time.Hour {
+		t.Errorf("console defaults %+v", cfg.Console)
+	}
+	cfg, err = Parse([]byte("api: {token: "+apiToken+"}\n"), "trama.yaml", testEnv(nil))
+	if err != nil || !cfg.ConsoleEnabled() {
+		t.Errorf("with an API token the console is served: %v", err)
+	}
+	cfg, err = Parse([]byte("api: {token: "+apiToken+"}\nconsole: {enabled: false, user: ann, session: 30m}\n"), "trama.yaml", testEnv(nil))
+	if err != nil || cfg.ConsoleEnabled() || cfg.Console.User != "ann" || cfg.Console.Session != 30*time.Minute {
+		t.Errorf("console settings %+v, %v", cfg.Console, err)
+	}
 	cfg, err = Parse([]byte("hooks:\n  okta:\n    auth: {value: s3cr3t-hook}\nstore: postgres://u:p@db/trama\n"), "trama.yaml", testEnv(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -222,6 +233,9 @@ func TestParseErrors(t *testing.T) {
 		{"input template syntax", trig + "    inputs:\n      note: 'hi {$event.reason'\n", []string{"6:17: triggers[0].inputs.note: string value at offset 3"}},
 		{"self without okta", trig + "    ignoreActor: self\n", []string{`5:18: triggers[0].ignoreActor: "self" needs trama's own Okta identity; add an okta section`}},
 		{"alias merge", "base: &b {listen: ':1'}\n", []string{`1:1: unknown key "base"`}},
+		{"console user", "console: {user: ''}\n", []string{"1:17: console.user: \"\" must be 1 to 64 printable characters"}},
+		{"console session", "console: {session: 5s}\n", []string{"1:20: console.session: 5s is out of range"}},
+		{"console key", "console: {usr: ann}\n", []string{`1:11: console: unknown key "usr"; did you mean "user"?`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

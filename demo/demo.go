@@ -44,6 +44,9 @@ type Options struct {
 	Dir string
 	// Timeout bounds the whole demo; 0 means 60 s.
 	Timeout time.Duration
+	// KeepOpen keeps the emulator and trama serve running after the demo, until ctx ends, so the run can
+	// be explored in the web console (and the emulator scripted).
+	KeepOpen bool
 }
 
 // Result is what the demo produced, for tests.
@@ -54,6 +57,8 @@ type Result struct {
 	Run                   store.Run
 	Dir                   string
 	EmulatorURL, ServeURL string
+	// ConsoleURL is the web console's address; TokenFile holds the token to sign in with.
+	ConsoleURL, TokenFile string
 }
 
 // demoConfig is the trama serve configuration the demo writes next to the example workflows. Secrets come
@@ -64,6 +69,8 @@ hooks:
   okta:
     path: /hooks/okta
     auth: { header: Authorization, value: "${TRAMA_HOOK_SECRET}" }
+api:
+  token: ${TRAMA_API_TOKEN}
 okta:
   orgUrl: ${OKTA_ORG_URL}
   token: ${OKTA_API_TOKEN}
@@ -92,6 +99,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if timeout <= 0 {
 		timeout = 60 * time.Second
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	started := time.Now()
@@ -140,7 +148,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	// 2. trama serve.
 	hookSecret := "demo-hook-" + randomHex(12)
-	env := mapEnv(map[string]string{"TRAMA_HOOK_SECRET": hookSecret, "OKTA_API_TOKEN": token, "OKTA_ORG_URL": emuURL})
+	// The console's token is written to a file, not printed: a token on a terminal ends up in scrollback
+	// and logs.
+	apiToken := "demo-console-" + randomHex(16)
+	res.TokenFile = filepath.Join(dir, "api-token")
+	if err := os.WriteFile(res.TokenFile, []byte(apiToken+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	env := mapEnv(map[string]string{"TRAMA_HOOK_SECRET": hookSecret, "OKTA_API_TOKEN": token, "OKTA_ORG_URL": emuURL,
+		"TRAMA_API_TOKEN": apiToken})
 	cfgPath := filepath.Join(dir, "trama.yaml")
 	if err := os.WriteFile(cfgPath, []byte(demoConfig), 0o600); err != nil {
 		return nil, err
@@ -166,7 +182,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	defer srv.Stop()
 	serveURL := srv.URL
 	res.ServeURL = serveURL
+	res.ConsoleURL = srv.ConsoleURL(serveURL)
 	p.step("2", "trama serve", "%s, store %s", serveURL, filepath.Join(dir, "trama.db"))
+	if opts.KeepOpen {
+		p.detail("console %s (sign in with the token in %s)", res.ConsoleURL, res.TokenFile)
+	}
 	p.detail("trigger audit-new-factor: on user.mfa.factor.activate run flows/audit-new-factor.arazzo.yaml")
 
 	okta := &oktaClient{base: emuURL, token: token}
@@ -266,6 +286,7 @@ Try next (install trama first: go install ./cmd/trama puts it in $(go env GOPATH
   trama validate examples/*.arazzo.yaml                 # diagnostics with file:line:col
   trama run examples/enroll-and-activate.arazzo.yaml --server okta=<the emulator's URL> \
       --input oktaApiToken=<its token> --input userId=<a user id from its banner>
+  trama demo --keep-open                                # then open the run in the web console
   trama demo --keep ./demo-out                          # keep this demo's store, then:
   trama runs list --db ./demo-out/trama.db              # the history
   trama events show <event uuid> --db ./demo-out/trama.db
@@ -275,6 +296,12 @@ Try next (install trama first: go install ./cmd/trama puts it in $(go env GOPATH
 		db := filepath.Join(dir, "trama.db")
 		fmt.Fprintf(out, "\nThe demo's files are in %s. Its history:\n  trama runs list --db %s\n  trama events show %s --db %s\n",
 			dir, db, res.EventUUID, db)
+	}
+	if opts.KeepOpen {
+		fmt.Fprintf(out, "\nStill running, until you press Ctrl-C:\n  console   %sruns/%s\n            sign in with the token in %s\n  emulator  %s (API token %s…)\n",
+			res.ConsoleURL, run.ID, res.TokenFile, emuURL, token[:10])
+		<-parent.Done()
+		fmt.Fprintln(out, "Stopped.")
 	}
 	return res, nil
 }

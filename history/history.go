@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/okta"
+	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/store"
 )
 
@@ -56,6 +57,9 @@ type Step struct {
 	// shows once per attempt.
 	RunAttempt int    `json:"runAttempt"`
 	StepID     string `json:"stepId"`
+	// WorkflowID is the workflow the step belongs to, when it is not the run's own (a dependency or a
+	// sub-workflow); from the checkpoint.
+	WorkflowID string `json:"workflowId,omitempty"`
 	Status     string `json:"status"`
 	Attempts   int    `json:"attempts"`
 	Method     string `json:"method,omitempty"`
@@ -69,6 +73,11 @@ type Step struct {
 	Response   json.RawMessage `json:"response,omitempty"`
 	Outputs    json.RawMessage `json:"outputs,omitempty"`
 	Error      string          `json:"error,omitempty"`
+	// Criteria are the step's success criteria that did not pass, each with why (what its expressions
+	// evaluated to); Decision is what the run did next (next, goto, end, fail) and the action that
+	// decided. Both come from the step's checkpoint.
+	Criteria []runner.CriterionNote `json:"criteria,omitempty"`
+	Decision *runner.Decision       `json:"decision,omitempty"`
 }
 
 // Event is a stored Okta event.
@@ -87,14 +96,18 @@ type Event struct {
 	// RunCount counts the event's runs, replays included. Skipped lists the triggers that matched the
 	// event's type but started no run at its latest dispatch, with why (loop-guard, when-false,
 	// when-error, input-error): the answer to "why did my workflow not run?".
-	RunCount    int          `json:"runCount"`
-	Skipped     []store.Skip `json:"skipped,omitempty"`
-	DeliveryIDs []string     `json:"deliveryIds,omitempty"`
-	Card        *okta.Card   `json:"card,omitempty"`
+	RunCount int          `json:"runCount"`
+	Skipped  []store.Skip `json:"skipped,omitempty"`
+	// User is the Okta user the event is about (login in lower case), once the event was dispatched.
+	User        *store.EventUser `json:"user,omitempty"`
+	DeliveryIDs []string         `json:"deliveryIds,omitempty"`
+	Card        *okta.Card       `json:"card,omitempty"`
 	// Payload is the LogEvent as Okta sent it; set when one event is shown.
 	Payload json.RawMessage `json:"payload,omitempty"`
 	// Runs are the event's runs; set when one event is shown.
 	Runs []Run `json:"runs,omitempty"`
+	// Audit is who replayed the event, and when; set when one event is shown.
+	Audit []store.AuditEntry `json:"audit,omitempty"`
 }
 
 // Delivery is one event-hook request.
@@ -176,11 +189,25 @@ func FromRun(r store.Run, steps []store.Step) Run {
 		}
 	}
 	for _, s := range steps {
-		out.Steps = append(out.Steps, Step{
+		st := Step{
 			Seq: s.Seq, RunAttempt: s.RunAttempt, StepID: s.StepID, Status: s.Status, Attempts: s.Attempts, Method: s.Method, URL: s.URL, Auth: s.Auth,
 			StatusCode: s.StatusCode, StartedAt: s.StartedAt, DurationMs: float64(s.Duration.Microseconds()) / 1000,
 			Request: bodyJSON(s.Request), Response: bodyJSON(s.Response), Outputs: nonEmptyJSON(s.Outputs), Error: s.Error,
-		})
+		}
+		// The checkpoint is the runner's record of the step; one that cannot be read (written by a
+		// later version) only leaves out the criteria and the decision.
+		var cp runner.Checkpoint
+		if len(s.Checkpoint) > 0 && json.Unmarshal(s.Checkpoint, &cp) == nil {
+			st.Criteria = cp.Result.Criteria
+			if cp.Result.WorkflowID != r.WorkflowID {
+				st.WorkflowID = cp.Result.WorkflowID
+			}
+			if cp.Decision.Kind != "" {
+				d := cp.Decision
+				st.Decision = &d
+			}
+		}
+		out.Steps = append(out.Steps, st)
 	}
 	return out
 }
@@ -192,6 +219,10 @@ func FromEvent(e store.Event, card *okta.Card, runs []store.Run) Event {
 		Replays: e.Replays, Duplicates: e.Duplicates, Pending: e.Dispatched < e.Replays, DispatchError: e.DispatchError,
 		RunCount: e.Runs, Skipped: e.Skipped, DeliveryIDs: e.DeliveryIDs,
 		Card: card, Payload: nonEmptyJSON(e.Payload),
+	}
+	if e.User != (store.EventUser{}) {
+		u := e.User
+		out.User = &u
 	}
 	for _, r := range runs {
 		out.Runs = append(out.Runs, FromRun(r, nil))
@@ -269,6 +300,7 @@ type Reader interface {
 	Deliveries
 	GetEvent(ctx context.Context, uuid string) (store.Event, error)
 	ListRuns(ctx context.Context, f store.RunFilter) ([]store.Run, string, error)
+	Audit(ctx context.Context, runID, eventUUID string) ([]store.AuditEntry, error)
 }
 
 // Card builds the event card of a stored event: the LogEvent plus what its first delivery's envelope and
@@ -302,7 +334,7 @@ func CardOf(src store.CardSource) (okta.Card, error) {
 	return okta.NewCard(meta, le, src.Payload), nil
 }
 
-// ShowEvent loads one event with its card and runs, as `GET /api/v1/events/{uuid}` and
+// ShowEvent loads one event with its card, runs and audit trail, as `GET /api/v1/events/{uuid}` and
 // `trama events show` present it.
 func ShowEvent(ctx context.Context, st Reader, uuid string) (Event, error) {
 	ev, err := st.GetEvent(ctx, uuid)
@@ -326,5 +358,9 @@ func ShowEvent(ctx context.Context, st Reader, uuid string) (Event, error) {
 		}
 		after = next
 	}
-	return FromEvent(ev, &card, runs), nil
+	out := FromEvent(ev, &card, runs)
+	if out.Audit, err = st.Audit(ctx, "", ev.UUID); err != nil {
+		return Event{}, err
+	}
+	return out, nil
 }

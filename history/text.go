@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -153,6 +154,9 @@ func WriteEvent(w io.Writer, e Event) {
 			fmt.Fprintf(w, "  %s  %-9s %s → %s\n", r.ID, r.Status, r.Trigger, r.WorkflowID)
 		}
 	}
+	for _, a := range e.Audit {
+		fmt.Fprintf(w, "%s by %s at %s: %s\n", a.Action, a.Actor, a.At.Local().Format(time.RFC3339), a.Detail)
+	}
 	if len(e.Skipped) > 0 {
 		fmt.Fprintln(w, "skipped triggers:")
 		for _, s := range e.Skipped {
@@ -172,18 +176,29 @@ func WriteEvent(w io.Writer, e Event) {
 
 // WriteCard prints an event card field by field, labelled as the Okta Workflows card documents them.
 func WriteCard(w io.Writer, c okta.Card) {
-	v := c.Value()
 	fmt.Fprintf(w, "card (%s):\n", cardTitle(c.EventType))
-	for _, f := range okta.CardFields(c.EventType) {
+	for _, f := range CardRows(c) {
 		if len(f.Fields) > 0 {
 			fmt.Fprintf(w, "  %s:\n", f.Name)
 			for _, sub := range f.Fields {
-				fmt.Fprintf(w, "    %-14s %s\n", sub.Name+":", lookup(v, sub.Key))
+				fmt.Fprintf(w, "    %-14s %s\n", sub.Name+":", oneLine(sub))
 			}
 			continue
 		}
-		fmt.Fprintf(w, "  %-16s %s\n", f.Name+":", lookup(v, f.Key))
+		fmt.Fprintf(w, "  %-16s %s\n", f.Name+":", oneLine(f))
 	}
+}
+
+// oneLine shows a card value on one line: objects as compact JSON, long values cut.
+func oneLine(r CardRow) string {
+	if !r.JSON {
+		return r.Value
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, []byte(r.Value)) != nil {
+		return clip(r.Value, 110)
+	}
+	return clip(buf.String(), 110)
 }
 
 func cardTitle(eventType string) string {
@@ -191,28 +206,6 @@ func cardTitle(eventType string) string {
 		return "User MFA Factor Activated"
 	}
 	return eventType
-}
-
-// lookup reads a dotted key of a card value and shows it on one line (objects as compact JSON, long
-// values cut).
-func lookup(v map[string]any, key string) string {
-	var cur any = v
-	for _, part := range strings.Split(key, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return ""
-		}
-		cur = m[part]
-	}
-	switch x := cur.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	default:
-		b, _ := json.Marshal(x)
-		return clip(string(b), 110)
-	}
 }
 
 func compact(b json.RawMessage) string {

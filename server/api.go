@@ -56,13 +56,11 @@ func page(r *http.Request) (store.Page, error) {
 }
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
+	f, err := history.ParseRunFilter(r.URL.Query())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	q := r.URL.Query()
-	f := store.RunFilter{Status: store.RunStatus(q.Get("status")), Trigger: q.Get("trigger"), EventUUID: q.Get("event"), Page: p}
 	runs, next, err := s.store.ListRuns(r.Context(), f)
 	if err != nil {
 		writeStoreError(w, err)
@@ -186,13 +184,12 @@ func decodeResume(body io.Reader) (resumeRequest, error) {
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
-	p, err := page(r)
+	f, err := history.ParseEventFilter(r.URL.Query())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	q := r.URL.Query()
-	events, next, err := s.store.ListEvents(r.Context(), store.EventFilter{Type: q.Get("type"), Source: store.Source(q.Get("source")), Page: p})
+	events, next, err := s.store.ListEvents(r.Context(), f)
 	if err != nil {
 		writeStoreError(w, err)
 		return

@@ -66,13 +66,20 @@ func TestHistoryAPI(t *testing.T) {
 			{"?trigger=other", 0},
 			{"?event=" + uuids[1], 1},
 			{"?event=" + uuids[1] + "&status=failed", 0},
+			{"?workflow=get-user", 3},
+			{"?workflow=other", 0},
+			{"?user=" + userID, 3},
+			{"?user=ANN@example.com&status=succeeded", 3},
+			{"?user=00unobody", 0},
+			{"?since=2000-01-01&until=2100-01-01", 3},
+			{"?until=2000-01-01", 0},
 		} {
 			var page struct{ Items []apiRun }
 			if code := s.api("GET", "/api/v1/runs"+tt.query, apiToken, &page); code != 200 || len(page.Items) != tt.want {
 				t.Errorf("runs%s: %d, %d items, want %d", tt.query, code, len(page.Items), tt.want)
 			}
 		}
-		for _, q := range []string{"?limit=0", "?limit=x", "?after=not-a-cursor"} {
+		for _, q := range []string{"?limit=0", "?limit=x", "?after=not-a-cursor", "?status=lost", "?since=yesterday"} {
 			if code := s.api("GET", "/api/v1/runs"+q, apiToken, nil); code != http.StatusBadRequest {
 				t.Errorf("runs%s: %d, want 400", q, code)
 			}
@@ -148,6 +155,15 @@ func TestHistoryAPI(t *testing.T) {
 		}
 		if code := s.api("GET", "/api/v1/events?type=user.lifecycle.create", apiToken, &page); code != 200 || len(page.Items) != 0 {
 			t.Errorf("events of another type: %d, %d items", code, len(page.Items))
+		}
+		for q, want := range map[string]int{"user=" + userID: 3, "user=Ann@Example.com&outcome=ran": 3, "outcome=skipped": 0,
+			"outcome=duplicate": 0, "until=2026-11-22T08:00": 0, "since=2026-11-22T08:00": 3} {
+			if code := s.api("GET", "/api/v1/events?"+q, apiToken, &page); code != 200 || len(page.Items) != want {
+				t.Errorf("events?%s: %d, %d items, want %d", q, code, len(page.Items), want)
+			}
+		}
+		if code := s.api("GET", "/api/v1/events?outcome=exploded", apiToken, nil); code != http.StatusBadRequest {
+			t.Errorf("events of an unknown outcome: %d, want 400", code)
 		}
 
 		var ev struct {

@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/trama-dev/trama/alert"
 	"github.com/trama-dev/trama/config"
+	"github.com/trama-dev/trama/console"
 	"github.com/trama-dev/trama/hook"
 	"github.com/trama-dev/trama/metrics"
 	"github.com/trama-dev/trama/queue"
@@ -57,6 +59,7 @@ type Server struct {
 	queue   *queue.Queue
 	metrics *metrics.Metrics
 	worker  *worker.Worker
+	console *console.Console
 	handler http.Handler
 	logger  *slog.Logger
 
@@ -138,8 +141,31 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error
 	if cfg.API.Enabled() {
 		s.routeAPI(mux)
 	}
+	if cfg.ConsoleEnabled() {
+		s.console, err = console.New(console.Options{Store: st, Config: cfg, Logger: logger})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		mux.Handle(console.Prefix, s.console)
+		mux.Handle("/console", s.console)
+		if !hookAtRoot(cfg) {
+			mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusSeeOther))
+		}
+	}
 	s.handler = mux
 	return s, nil
+}
+
+// hookAtRoot reports whether a hook answers at "/", which then keeps Okta's verification GET there
+// rather than a redirect to the console.
+func hookAtRoot(cfg *config.Config) bool {
+	for _, h := range cfg.Hooks {
+		if h.Path == "/" {
+			return true
+		}
+	}
+	return false
 }
 
 // queueOptions are the configuration's runs settings with the caller's overrides.
@@ -206,7 +232,15 @@ func (s *Server) Store() *store.Store { return s.store }
 // Owner is the name this server holds run leases under.
 func (s *Server) Owner() string { return s.queue.Owner() }
 
-// Handler serves the hooks, the API, /metrics and /healthz.
+// ConsoleURL is the web console's address under base (the server's URL), or "" when it is not served.
+func (s *Server) ConsoleURL(base string) string {
+	if s.console == nil {
+		return ""
+	}
+	return strings.TrimRight(base, "/") + console.Prefix
+}
+
+// Handler serves the hooks, the API, the console, /metrics and /healthz.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve answers HTTP on ln and works the queue (and backfill, when configured) until ctx is cancelled,
@@ -219,6 +253,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	if s.console != nil {
+		// Open browser tabs hold live streams; shutting down ends them rather than waiting for them.
+		srv.RegisterOnShutdown(s.console.Close)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

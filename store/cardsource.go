@@ -72,3 +72,37 @@ func (s *Store) CardSources(ctx context.Context, uuids []string) (map[string]Car
 	}
 	return out, nil
 }
+
+// EventUsers reads the Okta user of several events in one query, by uuid: what a list of runs shows
+// beside each run without reading the events' payloads. Events without a recorded user, and events that
+// do not exist, are missing from the map.
+func (s *Store) EventUsers(ctx context.Context, uuids []string) (map[string]EventUser, error) {
+	out := make(map[string]EventUser, len(uuids))
+	if len(uuids) == 0 {
+		return out, nil
+	}
+	ph := make([]string, len(uuids))
+	args := make([]any, len(uuids))
+	for i, u := range uuids {
+		ph[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = eventKey(u)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT uuid, user_id, user_login FROM events
+		WHERE ukey IN (`+strings.Join(ph, ", ")+`) AND (user_id <> '' OR user_login <> '')`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read the users of %d events: %w", len(uuids), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uuid string
+		var u EventUser
+		if err := rows.Scan(&uuid, &u.ID, &u.Login); err != nil {
+			return nil, fmt.Errorf("read the users of events: %w", err)
+		}
+		out[uuid] = u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the users of events: %w", err)
+	}
+	return out, nil
+}

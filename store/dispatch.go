@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,6 +95,9 @@ type Skip struct {
 type Outcome struct {
 	Runs    []NewRun
 	Skipped []Skip
+	// User is the Okta user the event is about, read from its card; recorded on the event so the
+	// history finds it by user (Login is lower-cased here).
+	User EventUser
 }
 
 // CompleteDispatch creates the runs of a claimed dispatch, records the skipped triggers on the event, and
@@ -114,6 +118,10 @@ func (s *Store) CompleteDispatch(ctx context.Context, d Dispatch, o Outcome) ([]
 func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outcome) ([][]Run, error) {
 	if len(ds) != len(os) {
 		return nil, fmt.Errorf("complete dispatches: %d dispatches, %d outcomes", len(ds), len(os))
+	}
+	users := make([]EventUser, len(os))
+	for i, o := range os {
+		users[i] = EventUser{ID: text(o.User.ID), Login: text(strings.ToLower(o.User.Login))}
 	}
 	created := make([][]Run, len(ds))
 	queued := false
@@ -150,7 +158,7 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 				}
 				skipped = text(string(raw))
 			}
-			if err := s.recordDispatch(ctx, tx, d, skipped); err != nil {
+			if err := s.recordDispatch(ctx, tx, d, skipped, users[i]); err != nil {
 				return fmt.Errorf("complete dispatch of event %s (replays %d–%d): %w", d.UUID, d.From, d.To, err)
 			}
 			created[i] = runs[i]
@@ -256,9 +264,11 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 }
 
 // recordDispatch marks one dispatch done inside tx.
-func (s *Store) recordDispatch(ctx context.Context, tx *sql.Tx, d Dispatch, skipped any) error {
+func (s *Store) recordDispatch(ctx context.Context, tx *sql.Tx, d Dispatch, skipped any, user EventUser) error {
 	res, err := tx.ExecContext(ctx, `UPDATE events SET dispatched = $2, dispatch_at = 0, dispatch_attempts = 0,
-		dispatch_error = '', skipped = $3 WHERE ukey = $1 AND dispatched < $2`, eventKey(d.UUID), d.To, skipped)
+		dispatch_error = '', skipped = $3,
+		user_id = coalesce(nullif($4, ''), user_id), user_login = coalesce(nullif($5, ''), user_login) WHERE ukey = $1 AND dispatched < $2`,
+		eventKey(d.UUID), d.To, skipped, user.ID, user.Login)
 	if err != nil {
 		return fmt.Errorf("record dispatch: %w", err)
 	}

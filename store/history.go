@@ -141,6 +141,19 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error
 	if f.EventUUID != "" {
 		w.add("event_uuid = ?", text(f.EventUUID))
 	}
+	if f.Workflow != "" {
+		w.add("workflow_id = ?", text(f.Workflow))
+	}
+	if f.User != "" {
+		w.add("event_uuid IN (SELECT uuid FROM events WHERE user_id = ? OR user_login = ?)", text(f.User),
+			text(strings.ToLower(f.User)))
+	}
+	if !f.Since.IsZero() {
+		w.add("id >= ?", timeID(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("id < ?", timeID(f.Until))
+	}
 	size := f.Size()
 	clause, args := w.limit("id DESC", size)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+runColumns+` FROM runs`+clause, args...)
@@ -153,6 +166,20 @@ func (s *Store) ListRuns(ctx context.Context, f RunFilter) ([]Run, string, error
 	}
 	runs, next := page(runs, size, "runs", func(r Run) string { return r.ID })
 	return runs, next, nil
+}
+
+// timeID is the smallest UUIDv7 (in its text form, which is how run ids sort) created at t's millisecond
+// or later: every run created before t sorts below it, every run created at or after it sorts above.
+func timeID(t time.Time) string {
+	ms := t.UnixMilli()
+	if ms < 0 {
+		ms = 0
+	}
+	if ms >= 1<<48 {
+		ms = 1<<48 - 1
+	}
+	h := fmt.Sprintf("%012x", ms)
+	return h[:8] + "-" + h[8:] + "-0000-0000-000000000000"
 }
 
 // Steps returns a run's checkpointed steps in Seq order, each Seq's attempts in order.
@@ -186,7 +213,8 @@ func (s *Store) Steps(ctx context.Context, runID string) ([]Step, error) {
 }
 
 const eventColumns = `e.seq, e.uuid, e.type, e.published, e.received_at, e.source, e.replays, e.duplicates,
-	e.dispatched, e.dispatch_error, e.skipped, (SELECT count(*) FROM runs r WHERE r.event_uuid = e.uuid)`
+	e.dispatched, e.dispatch_error, e.skipped, e.user_id, e.user_login,
+	(SELECT count(*) FROM runs r WHERE r.event_uuid = e.uuid)`
 
 func scanEvent(sc scanner, extra ...any) (Event, int64, error) {
 	var e Event
@@ -194,7 +222,7 @@ func scanEvent(sc scanner, extra ...any) (Event, int64, error) {
 	var source string
 	var skipped sql.NullString
 	err := sc.Scan(append([]any{&seq, &e.UUID, &e.Type, &published, &received, &source, &e.Replays, &e.Duplicates,
-		&e.Dispatched, &e.DispatchError, &skipped, &e.Runs}, extra...)...)
+		&e.Dispatched, &e.DispatchError, &skipped, &e.User.ID, &e.User.Login, &e.Runs}, extra...)...)
 	e.Published, e.ReceivedAt, e.Source = fromNanos(published), fromNanos(received), Source(source)
 	if err == nil && skipped.Valid {
 		err = json.Unmarshal([]byte(skipped.String), &e.Skipped)
@@ -260,6 +288,30 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, string,
 	}
 	if f.Source != "" {
 		w.add("e.source = ?", string(f.Source))
+	}
+	if f.User != "" {
+		w.add("(e.user_id = ? OR e.user_login = ?)", text(f.User), text(strings.ToLower(f.User)))
+	}
+	if !f.Since.IsZero() {
+		w.add("e.published >= ?", nanos(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("e.published < ?", nanos(f.Until))
+	}
+	switch f.Outcome {
+	case "":
+	case OutcomeRan:
+		w.add("EXISTS (SELECT 1 FROM runs r WHERE r.event_uuid = e.uuid)")
+	case OutcomeSkipped:
+		w.add("e.skipped IS NOT NULL")
+	case OutcomeDuplicate:
+		w.add("e.duplicates > 0")
+	case OutcomePending:
+		w.add("e.dispatched < e.replays")
+	case OutcomeNone:
+		w.add("e.dispatched >= e.replays AND e.skipped IS NULL AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.event_uuid = e.uuid)")
+	default:
+		return nil, "", fmt.Errorf("list events: outcome %q: want one of %v", f.Outcome, EventOutcomes)
 	}
 	size := f.Size()
 	clause, args := w.limit("e.seq DESC", size)

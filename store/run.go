@@ -181,10 +181,19 @@ type RunResult struct {
 	Error   string
 }
 
-// RunFilter selects runs for ListRuns, newest first.
+// RunFilter selects runs for ListRuns, newest first. Every field set must match.
 type RunFilter struct {
 	Status    RunStatus
 	Trigger   string
 	EventUUID string
+	// Workflow is a workflowId.
+	Workflow string
+	// User is the Okta user the run's event is about: an id (00u…) or a login, in any case (see
+	// EventFilter.User).
+	User string
+	// Since and Until bound when runs were created: Since inclusive, Until exclusive, to the millisecond;
+	// zero means unbounded. Run ids are UUIDv7, which begin with their creation time, so the bounds are
+	// a range of the primary key.
+	Since, Until time.Time
 	Page
 }

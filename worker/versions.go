@@ -154,3 +154,35 @@ func (w *Worker) newRunner(b *arazzo.Bundle) (*runner.Runner, error) {
 	}
 	return runner.New(b, opts), nil
 }
+
+// Documents reads what the store keeps of workflow versions; *store.Store implements it.
+type Documents interface {
+	GetDocument(ctx context.Context, digest string) ([]byte, error)
+}
+
+// PinnedDocument returns the workflow document of a stored version (a run's Version) as it was when the
+// run was dispatched, parsed but not loaded: what a history view needs to draw the workflow a run
+// executed, without its sources.
+func PinnedDocument(ctx context.Context, st Documents, digest string) (*arazzo.Document, error) {
+	raw, err := st.GetDocument(ctx, digest)
+	if err != nil {
+		return nil, fmt.Errorf("workflow version %s: %w", digest, err)
+	}
+	var m manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("workflow version %s: manifest: %w", digest, err)
+	}
+	d, ok := m.Files[m.Root]
+	if !ok {
+		return nil, fmt.Errorf("workflow version %s: the manifest does not list its document %s", digest, m.Root)
+	}
+	data, err := st.GetDocument(ctx, d)
+	if err != nil {
+		return nil, fmt.Errorf("workflow version %s: %w", digest, err)
+	}
+	doc, _, err := arazzo.Parse(data, m.Root)
+	if err != nil {
+		return nil, fmt.Errorf("workflow version %s: %w", digest, err)
+	}
+	return doc, nil
+}

@@ -35,8 +35,9 @@ once per event uuid, however often Okta delivers it. Each finished step is check
 interrupted by a crash resumes after its last finished step when serve starts again.
 
 It also serves /healthz, /metrics (Prometheus) and, when api.token is set, the history API
-(/api/v1/runs, /api/v1/events, POST /api/v1/events/{uuid}/replay). See docs/triggers.md for the
-configuration file.`,
+(/api/v1/runs, /api/v1/events, POST /api/v1/events/{uuid}/replay) and the web console at /console/,
+where you sign in with that token. See docs/triggers.md for the configuration file and docs/console.md
+for the console.`,
 		Example: `  TRAMA_HOOK_SECRET=s3cret trama serve --config trama.yaml
   trama serve --config trama.yaml --listen :8787 --log-format json`,
 		Args: cobra.NoArgs,
@@ -105,6 +106,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	fmt.Fprintf(out, "  triggers: %s\n  store: %s\n", strings.Join(names, "; "), cfg.Store.Driver)
 	if cfg.API.Enabled() {
 		fmt.Fprintf(out, "  API: http://%s/api/v1/runs (Authorization: Bearer <api.token>)\n", ln.Addr())
+	}
+	if u := srv.ConsoleURL("http://" + ln.Addr().String()); u != "" {
+		fmt.Fprintf(out, "  console: %s (sign in with api.token)\n", u)
 	}
 	if tracing.Enabled(nil) {
 		fmt.Fprintf(out, "  traces: OpenTelemetry over OTLP (OTEL_* environment), one trace per event\n")

@@ -177,3 +177,47 @@ func TestErrorsHideThePassword(t *testing.T) {
 func BenchmarkIngestBatch50(b *testing.B) {
 	storetest.BenchIngest(b, testdb.Postgres(testURL(b)), 50, false)
 }
+
+// TestMigrationReadsStoredUsers: events stored before the store kept their Okta user get it from their
+// payload when the migration that adds it runs.
+func TestMigrationReadsStoredUsers(t *testing.T) {
+	ctx := context.Background()
+	url := testURL(t)
+	schema := newSchema(t, url)
+	open := func() *store.Store {
+		s, err := postgres.Open(ctx, url, postgres.Options{Schema: schema, MaxConns: 2}, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events("with-user")...))
+	noTarget := storetest.Event("no-target", "user.session.start")
+	noTarget.Payload = []byte(`{"uuid":"no-target","eventType":"user.session.start","target":{"type":"User"}}`)
+	storetest.Ingest(t, s, storetest.Delivery("d2", noTarget))
+	s.Close()
+
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP INDEX events_user_id`, `DROP INDEX events_user_login`, `DROP INDEX runs_workflow`, `DROP INDEX events_skipped`,
+		`ALTER TABLE events DROP COLUMN user_id, DROP COLUMN user_login`,
+		`DELETE FROM schema_migrations WHERE name LIKE '%event_user%'`} {
+		if _, err := conn.Exec(ctx, `SET search_path TO `+schema+`; `+q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close(ctx)
+
+	s = open()
+	defer s.Close()
+	ev, err := s.GetEvent(ctx, "with-user")
+	if err != nil || ev.User != (store.EventUser{ID: "00uann", Login: "ann@example.com"}) {
+		t.Errorf("the migrated event's user = %+v, %v", ev.User, err)
+	}
+	if ev, err := s.GetEvent(ctx, "no-target"); err != nil || ev.User != (store.EventUser{}) {
+		t.Errorf("an event whose target is not a list: %+v, %v", ev.User, err)
+	}
+}

@@ -30,6 +30,7 @@ func Run(t *testing.T, newDriver NewDriver) {
 		{"Lease", leaseTests},
 		{"Runs", runTests},
 		{"History", historyTests},
+		{"Filters", filterTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

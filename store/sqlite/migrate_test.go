@@ -1,0 +1,59 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/sqlite"
+	"github.com/trama-dev/trama/store/storetest"
+)
+
+// TestMigrationReadsStoredUsers: events stored before the store kept their Okta user get it from their
+// payload when the migration that adds it runs, so a user's history is found whatever its age.
+func TestMigrationReadsStoredUsers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trama.db")
+	open := func() *store.Store {
+		s, err := sqlite.Open(ctx, path, sqlite.Options{}, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events("with-user")...))
+	noTarget := storetest.Event("no-target", "user.session.start")
+	noTarget.Payload = []byte(`{"uuid":"no-target","eventType":"user.session.start","target":null}`)
+	storetest.Ingest(t, s, storetest.Delivery("d2", noTarget))
+	s.Close()
+
+	// Take the store back to the schema before the migration.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DROP INDEX events_user_id`, `DROP INDEX events_user_login`, `DROP INDEX runs_workflow`, `DROP INDEX events_skipped`,
+		`ALTER TABLE events DROP COLUMN user_id`, `ALTER TABLE events DROP COLUMN user_login`,
+		`DELETE FROM schema_migrations WHERE name LIKE '%event_user%'`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s = open()
+	defer s.Close()
+	ev, err := s.GetEvent(ctx, "with-user")
+	if err != nil || ev.User != (store.EventUser{ID: "00uann", Login: "ann@example.com"}) {
+		t.Errorf("the migrated event's user = %+v, %v", ev.User, err)
+	}
+	if ev, err := s.GetEvent(ctx, "no-target"); err != nil || ev.User != (store.EventUser{}) {
+		t.Errorf("an event without targets: %+v, %v", ev.User, err)
+	}
+	if evs, _, err := s.ListEvents(ctx, store.EventFilter{User: "ANN@example.com"}); err != nil || len(evs) != 1 {
+		t.Errorf("events of the migrated user: %d, %v", len(evs), err)
+	}
+}

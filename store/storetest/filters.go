@@ -1,0 +1,166 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trama-dev/trama/store"
+)
+
+var filterTests = []test{
+	{"RunsByWorkflowUserAndTime", testFilterRuns},
+	{"EventsByUserTimeAndOutcome", testFilterEvents},
+}
+
+// dispatchAs completes every waiting dispatch: events whose uuid starts with "skip" skip trigger t, the
+// others run it with workflow wf; each event is about user (id, login as Okta writes it).
+func dispatchAs(t *testing.T, s *store.Store, wf string, user store.EventUser) []store.Run {
+	t.Helper()
+	ctx := context.Background()
+	var created []store.Run
+	ds, err := s.ClaimDispatches(ctx, 100, time.Minute)
+	if err != nil {
+		t.Fatalf("ClaimDispatches: %v", err)
+	}
+	for _, d := range ds {
+		o := store.Outcome{User: user}
+		if strings.HasPrefix(d.UUID, "skip") {
+			o.Skipped = []store.Skip{{Trigger: "t", Reason: "when-false"}}
+		} else {
+			for r := d.From; r <= d.To; r++ {
+				nr := NewRun("t", r)
+				nr.WorkflowID = wf
+				o.Runs = append(o.Runs, nr)
+			}
+		}
+		c, err := s.CompleteDispatch(ctx, d, o)
+		if err != nil {
+			t.Fatalf("CompleteDispatch(%s): %v", d.UUID, err)
+		}
+		created = append(created, c...)
+	}
+	return created
+}
+
+func ids(runs []store.Run) []string {
+	var out []string
+	for _, r := range runs {
+		out = append(out, r.EventUUID)
+	}
+	return out
+}
+
+func testFilterRuns(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	ann := store.EventUser{ID: "00uann", Login: "Ann.Lee@Example.com"}
+	bob := store.EventUser{ID: "00ubob", Login: "bob@example.com"}
+	Ingest(t, s, Delivery("d1", Events("a1")...))
+	dispatchAs(t, s, "notify", ann)
+	time.Sleep(3 * time.Millisecond)
+	mid := time.Now()
+	time.Sleep(3 * time.Millisecond)
+	Ingest(t, s, Delivery("d2", Events("b1")...))
+	dispatchAs(t, s, "audit", bob)
+	Ingest(t, s, Delivery("d3", Events("a2")...))
+	dispatchAs(t, s, "audit", ann)
+
+	for _, tt := range []struct {
+		name string
+		f    store.RunFilter
+		want []string
+	}{
+		{"all", store.RunFilter{}, []string{"a2", "b1", "a1"}},
+		{"workflow", store.RunFilter{Workflow: "audit"}, []string{"a2", "b1"}},
+		{"user id", store.RunFilter{User: "00uann"}, []string{"a2", "a1"}},
+		{"user login in another case", store.RunFilter{User: "ANN.LEE@example.COM"}, []string{"a2", "a1"}},
+		{"unknown user", store.RunFilter{User: "nobody@example.com"}, nil},
+		{"since", store.RunFilter{Since: mid}, []string{"a2", "b1"}},
+		{"until", store.RunFilter{Until: mid}, []string{"a1"}},
+		{"since and until", store.RunFilter{Since: mid, Until: mid.Add(time.Hour)}, []string{"a2", "b1"}},
+		{"user and workflow", store.RunFilter{User: "00uann", Workflow: "audit"}, []string{"a2"}},
+		{"user, status and time", store.RunFilter{User: "bob@example.com", Status: store.RunQueued, Since: mid}, []string{"b1"}},
+	} {
+		runs, _, err := s.ListRuns(ctx, tt.f)
+		if err != nil {
+			t.Fatalf("%s: ListRuns: %v", tt.name, err)
+		}
+		equal(t, tt.name, ids(runs), tt.want)
+	}
+	// Paging keeps the filter.
+	first, next, err := s.ListRuns(ctx, store.RunFilter{User: "00uann", Page: store.Page{Limit: 1}})
+	if err != nil || next == "" {
+		t.Fatalf("ListRuns(user, limit 1) = %v, %q, %v", ids(first), next, err)
+	}
+	rest, next, err := s.ListRuns(ctx, store.RunFilter{User: "00uann", Page: store.Page{Limit: 1, After: next}})
+	if err != nil || next != "" {
+		t.Fatalf("second page = %v, %q, %v", ids(rest), next, err)
+	}
+	equal(t, "user's runs, two pages", ids(append(first, rest...)), []string{"a2", "a1"})
+}
+
+func testFilterEvents(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	ann := store.EventUser{ID: "00uann", Login: "ann@example.com"}
+	early, late := Event("e-early", "user.mfa.factor.activate"), Event("e-late", "user.mfa.factor.activate")
+	late.Published = early.Published.Add(time.Hour)
+	Ingest(t, s, Delivery("d1", early, late, Event("skip-1", "user.mfa.factor.activate")))
+	dispatchAs(t, s, "notify", ann)
+	Ingest(t, s, Delivery("d2", Events("e-late")...)) // a duplicate
+	Ingest(t, s, Delivery("d3", Events("pending-1")...))
+	noRun := Event("none-1", "user.session.start")
+	noRun.NoDispatch = true
+	Ingest(t, s, Delivery("d4", noRun))
+
+	uuids := func(evs []store.Event) []string {
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.UUID)
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name string
+		f    store.EventFilter
+		want []string
+	}{
+		{"user", store.EventFilter{User: "ANN@example.com"}, []string{"skip-1", "e-late", "e-early"}},
+		{"user id", store.EventFilter{User: "00uann"}, []string{"skip-1", "e-late", "e-early"}},
+		{"since", store.EventFilter{User: "00uann", Since: late.Published}, []string{"e-late"}},
+		{"until", store.EventFilter{User: "00uann", Until: late.Published}, []string{"skip-1", "e-early"}},
+		{"ran", store.EventFilter{Outcome: store.OutcomeRan}, []string{"e-late", "e-early"}},
+		{"skipped", store.EventFilter{Outcome: store.OutcomeSkipped}, []string{"skip-1"}},
+		{"duplicate", store.EventFilter{Outcome: store.OutcomeDuplicate}, []string{"e-late"}},
+		{"pending", store.EventFilter{Outcome: store.OutcomePending}, []string{"pending-1"}},
+		{"none", store.EventFilter{Outcome: store.OutcomeNone}, []string{"none-1"}},
+	} {
+		evs, _, err := s.ListEvents(ctx, tt.f)
+		if err != nil {
+			t.Fatalf("%s: ListEvents: %v", tt.name, err)
+		}
+		equal(t, tt.name, uuids(evs), tt.want)
+	}
+	ev, err := s.GetEvent(ctx, "e-early")
+	if err != nil || ev.User != ann {
+		t.Errorf("GetEvent user = %+v, %v; want %+v", ev.User, err, ann)
+	}
+	users, err := s.EventUsers(ctx, []string{"e-early", "skip-1", "pending-1", "no-such-event"})
+	if err != nil || len(users) != 2 || users["e-early"] != ann || users["skip-1"] != ann {
+		t.Errorf("EventUsers = %+v, %v; want the two dispatched events' user", users, err)
+	}
+	if _, _, err := s.ListEvents(ctx, store.EventFilter{Outcome: "exploded"}); err == nil || errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an unknown outcome: %v, want an error naming the outcomes", err)
+	}
+	// A replay whose dispatch reads no card keeps the user recorded before.
+	if _, err := s.Replay(ctx, "e-early", "test"); err != nil {
+		t.Fatal(err)
+	}
+	dispatchAs(t, s, "notify", store.EventUser{})
+	if ev, _ := s.GetEvent(ctx, "e-early"); ev.User != ann {
+		t.Errorf("after a replay without a user, the event's user = %+v", ev.User)
+	}
+}
