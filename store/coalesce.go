@@ -13,9 +13,9 @@ import (
 // to merge with, and reports whether it did (then no run is created for d). With keep "first" that is a
 // run of the key created within the window: d's event is recorded as coalesced into it. With keep
 // "last" it is a run of the key still queued (waiting for its window to close): it takes d's event, and
-// the event it had is recorded as coalesced into it. Inside the dispatch's transaction, so two events of
+// the event it had is recorded as coalesced into it (counted in tookOver). Inside the dispatch's transaction, so two events of
 // one key in one batch, or from two replicas, merge in order.
-func (s *Store) coalesce(ctx context.Context, tx *sql.Tx, d Dispatch, nr NewRun, now time.Time, skips *[]Skip) (bool, error) {
+func (s *Store) coalesce(ctx context.Context, tx *sql.Tx, d Dispatch, nr NewRun, now time.Time, skips *[]Skip, tookOver *int) (bool, error) {
 	c := nr.Coalesce
 	if nr.Replay > 0 {
 		return false, nil // a replay is asked for on purpose: it gets its run
@@ -71,6 +71,7 @@ func (s *Store) coalesce(ctx context.Context, tx *sql.Tx, d Dispatch, nr NewRun,
 	}
 	skip := Skip{Trigger: nr.Trigger, Reason: "coalesced",
 		Detail: fmt.Sprintf("into run %s, which event %s with the same key %s", id, d.UUID, how)}
+	*tookOver++
 	return true, addSkip(ctx, tx, event, skip)
 }
 

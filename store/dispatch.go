@@ -131,11 +131,12 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 		for i, o := range os {
 			skips[i] = slices.Clone(o.Skipped)
 		}
-		runs, err := s.insertRuns(ctx, tx, ds, os, skips)
+		tookOver := 0
+		runs, err := s.insertRuns(ctx, tx, ds, os, skips, &tookOver)
 		if err != nil {
 			return err
 		}
-		coalesced := 0
+		coalesced := tookOver
 		for i := range skips {
 			for _, sk := range skips[i][len(os[i].Skipped):] {
 				if sk.Reason == "coalesced" {
@@ -182,7 +183,7 @@ var runColumnsNew = []string{"id", "event_uuid", "trigger_name", "replay", "work
 // insertRuns creates the runs of every dispatch in one statement (per chunk), unique on (event, trigger,
 // replay): a run that exists already is left as it is. Runs that coalesce are merged first (coalesce),
 // adding to skips what they recorded. It returns, by dispatch, the runs it created.
-func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []Outcome, skips [][]Skip) ([][]Run, error) {
+func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []Outcome, skips [][]Skip, tookOver *int) ([][]Run, error) {
 	now := time.Now().UTC()
 	var rows [][]any
 	var pending []Run
@@ -213,7 +214,7 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 					}
 					continue
 				}
-				merged, err := s.coalesce(ctx, tx, d, nr, now, &skips[i])
+				merged, err := s.coalesce(ctx, tx, d, nr, now, &skips[i], tookOver)
 				if err != nil {
 					return nil, fmt.Errorf("coalesce event %s into a run of trigger %q: %w", d.UUID, nr.Trigger, err)
 				}
