@@ -40,6 +40,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Poll is how often live pages look for changes; 0 means DefaultPoll.
 	Poll time.Duration
+	// ReadOnly shows the history without its actions (replay, resolve, resume): what `trama console`
+	// serves over a store file, which no queue works.
+	ReadOnly bool
 }
 
 // DefaultPoll is how often a live page asks the store whether what it shows changed: often enough that
@@ -60,6 +63,8 @@ type Console struct {
 	pages   *pages
 	docs    docCache
 	signins limiter
+	// readOnly hides and refuses the actions.
+	readOnly bool
 
 	// streams counts open live streams; done ends them when the server shuts down.
 	streamMu  sync.Mutex
@@ -88,7 +93,7 @@ func New(opts Options) (*Console, error) {
 		st: opts.Store, cfg: opts.Config, logger: logger, keys: deriveKeys(opts.Config.API.Token),
 		token: []byte(opts.Config.API.Token), user: opts.Config.Console.User, session: opts.Config.Console.Session,
 		poll: opts.Poll, pages: p, done: make(chan struct{}),
-		signins: limiter{max: maxSigninFailures, window: time.Minute},
+		signins: limiter{max: maxSigninFailures, window: time.Minute}, readOnly: opts.ReadOnly,
 	}
 	if c.user == "" {
 		c.user = config.DefaultConsoleUser
@@ -175,6 +180,10 @@ func (c *Console) action(h func(http.ResponseWriter, *http.Request, session)) ht
 		s, ok := c.sessionOf(r)
 		if !ok {
 			c.fail(w, r, nil, http.StatusForbidden, "Your session has ended. Sign in again, then repeat what you did.")
+			return
+		}
+		if c.readOnly && !strings.HasSuffix(r.URL.Path, "/signout") {
+			c.fail(w, r, &s, http.StatusForbidden, "This console is read-only: it shows a store file no trama serve works. Act from trama serve's console, or with trama events replay, trama runs resolve and trama runs resume.")
 			return
 		}
 		if err := sameOrigin(r); err != nil {

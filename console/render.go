@@ -39,6 +39,8 @@ type view struct {
 	Body          any
 	// Asset is the URL of a static file with its content hash, for caching.
 	Asset map[string]string
+	// ReadOnly hides the actions.
+	ReadOnly bool
 }
 
 type pages struct {
@@ -93,6 +95,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 		v.CSRF = v.Session.csrf(c.keys)
 	}
 	v.Asset = c.pages.assets
+	v.ReadOnly = c.readOnly
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
 		c.logger.Error("console: render", "page", name, "error", err)
