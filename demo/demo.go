@@ -285,11 +285,13 @@ Try next (install trama first: go install ./cmd/trama puts it in $(go env GOPATH
   trama okta-emulator                                   # a local Okta org to script against
   trama validate examples/*.arazzo.yaml                 # diagnostics with file:line:col
   trama run examples/enroll-and-activate.arazzo.yaml --server okta=<the emulator's URL> \
-      --input oktaApiToken=<its token> --input userId=<a user id from its banner>
+      --input oktaApiToken=<its token> --input userId=<a user id from its banner> \
+      --input-helper okta-emulator=<the emulator's URL>   # the passcode, without a terminal
   trama demo --keep-open                                # then open the run in the web console
   trama demo --keep ./demo-out                          # keep this demo's store, then:
   trama runs list --db ./demo-out/trama.db              # the history
   trama events show <event uuid> --db ./demo-out/trama.db
+  trama console --db ./demo-out/trama.db                # the same, in the browser, read-only
   trama serve --config examples/trama.yaml              # the same trigger against a real org
 `)
 	if opts.Dir != "" {
