@@ -1,7 +1,6 @@
 package backfill
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -15,25 +14,12 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/okta/emulator"
+
+	"github.com/trama-dev/trama/internal/syncbuf"
 )
 
-// syncBuffer collects log output written from the poller's goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer collects output written from many goroutines.
+type syncBuffer = syncbuf.Buffer
 
 // runRounds runs p until it has waited rounds times and returns the waits; the waits take no time.
 func runRounds(t *testing.T, p *Poller, rounds int) []time.Duration {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/config"
+	"github.com/trama-dev/trama/internal/syncbuf"
 	"github.com/trama-dev/trama/okta/emulator"
 	"github.com/trama-dev/trama/okta/oktatest"
 	"github.com/trama-dev/trama/queue"
@@ -65,22 +66,7 @@ type env struct {
 	seen []string // every console answer, for the secrets check
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 func newEnv(t testing.TB, triggers string) *env {
 	t.Helper()

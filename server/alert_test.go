@@ -58,7 +58,7 @@ func TestAlertOncePerFailedRun(t *testing.T) {
 	}
 	// The sender tries and fails against the webhook that is down; the failure is recorded for a retry.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if as, _ := s.srv.Store().Alerts(context.Background(), ""); len(as) == 1 && as[0].Attempts > 0 {
+		if as, _ := s.srv.Store().Alerts(context.Background(), ""); len(as) == 1 && as[0].Error != "" {
 			break
 		}
 		if time.Now().After(deadline) {

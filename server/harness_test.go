@@ -24,6 +24,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/trama-dev/trama/config"
+	"github.com/trama-dev/trama/internal/syncbuf"
 	"github.com/trama-dev/trama/okta/emulator"
 	"github.com/trama-dev/trama/okta/oktatest"
 	"github.com/trama-dev/trama/queue"
@@ -68,22 +69,7 @@ func getUserTrigger(name, extra string) string {
 }
 
 // syncBuffer collects output written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 // hookProxy stands between the emulator and trama's hook path, as a load balancer would, and keeps every
 // delivery body so a test can send the same envelope again. With loseAcks > 0 it forwards that many

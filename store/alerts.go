@@ -28,6 +28,8 @@ type Alert struct {
 	CreatedAt time.Time
 	// Attempts counts the sends tried so far, this claim's included.
 	Attempts int
+	// Error is why the last send failed; "" before the first or after a success.
+	Error string
 }
 
 // alertRun queues an alert of kind for run id, with message, inside tx: once per run and kind.
@@ -105,7 +107,7 @@ func (s *Store) AlertFailed(ctx context.Context, key, why string, retryIn time.D
 // Alerts lists the alerts of a run (all of them when runID is ""), oldest first, for the history and
 // tests.
 func (s *Store) Alerts(ctx context.Context, runID string) ([]Alert, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT akey, kind, trigger_name, run_id, event_uuid, message, created_at, attempts
+	rows, err := s.read.QueryContext(ctx, `SELECT akey, kind, trigger_name, run_id, event_uuid, message, created_at, attempts, error
 		FROM alerts WHERE $1 = '' OR run_id = $1 ORDER BY created_at, akey`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("alerts of %q: %w", runID, err)
@@ -115,7 +117,7 @@ func (s *Store) Alerts(ctx context.Context, runID string) ([]Alert, error) {
 	for rows.Next() {
 		var a Alert
 		var created int64
-		if err := rows.Scan(&a.Key, &a.Kind, &a.Trigger, &a.RunID, &a.EventUUID, &a.Message, &created, &a.Attempts); err != nil {
+		if err := rows.Scan(&a.Key, &a.Kind, &a.Trigger, &a.RunID, &a.EventUUID, &a.Message, &created, &a.Attempts, &a.Error); err != nil {
 			return nil, err
 		}
 		a.CreatedAt = fromNanos(created)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -13,25 +12,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/trama-dev/trama/oauth"
+
+	"github.com/trama-dev/trama/internal/syncbuf"
 )
 
-// syncBuffer is a bytes.Buffer that a test may read while the command writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+// syncBuffer is a buffer a test may read while the command writes.
+type syncBuffer = syncbuf.Buffer
 
 func TestOktaEmulatorCommandServesTheAPI(t *testing.T) {
 	// A service app from a file: its public key in PEM, the private half kept here, as trama would.

@@ -2,6 +2,7 @@ package eventhook
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -94,21 +95,11 @@ type anyOf []condition
 type allOf []condition
 
 func (c anyOf) holds(ev *okta.LogEvent) bool {
-	for _, x := range c {
-		if x.holds(ev) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(c, func(x condition) bool { return x.holds(ev) })
 }
 
 func (c allOf) holds(ev *okta.LogEvent) bool {
-	for _, x := range c {
-		if !x.holds(ev) {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(c, func(x condition) bool { return !x.holds(ev) })
 }
 
 // fieldComparison is `event.<field> eq|ne '<value>'`. A property the event lacks equals no string, as
@@ -158,21 +149,11 @@ type anyTarget []targetCondition
 type allTarget []targetCondition
 
 func (c anyTarget) matches(t *okta.Target) bool {
-	for _, x := range c {
-		if x.matches(t) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(c, func(x targetCondition) bool { return x.matches(t) })
 }
 
 func (c allTarget) matches(t *okta.Target) bool {
-	for _, x := range c {
-		if !x.matches(t) {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(c, func(x targetCondition) bool { return !x.matches(t) })
 }
 
 type targetComparison struct {
