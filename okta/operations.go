@@ -3,6 +3,7 @@ package okta
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 //go:generate go run ./internal/genoperations -spec ../../shared/okta/openapi/management-current.yaml -out operations_table.go
@@ -53,19 +54,10 @@ func Template(method, path string) (string, bool) {
 // lookup finds the operation a request path or template names.
 func lookup(method, path string) *operation {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
-	for i, s := range segs {
-		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
-			segs[i] = "{}"
-		}
-	}
 	best, bestLiterals := -1, -1
-	for i := range operations {
-		row := &operations[i]
-		if row.method != method {
-			continue
-		}
-		if n, ok := matchTemplate(row.path, segs); ok && n > bestLiterals {
-			best, bestLiterals = i, n
+	for _, c := range operationIndex()[indexKey{method, len(segs)}] {
+		if n, ok := matchSegments(c.segs, segs); ok && n > bestLiterals {
+			best, bestLiterals = c.row, n
 		}
 	}
 	if best < 0 {
@@ -74,16 +66,38 @@ func lookup(method, path string) *operation {
 	return &operations[best]
 }
 
-// matchTemplate matches path segments against a template and counts its literal segments.
-func matchTemplate(template string, segs []string) (literals int, ok bool) {
-	t := strings.Split(strings.Trim(template, "/"), "/")
-	if len(t) != len(segs) {
-		return 0, false
+// indexKey groups operations by method and number of path segments: a path can only match templates
+// of its own length, so a lookup (one per request of the rate-limit budget) reads a few rows, already
+// split, instead of splitting every template of the table.
+type indexKey struct {
+	method string
+	n      int
+}
+
+type indexed struct {
+	row  int
+	segs []string
+}
+
+var operationIndex = sync.OnceValue(func() map[indexKey][]indexed {
+	idx := map[indexKey][]indexed{}
+	for i := range operations {
+		segs := strings.Split(strings.Trim(operations[i].path, "/"), "/")
+		k := indexKey{operations[i].method, len(segs)}
+		idx[k] = append(idx[k], indexed{row: i, segs: segs})
 	}
-	for i, ts := range t {
-		switch {
+	return idx
+})
+
+// matchSegments matches path segments against a template's and counts its literal segments; "{}" in
+// the template matches any segment, and a path may name a parameter by a template of its own ("{id}").
+func matchSegments(template, segs []string) (literals int, ok bool) {
+	for i, ts := range template {
+		switch s := segs[i]; {
 		case ts == "{}":
-		case ts == segs[i]:
+		case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}"):
+			return 0, false
+		case ts == s:
 			literals++
 		default:
 			return 0, false

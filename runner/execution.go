@@ -2,7 +2,6 @@ package runner
 
 import (
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 
 	"context"
 	"errors"
@@ -215,9 +214,10 @@ func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step)
 		if obs := x.obs; obs != nil {
 			obs.StepStarted(st.wf.WorkflowID, step.StepID, attempt)
 		}
-		sctx, span := tracing.Tracer().Start(ctx, "step "+step.StepID, trace.WithAttributes(
-			attribute.String("arazzo.workflow", st.wf.WorkflowID), attribute.String("arazzo.step", step.StepID),
-			attribute.Int("arazzo.step.attempt", attempt)))
+		sctx, span := tracing.Span(ctx, "", func() (string, []attribute.KeyValue) {
+			return "step " + step.StepID, []attribute.KeyValue{attribute.String("arazzo.workflow", st.wf.WorkflowID),
+				attribute.String("arazzo.step", step.StepID), attribute.Int("arazzo.step.attempt", attempt)}
+		})
 		stepCtx, cancel := sctx, context.CancelFunc(func() {})
 		if step.Timeout != nil {
 			stepCtx, cancel = context.WithTimeout(sctx, time.Duration(*step.Timeout)*time.Millisecond)
@@ -233,7 +233,7 @@ func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step)
 			out.msg = fmt.Sprintf("the step took longer than its timeout of %d ms", *step.Timeout)
 		}
 		cancel()
-		if out != nil {
+		if out != nil && span.IsRecording() {
 			span.SetAttributes(attribute.Bool("arazzo.step.success", out.success))
 			if r := out.result.Response; r != nil {
 				span.SetAttributes(attribute.Int("http.response.status_code", r.StatusCode))

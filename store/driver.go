@@ -84,6 +84,9 @@ type Dialect struct {
 	// write at once: PostgreSQL's advisory lock, so that two replicas coalescing events of one key take
 	// turns. Empty where one writer serializes transactions anyway.
 	KeyLock string
+	// JSONType is the type a JSON column's value is cast to where the database cannot infer it (a
+	// VALUES list): json on PostgreSQL, TEXT on SQLite, which keeps JSON as text.
+	JSONType string
 }
 
 // EventRow is one event as InsertEvents writes it: every value already converted for storage.

@@ -122,16 +122,13 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 	err = s.inTx(ctx, false, func(tx *sql.Tx) error {
 		now := time.Now().UnixNano()
 		var steps []Step
+		finished, err := s.finishRows(ctx, tx, fs, now)
+		if err != nil {
+			return err
+		}
 		for i, f := range fs {
 			errs[i] = nil
-			res, err := tx.ExecContext(ctx, `UPDATE runs SET status = $3, outputs = $4, error = $5, finished_at = $6,
-				intent = NULL, lease_owner = '', lease_expires = 0, supplied = NULL
-				WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
-				f.Lease.RunID, f.Lease.Token, string(f.Result.Status), nullJSON(f.Result.Outputs), text(f.Result.Error), now)
-			if err != nil {
-				return fmt.Errorf("finish run %s: %w", f.Lease.RunID, err)
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
+			if !finished[f.Lease.RunID] {
 				errs[i] = fmt.Errorf("finish run %s: attempt %d (token %d): %w", f.Lease.RunID, f.Lease.Attempt, f.Lease.Token, ErrLeaseLost)
 				continue
 			}
@@ -161,6 +158,49 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 		return nil, err
 	}
 	return errs, nil
+}
+
+// finishRows records the outcomes of fs in one UPDATE per chunk, each fenced on its own lease token, and
+// returns the runs it finished: a round trip for a batch instead of one per run.
+func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish, now int64) (map[string]bool, error) {
+	finished := make(map[string]bool, len(fs))
+	const perRow = 5
+	for start := 0; start < len(fs); start += maxParams / perRow {
+		chunk := fs[start:min(start+maxParams/perRow, len(fs))]
+		var b strings.Builder
+		args := []any{now}
+		b.WriteString("WITH v(id, token, status, outputs, error) AS (VALUES ")
+		for i, f := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "($%d, CAST($%d AS BIGINT), $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, f.Lease.RunID, f.Lease.Token, string(f.Result.Status), nullJSON(f.Result.Outputs), text(f.Result.Error))
+		}
+		b.WriteString(`) UPDATE runs SET status = v.status, outputs = CAST(v.outputs AS ` + s.dialect.JSONType + `), error = v.error,
+			finished_at = $1, intent = NULL, lease_owner = '', lease_expires = 0, supplied = NULL
+			FROM v WHERE runs.id = v.id AND runs.lease_token = v.token AND runs.status = 'running' RETURNING runs.id`)
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("finish %d runs: %w", len(chunk), err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			finished[id] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return finished, nil
 }
 
 // RetryRun ends an attempt that failed transiently: the run waits, retrying, for delay, and then resumes

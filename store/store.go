@@ -67,6 +67,9 @@ func Open(ctx context.Context, drv Driver, opts Options) (*Store, error) {
 	if s.dialect.TotalShards < 1 {
 		s.dialect.TotalShards = 1
 	}
+	if s.dialect.JSONType == "" {
+		s.dialect.JSONType = "TEXT"
+	}
 	s.q = newQueries(s.dialect)
 	s.now = "(" + s.dialect.Now + ")"
 	if opts.Mode != OpenReadOnly {

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 
 	"context"
 	"encoding/json"
@@ -56,10 +55,13 @@ func (w *Worker) Dispatch(ctx context.Context, ds []store.Dispatch) []queue.Disp
 
 // dispatchOne matches one event.
 func (w *Worker) dispatchOne(ctx context.Context, d store.Dispatch, src store.CardSource) (out store.Outcome, err error) {
-	ctx, span := tracing.Tracer().Start(tracing.EventContext(ctx, d.UUID), "dispatch "+src.Type,
-		trace.WithAttributes(attribute.String("okta.event.uuid", d.UUID), attribute.Int("trama.replay.to", d.To)))
+	ctx, span := tracing.Span(ctx, d.UUID, func() (string, []attribute.KeyValue) {
+		return "dispatch " + src.Type, []attribute.KeyValue{attribute.String("okta.event.uuid", d.UUID), attribute.Int("trama.replay.to", d.To)}
+	})
 	defer func() {
-		span.SetAttributes(attribute.Int("trama.runs", len(out.Runs)), attribute.Int("trama.skipped", len(out.Skipped)))
+		if span.IsRecording() {
+			span.SetAttributes(attribute.Int("trama.runs", len(out.Runs)), attribute.Int("trama.skipped", len(out.Skipped)))
+		}
 		tracing.End(span, err)
 	}()
 	card, err := history.CardOf(src)

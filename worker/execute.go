@@ -27,9 +27,11 @@ import (
 // uncertain, unless its trigger's resend policy allows sending it again.
 func (w *Worker) Execute(ctx context.Context, a *queue.Attempt) (err error) {
 	run := a.Run
-	ctx, span := tracing.Tracer().Start(tracing.EventContext(ctx, run.EventUUID), "run "+run.Trigger+" "+run.WorkflowID,
-		trace.WithAttributes(attribute.String("trama.run", run.ID), attribute.Int("trama.attempt", a.Lease.Attempt),
-			attribute.String("trama.trigger", run.Trigger), attribute.String("okta.event.uuid", run.EventUUID)))
+	ctx, span := tracing.Span(ctx, run.EventUUID, func() (string, []attribute.KeyValue) {
+		return "run " + run.Trigger + " " + run.WorkflowID, []attribute.KeyValue{attribute.String("trama.run", run.ID),
+			attribute.Int("trama.attempt", a.Lease.Attempt), attribute.String("trama.trigger", run.Trigger),
+			attribute.String("okta.event.uuid", run.EventUUID)}
+	})
 	defer func() { tracing.End(span, err) }()
 	fail := func(msg string) error {
 		return w.finish(ctx, a, store.RunResult{Status: store.RunFailed, Error: msg}, nil)

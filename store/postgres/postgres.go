@@ -173,6 +173,7 @@ func (d *Driver) Dialect() store.Dialect {
 		// One row would serialize every acknowledgement of every replica on its row lock.
 		TotalShards: 32,
 		KeyLock:     "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+		JSONType:    "json",
 	}
 }
 
