@@ -151,9 +151,12 @@ func parseRange(since, until string) (time.Time, time.Time, error) {
 // datetime-local fields send, with and without seconds.
 var timeLayouts = []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"}
 
-// ParseTime reads a filter's time: RFC 3339 (2026-11-22T07:00:00Z, with any offset), or a date and
-// time without a zone, which is UTC (2026-11-22T07:00, 2026-11-22).
+// ParseTime reads a filter's time: RFC 3339 (2026-11-22T07:00:00Z, with any offset), a date and time
+// without a zone, which is UTC (2026-11-22T07:00, 2026-11-22), or an age before now (90m, 24h).
 func ParseTime(s string) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return time.Now().Add(-d).UTC(), nil
+	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t, nil
 	}
@@ -162,7 +165,7 @@ func ParseTime(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time: want 2026-11-22T07:00:00Z, 2026-11-22T07:00 (UTC) or 2026-11-22", s)
+	return time.Time{}, fmt.Errorf("%q is not a time: want 2026-11-22T07:00:00Z, 2026-11-22T07:00 (UTC), 2026-11-22 or an age such as 24h", s)
 }
 
 func joinStatuses() string {

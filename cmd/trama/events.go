@@ -25,7 +25,7 @@ runs; "replay" runs the event's triggers again as new runs.`,
 
 func newEventsListCmd() *cobra.Command {
 	var sf storeFlags
-	var typ, source string
+	var typ, source, user, outcome, since, until string
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List events, newest first",
@@ -37,7 +37,13 @@ func newEventsListCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			events, next, err := st.ListEvents(cmd.Context(), store.EventFilter{Type: typ, Source: store.Source(source), Page: sf.page})
+			f, err := history.ParseEventFilter(query(map[string]string{"type": typ, "source": source, "user": user,
+				"outcome": outcome, "since": since, "until": until}))
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			f.Page = sf.page
+			events, next, err := st.ListEvents(cmd.Context(), f)
 			if err != nil {
 				return storeErr(err)
 			}
@@ -47,6 +53,10 @@ func newEventsListCmd() *cobra.Command {
 	sf.register(cmd)
 	cmd.Flags().StringVar(&typ, "type", "", "only events of this eventType")
 	cmd.Flags().StringVar(&source, "source", "", "only events that arrived this way: hook or poll")
+	cmd.Flags().StringVar(&user, "user", "", "only events about this Okta user (id or login)")
+	cmd.Flags().StringVar(&outcome, "outcome", "", "only events with this outcome: ran, skipped, duplicate, pending, none")
+	cmd.Flags().StringVar(&since, "since", "", "only events published since this time (RFC 3339, a date, or an age such as 24h)")
+	cmd.Flags().StringVar(&until, "until", "", "only events published before this time")
 	sf.registerPage(cmd)
 	return cmd
 }

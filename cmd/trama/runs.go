@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 
 	"github.com/spf13/cobra"
 
@@ -27,11 +28,11 @@ event and trigger, with its status, inputs and outputs (secrets masked) and each
 
 func newRunsListCmd() *cobra.Command {
 	var sf storeFlags
-	var status, trig, event string
+	var status, trig, event, workflow, user, since, until string
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List runs, newest first",
-		Example: "  trama runs list --config trama.yaml --status failed\n  trama runs list --db trama.db -o json",
+		Example: "  trama runs list --config trama.yaml --status failed\n  trama runs list --db trama.db --user ann@example.com --since 24h -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := sf.open(cmd.Context(), store.OpenReadOnly)
@@ -39,7 +40,14 @@ func newRunsListCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			runs, next, err := st.ListRuns(cmd.Context(), store.RunFilter{Status: store.RunStatus(status), Trigger: trig, EventUUID: event, Page: sf.page})
+			// The flags are read as the API and the console read their query, by one parser.
+			f, err := history.ParseRunFilter(query(map[string]string{"status": status, "trigger": trig, "event": event,
+				"workflow": workflow, "user": user, "since": since, "until": until}))
+			if err != nil {
+				return usageErr("%v", err)
+			}
+			f.Page = sf.page
+			runs, next, err := st.ListRuns(cmd.Context(), f)
 			if err != nil {
 				return storeErr(err)
 			}
@@ -53,7 +61,11 @@ func newRunsListCmd() *cobra.Command {
 		},
 	}
 	sf.register(cmd)
-	cmd.Flags().StringVar(&status, "status", "", "only runs with this status: queued, running, retrying, uncertain, succeeded, failed")
+	cmd.Flags().StringVar(&status, "status", "", "only runs with this status: queued, running, retrying, uncertain, waiting, succeeded, failed")
+	cmd.Flags().StringVar(&workflow, "workflow", "", "only runs of this workflowId")
+	cmd.Flags().StringVar(&user, "user", "", "only runs about this Okta user (id or login)")
+	cmd.Flags().StringVar(&since, "since", "", "only runs created since this time (RFC 3339, a date, or an age such as 24h)")
+	cmd.Flags().StringVar(&until, "until", "", "only runs created before this time")
 	cmd.Flags().StringVar(&trig, "trigger", "", "only runs of this trigger")
 	cmd.Flags().StringVar(&event, "event", "", "only runs of this event uuid")
 	sf.registerPage(cmd)
@@ -160,4 +172,15 @@ func storeErr(err error) error {
 		return usageErr("%v", err)
 	}
 	return &exitError{code: exitInternal, err: err}
+}
+
+// query builds a listing's query from flag values, leaving out the empty ones.
+func query(flags map[string]string) url.Values {
+	q := url.Values{}
+	for k, v := range flags {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q
 }

@@ -66,6 +66,29 @@ func TestHistoryCommandsReadTheStore(t *testing.T) {
 	if code != exitOK || strings.Contains(out, res.Run.ID) {
 		t.Errorf("runs list --status failed shows a succeeded run:\n%s", out)
 	}
+	// The listing filters the API and the console have, read by the same parser.
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"runs", "list", "--user", "ann.lee@example.com", "--since", "1h"}, true},
+		{[]string{"runs", "list", "--user", "nobody@example.com"}, false},
+		{[]string{"runs", "list", "--workflow", "audit-new-factor-workflow-that-is-not"}, false},
+		{[]string{"events", "list", "--outcome", "ran", "--user", "ann.lee@example.com"}, true},
+		{[]string{"events", "list", "--outcome", "skipped"}, false},
+	} {
+		code, out, errOut := trama(t, append(c.args, "--db", db)...)
+		id := res.Run.ID
+		if c.args[0] == "events" {
+			id = res.EventUUID
+		}
+		if code != exitOK || strings.Contains(out, id) != c.want {
+			t.Errorf("trama %s: exit %d, lists it: %v, want %v\n%s%s", strings.Join(c.args, " "), code, strings.Contains(out, id), c.want, out, errOut)
+		}
+	}
+	if code, _, errOut := trama(t, "runs", "list", "--db", db, "--since", "yesterday"); code != exitUsage || !strings.Contains(errOut, "an age such as 24h") {
+		t.Errorf("a bad --since: exit %d %s", code, errOut)
+	}
 	code, out, _ = trama(t, "events", "show", res.EventUUID, "--db", db)
 	if code != exitOK || !strings.Contains(out, "User MFA Factor Activated") || !strings.Contains(out, "ann.lee@example.com") {
 		t.Errorf("events show: exit %d\n%s", code, out)
