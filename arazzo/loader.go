@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/trama-dev/trama/asyncapi"
 	"github.com/trama-dev/trama/openapi"
 )
 
@@ -68,6 +69,9 @@ type cacheEntry struct {
 	oaOnce sync.Once
 	oa     *openapi.Document
 	oaErr  error
+	aaOnce sync.Once
+	aa     *asyncapi.Document
+	aaErr  error
 	azOnce sync.Once
 	az     *Document
 	azDiag []Diagnostic
@@ -79,8 +83,8 @@ type Source struct {
 	// Name is the source description's name in the document that declares
 	// it.
 	Name string
-	// Type is "openapi" or "arazzo": the declared type, or the one the
-	// content showed when the type was omitted.
+	// Type is "openapi", "asyncapi" or "arazzo": the declared type, or the
+	// one the content showed when the type was omitted.
 	Type string
 	// Location is the absolute path or URL that was read.
 	Location string
@@ -88,6 +92,8 @@ type Source struct {
 	Description *SourceDescription
 	// OpenAPI is set for openapi sources.
 	OpenAPI *openapi.Document
+	// AsyncAPI is set for asyncapi sources (Arazzo 1.1).
+	AsyncAPI *asyncapi.Document
 	// Arazzo is set for arazzo sources.
 	Arazzo *Document
 }
@@ -202,8 +208,8 @@ func (l *Loader) loadSources(ctx context.Context, w *walk, doc *Document, loc st
 			continue
 		}
 		typ := sd.Type
-		if typ != "" && typ != "openapi" && typ != "arazzo" {
-			ds.errorf(sd.Pos("type"), "source-type", "source %q has type %q; trama supports openapi and arazzo sources", sd.Name, typ)
+		if typ != "" && typ != "openapi" && typ != "asyncapi" && typ != "arazzo" {
+			ds.errorf(sd.Pos("type"), "source-type", "source %q has type %q; trama reads openapi, asyncapi and arazzo sources", sd.Name, typ)
 			continue
 		}
 		e := l.fetch(ctx, target)
@@ -226,6 +232,13 @@ func (l *Loader) loadSources(ctx context.Context, w *walk, doc *Document, loc st
 				continue
 			}
 			src.OpenAPI = e.oa
+		case "asyncapi":
+			e.aaOnce.Do(func() { e.aa, e.aaErr = asyncapi.Load(e.data, redactLocation(target)) })
+			if e.aaErr != nil {
+				ds.errorf(sd.Pos("url"), "source-load", "source %q: %v", sd.Name, e.aaErr)
+				continue
+			}
+			src.AsyncAPI = e.aa
 		case "arazzo":
 			if onStack(stack, target) {
 				ds.errorf(sd.Pos("url"), "source-cycle", "source %q: %s refers back to itself through %s", sd.Name, redactLocation(target), cyclePath(stack, target))
@@ -265,9 +278,12 @@ func cyclePath(stack []string, loc string) string {
 }
 
 // sniffType decides the type of a source description that does not declare
-// one: an `arazzo` key at the top means Arazzo, anything else is treated as
-// OpenAPI.
+// one: an `arazzo` key at the top means Arazzo, an `asyncapi` key AsyncAPI,
+// anything else is treated as OpenAPI.
 func sniffType(data []byte) string {
+	if asyncapi.Sniff(data) {
+		return "asyncapi"
+	}
 	var top map[string]yaml.Node
 	if yaml.Unmarshal(data, &top) == nil {
 		if _, ok := top["arazzo"]; ok {

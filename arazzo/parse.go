@@ -468,8 +468,12 @@ func (d *decoder) step(n *yaml.Node, s *Step, what string) {
 				d.diags.errorf(nodePos(v), "invalid-timeout", "step timeout is %d: give the milliseconds the step may take, more than 0", *s.Timeout)
 				s.Timeout = nil
 			}
-		case "channelPath", "correlationId", "action":
-			d.diags.warnf(mapKeyPos(n, key), "unsupported-feature", "step field %q (Arazzo 1.1) is not supported by trama and is ignored", key)
+		case "channelPath":
+			s.ChannelPath = d.str(v, "channelPath")
+		case "action":
+			s.Action = d.str(v, "action")
+		case "correlationId":
+			s.CorrelationID = d.value(v, "correlationId")
 		default:
 			return false
 		}

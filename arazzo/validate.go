@@ -148,16 +148,16 @@ func (v *validator) workflow(w *Workflow) {
 func (v *validator) step(w *Workflow, s *Step, i int) {
 	sc := scope{wf: w, step: i}
 	targets := 0
-	for _, f := range []string{"operationId", "operationPath", "workflowId"} {
+	for _, f := range []string{"operationId", "operationPath", "channelPath", "workflowId"} {
 		if s.Has(f) {
 			targets++
 		}
 	}
 	switch {
 	case targets == 0 && s.StepID != "":
-		v.ds.errorf(s.Position(), "step-target", "step %q needs exactly one of operationId, operationPath and workflowId", s.StepID)
+		v.ds.errorf(s.Position(), "step-target", "step %q needs exactly one of operationId, operationPath, channelPath and workflowId", s.StepID)
 	case targets > 1:
-		v.ds.errorf(s.Position(), "step-target", "step %q sets more than one of operationId, operationPath and workflowId; they are mutually exclusive", s.StepID)
+		v.ds.errorf(s.Position(), "step-target", "step %q sets more than one of operationId, operationPath, channelPath and workflowId; they are mutually exclusive", s.StepID)
 	}
 	if len(s.DependsOn) > 0 && v.doc.minor == 0 {
 		v.ds.warnf(s.KeyPos("dependsOn"), "requires-1.1", "step dependsOn is an Arazzo 1.1 field but the document declares arazzo %s", v.doc.Arazzo)
@@ -182,8 +182,17 @@ func (v *validator) step(w *Workflow, s *Step, i int) {
 	switch {
 	case s.WorkflowID != "" && targets == 1:
 		v.workflowStep(w, s)
+	case targets == 1 && v.b.IsAsync(v.doc, s):
+		v.asyncStep(w, s)
 	case targets == 1:
 		v.operationStep(w, s)
+	}
+	if (s.Action != "" || s.CorrelationID != nil) && targets == 1 && !v.b.IsAsync(v.doc, s) {
+		key := "action"
+		if s.Action == "" {
+			key = "correlationId"
+		}
+		v.ds.warnf(s.KeyPos(key), "ignored-async-field", "step %q calls no AsyncAPI operation, so its action and correlationId are ignored", s.StepID)
 	}
 	if rb := s.RequestBody; rb != nil {
 		v.values(rb.valueNode("payload"), sc)

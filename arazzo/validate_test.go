@@ -103,7 +103,7 @@ func TestPlantedDefects(t *testing.T) {
 		{"invalid-target", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: «$.name[\n        targetSelectorType: jsonpath\n        value: b\n"), "1.0.1", "1.1.0", 1)},
 		{"invalid-target", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: «/name\n        targetSelectorType: xpath\n        value: b\n"), "1.0.1", "1.1.0", 1)},
 		{"unknown-selector-type", Error, strings.Replace(createStep("      payload: {name: a}\n      replacements:\n      - target: /name\n        targetSelectorType: «jsonpatch\n        value: b\n"), "1.0.1", "1.1.0", 1)},
-		{"unsupported-feature", Warning, step("    «correlationId: $inputs.petId\n")},
+		{"ignored-async-field", Warning, step("    «correlationId: $inputs.petId\n")},
 		{"invalid-timeout", Error, step("    timeout: «0\n")},
 		{"duplicate-id", Error, step("  - stepId: «getPet\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
 		{"invalid-id", Warning, step("  - stepId: «get pet\n    operationId: deletePet\n    parameters:\n    - name: petId\n      in: path\n      value: x\n")},
@@ -161,7 +161,7 @@ func TestPlantedDefects(t *testing.T) {
 		{"invalid-input-schema", Error, strings.Replace(header, "  inputs:\n    type: object\n", "  inputs:\n    «type: objekt\n", 1) + getPetStep},
 		{"invalid-target", Error, step("  - stepId: create\n    operationId: createPet\n    parameters:\n    - name: X-Request-Id\n      in: header\n      value: r1\n    requestBody:\n      payload: {name: a}\n      replacements:\n      - target: «name\n        value: $inputs.petId\n")},
 		{"source-load", Error, strings.Replace(header, "url: pets.yaml", "url: «missing.yaml", 1) + getPetStep},
-		{"source-type", Error, strings.Replace(header, "type: openapi", "type: «asyncapi", 1) + getPetStep},
+		{"source-type", Error, strings.Replace(header, "type: openapi", "type: «graphql", 1) + getPetStep},
 	}
 	seen := make(map[string]bool)
 	for _, tt := range tests {

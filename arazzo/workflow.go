@@ -27,11 +27,21 @@ type Step struct {
 	located
 	StepID      string
 	Description string
-	// Exactly one of OperationID, OperationPath and WorkflowID is set in a
-	// valid document.
-	OperationID     string
-	OperationPath   string
-	WorkflowID      string
+	// Exactly one of OperationID, OperationPath, ChannelPath and WorkflowID
+	// is set in a valid document.
+	OperationID   string
+	OperationPath string
+	WorkflowID    string
+	// ChannelPath (Arazzo 1.1) references an AsyncAPI channel:
+	// `{$sourceDescriptions.<name>.url}#/channels/<channel>`.
+	ChannelPath string
+	// Action (Arazzo 1.1) is "send" or "receive" on a step that references an
+	// AsyncAPI operation or channel.
+	Action string
+	// CorrelationID (Arazzo 1.1) is, on a receive step, the value (a runtime
+	// expression or a literal) a message must carry at its AsyncAPI
+	// correlationId location.
+	CorrelationID   any
 	Parameters      []*Parameter
 	RequestBody     *RequestBody
 	SuccessCriteria []*Criterion

@@ -177,6 +177,9 @@ func (x *execution) authenticate(ctx context.Context, sa *stepAuth, req *http.Re
 // SourceNames lists the root document's source descriptions, sorted.
 func (r *Runner) SourceNames() []string { return sortedKeys(r.bundle.Sources) }
 
+// Bundle is the workflow document and sources the runner runs.
+func (r *Runner) Bundle() *arazzo.Bundle { return r.bundle }
+
 // SourceURL returns the base URL requests to the root document's source description name go to: the
 // Servers override, else the description's first server with its variables expanded. trama serve uses
 // it to give a connection the sources that point at its org.

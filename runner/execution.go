@@ -24,9 +24,11 @@ type execution struct {
 	cp       Checkpointer
 	guard    Guard
 	provider InputProvider
-	// pending is set when the provider said an input comes later: the run stops at once.
-	pending *InputPending
-	secrets *secret.Set
+	// pending is set when an input (*InputPending) or a message (*MessagePending) comes later: the run
+	// stops at once.
+	pending   error
+	messenger Messenger
+	secrets   *secret.Set
 	// auths authenticate requests by source description name (RunOptions or Options).
 	auths map[string]Authenticator
 	// done holds the workflows that finished in this run, for dependsOn (run once) and $workflows.X.
@@ -230,7 +232,9 @@ func (x *execution) runStep(ctx context.Context, st *wfState, step *arazzo.Step)
 				out = &outcome{sc: &scope{x: x, st: st, stepID: step.StepID, ctx: ctx}}
 			}
 			out.success, err = false, nil
-			out.msg = fmt.Sprintf("the step took longer than its timeout of %d ms", *step.Timeout)
+			if out.msg == "" {
+				out.msg = fmt.Sprintf("the step took longer than its timeout of %d ms", *step.Timeout)
+			}
 		}
 		cancel()
 		if out != nil && span.IsRecording() {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/trama-dev/trama/arazzo/expr"
 	"github.com/trama-dev/trama/jsonpointer"
 )
 
@@ -68,7 +67,8 @@ type Receive struct {
 	// or "$message.payload#/orderId". Empty when the message declares none; the Messenger then applies
 	// its channel's own rule (Okta's events: any target id) or, having none, matches every message.
 	CorrelationLocation string
-	// Since is when the step started listening: messages published before it are not for this step.
+	// Since is when the run (this attempt of it) started: messages published before it are not for this
+	// step; messages published after it, even before the step began listening, are.
 	Since time.Time
 	// Timeout is the step's timeout; 0 means the Messenger's default wait.
 	Timeout time.Duration
@@ -92,28 +92,48 @@ func (r Receive) Correlates(m Message) bool {
 	return err == nil && s == r.Correlation
 }
 
-// messageValue evaluates a `$message.header…` or `$message.payload…` location on m.
+// messageValue evaluates a correlationId location on m. AsyncAPI writes locations in its own runtime
+// expression form, `$message.header#/correlationId` or `$message.payload#/order/id` (a JSON Pointer
+// after `#`); Arazzo's forms, `$message.header.correlationId` and `$message.payload#/order/id`, are read
+// too. Header names compare without regard to case.
 func messageValue(m Message, location string) (any, bool) {
-	e, err := expr.Parse(strings.TrimSpace(location))
-	if err != nil || e.Root != expr.RootMessage {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(location), "$message.")
+	if !ok {
 		return nil, false
 	}
-	switch e.Source {
-	case expr.SourceHeader:
+	var source, pointer string
+	switch {
+	case strings.HasPrefix(rest, "header"):
+		source, rest = "header", strings.TrimPrefix(rest, "header")
+	case strings.HasPrefix(rest, "payload"):
+		source, rest = "payload", strings.TrimPrefix(rest, "payload")
+	default:
+		return nil, false
+	}
+	switch {
+	case rest == "":
+	case strings.HasPrefix(rest, "#"):
+		pointer = rest[1:]
+	case strings.HasPrefix(rest, "."):
+		pointer = "/" + strings.ReplaceAll(strings.ReplaceAll(rest[1:], "~", "~0"), "/", "~1")
+	default:
+		return nil, false
+	}
+	if source == "header" {
+		name, _, _ := strings.Cut(strings.TrimPrefix(pointer, "/"), "/")
+		name = strings.ReplaceAll(strings.ReplaceAll(name, "~1", "/"), "~0", "~")
 		for k, v := range m.Header {
-			if strings.EqualFold(k, e.Name) {
+			if strings.EqualFold(k, name) {
 				return v, true
 			}
 		}
 		return nil, false
-	case expr.SourcePayload:
-		if e.Pointer == "" {
-			return m.Payload, m.Payload != nil
-		}
-		v, found, err := jsonpointer.Get(m.Payload, e.Pointer)
-		return v, found && err == nil
 	}
-	return nil, false
+	if pointer == "" {
+		return m.Payload, m.Payload != nil
+	}
+	v, found, err := jsonpointer.Get(m.Payload, pointer)
+	return v, found && err == nil
 }
 
 // Messenger moves the messages of AsyncAPI steps over one transport: a broker (NATS), or Okta's event

@@ -37,6 +37,9 @@ type Options struct {
 	// Strict turns off the compatibility mode that substitutes bare `$expr` tokens inside longer strings
 	// (`SSWS $inputs.token`); only `{$expr}` and whole-value expressions are evaluated then.
 	Strict bool
+	// Messenger sends and receives the messages of AsyncAPI steps (Arazzo 1.1); Route picks one per
+	// channel. Nil fails such steps, saying that no transport is configured.
+	Messenger Messenger
 	// InputProvider supplies inputs that were not given but are needed during the run (a passcode that
 	// exists only after enrollment). Nil means a missing required input fails the run before it starts.
 	InputProvider InputProvider

@@ -59,6 +59,9 @@ type RunOptions struct {
 	// Authenticators, when not nil, replace Options.Authenticators for this run: trama serve gives each
 	// run the connection its trigger names.
 	Authenticators map[string]Authenticator
+	// Messenger, when set, replaces Options.Messenger for this run: trama serve gives each run one that
+	// waits for Okta's events durably.
+	Messenger Messenger
 }
 
 // Run executes the workflow workflowID of the bundle's root document with inputs. The error is non-nil
@@ -80,17 +83,18 @@ func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[stri
 		secrets = &secret.Set{}
 	}
 	x := &execution{
-		r:        r,
-		obs:      firstNonNil(ro.Observer, r.opts.Observer),
-		cp:       firstNonNil(ro.Checkpointer, r.opts.Checkpointer),
-		guard:    ro.Guard,
-		provider: firstNonNil(ro.InputProvider, r.opts.InputProvider),
-		secrets:  secrets,
-		auths:    r.opts.Authenticators,
-		done:     make(map[*arazzo.Workflow]*wfState),
-		started:  r.opts.now(),
-		result:   &Result{WorkflowID: workflowID, Outputs: map[string]any{}, Steps: []StepResult{}},
-		seq:      1,
+		r:         r,
+		obs:       firstNonNil(ro.Observer, r.opts.Observer),
+		cp:        firstNonNil(ro.Checkpointer, r.opts.Checkpointer),
+		guard:     ro.Guard,
+		provider:  firstNonNil(ro.InputProvider, r.opts.InputProvider),
+		messenger: firstNonNil(ro.Messenger, r.opts.Messenger),
+		secrets:   secrets,
+		auths:     r.opts.Authenticators,
+		done:      make(map[*arazzo.Workflow]*wfState),
+		started:   r.opts.now(),
+		result:    &Result{WorkflowID: workflowID, Outputs: map[string]any{}, Steps: []StepResult{}},
+		seq:       1,
 	}
 	if ro.Authenticators != nil {
 		x.auths = ro.Authenticators

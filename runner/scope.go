@@ -23,6 +23,7 @@ type scope struct {
 	stepID     string
 	req        *requestData
 	resp       *responseData
+	msg        *Message       // $message: what a receive step received, or a send step sent
 	subOutputs map[string]any // $outputs in the outputs of a step that called a workflow
 }
 
@@ -73,6 +74,22 @@ func (s *scope) Resolve(e expr.Expr) (any, bool, error) {
 			return headerValue(s.resp.header, e.Name)
 		case expr.SourceBody:
 			return s.resp.body, s.resp.body != nil, nil
+		}
+		return nil, false, nil
+	case expr.RootMessage:
+		if s.msg == nil {
+			return nil, false, nil
+		}
+		switch e.Source {
+		case expr.SourceHeader:
+			for k, v := range s.msg.Header {
+				if strings.EqualFold(k, e.Name) {
+					return v, true, nil
+				}
+			}
+			return nil, false, nil
+		case expr.SourcePayload:
+			return s.msg.Payload, s.msg.Payload != nil, nil
 		}
 		return nil, false, nil
 	case expr.RootInputs:

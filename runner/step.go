@@ -41,6 +41,9 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 	if step.WorkflowID != "" {
 		return x.attemptWorkflow(ctx, st, step)
 	}
+	if ra, err := x.r.bundle.ResolveAsync(st.doc, step); ra != nil || err != nil {
+		return x.attemptAsync(ctx, st, step, ra, err, seq, attempt)
+	}
 	start, waitedBefore := x.r.opts.now(), x.waited
 	elapsed := func() time.Duration { return x.r.opts.now().Sub(start) - (x.waited - waitedBefore) }
 	sc := &scope{x: x, st: st, stepID: step.StepID, ctx: ctx}

@@ -55,14 +55,14 @@ func textValue(v any) string {
 	return string(b)
 }
 
-// serverURL checks a --server URL. host:port without a scheme is taken as http:// for a loopback host
+// serverURL checks a --server URL: http(s), or nats:// and tls:// for AsyncAPI sources on NATS. host:port without a scheme is taken as http:// for a loopback host
 // (the emulator, a local API), and refused with what to write for any other host, rather than failing
 // later with a parser's message.
 func serverURL(name, raw string) (string, error) {
 	if strings.Contains(raw, "://") {
 		u, err := url.Parse(raw)
-		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-			return "", usageErr("--server %s=%s: want an http:// or https:// URL, e.g. https://example.okta.com", name, raw)
+		if err != nil || u.Host == "" || !slices.Contains([]string{"http", "https", "nats", "tls"}, u.Scheme) {
+			return "", usageErr("--server %s=%s: want an http:// or https:// URL, e.g. https://example.okta.com (nats:// for an AsyncAPI source on NATS)", name, raw)
 		}
 		return raw, nil
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/trama-dev/trama/arazzo"
 	"github.com/trama-dev/trama/inputhelper"
+	"github.com/trama-dev/trama/natsbroker"
+	"github.com/trama-dev/trama/okta/eventstream"
 	"github.com/trama-dev/trama/ratelimit"
 	"github.com/trama-dev/trama/report"
 	"github.com/trama-dev/trama/runner"
@@ -220,6 +222,11 @@ func runRun(cmd *cobra.Command, file string, f runFlags) error {
 		Timeout:         f.timeout,
 		UserAgent:       "trama/" + version,
 	}
+	// AsyncAPI steps: Okta's event stream is read from the System Log, with the step's Authorization or
+	// the credential given for the events source; other channels go to NATS.
+	broker := natsbroker.New(natsbroker.Options{})
+	defer broker.Close()
+	opts.Messenger = messengers(opts.HTTPClient, auths, broker)
 	var providers inputhelper.Chain
 	for _, spec := range f.inputHelpers {
 		h, err := inputhelper.Parse(spec, secrets)
@@ -350,4 +357,15 @@ func explainMissing(err error, prompting, noPrompt bool) {
 				"(totp for a code of a TOTP factor the run enrolls)", runner.MissingInput, why, name)
 		}
 	}
+}
+
+// messengers routes the channels of a run's AsyncAPI steps: Okta's event stream to the System Log API,
+// every other channel to the broker its server names (NATS).
+func messengers(client *http.Client, auths map[string]runner.Authenticator, broker runner.Messenger) runner.Messenger {
+	return runner.Route(func(ch runner.Channel) (runner.Messenger, error) {
+		if eventstream.IsOkta(ch.Address) {
+			return &eventstream.SystemLog{HTTPClient: client, Auth: auths[ch.Source]}, nil
+		}
+		return broker, nil
+	})
 }
