@@ -77,7 +77,7 @@ func runVersion(r history.Run) string {
 		parts = append(parts, fmt.Sprint("doubt", r.InDoubt.Seq, r.InDoubt.StepAttempt))
 	}
 	if r.WaitingFor != nil {
-		parts = append(parts, "waiting "+r.WaitingFor.Input)
+		parts = append(parts, "waiting "+r.WaitingFor.Input+r.WaitingFor.StepID)
 	}
 	return hash(parts...)
 }

@@ -25,6 +25,8 @@ type runView struct {
 	Attempts []attemptView
 	// Resume describes the waiting run's form.
 	Resume *resumeView
+	// Message is what a run waiting for a message waits for.
+	Message *store.Waiting
 	// Failed is the failing step, for the summary at the top.
 	Failed *history.Step
 }
@@ -88,7 +90,10 @@ func (c *Console) showRun(w http.ResponseWriter, r *http.Request, s session, sta
 		}
 	}
 	waitingStep, doubtStep := "", ""
-	if wt := run.WaitingFor; wt != nil {
+	if wt := run.WaitingFor; wt != nil && wt.Message != nil {
+		waitingStep = wt.StepID
+		body.Message = wt
+	} else if wt != nil {
 		waitingStep = wt.StepID
 		body.Resume = &resumeView{Input: wt.Input, Description: wt.Description, Type: wt.Type,
 			Secret: secret.IsSecretName(wt.Input)}

@@ -61,7 +61,15 @@ func WriteRun(w io.Writer, r Run) {
 			d.At.Local().Format(time.RFC3339))
 		fmt.Fprintf(w, "            check the API, then: trama runs resolve %s --resend | --skip | --fail\n", r.ID)
 	}
-	if wt := r.WaitingFor; wt != nil {
+	if wt := r.WaitingFor; wt != nil && wt.Message != nil {
+		m := wt.Message
+		fmt.Fprintf(w, "  waiting:  for a message on %s (step %s", m.Channel, wt.StepID)
+		if m.Correlation != "" {
+			fmt.Fprintf(w, ", correlated with %s", m.Correlation)
+		}
+		fmt.Fprintf(w, "), until %s\n", wt.Until.Local().Format(time.RFC3339))
+		fmt.Fprintf(w, "            it resumes when Okta delivers the event; the step fails at the timeout\n")
+	} else if wt != nil {
 		fmt.Fprintf(w, "  waiting:  for input %s of step %s", wt.Input, wt.StepID)
 		if wt.Description != "" {
 			fmt.Fprintf(w, " (%s)", wt.Description)

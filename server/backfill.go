@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 
 	"github.com/trama-dev/trama/backfill"
 	"github.com/trama-dev/trama/config"
@@ -14,6 +15,11 @@ func (s *Server) backfill(ctx context.Context) error {
 	types := s.cfg.Backfill.EventTypes
 	if len(types) == 0 {
 		types = s.worker.Matcher.EventTypes()
+		for _, t := range s.received {
+			if t != "*" && !slices.Contains(types, t) {
+				types = append(types, t)
+			}
+		}
 	}
 	p := &backfill.Poller{
 		Store:      s.store,

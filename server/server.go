@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/trama-dev/trama/console"
 	"github.com/trama-dev/trama/hook"
 	"github.com/trama-dev/trama/metrics"
+	"github.com/trama-dev/trama/natsbroker"
 	"github.com/trama-dev/trama/queue"
 	"github.com/trama-dev/trama/ratelimit"
 	"github.com/trama-dev/trama/runner"
@@ -62,6 +64,8 @@ type Server struct {
 	console *console.Console
 	handler http.Handler
 	logger  *slog.Logger
+	// received are the Okta event types the triggers' workflows receive in AsyncAPI steps ("*": any).
+	received []string
 
 	mu         sync.Mutex
 	lastCounts store.Counts
@@ -119,6 +123,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error
 	s.worker = &worker.Worker{
 		Store: st, Matcher: matcher, Config: cfg, Env: opts.Env, HTTPClient: budgeted(opts.HTTPClient, s.metrics), Connections: conns,
 		RunnerOptions: ropts, Logger: logger, Metrics: s.metrics, OnRunFinished: opts.OnRunFinished,
+		// AsyncAPI steps on a broker's channels; it connects only when a workflow first uses one.
+		Messenger: natsbroker.New(natsbroker.Options{Logger: logger}),
 	}
 	s.queue, err = queue.New(st, s.worker.Handlers(), queueOptions(cfg.Runs.QueueOptions(), opts.Queue, logger))
 	if err != nil {
@@ -126,6 +132,11 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error
 		return nil, fmt.Errorf("runs: %w", err)
 	}
 
+	// Events a waiting receive step needs are dispatched even when no trigger fires on them.
+	s.received = s.worker.ReceivedEventTypes(ctx)
+	listens := func(eventType string) bool {
+		return matcher.Listens(eventType) || slices.Contains(s.received, eventType) || slices.Contains(s.received, "*")
+	}
 	mux := http.NewServeMux()
 	for _, h := range cfg.Hooks {
 		if h.Auth.Value == "" {
@@ -133,7 +144,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error
 		}
 		mux.Handle(h.Path, &hook.Receiver{
 			Name: h.Name, Auth: hook.Auth{Header: h.Auth.Header, Value: h.Auth.Value},
-			Store: st, Listens: matcher.Listens, Metrics: s.metrics, Logger: logger,
+			Store: st, Listens: listens, Metrics: s.metrics, Logger: logger,
 		})
 	}
 	mux.Handle("GET /metrics", s.metrics.Handler())
@@ -330,7 +341,7 @@ func Start(ctx context.Context, cfg *config.Config, opts Options) (*Server, erro
 	s.stop = func() error {
 		once.Do(func() {
 			cancel()
-			stopErr = errors.Join(<-served, s.store.Close())
+			stopErr = errors.Join(<-served, s.Close())
 		})
 		return stopErr
 	}
@@ -346,7 +357,12 @@ func (s *Server) Stop() error {
 }
 
 // Close releases the store. Call it after Serve has returned.
-func (s *Server) Close() error { return s.store.Close() }
+func (s *Server) Close() error {
+	if m, ok := s.worker.Messenger.(*natsbroker.Messenger); ok {
+		m.Close()
+	}
+	return s.store.Close()
+}
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

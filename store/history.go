@@ -62,7 +62,7 @@ func page[T any](items []T, size int, listing string, key func(T) string) ([]T, 
 
 const runColumns = `id, trigger_name, event_uuid, replay, workflow_file, workflow_id, version, status, attempts,
 	created_at, started_at, finished_at, available_at, inputs, outputs, error, plan, intent,
-	lease_owner, lease_token, lease_expires, resolution, waiting, supplied, concurrency_key, concurrency_limit`
+	lease_owner, lease_token, lease_expires, resolution, waiting, supplied, concurrency_key, concurrency_limit, received`
 
 type scanner interface{ Scan(...any) error }
 
@@ -70,14 +70,14 @@ func scanRun(sc scanner) (Run, error) {
 	var r Run
 	var status, resolution string
 	var created, started, finished, available, expires int64
-	var inputs, outputs, plan, intent, waiting, supplied sql.NullString
+	var inputs, outputs, plan, intent, waiting, supplied, received sql.NullString
 	if err := sc.Scan(&r.ID, &r.Trigger, &r.EventUUID, &r.Replay, &r.WorkflowFile, &r.WorkflowID, &r.Version,
 		&status, &r.Attempts, &created, &started, &finished, &available, &inputs, &outputs, &r.Error, &plan,
 		&intent, &r.LeaseOwner, &r.LeaseToken, &expires, &resolution, &waiting, &supplied, &r.ConcurrencyKey,
-		&r.ConcurrencyLimit); err != nil {
+		&r.ConcurrencyLimit, &received); err != nil {
 		return r, err
 	}
-	r.Supplied = rawJSON(supplied)
+	r.Supplied, r.Received = rawJSON(supplied), rawJSON(received)
 	if waiting.Valid {
 		r.Waiting = &Waiting{}
 		if err := json.Unmarshal([]byte(waiting.String), r.Waiting); err != nil {

@@ -118,6 +118,9 @@ func (s *Store) expireLeases(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, s.q.expireWaits); err != nil {
 		return fmt.Errorf("end timed-out waits: %w", err)
 	}
+	if _, err := tx.ExecContext(ctx, s.q.timeoutMessages); err != nil {
+		return fmt.Errorf("end timed-out message waits: %w", err)
+	}
 	s.lastExpire.Store(time.Now())
 	return nil
 }

@@ -5,7 +5,7 @@ import "strings"
 // queries are the statements that embed dialect fragments, built once per Store. The {now} and {skip}
 // markers stand for Dialect.Now and Dialect.SkipLocked.
 type queries struct {
-	claimDispatches, claimRuns, expireSlots, expireLeases, alertWaits, expireWaits, fence string
+	claimDispatches, claimRuns, expireSlots, expireLeases, alertWaits, expireWaits, timeoutMessages, fence string
 	// ready and waiting follow "FROM runs" where the ready or waiting runs are looked up: the
 	// dialect's index hints.
 	ready, waiting string
@@ -22,11 +22,16 @@ func newQueries(d Dialect) queries {
 		// Waiting runs whose wait timed out fail, saying what they waited for, each with its alert.
 		alertWaits: r.Replace(`INSERT INTO alerts (akey, kind, trigger_name, run_id, event_uuid, message, created_at, next_at)
 			SELECT 'run:' || id || ':failed', 'failed', trigger_name, id, event_uuid, 'timed out ' || error, {now}, {now}
-			FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now}
+			FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now} AND wait_event = ''
 			ON CONFLICT (akey) DO NOTHING`),
 		expireWaits: r.Replace(`UPDATE runs SET status = 'failed', finished_at = {now}, waiting = NULL, supplied = NULL,
 				error = 'timed out ' || error
-			WHERE id IN (SELECT id FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now}{skip})`),
+			WHERE id IN (SELECT id FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now} AND wait_event = ''{skip})`),
+		// Waiting runs whose message did not arrive in time run again: their receive step fails, and
+		// its onFailure actions decide what follows.
+		timeoutMessages: r.Replace(`UPDATE runs SET status = 'retrying', available_at = {now}, waiting = NULL, wait_event = '',
+				received = '{"timedOut":true}', error = 'timed out ' || error
+			WHERE id IN (SELECT id FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now} AND wait_event <> ''{skip})`),
 		// Events waiting for dispatch (dispatched < replays) whose previous claim, if any, lapsed.
 		claimDispatches: r.Replace(`UPDATE events SET dispatch_at = {now} + $2, dispatch_attempts = dispatch_attempts + 1
 			WHERE seq IN (SELECT seq FROM events WHERE dispatched < replays AND dispatch_at <= {now}

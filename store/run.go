@@ -123,6 +123,9 @@ type Run struct {
 	// ends. They are the real values, for the worker only: the history shows Inputs, which ResumeRun
 	// updates with the masked values.
 	Supplied json.RawMessage
+	// Received is the message delivered to a run that waited for one (DeliverMessage), or that its wait
+	// timed out, kept until the run next ends: a Received JSON object.
+	Received json.RawMessage
 	// ConcurrencyKey and ConcurrencyLimit are NewRun's.
 	ConcurrencyKey   string
 	ConcurrencyLimit int
@@ -138,8 +141,26 @@ type Waiting struct {
 	Description string    `json:"description,omitempty"`
 	Type        string    `json:"type,omitempty"`
 	Since       time.Time `json:"since"`
-	// Until is when the wait times out and the run fails.
+	// Until is when the wait times out: a run waiting for an input fails, one waiting for a message
+	// resumes and its receive step fails (its onFailure actions apply).
 	Until time.Time `json:"until"`
+	// Message is set when the run waits for a message instead of an input (Input is then empty).
+	Message *MessageWait `json:"message,omitempty"`
+}
+
+// MessageWait is the message a run's receive step waits for on Okta's event stream.
+type MessageWait struct {
+	// Seq is the step execution's sequence number, so the message goes to that execution.
+	Seq int `json:"seq"`
+	// Source and Channel name the AsyncAPI source description and the channel's address.
+	Source  string `json:"source"`
+	Channel string `json:"channel"`
+	// EventType is the Okta event type the channel carries; "*" for any.
+	EventType string `json:"eventType"`
+	// Correlation is the step's correlationId value and Location where a message carries it (empty: any
+	// target id of the event).
+	Correlation string `json:"correlation,omitempty"`
+	Location    string `json:"location,omitempty"`
 }
 
 // Intent is a request a run is about to send: recorded before it is sent, and cleared with the

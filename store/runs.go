@@ -179,7 +179,7 @@ func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish, now int
 			args = append(args, f.Lease.RunID, f.Lease.Token, string(f.Result.Status), nullJSON(f.Result.Outputs), text(f.Result.Error))
 		}
 		b.WriteString(`) UPDATE runs SET status = v.status, outputs = CAST(v.outputs AS ` + s.dialect.JSONType + `), error = v.error,
-			finished_at = $1, intent = NULL, lease_owner = '', lease_expires = 0, supplied = NULL
+			finished_at = $1, intent = NULL, lease_owner = '', lease_expires = 0, supplied = NULL, received = NULL
 			FROM v WHERE runs.id = v.id AND runs.lease_token = v.token AND runs.status = 'running' RETURNING runs.id`)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
@@ -230,8 +230,15 @@ func (s *Store) HoldWaiting(ctx context.Context, l Lease, w Waiting, steps ...St
 		return fmt.Errorf("wait run %s: %w", l.RunID, err)
 	}
 	msg := fmt.Sprintf("waiting for input %q of step %q until %s", w.Input, w.StepID, w.Until.UTC().Format(time.RFC3339))
-	return s.endAttempt(ctx, l, steps, "wait", `status = 'waiting', waiting = $3, available_at = $4, error = $5, supplied = NULL`,
-		string(raw), nanos(w.Until), text(msg))
+	event := ""
+	if m := w.Message; m != nil {
+		msg = fmt.Sprintf("waiting for a message on %s of step %q until %s", m.Channel, w.StepID, w.Until.UTC().Format(time.RFC3339))
+		if event = m.EventType; event == "" {
+			event = "*"
+		}
+	}
+	return s.endAttempt(ctx, l, steps, "wait", `status = 'waiting', waiting = $3, available_at = $4, error = $5, supplied = NULL,
+		wait_event = $6, received = NULL`, string(raw), nanos(w.Until), text(msg), event)
 }
 
 // Resume gives a waiting run the inputs it waits for.
@@ -251,6 +258,9 @@ func (s *Store) ResumeRun(ctx context.Context, runID string, r Resume) (Run, err
 		run, err := runIn(ctx, tx, runID, RunWaiting)
 		if err != nil {
 			return err
+		}
+		if run.Waiting != nil && run.Waiting.Message != nil {
+			return fmt.Errorf("it waits for a message on %s, not for an input: %w", run.Waiting.Message.Channel, ErrConflict)
 		}
 		supplied, err := mergeObjects(run.Supplied, r.Inputs)
 		if err != nil {

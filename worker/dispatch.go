@@ -19,6 +19,7 @@ import (
 // twice. The events some trigger listens for are read in one query.
 func (w *Worker) Dispatch(ctx context.Context, ds []store.Dispatch) []queue.DispatchResult {
 	out := make([]queue.DispatchResult, len(ds))
+	w.wakeWaiting(ctx, ds)
 	var wanted []string
 	for _, d := range ds {
 		// Most of an org's events fire nothing; building their card would cost a read and a full

@@ -91,14 +91,17 @@ func (w *Worker) Execute(ctx context.Context, a *queue.Attempt) (err error) {
 	}
 	j := newJournal(a, p, secrets, w.Metrics)
 	res, err := r.RunWith(ctx, p.Workflow, inputs, runner.RunOptions{Checkpointer: j, Guard: j, Observer: j, Secrets: secrets,
-		Authenticators: auths, InputProvider: provider})
+		Authenticators: auths, InputProvider: provider, Messenger: &runMessenger{w: w, run: run}})
 	if err != nil {
 		var unsure *errUncertain
 		var ie *runner.InputError
 		var pending *runner.InputPending
+		var message *runner.MessagePending
 		switch {
 		case errors.As(err, &pending):
 			return w.wait(ctx, a, p, pending)
+		case errors.As(err, &message):
+			return w.waitMessage(ctx, a, p, message)
 		case errors.As(err, &unsure):
 			if herr := a.HoldUncertain(ctx, unsure.Error()); herr != nil {
 				return herr

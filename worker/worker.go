@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/trama-dev/trama/config"
 	"github.com/trama-dev/trama/metrics"
@@ -30,6 +31,9 @@ type Store interface {
 	PutDocument(ctx context.Context, digest string, content []byte) error
 	HasDocument(ctx context.Context, digest string) (bool, error)
 	GetDocument(ctx context.Context, digest string) ([]byte, error)
+	WaitingForEvents(ctx context.Context, types []string) ([]store.Run, error)
+	DeliverMessage(ctx context.Context, runID string, r store.Received) (bool, error)
+	EventsSince(ctx context.Context, types []string, since time.Time, limit int) ([]store.CardSource, error)
 }
 
 // Worker turns stored events into workflow runs. Its Handlers are what a queue.Queue calls.
@@ -49,8 +53,11 @@ type Worker struct {
 	// RunnerOptions are applied to every run (timeouts, max steps); the worker sets Checkpointer,
 	// Observer, Secrets and Guard itself. Its Servers are the configuration's, pinned into each run.
 	RunnerOptions runner.Options
-	Logger        *slog.Logger
-	Metrics       *metrics.Metrics
+	// Messenger sends and receives the messages of AsyncAPI steps on a broker's channels (NATS); nil
+	// fails such steps. Okta's event stream needs none: its receive steps wait durably (see message.go).
+	Messenger runner.Messenger
+	Logger    *slog.Logger
+	Metrics   *metrics.Metrics
 	// OnRunFinished, when set, is called after a run's outcome is stored (the demo waits on it).
 	OnRunFinished func(run store.Run, res *runner.Result)
 

@@ -1,0 +1,229 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/trama-dev/trama/config"
+	"github.com/trama-dev/trama/okta/eventstream"
+	"github.com/trama-dev/trama/queue"
+	"github.com/trama-dev/trama/runner"
+	"github.com/trama-dev/trama/store"
+)
+
+// A receive step on Okta's event stream (package eventstream) does not block a worker: the run waits,
+// holding no lease and no goroutine, and the events that arrive later (by hook or backfill, into the
+// inbox every event goes through) are matched against the waiting runs at dispatch. The first that
+// correlates is delivered, and the run resumes at the same step with it as $message; a wait that times
+// out resumes the run too, and the step fails so its onFailure actions decide. Channels of other
+// transports (a broker) are received in the attempt, through Worker.Messenger.
+
+// catchUpLimit bounds how many recent events a run that starts waiting looks through.
+const catchUpLimit = 1000
+
+// runMessenger is the Messenger of one attempt of a run.
+type runMessenger struct {
+	w   *Worker
+	run store.Run
+	// given is set once the message delivered to the run was handed to its receive step: a later
+	// receive step of the same attempt waits for a message of its own.
+	given bool
+}
+
+func (m *runMessenger) Send(ctx context.Context, ch runner.Channel, msg runner.Message) error {
+	if eventstream.IsOkta(ch.Address) {
+		return (&eventstream.SystemLog{}).Send(ctx, ch, msg)
+	}
+	if m.w.Messenger == nil {
+		return fmt.Errorf("channel %s: trama serve has no message broker configured (messaging.nats)", ch)
+	}
+	return m.w.Messenger.Send(ctx, ch, msg)
+}
+
+func (m *runMessenger) Receive(ctx context.Context, r runner.Receive) (runner.Message, error) {
+	if !eventstream.IsOkta(r.Channel.Address) {
+		if m.w.Messenger == nil {
+			return runner.Message{}, fmt.Errorf("channel %s: trama serve has no message broker configured (messaging.nats)", r.Channel)
+		}
+		return m.w.Messenger.Receive(ctx, r)
+	}
+	if m.given || len(m.run.Received) == 0 {
+		return runner.Message{}, runner.ErrMessageLater
+	}
+	m.given = true
+	var rec store.Received
+	if err := json.Unmarshal(m.run.Received, &rec); err != nil {
+		return runner.Message{}, fmt.Errorf("the message delivered to run %s is unreadable: %w", m.run.ID, err)
+	}
+	if rec.TimedOut {
+		return runner.Message{}, fmt.Errorf("%w: no %s event correlated with %q on %s", runner.ErrNoMessage,
+			eventstream.EventType(r.Channel.Address), r.Correlation, r.Channel)
+	}
+	if rec.Seq != r.Seq {
+		return runner.Message{}, runner.ErrMessageLater
+	}
+	var msg runner.Message
+	d := json.NewDecoder(strings.NewReader(string(rec.Message)))
+	d.UseNumber()
+	if err := d.Decode(&msg); err != nil {
+		return runner.Message{}, fmt.Errorf("the message delivered to run %s is unreadable: %w", m.run.ID, err)
+	}
+	return msg, nil
+}
+
+// waitMessage stops the run until an event correlates or its wait times out: the step's timeout, or
+// the trigger's inputTimeout when the step sets none. An event already in the inbox (it arrived while
+// the step was starting) is delivered at once.
+func (w *Worker) waitMessage(ctx context.Context, a *queue.Attempt, p Plan, pending *runner.MessagePending) error {
+	r := pending.Receive
+	timeout := r.Timeout
+	if timeout <= 0 {
+		if timeout = p.InputTimeout; timeout <= 0 {
+			timeout = config.DefaultInputTimeout
+		}
+	}
+	// Events that arrived since the run first started can be its message (a phone that approved at once,
+	// before the step began); a later attempt's start would pass them by.
+	since := r.Since
+	if s := a.Run.StartedAt; !s.IsZero() && (since.IsZero() || s.Before(since)) {
+		since = s
+	}
+	if since.IsZero() {
+		since = time.Now()
+	}
+	wt := store.Waiting{WorkflowID: r.WorkflowID, StepID: r.StepID, Since: since, Until: since.Add(timeout),
+		Message: &store.MessageWait{Seq: r.Seq, Source: r.Channel.Source, Channel: r.Channel.Address,
+			EventType: eventstream.EventType(r.Channel.Address), Correlation: r.Correlation, Location: r.CorrelationLocation}}
+	if err := a.HoldWaiting(ctx, wt); err != nil {
+		return err
+	}
+	w.Metrics.Run(a.Run.Trigger, string(store.RunWaiting))
+	w.logger().Info("run waits for a message", "run", a.Run.ID, "trigger", a.Run.Trigger, "channel", r.Channel.Address,
+		"step", r.StepID, "until", wt.Until)
+	run := a.Run
+	run.Waiting = &wt
+	srcs, err := w.Store.EventsSince(ctx, []string{wt.Message.EventType}, since, catchUpLimit)
+	if err != nil {
+		// The wait is recorded; later events still reach it at dispatch.
+		w.logger().Warn("could not look for events that arrived before the wait", "run", run.ID, "err", err)
+		return nil
+	}
+	for _, src := range srcs {
+		if delivered, err := w.deliver(ctx, run, src); delivered || err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// wakeWaiting delivers the events of a dispatch batch to the runs that wait for them.
+func (w *Worker) wakeWaiting(ctx context.Context, ds []store.Dispatch) {
+	var types []string
+	for _, d := range ds {
+		if !slices.Contains(types, d.Type) {
+			types = append(types, d.Type)
+		}
+	}
+	runs, err := w.Store.WaitingForEvents(ctx, types)
+	if err != nil || len(runs) == 0 {
+		if err != nil {
+			w.logger().Warn("could not read the runs waiting for events", "err", err)
+		}
+		return
+	}
+	var uuids []string
+	for _, d := range ds {
+		for _, r := range runs {
+			if mw := r.Waiting.Message; mw != nil && (mw.EventType == "*" || mw.EventType == d.Type) {
+				uuids = append(uuids, d.UUID)
+				break
+			}
+		}
+	}
+	srcs, err := w.Store.CardSources(ctx, uuids)
+	if err != nil {
+		w.logger().Warn("could not read the events runs wait for", "err", err)
+		return
+	}
+	for _, r := range runs {
+		for _, u := range uuids {
+			src, ok := srcs[u]
+			if !ok {
+				continue
+			}
+			if delivered, _ := w.deliver(ctx, r, src); delivered {
+				break
+			}
+		}
+	}
+}
+
+// deliver gives the event to the waiting run when it is the message the run waits for.
+func (w *Worker) deliver(ctx context.Context, run store.Run, src store.CardSource) (bool, error) {
+	if run.Waiting == nil || run.Waiting.Message == nil {
+		return false, nil
+	}
+	mw := run.Waiting.Message
+	// trama's own clock, on both sides: an event received before the run started is not its message.
+	ev, err := eventstream.Event(src.Payload)
+	if err != nil || src.ReceivedAt.Before(run.Waiting.Since) {
+		return false, nil
+	}
+	msg, err := eventstream.Message(mw.Channel, src.Payload)
+	if err != nil {
+		return false, nil
+	}
+	r := runner.Receive{Channel: runner.Channel{Source: mw.Source, Address: mw.Channel}, Correlation: mw.Correlation,
+		CorrelationLocation: mw.Location}
+	if !eventstream.Correlates(r, ev, msg) {
+		return false, nil
+	}
+	raw, err := json.Marshal(msg)
+	if err != nil {
+		return false, err
+	}
+	ok, err := w.Store.DeliverMessage(ctx, run.ID, store.Received{Seq: mw.Seq, EventUUID: src.UUID, Message: raw})
+	if err != nil {
+		w.logger().Warn("could not deliver an event to its waiting run", "run", run.ID, "event", src.UUID, "err", err)
+		return false, err
+	}
+	if ok {
+		w.logger().Info("event delivered to a waiting run", "run", run.ID, "event", src.UUID, "step", run.Waiting.StepID)
+	}
+	return ok, nil
+}
+
+// ReceivedEventTypes lists the Okta event types the triggers' workflows receive in AsyncAPI steps ("*" for
+// any type), sorted. The receiver dispatches events of these types even when no trigger fires on them,
+// so that the runs waiting for them see them. A workflow that does not load is left out here; its
+// trigger reports the error when it fires.
+func (w *Worker) ReceivedEventTypes(ctx context.Context) []string {
+	var types []string
+	for _, t := range w.Config.Triggers {
+		v, err := w.current(ctx, t.Run.File)
+		if err != nil {
+			continue
+		}
+		b := v.runner.Bundle()
+		for _, doc := range b.Documents {
+			for _, wf := range doc.Workflows {
+				for _, step := range wf.Steps {
+					if step.Action != "receive" {
+						continue
+					}
+					if ra, err := b.ResolveAsync(doc, step); err == nil && ra != nil && eventstream.IsOkta(ra.Channel.Address) {
+						if et := eventstream.EventType(ra.Channel.Address); !slices.Contains(types, et) {
+							types = append(types, et)
+						}
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(types)
+	return types
+}
