@@ -25,11 +25,11 @@ func locate(t testing.TB, text string) (string, Pos) {
 }
 
 // writeFiles writes name → content into a fresh directory, adding the test
-// OpenAPI descriptions, and returns the directory.
+// OpenAPI descriptions and the AsyncAPI one, and returns the directory.
 func writeFiles(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, name := range []string{"pets.yaml", "stores.yaml"} {
+	for _, name := range []string{"pets.yaml", "stores.yaml", "orders.asyncapi.yaml"} {
 		data, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			t.Fatal(err)

@@ -89,12 +89,13 @@ func (p *hookProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	p.mu.Lock()
 	if r.Method == http.MethodPost {
-		p.mu.Lock()
 		p.bodies = append(p.bodies, body)
-		p.mu.Unlock()
 	}
-	req, err := http.NewRequestWithContext(r.Context(), r.Method, p.target+r.URL.RequestURI(), bytes.NewReader(body))
+	target := p.target // a test may point it at a restarted trama
+	p.mu.Unlock()
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, target+r.URL.RequestURI(), bytes.NewReader(body))
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)
 		return

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/okta/oktatest"
+	"github.com/trama-dev/trama/queue"
+	"github.com/trama-dev/trama/server"
+	"github.com/trama-dev/trama/store"
 )
 
 // pushTrigger runs the push example (enroll Okta Verify push, then receive user.mfa.factor.activate) for
@@ -129,5 +133,54 @@ func TestServeReceiveTimesOut(t *testing.T) {
 	failed := s.waitStatus(uuid, "failed")
 	if !strings.Contains(failed.Error, "step waitForActivation") || !strings.Contains(failed.Error, "no matching message arrived") {
 		t.Errorf("error %q", failed.Error)
+	}
+}
+
+// TestServeReceiveSurvivesRestart: a run waiting for Okta's event holds nothing in the process; trama
+// stops, starts again on the same store, and the activation Okta then delivers resumes the run there.
+func TestServeReceiveSurvivesRestart(t *testing.T) {
+	example, err := filepath.Abs("../examples/enroll-okta-verify-push.arazzo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSetup(t, setupOptions{triggers: pushTrigger(example)})
+	s.registerHook()
+	userID := s.createUser("push.restart@example.com")
+	uuid := "0d0d0d0d-0000-11ef-8000-000000000004"
+	if code, body := s.post(lifecycleDelivery("push-4", userID, uuid), "application/json", hookSecret); code != 200 {
+		t.Fatalf("delivery: %d %s", code, body)
+	}
+	run := s.waitStatus(uuid, "waiting")
+	if err := s.srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) (string, bool) {
+		v, ok := map[string]string{"OKTA_API_TOKEN": oktaToken, "OKTA_ORG_URL": s.orgURL}[k]
+		return v, ok
+	}
+	srv, err := server.Start(context.Background(), s.srvConfig(), server.Options{Env: env,
+		Queue: queue.Options{RetryBase: 50 * time.Millisecond, ShutdownTimeout: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	s.proxy.mu.Lock()
+	s.proxy.target = srv.URL
+	s.proxy.mu.Unlock()
+
+	s.approvePush(userID)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r, err := srv.Store().GetRun(context.Background(), run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status == store.RunSucceeded {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart the run is %s: %s", r.Status, r.Error)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

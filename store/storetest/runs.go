@@ -24,6 +24,8 @@ var runTests = []test{
 	{"ResolveFail", testRunResolveFail},
 	{"WaitAndResume", testRunWaitAndResume},
 	{"WaitTimesOut", testRunWaitTimesOut},
+	{"MessageWaitDelivered", testRunMessageWaitDelivered},
+	{"MessageWaitTimesOut", testRunMessageWaitTimesOut},
 	{"ConcurrencyPerKey", testRunConcurrencyPerKey},
 }
 
@@ -498,5 +500,101 @@ func testRunWaitTimesOut(t *testing.T, newDriver NewDriver) {
 	if r.Status != store.RunFailed || r.FinishedAt.IsZero() || r.Waiting != nil ||
 		!strings.HasPrefix(r.Error, `timed out waiting for input "passCode" of step "activate"`) {
 		t.Errorf("timed-out run = %+v", r)
+	}
+}
+
+// messageWaiting claims a run and holds it waiting for a user.mfa.factor.activate event about 00u1.
+func messageWaiting(t *testing.T, s *store.Store, until time.Time) store.Claim {
+	t.Helper()
+	c := claimed(t, s)
+	enroll := store.Step{Seq: 1, StepID: "enroll", Status: "succeeded", Checkpoint: json.RawMessage(`{"seq":1}`)}
+	w := store.Waiting{WorkflowID: "wf", StepID: "waitForActivation", Since: time.Now(), Until: until,
+		Message: &store.MessageWait{Seq: 2, Source: "oktaEvents", Channel: "okta/events/user.mfa.factor.activate",
+			EventType: "user.mfa.factor.activate", Correlation: "00u1"}}
+	if err := s.HoldWaiting(context.Background(), c.Lease, w, enroll); err != nil {
+		t.Fatalf("HoldWaiting: %v", err)
+	}
+	return c
+}
+
+func testRunMessageWaitDelivered(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	c := messageWaiting(t, s, time.Now().Add(time.Hour))
+	r, _ := s.GetRun(ctx, c.Lease.RunID)
+	if r.Status != store.RunWaiting || r.Waiting == nil || r.Waiting.Message == nil || r.Waiting.Message.Correlation != "00u1" {
+		t.Fatalf("waiting run = %+v", r)
+	}
+	// Found by the event type its channel carries, or by any type; not by another.
+	for types, want := range map[string]int{"user.mfa.factor.activate": 1, "user.session.start": 0} {
+		runs, err := s.WaitingForEvents(ctx, []string{types})
+		if err != nil || len(runs) != want {
+			t.Errorf("WaitingForEvents(%s) = %d runs, %v; want %d", types, len(runs), err, want)
+		}
+	}
+	// A message wait is not resumed with inputs.
+	if _, err := s.ResumeRun(ctx, c.Lease.RunID, store.Resume{Inputs: json.RawMessage(`{"x":"1"}`), By: "bob"}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("ResumeRun of a message wait: %v, want ErrConflict", err)
+	}
+	// Events received since the wait began are found for the catch-up.
+	Ingest(t, s, Delivery("d2", Events("e2")...))
+	srcs, err := s.EventsSince(ctx, []string{"user.mfa.factor.activate"}, r.Waiting.Since.Add(-time.Second), 10)
+	if err != nil || len(srcs) == 0 || srcs[len(srcs)-1].UUID != "e2" {
+		t.Errorf("EventsSince = %d events, %v", len(srcs), err)
+	}
+	msg := json.RawMessage(`{"Payload":{"uuid":"e2"}}`)
+	ok, err := s.DeliverMessage(ctx, c.Lease.RunID, store.Received{Seq: 2, EventUUID: "e2", Message: msg})
+	if err != nil || !ok {
+		t.Fatalf("DeliverMessage = %v, %v", ok, err)
+	}
+	// The first delivery wins; a second finds the run no longer waiting.
+	if again, err := s.DeliverMessage(ctx, c.Lease.RunID, store.Received{Seq: 2, EventUUID: "e3", Message: msg}); err != nil || again {
+		t.Errorf("a second delivery = %v, %v", again, err)
+	}
+	next := ClaimOne(t, s, "w2", time.Minute)
+	var got store.Received
+	if err := json.Unmarshal(next.Run.Received, &got); err != nil || got.EventUUID != "e2" || got.Seq != 2 {
+		t.Errorf("the next attempt received %s", next.Run.Received)
+	}
+	if len(next.Steps) != 1 {
+		t.Errorf("the next attempt resumes after %d steps, want 1", len(next.Steps))
+	}
+	if err := s.FinishRun(ctx, next.Lease, store.RunResult{Status: store.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	if done, _ := s.GetRun(ctx, c.Lease.RunID); len(done.Received) != 0 {
+		t.Errorf("a finished run keeps its message %s", done.Received)
+	}
+	trail, err := s.Audit(ctx, c.Lease.RunID, "")
+	if err != nil || len(trail) != 1 || trail[0].Action != "receive" || trail[0].Detail != "received event e2" {
+		t.Errorf("audit = %+v, %v", trail, err)
+	}
+}
+
+// A message wait that times out is not failed by the store: the run runs again, so that its receive
+// step fails and its onFailure actions decide.
+func testRunMessageWaitTimesOut(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	c := messageWaiting(t, s, time.Now().Add(300*time.Millisecond))
+	deadline := time.Now().Add(10 * time.Second)
+	var claims []store.Claim
+	for len(claims) == 0 {
+		if time.Now().After(deadline) {
+			r, _ := s.GetRun(ctx, c.Lease.RunID)
+			t.Fatalf("a timed-out message wait never ran again: %+v", r)
+		}
+		time.Sleep(50 * time.Millisecond)
+		var err error
+		if claims, err = s.ClaimRuns(ctx, "w", 1, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got store.Received
+	if err := json.Unmarshal(claims[0].Run.Received, &got); err != nil || !got.TimedOut {
+		t.Errorf("the next attempt received %s, want a timeout", claims[0].Run.Received)
+	}
+	if alerts, _ := s.ClaimAlerts(ctx, 10, time.Minute); len(alerts) != 0 {
+		t.Errorf("a timed-out message wait raised %d alerts before its run failed", len(alerts))
 	}
 }
