@@ -38,10 +38,12 @@ func (ra *ResolvedAsync) CorrelationLocation() string {
 }
 
 // IsAsync reports whether step references an AsyncAPI operation or channel; steps that name nothing an
-// AsyncAPI source holds are not.
+// AsyncAPI source holds are not. A reference into an asyncapi source that does not resolve (an unknown
+// operationId, an ambiguous bare one, a channelPath to a missing channel or source) counts as async, as
+// the runner counts it, so the validator reports it as such.
 func (b *Bundle) IsAsync(doc *Document, step *Step) bool {
 	ra, _, err := b.resolveAsync(doc, step)
-	return ra != nil || (err != nil && step.ChannelPath != "")
+	return ra != nil || err != nil
 }
 
 // ResolveAsync finds the AsyncAPI operation or channel step uses: channelPath

@@ -33,7 +33,7 @@ workflows:
 `
 
 // asyncSteps are a send step and a receive step written as the 1.1 async step example writes them
-// (1.1 l.546–569), on the orders source.
+// (1.1 l.550–575), on the orders source.
 const asyncSteps = `  - stepId: place
     operationId: $sourceDescriptions.orders.placeOrder
     action: send
@@ -133,7 +133,7 @@ func TestLoadAsyncAPISource26(t *testing.T) {
 }
 
 // TestResolveAsync resolves each way a step can name an AsyncAPI operation or channel: operationId as a
-// runtime expression (1.1 l.425, the async example l.548), a bare operationId, channelPath (1.1 l.427), and
+// runtime expression (1.1 l.425, the async example l.555), a bare operationId, channelPath (1.1 l.427), and
 // the operationPath form of the specification's own example (1.1 l.283), plus the forms that resolve
 // with a warning. An OpenAPI step is not asynchronous.
 func TestResolveAsync(t *testing.T) {

@@ -58,6 +58,8 @@ func joinDiagnostics(ds []Diagnostic) string {
 // column.
 func TestPlantedDefects(t *testing.T) {
 	step := func(extra string) string { return header + getPetStep + extra }
+	// asyncStep is a 1.1 document with the pets and orders sources whose steps are steps.
+	asyncStep := func(steps string) string { return asyncHeader + steps }
 	v11 := strings.Replace(header, "arazzo: 1.0.1", "arazzo: 1.1.0", 1)
 	// selectorOutput makes getPet's output "name" a Selector Object with the given fields.
 	selectorOutput := func(fields string) string {
@@ -162,6 +164,33 @@ func TestPlantedDefects(t *testing.T) {
 		{"invalid-target", Error, step("  - stepId: create\n    operationId: createPet\n    parameters:\n    - name: X-Request-Id\n      in: header\n      value: r1\n    requestBody:\n      payload: {name: a}\n      replacements:\n      - target: «name\n        value: $inputs.petId\n")},
 		{"source-load", Error, strings.Replace(header, "url: pets.yaml", "url: «missing.yaml", 1) + getPetStep},
 		{"source-type", Error, strings.Replace(header, "type: openapi", "type: «graphql", 1) + getPetStep},
+
+		// AsyncAPI steps (1.1), on the orders source of testdata/orders.asyncapi.yaml.
+		// 1.1 l.437 action: "Possible values are "send" or "receive"" for asyncapi steps.
+		{"missing-action", Error, asyncStep("  - stepId: place\n    operationId: «$sourceDescriptions.orders.placeOrder\n    requestBody:\n      payload: {petId: 1}\n")},
+		{"missing-action", Error, asyncStep("  - stepId: audit\n    channelPath: «'{$sourceDescriptions.orders.url}#/channels/audit'\n")},
+		{"invalid-action", Error, asyncStep("  - stepId: place\n    operationId: $sourceDescriptions.orders.placeOrder\n    action: «publish\n    requestBody:\n      payload: {petId: 1}\n")},
+		// 1.1 l.436 correlationId: "Only applicable to asyncapi steps with action receive".
+		{"ignored-correlation", Warning, asyncStep("  - stepId: place\n    operationId: $sourceDescriptions.orders.placeOrder\n    action: send\n    «correlationId: $inputs.petId\n    requestBody:\n      payload: {petId: 1}\n")},
+		// 1.1 l.430 requestBody is what is passed to an operation; l.437 a receive step subscribes, so it passes nothing.
+		{"unexpected-request-body", Warning, asyncStep("  - stepId: confirm\n    operationId: $sourceDescriptions.orders.confirmOrder\n    action: receive\n    «requestBody:\n      payload: {petId: 1}\n")},
+		// 1.1 l.472: a send step sends a message; the async example (l.550–563) gives its payload in requestBody.payload.
+		{"missing-request-body", Warning, asyncStep("  - stepId: place\n    operationId: «$sourceDescriptions.orders.placeOrder\n    action: send\n")},
+		// 1.1 l.436: correlationId "has to be in-sync with correlationId defined in the AsyncAPI document"; the audit message defines none.
+		{"no-correlation-location", Warning, asyncStep("  - stepId: audit\n    operationId: $sourceDescriptions.orders.readAudit\n    action: receive\n    «correlationId: $inputs.petId\n")},
+		// 1.1 l.344: "asyncapi" is a 1.1 source type, and l.427/l.436/l.437 are 1.1 fields; a 1.0.1 document declares otherwise.
+		{"requires-1.1", Warning, strings.Replace(asyncStep(""), "arazzo: 1.1.0", "arazzo: 1.0.1", 1) + "  - stepId: audit\n    operationId: «$sourceDescriptions.orders.readAudit\n    action: receive\n"},
+		// 1.1 l.425: operationId names "an existing, resolvable operation ... within one of the sourceDescriptions".
+		{"unknown-operation", Error, asyncStep("  - stepId: place\n    operationId: «$sourceDescriptions.orders.placeOrdr\n    action: send\n    requestBody:\n      payload: {petId: 1}\n")},
+		{"unknown-operation", Error, asyncStep("  - stepId: audit\n    channelPath: «'{$sourceDescriptions.orders.url}#/channels/audits'\n    action: receive\n")},
+		// 1.1 l.427 channelPath: "A reference to a Source Description Object combined with a JSON Pointer".
+		{"unknown-source", Error, asyncStep("  - stepId: audit\n    channelPath: «'{$sourceDescriptions.events.url}#/channels/audit'\n    action: receive\n")},
+		// 1.1 l.425: operationId "MUST be specified using a Runtime Expression (e.g., $sourceDescriptions.<name>.<operationId>)".
+		{"operation-id-shorthand", Warning, asyncStep("  - stepId: audit\n    operationId: «orders.readAudit\n    action: receive\n")},
+		// 1.1 l.426: operationPath is a source combined with a JSON Pointer; the spec's own example (l.283) writes an operationId there.
+		{"operation-path-form", Warning, asyncStep("  - stepId: audit\n    operationPath: «$sourceDescriptions.orders.readAudit\n    action: receive\n")},
+		// 1.1 l.427: "A Runtime Expression syntax MUST be used to identify the source description document" (embedded-expression "{" expression "}", l.1436).
+		{"operation-path-unbraced", Warning, asyncStep("  - stepId: audit\n    channelPath: «$sourceDescriptions.orders.url#/channels/audit\n    action: receive\n")},
 	}
 	seen := make(map[string]bool)
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -38,8 +39,9 @@ func (p *parser) servers(n *yaml.Node) {
 			continue
 		}
 		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			p.errorf(v, path, "%s is not an http(s) URL; write e.g. https://example.okta.com", p.show(v, s))
+		// nats:// and tls:// are the servers of AsyncAPI sources on NATS.
+		if err != nil || !slices.Contains([]string{"http", "https", "nats", "tls"}, u.Scheme) || u.Host == "" {
+			p.errorf(v, path, "%s is not an http(s) URL (or nats:// for an AsyncAPI source on NATS); write e.g. https://example.okta.com", p.show(v, s))
 			continue
 		}
 		p.cfg.Servers[k.Value] = strings.TrimRight(s, "/")
