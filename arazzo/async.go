@@ -1,7 +1,6 @@
 package arazzo
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -228,14 +227,7 @@ func (v *validator) asyncStep(w *Workflow, s *Step) {
 	}
 	ra, note, err := v.b.resolveAsync(v.doc, s)
 	if err != nil {
-		code := "unknown-operation"
-		switch {
-		case errors.Is(err, ErrAmbiguousOperation):
-			code = "ambiguous-operation"
-		case errors.Is(err, ErrUnknownSource):
-			code = "unknown-source"
-		}
-		v.ds.errorf(s.Pos(field), code, "step %q: %v", s.StepID, err)
+		v.ds.errorf(s.Pos(field), resolveErrorCode(err), "step %q: %v", s.StepID, err)
 		return
 	}
 	if note != nil {

@@ -98,14 +98,7 @@ func (v *validator) operationStep(w *Workflow, s *Step) {
 		if v.sourceFailed(s) {
 			return // the source-load error already explains it
 		}
-		code := "unknown-operation"
-		switch {
-		case errors.Is(err, ErrAmbiguousOperation):
-			code = "ambiguous-operation"
-		case errors.Is(err, ErrUnknownSource):
-			code = "unknown-source"
-		}
-		v.ds.errorf(s.Pos(field), code, "step %q: %v", s.StepID, err)
+		v.ds.errorf(s.Pos(field), resolveErrorCode(err), "step %q: %v", s.StepID, err)
 		return
 	}
 	if note != nil {
@@ -155,6 +148,17 @@ func (v *validator) operationStep(w *Workflow, s *Step) {
 	case rb != nil && s.RequestBody != nil && s.RequestBody.ContentType != "" && len(rb.ContentTypes) > 0 && !mediaTypeListed(rb.ContentTypes, s.RequestBody.ContentType):
 		v.ds.warnf(s.RequestBody.Pos("contentType"), "content-type", "operation %s accepts %s, not %q", opName(op), strings.Join(rb.ContentTypes, ", "), s.RequestBody.ContentType)
 	}
+}
+
+// resolveErrorCode is the diagnostic code of an error resolving a step's operation or channel.
+func resolveErrorCode(err error) string {
+	switch {
+	case errors.Is(err, ErrAmbiguousOperation):
+		return "ambiguous-operation"
+	case errors.Is(err, ErrUnknownSource):
+		return "unknown-source"
+	}
+	return "unknown-operation"
 }
 
 // sourceFailed reports whether the step's operation lives in a source that

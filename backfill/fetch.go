@@ -8,10 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/trama-dev/trama/okta"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/store"
 	"golang.org/x/net/http/httpguts"
@@ -137,33 +137,9 @@ func (c *settings) apiError(shown string, res *http.Response, body []byte) *APIE
 		e.ErrorSummary = truncate(c.secrets.Redact(oe.ErrorSummary), 300)
 	}
 	if res.StatusCode == http.StatusTooManyRequests {
-		e.RetryAfter = rateLimitWait(res.Header)
+		e.RetryAfter = okta.RateLimitWait(res.Header)
 	}
 	return e
-}
-
-// rateLimitWait is how long Okta asks a client to wait after a 429: X-Rate-Limit-Reset (epoch seconds)
-// minus the Date header, never less than one second, because both are whole seconds and an immediate
-// retry in the same second would only be refused again. Zero when either header is missing.
-func rateLimitWait(h http.Header) time.Duration {
-	reset, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-Rate-Limit-Reset")), 10, 64)
-	if err != nil {
-		return 0
-	}
-	date, err := http.ParseTime(h.Get("Date"))
-	if err != nil {
-		return 0
-	}
-	// Clamp before converting so an absurd reset cannot overflow time.Duration.
-	secs := reset - date.Unix()
-	const maxWait = int64(time.Hour / time.Second)
-	switch {
-	case secs < 1:
-		secs = 1
-	case secs > maxWait:
-		secs = maxWait
-	}
-	return time.Duration(secs) * time.Second
 }
 
 // truncate keeps error text from a server to n bytes, without splitting a character.

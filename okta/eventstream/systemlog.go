@@ -8,10 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/trama-dev/trama/okta"
 	"github.com/trama-dev/trama/runner"
 )
 
@@ -179,7 +179,11 @@ func (s *SystemLog) fetch(ctx context.Context, u *url.URL, r runner.Receive) ([]
 	}
 	switch {
 	case res.StatusCode == http.StatusTooManyRequests:
-		return nil, resetWait(res.Header), nil
+		wait := okta.RateLimitWait(res.Header)
+		if wait == 0 {
+			wait = DefaultInterval
+		}
+		return nil, wait, nil
 	case res.StatusCode != http.StatusOK:
 		var oe struct{ ErrorCode, ErrorSummary string }
 		_ = json.Unmarshal(body, &oe)
@@ -201,20 +205,9 @@ func (s *SystemLog) fetch(ctx context.Context, u *url.URL, r runner.Receive) ([]
 	return events, 0, nil
 }
 
-// resetWait is how long Okta asks to wait after a 429: X-Rate-Limit-Reset minus the response's Date, at
-// least a second.
-func resetWait(h http.Header) time.Duration {
-	reset, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-Rate-Limit-Reset")), 10, 64)
-	date, derr := http.ParseTime(h.Get("Date"))
-	if err != nil || derr != nil {
-		return DefaultInterval
-	}
-	return max(time.Unix(reset, 0).Sub(date), time.Second)
-}
-
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return strings.ToValidUTF8(s[:n], "") + "…" // a cut inside a character drops its bytes
 }
