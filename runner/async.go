@@ -76,6 +76,9 @@ func (x *execution) attemptAsync(ctx context.Context, st *wfState, step *arazzo.
 			if err != nil {
 				return fail("payload: %v", err)
 			}
+			if len(rb.Replacements) > 0 {
+				payload = replaceable(payload, m.ContentType)
+			}
 			for _, rep := range rb.Replacements {
 				if payload, err = x.replace(ctx, payload, rep, mediaTypeOf(m.ContentType), sc); err != nil {
 					return fail("payload replacement %q: %v", rep.Target, err)

@@ -104,3 +104,14 @@ func unbrace(s string) string {
 	}
 	return s
 }
+
+// replaceable is the payload replacements apply to: a JSON body written as text is replaced into as the
+// value it holds, for a request body and a message payload alike.
+func replaceable(payload any, contentType string) any {
+	if s, ok := payload.(string); ok && isJSONMediaType(mediaTypeOf(contentType)) {
+		if v, err := decodeJSON([]byte(s)); err == nil {
+			return v
+		}
+	}
+	return payload
+}

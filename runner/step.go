@@ -165,11 +165,7 @@ func (x *execution) attempt(ctx context.Context, st *wfState, step *arazzo.Step,
 			return fail("request body: %v", err)
 		}
 		if len(rb.Replacements) > 0 {
-			if s, ok := payload.(string); ok && isJSONMediaType(mediaTypeOf(contentType)) {
-				if v, err := decodeJSON([]byte(s)); err == nil {
-					payload = v
-				}
-			}
+			payload = replaceable(payload, contentType)
 			for _, rep := range rb.Replacements {
 				payload, err = x.replace(ctx, payload, rep, mediaTypeOf(contentType), sc)
 				if err != nil {

@@ -32,6 +32,12 @@ const (
 // maxPage caps one System Log response; a filtered page of up to 1000 events is far smaller.
 const maxPage = 32 << 20
 
+// pageLimit is the limit each query asks for, the System Log API's maximum.
+const pageLimit = 1000
+
+// sinceLayout is how since is written: UTC with milliseconds, as Okta writes published.
+const sinceLayout = "2006-01-02T15:04:05.000Z"
+
 // SystemLog is the Messenger of Okta's event stream in trama run: a receive step polls GET
 // /api/v1/logs of the org at the channel's URL (the source's server, or --server NAME=URL), asking for
 // the channel's event type and, when the step correlates by target, the target's id, published since
@@ -77,7 +83,8 @@ func (s *SystemLog) Receive(ctx context.Context, r runner.Receive) (runner.Messa
 	defer deadline.Stop()
 	u := *base
 	u.Path += "/api/v1/logs"
-	q := url.Values{"since": {r.Since.UTC().Format("2006-01-02T15:04:05.000Z")}, "sortOrder": {"ASCENDING"}, "limit": {"1000"}}
+	since := r.Since.UTC().Truncate(time.Millisecond)
+	q := url.Values{"since": {since.Format(sinceLayout)}, "sortOrder": {"ASCENDING"}, "limit": {fmt.Sprint(pageLimit)}}
 	if f := filter(r); f != "" {
 		q.Set("filter", f)
 	}
@@ -94,9 +101,16 @@ func (s *SystemLog) Receive(ctx context.Context, r runner.Receive) (runner.Messa
 		if retry > 0 {
 			wait = retry
 		}
+		last := since
 		for _, raw := range events {
 			ev, err := Event(raw)
-			if err != nil || seen[ev.UUID] {
+			if err != nil {
+				continue
+			}
+			if ev.Published.After(last) {
+				last = ev.Published.UTC()
+			}
+			if seen[ev.UUID] {
 				continue
 			}
 			seen[ev.UUID] = true
@@ -107,6 +121,15 @@ func (s *SystemLog) Receive(ctx context.Context, r runner.Receive) (runner.Messa
 			if Correlates(r, ev, m) {
 				return m, nil
 			}
+		}
+		if len(events) >= pageLimit && last.After(since) {
+			// A full page: the events after it are on the next one. Ask again at once from the last
+			// event's time (since is inclusive; seen skips the events asked for twice), or the same
+			// page would come back until the timeout.
+			since = last.Truncate(time.Millisecond)
+			q.Set("since", since.Format(sinceLayout))
+			u.RawQuery = q.Encode()
+			wait = 0
 		}
 		t := time.NewTimer(wait)
 		select {
