@@ -2,6 +2,7 @@ package arazzo
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -246,6 +247,14 @@ func (v *validator) asyncStep(w *Workflow, s *Step) {
 	default:
 		v.ds.errorf(s.Pos("action"), "invalid-action", "step %q has action %q; want send or receive", s.StepID, s.Action)
 		return
+	}
+	if params, err := v.doc.StepParameters(w, s); err == nil {
+		for _, name := range ra.Channel.Parameters {
+			if !slices.ContainsFunc(params, func(p *Parameter) bool { return p.Name == name }) {
+				v.ds.warnf(s.Pos(field), "missing-channel-parameter", "step %q: channel %q has the parameter {%s}: give it as a step parameter named %q",
+					s.StepID, ra.Channel.Address, name, name)
+			}
+		}
 	}
 	if s.CorrelationID != nil && s.Action == "send" {
 		v.ds.warnf(s.KeyPos("correlationId"), "ignored-correlation", "step %q sends: correlationId applies to receive steps only (a send step puts its correlation id in a header parameter or the payload)", s.StepID)

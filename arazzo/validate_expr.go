@@ -153,6 +153,9 @@ func (v *validator) reference(e expr.Expr, p Pos, sc scope) {
 			v.ds.errorf(p, "unknown-source", "%s: no source description %q", e.Raw, e.SourceName)
 		}
 	case expr.RootSelf, expr.RootMessage:
+		if e.DottedPath {
+			v.ds.warnf(p, "dotted-path", "%s: the 1.1 grammar writes a payload path as a JSON Pointer: $message.payload#%s (trama reads both)", e.Raw, e.Pointer)
+		}
 		if v.doc.minor == 0 {
 			v.ds.warnf(p, "requires-1.1", "%s is an Arazzo 1.1 expression but the document declares arazzo %s", e.Raw, v.doc.Arazzo)
 		}

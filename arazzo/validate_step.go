@@ -122,6 +122,10 @@ func (v *validator) operationStep(w *Workflow, s *Step) {
 		if apiKeys[apiKeyKey(p.In, p.Name)] {
 			continue // sent by the source's apiKey security scheme
 		}
+		if p.In == "querystring" {
+			v.ds.warnf(p.Position(), "unknown-parameter", "operation %s (%s %s) declares no querystring parameter, so it does not expect step %q to send the whole query string; the API may ignore or reject it", opName(op), op.Method, op.Path, s.StepID)
+			continue
+		}
 		v.ds.warnf(p.Position(), "unknown-parameter", "operation %s (%s %s) declares no %s parameter %q; the API may ignore or reject it", opName(op), op.Method, op.Path, p.In, p.Name)
 	}
 	for _, op := range op.Parameters {
@@ -190,13 +194,19 @@ func declared(params []*openapi.Parameter, name, in string) bool {
 }
 
 // sameParameter compares parameter identities; header names are
-// case-insensitive (RFC 9110), all others are not.
+// case-insensitive (RFC 9110), all others are not. A querystring parameter
+// (Arazzo 1.1, OpenAPI 3.2) is the whole query string and its name is never
+// sent, so any two are the same whatever their names: an operation declares
+// at most one.
 func sameParameter(name, in, otherName, otherIn string) bool {
 	if in != otherIn {
 		return false
 	}
-	if in == "header" {
+	switch in {
+	case "header":
 		return strings.EqualFold(name, otherName)
+	case "querystring":
+		return true
 	}
 	return name == otherName
 }

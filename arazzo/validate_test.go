@@ -181,6 +181,10 @@ func TestPlantedDefects(t *testing.T) {
 		// 1.1 l.344: "asyncapi" is a 1.1 source type, and l.427/l.436/l.437 are 1.1 fields; a 1.0.1 document declares otherwise.
 		{"requires-1.1", Warning, strings.Replace(asyncStep(""), "arazzo: 1.1.0", "arazzo: 1.0.1", 1) + "  - stepId: audit\n    operationId: «$sourceDescriptions.orders.readAudit\n    action: receive\n"},
 		// 1.1 l.425: operationId names "an existing, resolvable operation ... within one of the sourceDescriptions".
+		// 1.1 l.427: a channel's {parameters} need values; trama takes them from step parameters of that name.
+		{"missing-channel-parameter", Warning, asyncStep("  - stepId: confirm\n    operationId: «$sourceDescriptions.orders.confirmOrder\n    action: receive\n")},
+		// 1.1 l.300 and l.574 write $message.payload.orderId; the grammar (l.1364) wants payload#/orderId.
+		{"dotted-path", Warning, asyncStep("  - stepId: audit\n    operationId: $sourceDescriptions.orders.readAudit\n    action: receive\n    outputs:\n      orderId: «$message.payload.orderId\n")},
 		{"unknown-operation", Error, asyncStep("  - stepId: place\n    operationId: «$sourceDescriptions.orders.placeOrdr\n    action: send\n    requestBody:\n      payload: {petId: 1}\n")},
 		{"unknown-operation", Error, asyncStep("  - stepId: audit\n    channelPath: «'{$sourceDescriptions.orders.url}#/channels/audits'\n    action: receive\n")},
 		// 1.1 l.427 channelPath: "A reference to a Source Description Object combined with a JSON Pointer".

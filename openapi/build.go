@@ -23,6 +23,7 @@ type rawParameter struct {
 	Explode       *bool      `yaml:"explode" json:"explode"`
 	AllowReserved bool       `yaml:"allowReserved" json:"allowReserved"`
 	Schema        *rawSchema `yaml:"schema" json:"schema"`
+	Content       mediaTypes `yaml:"content" json:"content"`
 }
 
 type rawSchema struct {
@@ -122,6 +123,28 @@ func (k *keyList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// mediaTypes keeps the keys of a parameter's content. Unlike keyList it
+// accepts a content that is not a mapping as empty: a parameter's content was
+// never read before OpenAPI 3.2's querystring, and an operation that loaded
+// then must still load.
+type mediaTypes []string
+
+func (m *mediaTypes) UnmarshalYAML(n *yaml.Node) error {
+	var k keyList
+	if k.UnmarshalYAML(n) == nil {
+		*m = mediaTypes(k)
+	}
+	return nil
+}
+
+func (m *mediaTypes) UnmarshalJSON(b []byte) error {
+	var k keyList
+	if k.UnmarshalJSON(b) == nil {
+		*m = mediaTypes(k)
+	}
+	return nil
+}
+
 // maxRefHops bounds $ref chains so that a cycle is an error, not a hang.
 const maxRefHops = 32
 
@@ -164,16 +187,19 @@ func get(t tree, v any, tokens ...string) (bool, error) {
 	return true, nil
 }
 
-// buildOperation assembles one Operation from a tree.
-func buildOperation(t tree, ref OperationRef, line int) (*Operation, error) {
-	method := strings.ToLower(ref.Method)
+// buildOperation assembles one Operation from a tree; loc is where it sits
+// below its path item (site.loc).
+func buildOperation(t tree, ref OperationRef, loc []string, line int) (*Operation, error) {
 	op := &Operation{ID: ref.ID, Method: ref.Method, Path: ref.Path, Line: line}
+	at := func(key string) []string {
+		return append(append([]string{"paths", ref.Path}, loc...), key)
+	}
 
 	var pathParams, opParams []rawParameter
 	if _, err := get(t, &pathParams, "paths", ref.Path, "parameters"); err != nil {
 		return nil, err
 	}
-	if _, err := get(t, &opParams, "paths", ref.Path, method, "parameters"); err != nil {
+	if _, err := get(t, &opParams, at("parameters")...); err != nil {
 		return nil, err
 	}
 	pp, err := buildParameters(t, pathParams)
@@ -185,15 +211,18 @@ func buildOperation(t tree, ref OperationRef, line int) (*Operation, error) {
 		return nil, err
 	}
 	op.Parameters = mergeParameters(pp, opp)
+	if err := checkQueryString(op.Parameters); err != nil {
+		return nil, err
+	}
 
-	rb, err := buildRequestBody(t, []string{"paths", ref.Path, method, "requestBody"})
+	rb, err := buildRequestBody(t, at("requestBody"))
 	if err != nil {
 		return nil, fmt.Errorf("requestBody: %w", err)
 	}
 	op.RequestBody = rb
 
 	var servers []rawServer
-	ok, err := get(t, &servers, "paths", ref.Path, method, "servers")
+	ok, err := get(t, &servers, at("servers")...)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +234,7 @@ func buildOperation(t tree, ref OperationRef, line int) (*Operation, error) {
 	op.Servers = convertServers(servers)
 
 	var sec []SecurityRequirement
-	ok, err = get(t, &sec, "paths", ref.Path, method, "security")
+	ok, err = get(t, &sec, at("security")...)
 	if err != nil {
 		return nil, err
 	}
@@ -278,6 +307,9 @@ func buildParameters(t tree, raws []rawParameter) ([]*Parameter, error) {
 			return nil, fmt.Errorf("parameter %d: %w", i, err)
 		}
 		p := &Parameter{Name: rp.Name, In: rp.In, Required: rp.Required, Style: rp.Style, AllowReserved: rp.AllowReserved}
+		if len(rp.Content) == 1 {
+			p.ContentType = rp.Content[0]
+		}
 		if p.Style == "" {
 			p.Style = defaultStyle(p.In)
 		}

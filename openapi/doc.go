@@ -1,6 +1,27 @@
-// Package openapi loads the OpenAPI 3.0/3.1 source descriptions of an Arazzo
+// Package openapi loads the OpenAPI 3.0–3.2 source descriptions of an Arazzo
 // workflow. It finds operations by operationId or JSON Pointer, expands
 // server URLs, and serializes parameters in every OpenAPI style.
+//
+// # OpenAPI 3.2
+//
+// 3.2 descriptions are read as 3.0 and 3.1 ones are, by the same loaders.
+// What 3.2 adds that trama uses:
+//
+//   - the query operation (HTTP QUERY) of a path item, and its
+//     additionalOperations map of other methods: Operation.Method is the
+//     key upper-cased ("COPY"), OperationAt takes
+//     "/paths/~1x/additionalOperations/COPY". Keys for methods that have
+//     their own field are ignored, as the specification forbids them. In 3.0
+//     and 3.1 descriptions neither field holds operations;
+//   - parameters in querystring, the whole query string as one value, with
+//     the media type of their content in Parameter.ContentType. An operation
+//     with two of them, or with one and a parameter in query, breaks a MUST of
+//     the specification: Operation refuses it with an error naming the
+//     parameters, as it refuses one whose $ref does not resolve, and the rest
+//     of the description still loads.
+//
+// $self, itemSchema and the rest of 3.2 are not read: they change no
+// operation, parameter or media-type name.
 //
 // # Why it does not parse the whole description
 //
@@ -17,7 +38,8 @@
 // indentation. It records the byte range of the keys trama reads:
 //
 //   - every top-level key (openapi, servers, security, paths, components…);
-//   - paths.{path}, paths.{path}.{method}, paths.{path}.parameters and
+//   - paths.{path}, paths.{path}.{method} (query included),
+//     paths.{path}.additionalOperations.{method}, paths.{path}.parameters and
 //     .servers; inside an operation only operationId, parameters,
 //     requestBody, servers and security, and inside requestBody its keys and
 //     the media-type names under content;
@@ -52,6 +74,10 @@
 //   - duplicate keys, merge keys (<<) where keys are indexed, path-item $refs,
 //     and indexed keys that YAML reads as non-strings ("200", "true"), which
 //     kin would rename.
+//
+// kin-openapi (v0.152) reads 3.2's query and additionalOperations too, so a 3.2
+// description that falls back lists the same operations; the version check
+// runs after either loader, and names the versions trama reads.
 //
 // JSON descriptions never go through the outline: they are split lazily with
 // encoding/json (ModeJSON), and go to kin for external $refs, path-item $refs,

@@ -68,12 +68,15 @@ type Document struct {
 
 	refs  []OperationRef
 	lines []int
+	locs  [][]string // where each operation sits below its path item (see site.loc)
 	byID  map[string]int
-	byKey map[string]int // "get /users/{id}" → index
+	byKey map[string]int // "GET /users/{id}" → index
 
 	mu   sync.Mutex
 	tree tree // nil in ModeFull
 	ops  []*Operation
+	// errs[i] says why Operation refuses operation i, which kin loaded; ModeFull only.
+	errs []error
 	// responses are the response keys by "METHOD path", in ModeFull only: the outline reads them
 	// on demand.
 	responses map[string][]string
@@ -84,9 +87,9 @@ type Document struct {
 	srvDone       bool
 }
 
-// Load parses an OpenAPI 3.0.x or 3.1.x description (YAML or JSON). location
-// (a path or URL) is used in error messages. It rejects Swagger 2.0 and
-// unknown versions.
+// Load parses an OpenAPI 3.0.x, 3.1.x or 3.2.x description (YAML or JSON).
+// location (a path or URL) is used in error messages. It rejects Swagger 2.0
+// and other versions.
 func Load(data []byte, location string) (*Document, error) {
 	return LoadWithOptions(data, location, Options{})
 }
@@ -129,14 +132,55 @@ func load(data []byte, location string, opts Options) (*Document, error) {
 		return nil, err
 	}
 	d := &Document{version: version, location: location, mode: ModeOutline, tree: newOutlineTree(o)}
-	refs := make([]OperationRef, len(o.ops))
-	lines := make([]int, len(o.ops))
+	sites := make([]site, len(o.ops))
 	for i, e := range o.ops {
-		refs[i] = OperationRef{ID: e.id, Method: strings.ToUpper(e.method), Path: e.path}
-		lines[i] = e.line
+		sites[i] = site{ref: OperationRef{ID: e.id, Method: strings.ToUpper(e.method), Path: e.path}, loc: e.loc(), line: e.line}
 	}
-	d.index(refs, lines)
+	d.index(keepSites(version, sites))
 	return d, nil
+}
+
+// site is where an operation is written in a description.
+type site struct {
+	ref OperationRef
+	// loc is the operation's place below paths.{path}, as written: ["get"],
+	// or ["additionalOperations", "COPY"] in OpenAPI 3.2.
+	loc  []string
+	line int
+}
+
+// keepSites drops the operations the description's version does not define,
+// in document order, so that every loader lists the same ones:
+//
+//   - query and additionalOperations are OpenAPI 3.2 fields; earlier
+//     versions have no such operations;
+//   - an additionalOperations key for a method that has its own field (GET,
+//     QUERY…, in any letter case) is ignored, as the specification forbids it;
+//   - additionalOperations keys that differ only in letter case name the same
+//     upper-cased method; the one first in byte order (the upper-case
+//     spelling) is kept, whatever the order of the keys.
+func keepSites(version string, sites []site) []site {
+	v32 := strings.HasPrefix(version, "3.2.")
+	first := map[string]string{} // "METHOD path" → the additionalOperations key kept
+	for _, s := range sites {
+		if len(s.loc) == 2 {
+			k := s.ref.Method + " " + s.ref.Path
+			if w, ok := first[k]; !ok || s.loc[1] < w {
+				first[k] = s.loc[1]
+			}
+		}
+	}
+	out := sites[:0]
+	for _, s := range sites {
+		switch {
+		case len(s.loc) == 1 && (httpMethods[s.loc[0]] || v32 && s.loc[0] == "query"):
+		case len(s.loc) == 2 && v32 && !operationField(strings.ToLower(s.ref.Method)) && first[s.ref.Method+" "+s.ref.Path] == s.loc[1]:
+		default:
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // errNeedsFull and errNotJSON mark descriptions the lazy JSON loader hands to kin.
@@ -168,30 +212,40 @@ func outlineVersion(o *outline) (string, error) {
 	return "", errors.New("no top-level openapi field: not an OpenAPI 3 description")
 }
 
-var errSwagger = errors.New("Swagger 2.0 descriptions are not supported; convert it to OpenAPI 3.0 or 3.1 first")
+var errSwagger = errors.New("Swagger 2.0 descriptions are not supported; convert it to OpenAPI 3.0, 3.1 or 3.2 first")
 
-var versionRE = regexp.MustCompile(`^3\.[01]\.\d+(-[0-9A-Za-z.-]+)?$`)
+var versionRE = regexp.MustCompile(`^3\.[012]\.\d+(-[0-9A-Za-z.-]+)?$`)
 
 func checkVersion(v string) error {
 	if !versionRE.MatchString(v) {
-		return fmt.Errorf("unsupported OpenAPI version %q: trama reads 3.0.x and 3.1.x", v)
+		return fmt.Errorf("unsupported OpenAPI version %q: trama reads 3.0.x, 3.1.x and 3.2.x", v)
 	}
 	return nil
 }
 
-func (d *Document) index(refs []OperationRef, lines []int) {
-	d.refs, d.lines = refs, lines
-	d.ops = make([]*Operation, len(refs))
-	d.byID = make(map[string]int, len(refs))
-	d.byKey = make(map[string]int, len(refs))
-	for i, r := range refs {
-		if r.ID != "" {
-			if _, dup := d.byID[r.ID]; !dup {
-				d.byID[r.ID] = i // the first one wins, as in document order
+func (d *Document) index(sites []site) {
+	n := len(sites)
+	d.refs, d.lines, d.locs = make([]OperationRef, n), make([]int, n), make([][]string, n)
+	d.ops = make([]*Operation, n)
+	d.byID = make(map[string]int, n)
+	d.byKey = make(map[string]int, n)
+	for i, s := range sites {
+		d.refs[i], d.lines[i], d.locs[i] = s.ref, s.line, s.loc
+		if s.ref.ID != "" {
+			if _, dup := d.byID[s.ref.ID]; !dup {
+				d.byID[s.ref.ID] = i // the first one wins, as in document order
 			}
 		}
-		d.byKey[strings.ToLower(r.Method)+" "+r.Path] = i
+		d.byKey[s.ref.Method+" "+s.ref.Path] = i
 	}
+}
+
+// opTokens returns the JSON Pointer tokens of op in the description.
+func (d *Document) opTokens(op *Operation) []string {
+	if i, ok := d.byKey[op.Method+" "+op.Path]; ok {
+		return append([]string{"paths", op.Path}, d.locs[i]...)
+	}
+	return []string{"paths", op.Path, strings.ToLower(op.Method)}
 }
 
 // Version returns the openapi field, e.g. "3.0.1".
@@ -232,25 +286,38 @@ func (d *Document) Operation(operationID string) (*Operation, error) {
 }
 
 // OperationAt returns the operation at a decoded JSON Pointer such as
-// "/paths/~1users~1{id}/get" (a leading '#' is accepted too). The error wraps
-// ErrOperationNotFound when there is none.
+// "/paths/~1users~1{id}/get", or "/paths/~1users/additionalOperations/COPY"
+// in OpenAPI 3.2 (a leading '#' is accepted too; the method's letter case is
+// not). The error wraps ErrOperationNotFound when there is none.
 func (d *Document) OperationAt(pointer string) (*Operation, error) {
 	tokens, err := pointerTokens(strings.TrimPrefix(pointer, "#"))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrOperationNotFound, err)
 	}
-	if len(tokens) != 3 || tokens[0] != "paths" {
-		return nil, fmt.Errorf("%w: pointer %q in %s does not name /paths/{path}/{method}", ErrOperationNotFound, pointer, d.location)
+	var method string
+	switch {
+	case len(tokens) == 3 && tokens[0] == "paths":
+		method = tokens[2]
+	case len(tokens) == 4 && tokens[0] == "paths" && tokens[2] == "additionalOperations":
+		method = tokens[3]
+	default:
+		return nil, fmt.Errorf("%w: pointer %q in %s does not name /paths/{path}/{method} or /paths/{path}/additionalOperations/{method}", ErrOperationNotFound, pointer, d.location)
 	}
-	i, ok := d.byKey[strings.ToLower(tokens[2])+" "+tokens[1]]
+	method = strings.ToUpper(method)
+	find := func(path string) (int, bool) {
+		i, ok := d.byKey[method+" "+path]
+		// A fixed field and an additionalOperations entry are different places.
+		return i, ok && len(d.locs[i]) == len(tokens)-2
+	}
+	i, ok := find(tokens[1])
 	if !ok && strings.Contains(tokens[1], "%") {
 		// Tolerate a pointer copied straight from a URI fragment ("%7BuserId%7D").
 		if p, err := url.PathUnescape(tokens[1]); err == nil {
-			i, ok = d.byKey[strings.ToLower(tokens[2])+" "+p]
+			i, ok = find(p)
 		}
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: %s %s (pointer %q) in %s", ErrOperationNotFound, strings.ToUpper(tokens[2]), tokens[1], pointer, d.location)
+		return nil, fmt.Errorf("%w: %s %s (pointer %q) in %s", ErrOperationNotFound, method, tokens[1], pointer, d.location)
 	}
 	return d.operation(i)
 }
@@ -261,7 +328,15 @@ func (d *Document) operation(i int) (*Operation, error) {
 	if op := d.ops[i]; op != nil {
 		return op, nil
 	}
-	op, err := buildOperation(d.tree, d.refs[i], d.lines[i])
+	var (
+		op  *Operation
+		err error
+	)
+	if d.tree == nil {
+		err = d.errs[i] // ModeFull built every operation it could at load
+	} else {
+		op, err = buildOperation(d.tree, d.refs[i], d.locs[i], d.lines[i])
+	}
 	if err != nil {
 		r := d.refs[i]
 		return nil, fmt.Errorf("openapi: %s: %s %s: %w", d.location, r.Method, r.Path, err)
@@ -281,7 +356,7 @@ func (d *Document) ResponseCodes(op *Operation) (codes []string, ok bool, err er
 		codes, ok := d.responses[op.Method+" "+op.Path]
 		return codes, ok, nil
 	}
-	codes, ok, err = d.tree.keys([]string{"paths", op.Path, strings.ToLower(op.Method), "responses"})
+	codes, ok, err = d.tree.keys(append(d.opTokens(op), "responses"))
 	if err != nil {
 		return nil, false, fmt.Errorf("openapi: %s: %s %s responses: %w", d.location, op.Method, op.Path, err)
 	}
@@ -299,7 +374,7 @@ func (d *Document) ResponseMediaTypes(op *Operation) (types []string, ok bool, e
 		types, ok := d.responseTypes[op.Method+" "+op.Path]
 		return types, ok, nil
 	}
-	base := []string{"paths", op.Path, strings.ToLower(op.Method), "responses"}
+	base := append(d.opTokens(op), "responses")
 	codes, ok, err := d.tree.keys(base)
 	if err != nil || !ok {
 		return nil, false, err
@@ -382,7 +457,7 @@ func loadJSON(data []byte, location string) (*Document, error) {
 		return nil, err
 	}
 	d := &Document{version: version, location: location, mode: ModeJSON, tree: t}
-	var refs []OperationRef
+	var sites []site
 	n, ok, err := t.lookup([]string{"paths"})
 	if err != nil {
 		return nil, err
@@ -397,26 +472,52 @@ func loadJSON(data []byte, location string) (*Document, error) {
 			if err != nil {
 				return nil, fmt.Errorf("paths.%s: %w", p.key, err)
 			}
-			for _, it := range items {
-				if it.key == "$ref" {
-					return nil, errNeedsFull // the operations live in the referenced path item
-				}
-				if !httpMethods[it.key] {
-					continue
-				}
+			add := func(value json.RawMessage, loc ...string) error {
 				var head struct {
 					OperationID string `json:"operationId"`
 				}
-				if err := json.Unmarshal(it.value, &head); err != nil {
-					return nil, fmt.Errorf("paths.%s.%s: %w", p.key, it.key, err)
+				if err := json.Unmarshal(value, &head); err != nil {
+					return fmt.Errorf("paths.%s.%s: %w", p.key, strings.Join(loc, "."), err)
 				}
-				refs = append(refs, OperationRef{ID: head.OperationID, Method: strings.ToUpper(it.key), Path: p.key})
+				sites = append(sites, site{ref: OperationRef{ID: head.OperationID, Method: strings.ToUpper(loc[len(loc)-1]), Path: p.key}, loc: loc})
+				return nil
+			}
+			for _, it := range items {
+				switch {
+				case it.key == "$ref":
+					return nil, errNeedsFull // the operations live in the referenced path item
+				case operationField(it.key):
+					if isJSONNull(it.value) {
+						continue // kin treats a null field as absent
+					}
+					if err := add(it.value, it.key); err != nil {
+						return nil, err
+					}
+				case it.key == "additionalOperations":
+					if isJSONNull(it.value) {
+						continue
+					}
+					extra, err := splitObject(it.value)
+					if err != nil {
+						return nil, fmt.Errorf("paths.%s.additionalOperations: %w", p.key, err)
+					}
+					for _, e := range extra {
+						if isJSONNull(e.value) {
+							continue
+						}
+						if err := add(e.value, "additionalOperations", e.key); err != nil {
+							return nil, err
+						}
+					}
+				}
 			}
 		}
 	}
-	d.index(refs, make([]int, len(refs)))
+	d.index(keepSites(version, sites))
 	return d, nil
 }
+
+func isJSONNull(v json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(v), []byte("null")) }
 
 // hasExternalRef reports whether any "$ref" in a JSON document points outside it.
 func hasExternalRef(data []byte) bool {
@@ -462,17 +563,30 @@ func loadFull(data []byte, location string, opts Options, reason string) (*Docum
 		return nil, err
 	}
 	d := &Document{version: doc.OpenAPI, location: location, mode: ModeFull, fallback: reason}
-	ops := kinOperations(doc)
-	refs := make([]OperationRef, len(ops))
-	lines := make([]int, len(ops))
-	for i, op := range ops {
-		refs[i] = OperationRef{ID: op.ID, Method: op.Method, Path: op.Path}
-		lines[i] = op.Line
+	ks := kinSites(doc)
+	sites := make([]site, len(ks))
+	for i, k := range ks {
+		sites[i] = k.site
 	}
-	d.index(refs, lines)
-	copy(d.ops, ops)
-	d.responses = kinResponses(doc)
-	d.responseTypes = kinResponseTypes(doc)
+	d.index(sites)
+	d.errs = make([]error, len(ks))
+	d.responses = map[string][]string{}
+	d.responseTypes = map[string][]string{}
+	for i, k := range ks {
+		op := kinOperation(doc, k)
+		if err := checkQueryString(op.Parameters); err != nil {
+			d.errs[i] = err
+		} else {
+			d.ops[i] = op
+		}
+		key := k.ref.Method + " " + k.ref.Path
+		if codes, ok := kinResponses(k.op); ok {
+			d.responses[key] = codes
+		}
+		if types, ok := kinResponseTypes(k.op); ok {
+			d.responseTypes[key] = types
+		}
+	}
 	d.servers = kinServers(doc.Servers)
 	d.srvDone = true
 	d.schemes = kinSecuritySchemes(doc)

@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"bytes"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -33,7 +34,8 @@ func caseVariant(data []byte) bool {
 	for _, k := range []string{"openapi", "paths", "components", "parameters", "requestbody", "requestbodies",
 		"servers", "security", "securityschemes", "operationid", "content", "schemas", "schema", "required",
 		"name", "in", "style", "explode", "allowreserved", "type", "format", "items", "nullable", "url",
-		"variables", "default", "enum", "description", "get", "put", "post", "delete", "options", "head", "patch", "trace"} {
+		"variables", "default", "enum", "description", "get", "put", "post", "delete", "options", "head", "patch", "trace",
+		"query", "additionaloperations"} {
 		if bytes.Count(low, []byte(k)) != bytes.Count(data, []byte(exactCase(k))) {
 			return true
 		}
@@ -53,6 +55,8 @@ func exactCase(k string) string {
 		return "operationId"
 	case "allowreserved":
 		return "allowReserved"
+	case "additionaloperations":
+		return "additionalOperations"
 	}
 	return k
 }
@@ -67,6 +71,11 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte(`{"openapi":"3.1.0","paths":{"/x":{"get":{"operationId":"x"}}}}`))
 	f.Add([]byte("swagger: '2.0'\n"))
 	f.Add([]byte("openapi: 3.0.0\npaths:\n  /a: {get: {operationId: a}}\n"))
+	v32, err := os.ReadFile("testdata/v32.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(v32)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fast, err := Load(data, "fuzz.yaml")
 		if err != nil {
@@ -75,7 +84,7 @@ func FuzzLoad(f *testing.F) {
 		ops := fast.Operations()
 		fastOps := make([]*Operation, len(ops))
 		for i, r := range ops {
-			fastOps[i], _ = fast.OperationAt("/paths/" + escapePointer(r.Path) + "/" + lower(r.Method))
+			fastOps[i], _ = fast.OperationAt(opPointer(r))
 		}
 		byRef := map[OperationRef]*Operation{}
 		for i, r := range ops {
@@ -103,7 +112,7 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("operation lists differ:\n%s\n%s", dump(ops), dump(full.Operations()))
 		}
 		for _, r := range ops {
-			want, err := full.OperationAt("/paths/" + escapePointer(r.Path) + "/" + lower(r.Method))
+			want, err := full.OperationAt(opPointer(r))
 			got := byRef[r]
 			if err != nil || got == nil {
 				continue

@@ -15,3 +15,12 @@ func dump(v any) string {
 	b, _ := json.MarshalIndent(v, "", " ")
 	return string(b)
 }
+
+// opPointer is the JSON Pointer of a listed operation: its path-item field,
+// or its additionalOperations entry (OpenAPI 3.2) for the other methods.
+func opPointer(r OperationRef) string {
+	if operationField(lower(r.Method)) {
+		return "/paths/" + escapePointer(r.Path) + "/" + lower(r.Method)
+	}
+	return "/paths/" + escapePointer(r.Path) + "/additionalOperations/" + escapePointer(r.Method)
+}

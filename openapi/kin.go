@@ -33,120 +33,125 @@ func keyLine(o *openapi3.Origin) int {
 	return o.Key.Line
 }
 
-// kinResponses returns the response keys of every operation, by method and path ("GET /users"), for
-// Document.ResponseCodes.
-func kinResponses(doc *openapi3.T) map[string][]string {
-	out := map[string][]string{}
-	if doc.Paths == nil {
-		return out
-	}
-	for path, item := range doc.Paths.Map() {
-		if item == nil {
-			continue
-		}
-		for method, op := range item.Operations() {
-			if op == nil || op.Responses == nil {
-				continue
-			}
-			var codes []string
-			for code := range op.Responses.Map() {
-				codes = append(codes, code)
-			}
-			sort.Strings(codes)
-			out[strings.ToUpper(method)+" "+path] = codes
-		}
-	}
-	return out
+// kinSite is one operation of a fully loaded description.
+type kinSite struct {
+	site
+	op   *openapi3.Operation
+	item *openapi3.PathItem
 }
 
-// kinResponseTypes is ResponseMediaTypes for every operation of a fully loaded description.
-func kinResponseTypes(doc *openapi3.T) map[string][]string {
-	out := map[string][]string{}
-	if doc.Paths == nil {
-		return out
-	}
-	for path, item := range doc.Paths.Map() {
-		if item == nil {
-			continue
-		}
-		for method, op := range item.Operations() {
-			if op == nil || op.Responses == nil {
-				continue
-			}
-			var types []string
-			codes := make([]string, 0, op.Responses.Len())
-			for code := range op.Responses.Map() {
-				codes = append(codes, code)
-			}
-			sort.Strings(codes)
-			for _, code := range codes {
-				if r := op.Responses.Value(code); r != nil && r.Value != nil {
-					for _, ct := range kinContentTypes(r.Value.Content) {
-						if !slices.Contains(types, ct) {
-							types = append(types, ct)
-						}
-					}
-				}
-			}
-			out[strings.ToUpper(method)+" "+path] = types
-		}
-	}
-	return out
-}
-
-// kinOperations converts every operation, sorted into document order.
-func kinOperations(doc *openapi3.T) []*Operation {
-	var ops []*Operation
+// kinSites lists the operations of a fully loaded description in document
+// order, keeping the ones keepSites keeps. kin's PathItem.Operations is not
+// used: it lists query and additionalOperations in every version, and
+// additionalOperations keys as written.
+func kinSites(doc *openapi3.T) []kinSite {
 	if doc.Paths == nil {
 		return nil
 	}
+	var all []kinSite
 	for path, item := range doc.Paths.Map() {
 		if item == nil {
 			continue
 		}
-		pathParams := kinParameters(item.Parameters)
-		for method, op := range item.Operations() {
-			if op == nil || !httpMethods[strings.ToLower(method)] {
-				continue
+		add := func(op *openapi3.Operation, method string, loc ...string) {
+			if op != nil {
+				all = append(all, kinSite{site: site{ref: OperationRef{ID: op.OperationID, Method: strings.ToUpper(method), Path: path},
+					loc: loc, line: keyLine(op.Origin)}, op: op, item: item})
 			}
-			o := &Operation{
-				ID:         op.OperationID,
-				Method:     strings.ToUpper(method),
-				Path:       path,
-				Parameters: mergeParameters(pathParams, kinParameters(op.Parameters)),
-				Line:       keyLine(op.Origin),
-			}
-			if rb := op.RequestBody; rb != nil && rb.Value != nil {
-				o.RequestBody = &RequestBody{Required: rb.Value.Required, ContentTypes: kinContentTypes(rb.Value.Content)}
-			}
-			switch {
-			case op.Servers != nil:
-				o.Servers = kinServers(*op.Servers)
-			case item.Servers != nil:
-				o.Servers = kinServers(item.Servers)
-			}
-			switch {
-			case op.Security != nil:
-				o.Security = kinSecurity(*op.Security)
-				if o.Security == nil {
-					o.Security = []SecurityRequirement{}
-				}
-			case doc.Security != nil:
-				o.Security = kinSecurity(doc.Security)
-			}
-			ops = append(ops, o)
+		}
+		for _, m := range []string{"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"} {
+			add(item.GetOperation(strings.ToUpper(m)), m, m)
+		}
+		for m, op := range item.AdditionalOperations {
+			add(op, m, "additionalOperations", m)
 		}
 	}
-	sort.Slice(ops, func(i, j int) bool {
-		if ops[i].Line != ops[j].Line {
-			return ops[i].Line < ops[j].Line
+	// Lines give document order; kin records none for JSON, where the order is path and method.
+	sort.Slice(all, func(i, j int) bool {
+		a, b := all[i].site, all[j].site
+		if a.line != b.line {
+			return a.line < b.line
 		}
-		if ops[i].Path != ops[j].Path {
-			return ops[i].Path < ops[j].Path
+		if a.ref.Path != b.ref.Path {
+			return a.ref.Path < b.ref.Path
 		}
-		return ops[i].Method < ops[j].Method
+		if a.ref.Method != b.ref.Method {
+			return a.ref.Method < b.ref.Method
+		}
+		return strings.Join(a.loc, "/") < strings.Join(b.loc, "/")
 	})
-	return ops
+	sites := make([]site, len(all))
+	for i, k := range all {
+		sites[i] = k.site
+	}
+	kept := keepSites(doc.OpenAPI, sites)
+	out := all[:0]
+	for _, k := range all {
+		if len(kept) > 0 && kept[0].ref == k.ref && slices.Equal(kept[0].loc, k.loc) {
+			out = append(out, k)
+			kept = kept[1:]
+		}
+	}
+	return out
+}
+
+// kinResponses returns the sorted response keys of an operation, for
+// Document.ResponseCodes; ok is false when it declares no responses.
+func kinResponses(op *openapi3.Operation) (codes []string, ok bool) {
+	if op.Responses == nil {
+		return nil, false
+	}
+	for code := range op.Responses.Map() {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	return codes, true
+}
+
+// kinResponseTypes is ResponseMediaTypes for an operation of a fully loaded description.
+func kinResponseTypes(op *openapi3.Operation) (types []string, ok bool) {
+	codes, ok := kinResponses(op)
+	for _, code := range codes {
+		if r := op.Responses.Value(code); r != nil && r.Value != nil {
+			for _, ct := range kinContentTypes(r.Value.Content) {
+				if !slices.Contains(types, ct) {
+					types = append(types, ct)
+				}
+			}
+		}
+	}
+	return types, ok
+}
+
+// kinOperation converts one operation.
+func kinOperation(doc *openapi3.T, k kinSite) *Operation {
+	op, item := k.op, k.item
+	o := &Operation{
+		ID:         op.OperationID,
+		Method:     k.ref.Method,
+		Path:       k.ref.Path,
+		Parameters: mergeParameters(kinParameters(item.Parameters), kinParameters(op.Parameters)),
+		Line:       k.line,
+	}
+	if rb := op.RequestBody; rb != nil && rb.Value != nil {
+		o.RequestBody = &RequestBody{Required: rb.Value.Required, ContentTypes: kinContentTypes(rb.Value.Content)}
+	}
+	switch {
+	case op.Servers != nil:
+		o.Servers = kinServers(*op.Servers)
+	case item.Servers != nil:
+		o.Servers = kinServers(item.Servers)
+	}
+	switch {
+	case op.Security != nil:
+		o.Security = kinSecurity(*op.Security)
+		if o.Security == nil {
+			o.Security = []SecurityRequirement{}
+		}
+	case doc.Security != nil:
+		o.Security = kinSecurity(doc.Security)
+	}
+	return o
 }
 
 func kinParameters(ps openapi3.Parameters) []*Parameter {
@@ -167,6 +172,11 @@ func kinParameters(ps openapi3.Parameters) []*Parameter {
 		}
 		if v.Schema != nil {
 			p.Schema = kinSchema(v.Schema, 0)
+		}
+		if len(v.Content) == 1 {
+			for ct := range v.Content {
+				p.ContentType = ct
+			}
 		}
 		out = append(out, p)
 	}

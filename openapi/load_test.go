@@ -399,6 +399,84 @@ components:
 		mode: ModeFull,
 	},
 	{
+		name: "OpenAPI 3.2 additional operations in block style",
+		doc: `openapi: 3.2.1
+info: {title: t, version: "1"}
+security:
+  - key: []
+paths:
+  /r/{id}:
+    parameters:
+      - $ref: "#/components/parameters/Id"
+    additionalOperations:
+      lock:
+        operationId: lockR
+        servers:
+          - url: https://locks.example.com
+        security: []
+        requestBody:
+          $ref: "#/components/requestBodies/Lock"
+      LINK:
+    query:
+      operationId: queryR
+      parameters:
+        - name: q
+          in: querystring
+          content:
+            application/x-www-form-urlencoded:
+              schema: {type: object}
+            application/json: {}
+components:
+  parameters:
+    Id: {name: id, in: path, required: true, schema: {type: string}}
+  requestBodies:
+    Lock:
+      required: true
+      content:
+        application/xml: {}
+        application/json: {}
+`,
+		mode: ModeOutline,
+		check: func(t *testing.T, d *Document) {
+			op, err := d.OperationAt("/paths/~1r~1{id}/additionalOperations/lock")
+			if err != nil || op.ID != "lockR" || op.Method != "LOCK" {
+				t.Fatalf("lockR: %v %s", err, dump(op))
+			}
+			if op.Security == nil || len(op.Security) != 0 || len(op.Servers) != 1 || !op.RequestBody.Required ||
+				!reflect.DeepEqual(op.RequestBody.ContentTypes, []string{"application/xml", "application/json"}) || op.Parameters[0].Name != "id" {
+				t.Errorf("lockR = %s", dump(op))
+			}
+			// content lists two media types, which the specification forbids: no ContentType.
+			if op, err := d.Operation("queryR"); err != nil || op.Parameters[1].In != "querystring" || op.Parameters[1].ContentType != "" {
+				t.Errorf("queryR: %v %s", err, dump(op))
+			}
+			if len(d.Operations()) != 2 {
+				t.Errorf("operations %s; LINK has no value", dump(d.Operations()))
+			}
+		},
+	},
+	{
+		name: "OpenAPI 3.2 operations in flow style",
+		doc: `openapi: 3.2.0
+info: {title: t, version: "1"}
+paths:
+  /q:
+    query: {operationId: queryQ, parameters: [{name: q, in: querystring, content: {application/json: {}}}]}
+    additionalOperations: {COPY: {operationId: copyQ}}
+`,
+		mode: ModeFull,
+		check: func(t *testing.T, d *Document) {
+			op, err := d.OperationAt("/paths/~1q/additionalOperations/COPY")
+			if err != nil || op.ID != "copyQ" {
+				t.Fatalf("COPY /q: %v", err)
+			}
+			op, err = d.Operation("queryQ")
+			if err != nil || op.Method != "QUERY" || op.Parameters[0].ContentType != "application/json" {
+				t.Fatalf("queryQ: %v %s", err, dump(op))
+			}
+		},
+	},
+	{
 		name: "JSON description",
 		doc: `{"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
  "servers": [{"url": "https://{host}/api", "variables": {"host": {"default": "example.com"}}}],
@@ -449,7 +527,9 @@ func TestLoadRejects(t *testing.T) {
 		{"swagger json", `{"swagger": "2.0", "info": {}, "paths": {}}`, "Swagger 2.0"},
 		{"swagger with fallback", "swagger: '2.0'\ninfo: &i\n  title: t\nx: *i\n", "Swagger 2.0"},
 		{"unknown version", "openapi: 2.5.0\npaths: {}\n", `unsupported OpenAPI version "2.5.0"`},
-		{"3.2 not yet", "openapi: 3.2.0\npaths: {}\n", `unsupported OpenAPI version "3.2.0"`},
+		{"3.3", "openapi: 3.3.0\npaths: {}\n", `unsupported OpenAPI version "3.3.0": trama reads 3.0.x, 3.1.x and 3.2.x`},
+		{"3.3 json", `{"openapi": "3.3.0", "paths": {}}`, `unsupported OpenAPI version "3.3.0": trama reads 3.0.x, 3.1.x and 3.2.x`},
+		{"3.3 with fallback", "openapi: 3.3.0\ninfo: &i\n  title: t\nx: *i\npaths: {}\n", `unsupported OpenAPI version "3.3.0": trama reads 3.0.x, 3.1.x and 3.2.x`},
 		{"no version", "info:\n  title: t\npaths: {}\n", "no top-level openapi field"},
 		{"empty", "  \n", "empty description"},
 		{"broken json", `{"openapi": "3.0.0",`, "unmarshal"},

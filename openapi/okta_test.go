@@ -76,8 +76,8 @@ func compareDocuments(t testing.TB, a, b *Document) {
 	}
 	diffs := 0
 	for _, r := range ra {
-		oa, erra := a.OperationAt("/paths/" + escapePointer(r.Path) + "/" + lower(r.Method))
-		ob, errb := b.OperationAt("/paths/" + escapePointer(r.Path) + "/" + lower(r.Method))
+		oa, erra := a.OperationAt(opPointer(r))
+		ob, errb := b.OperationAt(opPointer(r))
 		if (erra == nil) != (errb == nil) {
 			t.Errorf("%s %s: errors differ: %v vs %v", r.Method, r.Path, erra, errb)
 			continue
@@ -134,7 +134,7 @@ func TestOktaVariants(t *testing.T) {
 				t.Fatalf("operation lists differ")
 			}
 			for _, r := range base.Operations() {
-				ptr := "/paths/" + escapePointer(r.Path) + "/" + lower(r.Method)
+				ptr := opPointer(r)
 				want, err := base.OperationAt(ptr)
 				if err != nil {
 					t.Fatal(err)

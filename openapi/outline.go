@@ -20,11 +20,31 @@ type span struct {
 
 // opEntry is one operation found by the outline pass, in document order.
 type opEntry struct {
-	path, method string
+	path, method string // method as written: the path-item key, or the additionalOperations key
+	extra        bool   // found under additionalOperations (OpenAPI 3.2)
 	id           string
 	idPending    bool // operationId is not a one-line scalar; decode it later
 	null         bool // "get:" with no value: YAML null, not an operation
 	line         int
+}
+
+// loc is where the operation sits below its path item: [method], or
+// ["additionalOperations", method].
+func (e opEntry) loc() []string {
+	if e.extra {
+		return []string{"additionalOperations", e.method}
+	}
+	if l, ok := fixedLocs[e.method]; ok {
+		return l
+	}
+	return []string{e.method}
+}
+
+// fixedLocs are the locs of the path-item fields, shared (never modified) so
+// that indexing a large description does not allocate one per operation.
+var fixedLocs = map[string][]string{
+	"get": {"get"}, "put": {"put"}, "post": {"post"}, "delete": {"delete"}, "options": {"options"},
+	"head": {"head"}, "patch": {"patch"}, "trace": {"trace"}, "query": {"query"},
 }
 
 // outline is the index built by one pass over a block-style YAML description.
@@ -41,10 +61,30 @@ type outline struct {
 // that "a.b" and ["a","b"] never collide.
 func pathKey(parts ...string) string { return strings.Join(parts, "\x00") }
 
-// httpMethods are the path-item keys that hold operations in OpenAPI 3.0/3.1.
+// httpMethods are the path-item keys that hold operations in every version
+// read (OpenAPI 3.0 and 3.1; 3.2 adds query).
 var httpMethods = map[string]bool{
 	"get": true, "put": true, "post": true, "delete": true,
 	"options": true, "head": true, "patch": true, "trace": true,
+}
+
+// operationField reports whether a path-item key holds an operation in some
+// version read: the eight of 3.0/3.1, and 3.2's query. The outline indexes
+// them whatever the version; Load keeps query only in 3.2 descriptions.
+func operationField(key string) bool { return httpMethods[key] || key == "query" }
+
+// opLen returns n when path[:n] names an operation (paths.{path}.{method},
+// or 3.2's paths.{path}.additionalOperations.{method}), else 0.
+func opLen(path []string) int {
+	switch {
+	case len(path) < 3 || path[0] != "paths":
+		return 0
+	case operationField(path[2]):
+		return 3
+	case path[2] == "additionalOperations" && len(path) >= 4:
+		return 4
+	}
+	return 0
 }
 
 // operationKeys are the only keys inside an operation that trama reads; the
@@ -64,10 +104,17 @@ func decodedUnit(path []string) bool {
 		return path[0] == "openapi" || path[0] == "servers" || path[0] == "security"
 	case path[0] == "paths" && len(path) == 3:
 		return path[2] == "parameters" || path[2] == "servers"
-	case path[0] == "paths" && len(path) == 4:
-		return path[3] != "requestBody" // only operationKeys are indexed at this depth
-	case path[0] == "paths" && len(path) == 5:
-		return path[4] != "content"
+	case path[0] == "paths":
+		n := opLen(path)
+		if n == 0 {
+			return false
+		}
+		switch rel := path[n:]; len(rel) {
+		case 1:
+			return rel[0] != "requestBody" // only operationKeys are indexed at this depth
+		case 2:
+			return rel[1] != "content"
+		}
 	case path[0] == "components" && len(path) == 3:
 		switch path[1] {
 		case "parameters", "securitySchemes", "pathItems":
@@ -84,8 +131,11 @@ func childrenIndexed(path []string) bool {
 	switch {
 	case len(path) <= 2:
 		return path[0] == "paths" || path[0] == "components"
-	case path[0] == "paths" && httpMethods[path[2]]:
-		return len(path) == 3 || (path[3] == "requestBody" && (len(path) == 4 || (len(path) == 5 && path[4] == "content")))
+	case path[0] == "paths" && len(path) == 3 && path[2] == "additionalOperations":
+		return true
+	case opLen(path) > 0:
+		rel := path[opLen(path):]
+		return len(rel) == 0 || (rel[0] == "requestBody" && (len(rel) == 1 || (len(rel) == 2 && rel[1] == "content")))
 	case path[0] == "components" && len(path) == 3:
 		return path[1] == "requestBodies" || path[1] == "schemas"
 	case path[0] == "components" && len(path) == 4:
@@ -106,14 +156,17 @@ func indexed(path []string) bool {
 	case 2, 3:
 		return path[0] == "paths" || path[0] == "components"
 	}
-	if path[0] == "paths" && httpMethods[path[2]] {
-		switch len(path) {
-		case 4:
-			return operationKeys[path[3]]
-		case 5:
-			return path[3] == "requestBody"
-		case 6:
-			return path[3] == "requestBody" && path[4] == "content"
+	if path[0] == "paths" && len(path) == 4 && path[2] == "additionalOperations" {
+		return true // an operation of OpenAPI 3.2's additionalOperations
+	}
+	if n := opLen(path); n > 0 {
+		switch rel := path[n:]; len(rel) {
+		case 1:
+			return operationKeys[rel[0]]
+		case 2:
+			return rel[0] == "requestBody"
+		case 3:
+			return rel[0] == "requestBody" && rel[1] == "content"
 		}
 		return false
 	}
@@ -414,8 +467,8 @@ func (s *scanner) entry(pos, col int, keyText []byte, quoted bool, v, end, next 
 		}
 		f.unit = len(s.units)
 		s.units = append(s.units, f.path)
-		if len(f.path) == 3 && f.path[0] == "paths" && httpMethods[f.path[2]] {
-			s.out.ops = append(s.out.ops, opEntry{path: f.path[1], method: f.path[2], line: s.lineNo, idPending: true})
+		if n := opLen(f.path); n > 0 && n == len(f.path) {
+			s.out.ops = append(s.out.ops, opEntry{path: f.path[1], method: f.path[n-1], extra: n == 4, line: s.lineNo, idPending: true})
 			f.op = len(s.out.ops)
 		}
 	} else if top := s.top(); top != nil {
@@ -666,7 +719,11 @@ func (s *scanner) inDecodedUnit(unit int) bool {
 func (s *scanner) resolvePendingIDs() error {
 	for i := range s.out.ops {
 		op := &s.out.ops[i]
-		sp, ok := s.out.blocks[pathKey("paths", op.path, op.method, "operationId")]
+		key := pathKey("paths", op.path, op.method, "operationId")
+		if op.extra {
+			key = pathKey("paths", op.path, "additionalOperations", op.method, "operationId")
+		}
+		sp, ok := s.out.blocks[key]
 		if !ok {
 			op.idPending = false
 			continue

@@ -20,6 +20,8 @@ func TestOutlineGivesUp(t *testing.T) {
 		{"unicode line separator", head + "x-a: b\u2028c\n", "Unicode line break"},
 		{"flow spanning lines", head + op + "      tags: [a,\n        b]\n", "flow collection spans lines"},
 		{"flow hiding operations", head + "paths:\n  /a: {get: {operationId: a}}\n", "flow collection where the outline indexes keys"},
+		{"flow hiding additional operations", "openapi: 3.2.0\npaths:\n  /a:\n    additionalOperations: {COPY: {operationId: a}}\n", "flow collection where the outline indexes keys"},
+		{"flow query operation", "openapi: 3.2.0\npaths:\n  /a:\n    query: {operationId: a}\n", "flow collection where the outline indexes keys"},
 		{"tag", head + op + "      summary: !!str x\n", "YAML tag"},
 		{"complex key", head + "? complex\n: value\n", "complex mapping key"},
 		{"anchor on key", head + "paths:\n  /a:\n    &k get:\n      operationId: a\n", "anchor on a mapping key"},

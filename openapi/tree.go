@@ -36,7 +36,7 @@ func newOutlineTree(o *outline) *outlineTree {
 }
 
 func (t *outlineTree) lookup(tokens []string) (node, bool, error) {
-	for n := min(len(tokens), 6); n >= 1; n-- {
+	for n := min(len(tokens), 7); n >= 1; n-- {
 		if !indexed(tokens[:n]) {
 			continue
 		}

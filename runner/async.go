@@ -154,9 +154,14 @@ func (x *execution) channel(ctx context.Context, st *wfState, step *arazzo.Step,
 	if ra.Operation != nil {
 		ch.OperationID = ra.Operation.ID
 	}
+	var err error
+	ch.Protocol, ch.URL, err = x.r.asyncServer(ra)
+	if err != nil {
+		return ch, err
+	}
+	params, _ := x.effectiveParameters(st, step)
 	for _, name := range ra.Channel.Parameters {
 		var value *arazzo.Parameter
-		params, _ := x.effectiveParameters(st, step)
 		for _, p := range params {
 			if p.Name == name {
 				value = p
@@ -173,11 +178,30 @@ func (x *execution) channel(ctx context.Context, st *wfState, step *arazzo.Step,
 		if err != nil {
 			return ch, fmt.Errorf("channel parameter %q: %w", name, err)
 		}
+		if err := channelParameterValue(ch.Protocol, text); err != nil {
+			return ch, fmt.Errorf("channel %q parameter %q: %w", ra.Channel.Address, name, err)
+		}
 		ch.Address = strings.ReplaceAll(ch.Address, "{"+name+"}", text)
 	}
-	var err error
-	ch.Protocol, ch.URL, err = x.r.asyncServer(ra)
-	return ch, err
+	return ch, nil
+}
+
+// channelParameterValue refuses a value that would change which channel the address names rather than
+// fill one part of it: brokers' wildcards (`*` `>` on NATS, `+` `#` on MQTT), white space, and on NATS the
+// `.` that separates a subject's tokens. A receive with `*` in its subject would take messages meant for
+// other channels.
+func channelParameterValue(protocol, v string) error {
+	switch {
+	case v == "":
+		return errors.New("the value is empty")
+	case strings.ContainsAny(v, "*>+#"):
+		return fmt.Errorf("the value %q holds a wildcard (* > + #), which would widen the channel", v)
+	case strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		return fmt.Errorf("the value %q holds white space or a control character", v)
+	case protocol == "nats" && strings.Contains(v, "."):
+		return fmt.Errorf("the value %q holds a \".\", which on NATS would split it into several subject tokens", v)
+	}
+	return nil
 }
 
 // asyncServer is the protocol and URL of the server an AsyncAPI source's channel uses: Options.Servers

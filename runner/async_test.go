@@ -467,3 +467,20 @@ func TestAsyncSendJSONTextWithReplacement(t *testing.T) {
 		t.Errorf("payload %#v, want %#v", got, want)
 	}
 }
+
+// TestChannelParameterValues: a parameter value fills one part of a channel's address; a value that would
+// name other channels (a wildcard, on NATS a "." that adds subject tokens) is refused before anything is
+// sent or received.
+func TestChannelParameterValues(t *testing.T) {
+	for _, region := range []string{"*", ">", "eu.west", "e u"} {
+		b := newBroker()
+		res, err := runAsync(t, "placeAndConfirm", map[string]any{"region": region, "orderId": "o-1", "petId": json.Number("1"),
+			"customer": map[string]any{}}, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status == runner.StatusSucceeded || len(b.sent) != 0 || !strings.Contains(res.Error.Message, `parameter "region"`) {
+			t.Errorf("region %q: %s, %d sent: %+v", region, res.Status, len(b.sent), res.Error)
+		}
+	}
+}

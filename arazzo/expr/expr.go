@@ -64,6 +64,10 @@ type Expr struct {
 	// case-sensitive. For custom roots Name is the dotted path after the root
 	// ("oktaUser.id"), "" when the expression is the bare root; see Segments.
 	Name string
+	// DottedPath is set when a payload path was written with dots ($message.payload.orderId),
+	// as the Arazzo 1.1 specification's own examples write it although its grammar wants a JSON
+	// Pointer; Pointer then holds the same path ("/orderId"), and validation warns.
+	DottedPath bool
 	// StepID is the step of $steps.<StepID>.outputs.<Name>.
 	StepID string
 	// WorkflowID is the workflow of $workflows.<WorkflowID>.<Field>.<Name>.
@@ -270,6 +274,25 @@ func (p *exprParser) identifier(what string, strict bool) (string, error) {
 
 // pointer reads an optional "#" json-pointer tail. reference-token excludes
 // "{" and "}" in 1.1 (l.1409) so that embedded expressions end at "}".
+// dottedPath reads `.a.b.0` after payload as the pointer /a/b/0 (see Expr.DottedPath).
+func (p *exprParser) dottedPath(e *Expr) error {
+	var b strings.Builder
+	for p.i < len(p.s) && p.s[p.i] == '.' {
+		start := p.i + 1
+		j := start
+		for j < len(p.s) && (isAlnum(p.s[j]) || p.s[j] == '_' || p.s[j] == '-') {
+			j++
+		}
+		if j == start {
+			return p.fail(start, `expected a name after "."; a body path is written as a JSON Pointer, e.g. #/id`)
+		}
+		b.WriteString("/" + p.s[start:j])
+		p.i = j
+	}
+	e.Pointer, e.DottedPath = b.String(), true
+	return nil
+}
+
 func (p *exprParser) pointer() (string, error) {
 	if p.i >= len(p.s) || p.s[p.i] != '#' {
 		return "", nil
@@ -417,6 +440,11 @@ func (p *exprParser) source(e *Expr) error {
 		e.Name = n
 		return nil
 	case SourceBody, SourcePayload:
+		if w == SourcePayload && p.i < len(p.s) && p.s[p.i] == '.' {
+			// Only $message.payload: in conditions, `$response.body.x` is member access, with its own
+			// errors.
+			return p.dottedPath(e)
+		}
 		var err error
 		e.Pointer, err = p.pointer()
 		return err
