@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/trama-dev/trama/asyncapi"
+	"github.com/trama-dev/trama/internal/suggest"
 )
 
 // ResolvedAsync is the AsyncAPI operation or channel an asynchronous step (Arazzo 1.1) uses.
@@ -106,14 +107,16 @@ func (b *Bundle) resolveAsync(doc *Document, step *Step) (*ResolvedAsync, *resol
 		}
 		return &ResolvedAsync{Source: src, Channel: ch}, note, nil
 	case step.OperationID != "":
-		return resolveAsyncOperationID(srcs, step.OperationID)
+		return resolveAsyncOperationID(srcs, step.OperationID, step.Action != "")
 	}
 	return nil, nil, nil
 }
 
 // resolveAsyncOperationID finds an operationId in the document's asyncapi sources. A bare id counts only
 // when no openapi source has it (ResolveOperation finds those).
-func resolveAsyncOperationID(srcs map[string]*Source, raw string) (*ResolvedAsync, *resolveNote, error) {
+// With an action, the step means an AsyncAPI operation: a bare id found nowhere is an error that
+// suggests the nearest asyncapi operation, not a missing OpenAPI one.
+func resolveAsyncOperationID(srcs map[string]*Source, raw string, hasAction bool) (*ResolvedAsync, *resolveNote, error) {
 	id := strings.TrimSuffix(strings.TrimPrefix(raw, "{"), "}")
 	if name, opID, ok := sourceOperation(id); ok {
 		src := srcs[name]
@@ -155,7 +158,18 @@ func resolveAsyncOperationID(srcs map[string]*Source, raw string) (*ResolvedAsyn
 	}
 	switch len(found) {
 	case 0:
-		return nil, nil, nil
+		if !hasAction || len(names) == 0 {
+			return nil, nil, nil
+		}
+		var ids []string
+		for _, name := range names {
+			ids = append(ids, srcs[name].AsyncAPI.OperationIDs()...)
+		}
+		msg := fmt.Sprintf("operationId %q is not in asyncapi source %s", raw, strings.Join(quoteAll(names), ", "))
+		if s := suggest.Closest(id, ids); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return nil, nil, fmt.Errorf("%s: %w", msg, asyncapi.ErrNotFound)
 	case 1:
 		return found[0], nil, nil
 	}
