@@ -256,10 +256,15 @@ func TestResolveAsyncErrors(t *testing.T) {
 			t.Errorf("%s: errors.Is(ErrUnknownSource) = %v", tt.target, got)
 		}
 	}
-	// A bare id that no source has is no async step's: ResolveOperation reports it.
+	// A bare id that no source has, on a step with an action, is a misspelt AsyncAPI operation: the error
+	// suggests the nearest one. Without an action it is no async step's: ResolveOperation reports it.
 	b := loadText(t, asyncHeader+"  - stepId: s\n    operationId: confirmOrdr\n    action: receive\n")
-	if ra, err := b.ResolveAsync(b.Root, b.Root.Workflows[0].Steps[0]); ra != nil || err != nil {
+	if ra, err := b.ResolveAsync(b.Root, b.Root.Workflows[0].Steps[0]); ra != nil || err == nil || !strings.Contains(err.Error(), `did you mean "confirmOrder"?`) {
 		t.Errorf("bare unknown id: %+v, %v", ra, err)
+	}
+	b = loadText(t, asyncHeader+"  - stepId: s\n    operationId: confirmOrdr\n")
+	if ra, err := b.ResolveAsync(b.Root, b.Root.Workflows[0].Steps[0]); ra != nil || err != nil {
+		t.Errorf("bare unknown id without an action: %+v, %v", ra, err)
 	}
 }
 
