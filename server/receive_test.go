@@ -82,7 +82,10 @@ func TestServeReceivesOktaEvent(t *testing.T) {
 	if code := s.api("GET", "/api/v1/runs/"+run.ID, apiToken, &shown); code != 200 {
 		t.Fatalf("get run: %d", code)
 	}
-	if w := shown.WaitingFor; w.StepID != "waitForActivation" || w.Message.EventType != "user.mfa.factor.activate" || w.Message.Correlation != userID {
+	var factors []struct{ ID, FactorType string }
+	s.okta("GET", "/api/v1/users/"+userID+"/factors", nil, &factors)
+	if w := shown.WaitingFor; w.StepID != "waitForActivation" || w.Message.EventType != "user.mfa.factor.activate" ||
+		len(factors) != 1 || w.Message.Correlation != factors[0].ID {
 		t.Fatalf("the waiting run shows %+v", shown)
 	}
 

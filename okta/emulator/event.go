@@ -53,7 +53,15 @@ func (e *Emulator) event(rq *request, eventType, message, reason string, targets
 
 // factorEvent is event for a factor operation; the legacy type mirrors Okta's core.user.factor.*.
 func (e *Emulator) factorEvent(rq *request, u *user, f *factor, eventType, message, reason string) okta.LogEvent {
-	ev := e.event(rq, eventType, message, reason, u.target())
+	targets := []okta.Target{u.target()}
+	if key := enrollmentKeyOf(f); eventType == "user.mfa.factor.activate" && key != "" {
+		// An Identity Engine org's activation also names the authenticator enrollment (okta.md,
+		// "OIE"), so a workflow can wait for the activation of the factor it enrolled, not just of
+		// the user. The enrollment's id is the factor's, as /authenticator-enrollments shows it.
+		targets = append(targets, okta.Target{ID: f.ID, Type: "AuthenticatorEnrollment", AlternateID: "unknown",
+			DisplayName: e.enrollmentName(key)})
+	}
+	ev := e.event(rq, eventType, message, reason, targets...)
 	if rest, ok := strings.CutPrefix(eventType, "user.mfa.factor."); ok {
 		ev.LegacyEventType = "core.user.factor." + rest
 	} else {
