@@ -89,6 +89,11 @@ func TestServeReceivesOktaEvent(t *testing.T) {
 		t.Fatalf("the waiting run shows %+v", shown)
 	}
 
+	// A message wait takes no input: resuming it says what it waits for.
+	if code, body := s.resume(run.ID, `{"inputs":{"x":"1"}}`); code != http.StatusConflict || !strings.Contains(body, "waits for a message on okta/events/user.mfa.factor.activate") {
+		t.Errorf("resume of a message wait: %d %s", code, body)
+	}
+
 	// The other user approves first: their run resumes, this one keeps waiting.
 	s.approvePush(other)
 	s.waitStatus(otherUUID, "succeeded")

@@ -78,6 +78,10 @@ func Resume(ctx context.Context, st Store, runID string, inputs map[string]any, 
 	if run.Status != store.RunWaiting || run.Waiting == nil {
 		return store.Run{}, fmt.Errorf("resume run %s: it is %s, not waiting for an input: %w", runID, run.Status, store.ErrConflict)
 	}
+	if m := run.Waiting.Message; m != nil {
+		return store.Run{}, fmt.Errorf("resume run %s: it waits for a message on %s (step %q), not for an input; it goes on when the event arrives, or its step fails at %s: %w",
+			runID, m.Channel, run.Waiting.StepID, run.Waiting.Until.UTC().Format(time.RFC3339), store.ErrConflict)
+	}
 	if _, ok := inputs[run.Waiting.Input]; !ok {
 		return store.Run{}, fmt.Errorf("resume run %s: it waits for input %q (step %q); supply it, e.g. %s=VALUE: %w",
 			runID, run.Waiting.Input, run.Waiting.StepID, run.Waiting.Input, store.ErrConflict)
