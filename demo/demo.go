@@ -28,6 +28,7 @@ import (
 	"github.com/trama-dev/trama/history"
 	"github.com/trama-dev/trama/inputhelper"
 	"github.com/trama-dev/trama/okta/emulator"
+	"github.com/trama-dev/trama/okta/eventstream"
 	"github.com/trama-dev/trama/runner"
 	"github.com/trama-dev/trama/server"
 	"github.com/trama-dev/trama/store"
@@ -77,7 +78,8 @@ okta:
 triggers:
   - name: audit-new-factor
     on: user.mfa.factor.activate
-    when: $event.reason != 'User set up SMS_FACTOR factor'
+    # Step 7's push enrolment is shown on its own; its activation is skipped here, with the reason kept.
+    when: $event.reason != 'User set up OKTA_VERIFY_PUSH factor'
     run: { file: flows/audit-new-factor.arazzo.yaml, workflow: audit-new-factor }
     inputs:
       userId: $event.oktaUser.id
@@ -274,12 +276,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return res, fmt.Errorf("the triggered run %s failed: %s", stored.ID, stored.Error)
 	}
 
+	// 7. A workflow that waits for the world: Okta Verify push is active only once the phone approves.
+	if err := waitForPush(ctx, p, dir, okta, emuURL, userID); err != nil {
+		return res, err
+	}
+
 	fmt.Fprintf(out, "\nDone in %s. What you just saw:\n", time.Since(started).Round(time.Millisecond))
 	fmt.Fprint(out, `  - trama run executed an Arazzo workflow against the Okta API, asking for the passcode only when
     the activation step needed it.
   - Okta (emulated) published user.mfa.factor.activate to the System Log and delivered it to trama's
     event hook; trama stored it before acknowledging and ran the bound workflow exactly once.
   - The event card above has the fields of Okta Workflows' "User MFA Factor Activated" card.
+  - An Arazzo 1.1 receive step waited for Okta's own event: the push factor's activation, read from
+    the System Log (in trama serve the run would wait durably for the event hook instead).
 
 Try next (install trama first: go install ./cmd/trama puts it in $(go env GOPATH)/bin):
   trama okta-emulator                                   # a local Okta org to script against
@@ -287,6 +296,8 @@ Try next (install trama first: go install ./cmd/trama puts it in $(go env GOPATH
   trama run examples/enroll-and-activate.arazzo.yaml --server okta=<the emulator's URL> \
       --input oktaApiToken=<its token> --input userId=<a user id from its banner> \
       --input-helper okta-emulator=<the emulator's URL>   # the passcode, without a terminal
+  trama run examples/enroll-okta-verify-push.arazzo.yaml --server okta=<URL> --server oktaEvents=<URL> \
+      --input oktaApiToken=<token> --input userId=<id>   # approve: POST <URL>/emulator/v1/push/<factorId>
   trama demo --keep-open                                # then open the run in the web console
   trama demo --keep ./demo-out                          # keep this demo's store, then:
   trama runs list --db ./demo-out/trama.db              # the history
@@ -306,6 +317,47 @@ Try next (install trama first: go install ./cmd/trama puts it in $(go env GOPATH
 		fmt.Fprintln(out, "Stopped.")
 	}
 	return res, nil
+}
+
+// waitForPush runs the push example: it enrolls Okta Verify push for the user and waits, in an AsyncAPI
+// receive step on Okta's event stream, for the factor's activation, which the emulator's phone approves
+// meanwhile.
+func waitForPush(ctx context.Context, p *printer, dir string, okta *oktaClient, emuURL, userID string) error {
+	p.step("7", "Waiting for an event", "examples/enroll-okta-verify-push.arazzo.yaml: enroll Okta Verify push, then wait for")
+	p.detail("Okta's user.mfa.factor.activate of that factor (an Arazzo 1.1 receive step on Okta's event stream)")
+	bundle, err := (&arazzo.Loader{}).Load(ctx, filepath.Join(dir, "enroll-okta-verify-push.arazzo.yaml"))
+	if err != nil {
+		return err
+	}
+	if arazzo.HasErrors(bundle.Validate(arazzo.ValidateOptions{})) {
+		return errors.New("the push example does not validate")
+	}
+	r := runner.New(bundle, runner.Options{
+		Servers:   map[string]string{"okta": emuURL, "oktaEvents": emuURL},
+		Messenger: &eventstream.SystemLog{},
+		Observer:  &progress{p: p},
+		UserAgent: "trama-demo",
+	})
+	phone := make(chan error, 1)
+	go func() {
+		id, err := okta.approvePush(ctx, userID)
+		if err == nil {
+			p.detail("the user's phone (the emulator's) approved the enrolment of factor %s", id)
+		}
+		phone <- err
+	}()
+	res, err := r.Run(ctx, "enroll-okta-verify-push", map[string]any{"oktaApiToken": okta.token, "userId": userID})
+	if err != nil {
+		return fmt.Errorf("run the push example: %w", err)
+	}
+	if err := <-phone; err != nil {
+		return fmt.Errorf("approve the push enrolment: %w", err)
+	}
+	if res.Status != runner.StatusSucceeded {
+		return fmt.Errorf("the push example failed: %s", res.Error.Message)
+	}
+	p.detail("received event %v, published %v", res.Outputs["eventUuid"], res.Outputs["activatedAt"])
+	return nil
 }
 
 // writeExamples copies the embedded example workflows, their description and the example config into dir.
@@ -366,15 +418,15 @@ func (o *progress) StepFinished(r runner.StepResult) {
 	if r.Status != runner.StatusSucceeded {
 		mark = "✗"
 	}
-	code := 0
+	code := "-" // a message step has no HTTP status
 	if r.Response != nil {
-		code = r.Response.StatusCode
+		code = fmt.Sprint(r.Response.StatusCode)
 	}
 	method := ""
 	if r.Request != nil {
 		method = r.Request.Method
 	}
-	o.p.detail("%s %-16s %-5s %d %6.1fms", mark, r.StepID, method, code, r.DurationMs)
+	o.p.detail("%s %-17s %-7s %3s %7.1fms", mark, r.StepID, method, code, r.DurationMs)
 }
 
 // oktaClient makes the few admin calls the demo needs, the way any HTTP client of Okta's API would.
@@ -438,6 +490,40 @@ func (c *oktaClient) verifyEventHook(ctx context.Context, id string) error {
 		return fmt.Errorf("hook %s is %v", id, h["verificationStatus"])
 	}
 	return nil
+}
+
+// approvePush plays the user's phone: once the user's Okta Verify push factor waits for activation, it
+// approves it through the emulator's affordance and returns the factor's id.
+func (c *oktaClient) approvePush(ctx context.Context, userID string) (string, error) {
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/users/"+userID+"/factors", nil)
+		if err != nil {
+			return "", err
+		}
+		req.Header.Set("Authorization", "SSWS "+c.token)
+		req.Header.Set("Accept", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		var factors []struct{ ID, FactorType, Status string }
+		err = json.NewDecoder(resp.Body).Decode(&factors)
+		resp.Body.Close()
+		if err != nil {
+			return "", fmt.Errorf("list factors: %s: %w", resp.Status, err)
+		}
+		for _, f := range factors {
+			if f.FactorType == "push" && f.Status == "PENDING_ACTIVATION" {
+				_, err := c.do(ctx, http.MethodPost, "/emulator/v1/push/"+f.ID, map[string]string{"result": "APPROVE"})
+				return f.ID, err
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func (c *oktaClient) createUser(ctx context.Context, login, first, last string) (string, error) {

@@ -132,7 +132,6 @@ func (x *execution) attemptAsync(ctx context.Context, st *wfState, step *arazzo.
 			return fail("receive on %s: %v", ch, err)
 		}
 		sc.msg = &m
-		out.result.Response = &ResponseInfo{}
 	default:
 		return fail("step %q has action %q; want send or receive", step.StepID, step.Action)
 	}

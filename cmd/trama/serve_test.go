@@ -27,6 +27,7 @@ func TestDemoRunsTheWholeSystem(t *testing.T) {
 	for _, want := range []string{
 		"verified", "✓ enrollFactor", "✓ activateFactor", "read from the emulator's virtual authenticator",
 		"card (User MFA Factor Activated)", "Reason:", "User set up", "Okta User:", "succeeded", "✓ 1 getUser",
+		"✓ enrollPush", "approved the enrolment of factor", "✓ waitForActivation", "RECEIVE",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
