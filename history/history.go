@@ -318,10 +318,6 @@ func Card(ctx context.Context, st Deliveries, ev store.Event) (okta.Card, error)
 
 // CardOf builds an event card from what Store.CardSources read.
 func CardOf(src store.CardSource) (okta.Card, error) {
-	var le okta.LogEvent
-	if err := json.Unmarshal(src.Payload, &le); err != nil {
-		return okta.Card{}, err
-	}
 	meta := okta.DeliveryMeta{Headers: http.Header(src.Headers)}
 	switch {
 	case src.EventID != "" || src.HookSource != "" || !src.EventTime.IsZero():
@@ -331,7 +327,7 @@ func CardOf(src store.CardSource) (okta.Card, error) {
 		// The store does not keep the org URL with the event, so its Source stays empty.
 		meta.EventTime = okta.Time{Time: src.ReceivedAt}
 	}
-	return okta.NewCard(meta, le, src.Payload), nil
+	return okta.CardOfJSON(meta, src.Payload)
 }
 
 // ShowEvent loads one event with its card, runs and audit trail, as `GET /api/v1/events/{uuid}` and

@@ -3,9 +3,11 @@ package okta
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -110,6 +112,52 @@ var mfaFactorEvents = map[string]string{
 // becomes EventDetails so nothing Okta sent is lost. When raw is empty or not a JSON object, EventDetails
 // is event re-encoded instead.
 func NewCard(delivery DeliveryMeta, event LogEvent, raw json.RawMessage) Card {
+	return newCard(delivery, event, decodeObject(raw))
+}
+
+// CardOfJSON is NewCard for an event known only as JSON (a stored event): the JSON is decoded once, into
+// EventDetails, and the card's typed fields are read from that, instead of decoding the same bytes into a
+// LogEvent as well. An event that is not a JSON object is an error.
+func CardOfJSON(delivery DeliveryMeta, raw json.RawMessage) (Card, error) {
+	details := decodeObject(raw)
+	if details == nil {
+		return Card{}, errors.New("the event is not a JSON object")
+	}
+	ev, err := eventFields(details)
+	if err != nil {
+		return Card{}, err
+	}
+	return newCard(delivery, ev, details), nil
+}
+
+// eventFields reads the LogEvent fields a card shows from the decoded event.
+func eventFields(m map[string]any) (LogEvent, error) {
+	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+	ev := LogEvent{UUID: str(m, "uuid"), EventType: str(m, "eventType"), DisplayMessage: str(m, "displayMessage"),
+		Version: str(m, "version")}
+	if p, ok := m["published"].(string); ok {
+		if err := ev.Published.UnmarshalJSON([]byte(strconv.Quote(p))); err != nil {
+			return LogEvent{}, fmt.Errorf("published: %w", err)
+		}
+	}
+	if o, ok := m["outcome"].(map[string]any); ok {
+		ev.Outcome = &Outcome{Result: str(o, "result"), Reason: str(o, "reason")}
+	}
+	if a, ok := m["actor"].(map[string]any); ok {
+		ev.Actor = &Actor{ID: str(a, "id"), Type: str(a, "type"), AlternateID: str(a, "alternateId"), DisplayName: str(a, "displayName")}
+	}
+	if ts, ok := m["target"].([]any); ok {
+		for _, t := range ts {
+			if t, ok := t.(map[string]any); ok {
+				ev.Target = append(ev.Target, Target{ID: str(t, "id"), Type: str(t, "type"), AlternateID: str(t, "alternateId"),
+					DisplayName: str(t, "displayName")})
+			}
+		}
+	}
+	return ev, nil
+}
+
+func newCard(delivery DeliveryMeta, event LogEvent, details map[string]any) Card {
 	c := Card{
 		DateAndTime: formatTime(event.Published),
 		Message:     event.DisplayMessage,
@@ -135,7 +183,7 @@ func NewCard(delivery DeliveryMeta, event LogEvent, raw json.RawMessage) Card {
 	} else if mfa {
 		c.OktaUser = &CardEntity{}
 	}
-	c.EventDetails = decodeObject(raw)
+	c.EventDetails = details
 	if c.EventDetails == nil {
 		b, err := json.Marshal(event)
 		if err == nil {
