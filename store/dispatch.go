@@ -150,22 +150,19 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 				return fmt.Errorf("count coalesced events: %w", err)
 			}
 		}
+		skipped := make([]any, len(ds))
 		for i, d := range ds {
-			var skipped any
 			if len(skips[i]) > 0 {
 				raw, err := json.Marshal(skips[i])
 				if err != nil {
 					return fmt.Errorf("complete dispatch of event %s: %w", d.UUID, err)
 				}
-				skipped = text(string(raw))
-			}
-			if err := s.recordDispatch(ctx, tx, d, skipped, users[i]); err != nil {
-				return fmt.Errorf("complete dispatch of event %s (replays %d–%d): %w", d.UUID, d.From, d.To, err)
+				skipped[i] = text(string(raw))
 			}
 			created[i] = runs[i]
 			queued = queued || len(runs[i]) > 0
 		}
-		return nil
+		return s.recordDispatches(ctx, tx, ds, skipped, users)
 	})
 	if err != nil {
 		return nil, err
@@ -265,16 +262,52 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 }
 
 // recordDispatch marks one dispatch done inside tx.
-func (s *Store) recordDispatch(ctx context.Context, tx *sql.Tx, d Dispatch, skipped any, user EventUser) error {
-	res, err := tx.ExecContext(ctx, `UPDATE events SET dispatched = $2, dispatch_at = 0, dispatch_attempts = 0,
-		dispatch_error = '', skipped = $3,
-		user_id = coalesce(nullif($4, ''), user_id), user_login = coalesce(nullif($5, ''), user_login) WHERE ukey = $1 AND dispatched < $2`,
-		eventKey(d.UUID), d.To, skipped, user.ID, user.Login)
-	if err != nil {
-		return fmt.Errorf("record dispatch: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return s.mustExist(ctx, tx, d.UUID)
+// recordDispatches marks a batch's events dispatched, with their skips and Okta users, in one UPDATE per
+// chunk: a round trip for the batch instead of one per event. An event whose row did not change (a
+// dispatch already recorded) must still exist.
+func (s *Store) recordDispatches(ctx context.Context, tx *sql.Tx, ds []Dispatch, skipped []any, users []EventUser) error {
+	const perRow = 5
+	for start := 0; start < len(ds); start += maxParams / perRow {
+		end := min(start+maxParams/perRow, len(ds))
+		var b strings.Builder
+		var args []any
+		b.WriteString("WITH v(ukey, dispatched, skipped, user_id, user_login) AS (VALUES ")
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "($%d, CAST($%d AS BIGINT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, eventKey(ds[i].UUID), ds[i].To, skipped[i], users[i].ID, users[i].Login)
+		}
+		b.WriteString(`) UPDATE events SET dispatched = v.dispatched, dispatch_at = 0, dispatch_attempts = 0, dispatch_error = '',
+			skipped = v.skipped, user_id = coalesce(nullif(v.user_id, ''), events.user_id),
+			user_login = coalesce(nullif(v.user_login, ''), events.user_login)
+			FROM v WHERE events.ukey = v.ukey AND events.dispatched < v.dispatched RETURNING events.ukey`)
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return fmt.Errorf("record the dispatch of %d events: %w", end-start, err)
+		}
+		updated := make(map[string]bool, end-start)
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return err
+			}
+			updated[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, d := range ds[start:end] {
+			if !updated[eventKey(d.UUID)] {
+				if err := s.mustExist(ctx, tx, d.UUID); err != nil {
+					return fmt.Errorf("complete dispatch of event %s (replays %d–%d): %w", d.UUID, d.From, d.To, err)
+				}
+			}
+		}
 	}
 	return nil
 }
