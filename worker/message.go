@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trama-dev/trama/config"
+	"github.com/trama-dev/trama/okta"
 	"github.com/trama-dev/trama/okta/eventstream"
 	"github.com/trama-dev/trama/queue"
 	"github.com/trama-dev/trama/runner"
@@ -173,7 +174,8 @@ func (w *Worker) deliver(ctx context.Context, run store.Run, src store.CardSourc
 	if err != nil || src.ReceivedAt.Before(run.Waiting.Since) {
 		return false, nil
 	}
-	msg, err := eventstream.Message(mw.Channel, src.Payload)
+	msg, err := eventstream.MessageOf(mw.Channel, src.Payload, okta.DeliveryMeta{EventID: src.EventID,
+		EventTime: okta.Time{Time: src.EventTime}, Source: src.HookSource})
 	if err != nil {
 		return false, nil
 	}

@@ -40,10 +40,17 @@ func EventType(address string) string {
 	return "*"
 }
 
-// Message is the message event ev is on the channel at address: the LogEvent itself, or, on the
+// Message is the message an event is on the channel at address: the LogEvent itself, or, on the
 // event-hook delivery channel, an envelope holding it. raw is the event as Okta sent it, so fields trama
 // does not model reach the workflow too.
 func Message(address string, raw json.RawMessage) (runner.Message, error) {
+	return MessageOf(address, raw, okta.DeliveryMeta{})
+}
+
+// MessageOf is Message for an event that came in an event-hook delivery: the envelope carries the
+// delivery's eventId, eventTime and source, as Okta sent them. An event read from the System Log had no
+// delivery, and its envelope leaves them out.
+func MessageOf(address string, raw json.RawMessage, d okta.DeliveryMeta) (runner.Message, error) {
 	var payload any
 	if err := decode(raw, &payload); err != nil {
 		return runner.Message{}, err
@@ -53,15 +60,23 @@ func Message(address string, raw json.RawMessage) (runner.Message, error) {
 	}
 	_ = json.Unmarshal(raw, &ev)
 	if address == Prefix+"event-hook/delivery" {
-		payload = map[string]any{
+		env := map[string]any{
 			"eventType":          "com.okta.event_hook",
 			"eventTypeVersion":   "1.0",
 			"cloudEventsVersion": "0.1",
-			"source":             "https://{yourOktaDomain}/api/v1/eventHooks",
-			"eventId":            ev.UUID,
 			"contentType":        "application/json",
 			"data":               map[string]any{"events": []any{payload}},
 		}
+		if d.EventID != "" {
+			env["eventId"] = d.EventID
+		}
+		if !d.EventTime.IsZero() {
+			env["eventTime"] = d.EventTime.UTC().Format(okta.TimeLayout)
+		}
+		if d.Source != "" {
+			env["source"] = d.Source
+		}
+		payload = env
 	}
 	return runner.Message{Payload: payload, ContentType: "application/json", ID: ev.UUID,
 		Header: map[string]string{"Content-Type": "application/json"}}, nil

@@ -86,8 +86,25 @@ func TestMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	env, ok := m.Payload.(map[string]any)
-	if !ok || env["eventType"] != "com.okta.event_hook" || env["eventId"] != "uuid-1" || env["cloudEventsVersion"] != "0.1" {
+	if !ok || env["eventType"] != "com.okta.event_hook" || env["cloudEventsVersion"] != "0.1" {
 		t.Fatalf("envelope %v", m.Payload)
+	}
+	// Read from the System Log, an event had no delivery: the envelope leaves out what only a delivery has.
+	for _, k := range []string{"eventId", "eventTime", "source"} {
+		if _, ok := env[k]; ok {
+			t.Errorf("a System Log event's envelope has %s: %v", k, env[k])
+		}
+	}
+	// Delivered by a hook, the envelope carries the delivery's own fields.
+	at := time.Date(2026, 11, 22, 7, 0, 1, 93e6, time.UTC)
+	hooked, err := eventstream.MessageOf("okta/event-hook/delivery", raw, okta.DeliveryMeta{EventID: "delivery-7",
+		EventTime: okta.Time{Time: at}, Source: "https://org.example/api/v1/eventHooks/who1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if henv := hooked.Payload.(map[string]any); henv["eventId"] != "delivery-7" || henv["eventTime"] != "2026-11-22T07:00:01.093Z" ||
+		henv["source"] != "https://org.example/api/v1/eventHooks/who1" {
+		t.Errorf("a delivered event's envelope %v", henv)
 	}
 	events, _ := env["data"].(map[string]any)["events"].([]any)
 	if len(events) != 1 || !reflect.DeepEqual(events[0], want) {
