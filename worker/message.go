@@ -61,8 +61,7 @@ func (m *runMessenger) Receive(ctx context.Context, r runner.Receive) (runner.Me
 		return runner.Message{}, fmt.Errorf("the message delivered to run %s is unreadable: %w", m.run.ID, err)
 	}
 	if rec.TimedOut {
-		return runner.Message{}, fmt.Errorf("%w: no %s event correlated with %q on %s", runner.ErrNoMessage,
-			eventstream.EventType(r.Channel.Address), r.Correlation, r.Channel)
+		return runner.Message{}, fmt.Errorf("%w: %s on %s", runner.ErrNoMessage, eventstream.Describe(r), r.Channel)
 	}
 	if rec.Seq != r.Seq {
 		return runner.Message{}, runner.ErrMessageLater

@@ -248,3 +248,21 @@ func TestRunSendsAndReceivesOnNATS(t *testing.T) {
 		t.Errorf("without a confirmation: exit %d\n%s", code, out)
 	}
 }
+
+// TestRunReceivesOnOktasOwnDescription: Okta's AsyncAPI description of event hooks works as the source of
+// a receive step: on its delivery channel each event comes in a delivery envelope, and with no declared
+// correlation location an event correlates by its targets' ids, here the push factor's enrollment.
+func TestRunReceivesOnOktasOwnDescription(t *testing.T) {
+	if _, err := os.Stat("../../../shared/okta/okta-events-asyncapi.yml"); err != nil {
+		t.Skip("Okta's AsyncAPI description is not in ../shared/okta")
+	}
+	const token = "canaryTok-hooks-desc"
+	_, base := startEmulator(t, token)
+	userID := createUser(t, base, token, "hooks.desc@example.com")
+	go approvePush(t, base, token, userID)
+	code, out, errOut := trama(t, "run", "testdata/okta-hooks.arazzo.yaml", "--server", "okta="+base, "--server", "oktaHooks="+base,
+		"--input", "oktaApiToken="+token, "--input", "userId="+userID)
+	if code != exitOK || !strings.Contains(out, "reason: User set up OKTA_VERIFY_PUSH factor") {
+		t.Fatalf("exit %d\nstdout:%s\nstderr:%s", code, out, errOut)
+	}
+}

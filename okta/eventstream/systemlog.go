@@ -138,8 +138,7 @@ func (s *SystemLog) Receive(ctx context.Context, r runner.Receive) (runner.Messa
 			return runner.Message{}, ctx.Err()
 		case <-deadline.C:
 			t.Stop()
-			return runner.Message{}, fmt.Errorf("%w: no %s event correlated with %q within %s on %s", runner.ErrNoMessage,
-				EventType(r.Channel.Address), r.Correlation, timeout, r.Channel)
+			return runner.Message{}, fmt.Errorf("%w: %s within %s on %s", runner.ErrNoMessage, Describe(r), timeout, r.Channel)
 		case <-t.C:
 		}
 	}
@@ -233,4 +232,16 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "") + "…" // a cut inside a character drops its bytes
+}
+
+// Describe says which event a receive step waited for, for its timeout error.
+func Describe(r runner.Receive) string {
+	what := "no event"
+	if t := EventType(r.Channel.Address); t != "*" {
+		what = "no " + t + " event"
+	}
+	if r.Correlation != "" {
+		what += fmt.Sprintf(" correlated with %q", r.Correlation)
+	}
+	return what
 }
