@@ -153,27 +153,8 @@ func mermaidWorkflow(w *bufio.Writer, doc *Document, wf *Workflow) {
 }
 
 func stepLabel(s *Step) string {
-	action := ""
-	if s.Action != "" {
-		action = s.Action + " " // an AsyncAPI step: it sends or receives a message
-	}
-	switch {
-	case s.ChannelPath != "":
-		_, ptr, _ := strings.Cut(s.ChannelPath, "#")
-		return s.StepID + "\n" + action + ptr
-	case s.OperationID != "":
-		id := s.OperationID
-		if _, rest, ok := strings.Cut(id, "$sourceDescriptions."); ok && action != "" {
-			_, id, _ = strings.Cut(rest, ".")
-		}
-		return s.StepID + "\n" + action + id
-	case s.OperationPath != "":
-		if _, ptr, ok := strings.Cut(s.OperationPath, "#"); ok {
-			return s.StepID + "\n" + ptr
-		}
-		return s.StepID + "\n" + s.OperationPath
-	case s.WorkflowID != "":
-		return s.StepID + "\nworkflow " + s.WorkflowID
+	if t := s.Target(); t != "" {
+		return s.StepID + "\n" + t
 	}
 	return s.StepID
 }

@@ -1,5 +1,7 @@
 package arazzo
 
+import "strings"
+
 // Workflow is a sequence of steps with inputs and outputs.
 type Workflow struct {
 	located
@@ -58,6 +60,37 @@ type Step struct {
 	// (and its onFailure actions apply); nil for no limit of its own.
 	Timeout    *int
 	Extensions map[string]any
+}
+
+// Target says in a few words what the step calls, for graphs and pages: its operationId, the JSON
+// Pointer of its operationPath or channelPath, or "workflow <id>"; an AsyncAPI step's starts with its
+// action ("receive receiveFactorActivated"). Empty for a step that names nothing.
+func (s *Step) Target() string {
+	action := ""
+	if s.Action != "" {
+		action = s.Action + " "
+	}
+	pointer := func(p string) string {
+		if _, ptr, ok := strings.Cut(p, "#"); ok {
+			return ptr
+		}
+		return p
+	}
+	switch {
+	case s.ChannelPath != "":
+		return action + pointer(s.ChannelPath)
+	case s.OperationID != "":
+		id := s.OperationID
+		if _, rest, ok := strings.Cut(id, "$sourceDescriptions."); ok && action != "" {
+			_, id, _ = strings.Cut(rest, ".")
+		}
+		return action + id
+	case s.OperationPath != "":
+		return action + pointer(s.OperationPath)
+	case s.WorkflowID != "":
+		return "workflow " + s.WorkflowID
+	}
+	return ""
 }
 
 // Step returns the step with the given stepId, or nil.

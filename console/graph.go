@@ -310,20 +310,7 @@ func ranText(execs []history.Step, waiting, doubt bool) (string, string) {
 	return what, statusClass(last.Status)
 }
 
-func operation(s *arazzo.Step) string {
-	switch {
-	case s.OperationID != "":
-		return s.OperationID
-	case s.OperationPath != "":
-		if _, ptr, ok := strings.Cut(s.OperationPath, "#"); ok {
-			return ptr
-		}
-		return s.OperationPath
-	case s.WorkflowID != "":
-		return "workflow " + s.WorkflowID
-	}
-	return ""
-}
+func operation(s *arazzo.Step) string { return s.Target() }
 
 // actionText says what an action does, with its criteria.
 func actionText(a *arazzo.Action) string {
