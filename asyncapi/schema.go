@@ -142,6 +142,11 @@ func (e *expander) names(n *yaml.Node, depth int) (any, error) {
 	if r.Kind != yaml.MappingNode {
 		return e.data(r, depth)
 	}
+	return e.mapping(r, depth, e.schema)
+}
+
+// mapping converts the mapping r member by member with convert, keeping the path for errors.
+func (e *expander) mapping(r *yaml.Node, depth int, convert func(*yaml.Node, int) (any, error)) (any, error) {
 	o, err := e.l.object(r, nil)
 	if err != nil {
 		return nil, e.wrapObject(r)
@@ -149,7 +154,7 @@ func (e *expander) names(n *yaml.Node, depth int) (any, error) {
 	out := make(map[string]any, len(o.fields))
 	for _, f := range o.fields {
 		e.push(f.Key, -1)
-		if out[f.Key], err = e.schema(f.Value, depth+1); err != nil {
+		if out[f.Key], err = convert(f.Value, depth+1); err != nil {
 			return nil, err
 		}
 		e.pop()
@@ -175,19 +180,7 @@ func (e *expander) data(n *yaml.Node, depth int) (any, error) {
 		}
 		return out, nil
 	case yaml.MappingNode:
-		o, err := e.l.object(r, nil)
-		if err != nil {
-			return nil, e.wrapObject(r)
-		}
-		out := make(map[string]any, len(o.fields))
-		for _, f := range o.fields {
-			e.push(f.Key, -1)
-			if out[f.Key], err = e.data(f.Value, depth+1); err != nil {
-				return nil, err
-			}
-			e.pop()
-		}
-		return out, nil
+		return e.mapping(r, depth, e.data)
 	}
 	return scalar(r), nil
 }
