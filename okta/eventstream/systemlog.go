@@ -32,6 +32,11 @@ const (
 // maxPage caps one System Log response; a filtered page of up to 1000 events is far smaller.
 const maxPage = 32 << 20
 
+// clockSkew is how far before the run's start (this machine's clock) the query begins, because events
+// carry Okta's clock: an event published just after the run started must not be missed when this clock
+// runs a little ahead. Correlation keeps out the older events this lets in.
+const clockSkew = 2 * time.Second
+
 // pageLimit is the limit each query asks for, the System Log API's maximum.
 const pageLimit = 1000
 
@@ -83,7 +88,7 @@ func (s *SystemLog) Receive(ctx context.Context, r runner.Receive) (runner.Messa
 	defer deadline.Stop()
 	u := *base
 	u.Path += "/api/v1/logs"
-	since := r.Since.UTC().Truncate(time.Millisecond)
+	since := r.Since.Add(-clockSkew).UTC().Truncate(time.Millisecond)
 	q := url.Values{"since": {since.Format(sinceLayout)}, "sortOrder": {"ASCENDING"}, "limit": {fmt.Sprint(pageLimit)}}
 	if f := filter(r); f != "" {
 		q.Set("filter", f)
