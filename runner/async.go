@@ -100,7 +100,7 @@ func (x *execution) attemptAsync(ctx context.Context, st *wfState, step *arazzo.
 	case "receive":
 		// Since is the run's start, not the step's: a reply to the step before (a confirmation, a push the
 		// user approved at once) may come before this step begins listening, and it is this run's.
-		r := Receive{WorkflowID: st.wf.WorkflowID, StepID: step.StepID, Seq: seq, Channel: ch, Since: x.started, Header: header,
+		r := Receive{WorkflowID: st.wf.WorkflowID, StepID: step.StepID, Seq: seq, Channel: ch, Since: x.since, Header: header,
 			CorrelationLocation: ra.CorrelationLocation()}
 		if step.Timeout != nil {
 			r.Timeout = time.Duration(*step.Timeout) * time.Millisecond

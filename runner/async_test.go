@@ -484,3 +484,29 @@ func TestChannelParameterValues(t *testing.T) {
 		}
 	}
 }
+
+// TestAsyncReceiveSince: a receive step listens from the run's start, and a resumed run (RunOptions.Since,
+// when it first started) from that earlier time, so a message sent while no attempt ran is still its.
+func TestAsyncReceiveSince(t *testing.T) {
+	b, err := (&arazzo.Loader{}).Load(context.Background(), "testdata/async.arazzo.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := t0.Add(-time.Hour)
+	for _, tt := range []struct {
+		since, want time.Time
+	}{
+		{time.Time{}, t0},
+		{first, first},
+		{t0.Add(time.Hour), t0}, // a Since after the start is no earlier start
+	} {
+		m := newBroker()
+		m.err = runner.ErrMessageLater
+		_, err := runner.New(b, runner.Options{Now: func() time.Time { return t0 }}).RunWith(context.Background(),
+			"anyCorrelated", map[string]any{"orderId": "o-5"}, runner.RunOptions{Messenger: m, Since: tt.since})
+		var p *runner.MessagePending
+		if !errors.As(err, &p) || !p.Receive.Since.Equal(tt.want) {
+			t.Errorf("Since %v: pending %+v, %v; want Since %v", tt.since, p, err, tt.want)
+		}
+	}
+}

@@ -32,9 +32,11 @@ type execution struct {
 	// auths authenticate requests by source description name (RunOptions or Options).
 	auths map[string]Authenticator
 	// done holds the workflows that finished in this run, for dependsOn (run once) and $workflows.X.
-	done      map[*arazzo.Workflow]*wfState
-	result    *Result
-	started   time.Time
+	done    map[*arazzo.Workflow]*wfState
+	result  *Result
+	started time.Time
+	// since is when the run first started (RunOptions.Since), where receive steps begin to listen.
+	since     time.Time
 	seq       int
 	replay    map[int]Checkpoint
 	stepCount int

@@ -62,6 +62,10 @@ type RunOptions struct {
 	// Messenger, when set, replaces Options.Messenger for this run: trama serve gives each run one that
 	// waits for Okta's events durably.
 	Messenger Messenger
+	// Since is when the run first started, for a run resumed in a later attempt: its receive steps take
+	// messages published since then, so a message sent while no attempt was running is not lost. Zero
+	// means the start of this call.
+	Since time.Time
 }
 
 // Run executes the workflow workflowID of the bundle's root document with inputs. The error is non-nil
@@ -95,6 +99,10 @@ func (r *Runner) RunWith(ctx context.Context, workflowID string, inputs map[stri
 		started:   r.opts.now(),
 		result:    &Result{WorkflowID: workflowID, Outputs: map[string]any{}, Steps: []StepResult{}},
 		seq:       1,
+	}
+	x.since = x.started
+	if !ro.Since.IsZero() && ro.Since.Before(x.started) {
+		x.since = ro.Since
 	}
 	if ro.Authenticators != nil {
 		x.auths = ro.Authenticators

@@ -91,7 +91,7 @@ func (w *Worker) Execute(ctx context.Context, a *queue.Attempt) (err error) {
 	}
 	j := newJournal(a, p, secrets, w.Metrics)
 	res, err := r.RunWith(ctx, p.Workflow, inputs, runner.RunOptions{Checkpointer: j, Guard: j, Observer: j, Secrets: secrets,
-		Authenticators: auths, InputProvider: provider, Messenger: &runMessenger{w: w, run: run}})
+		Authenticators: auths, InputProvider: provider, Messenger: &runMessenger{w: w, run: run}, Since: run.StartedAt})
 	if err != nil {
 		var unsure *errUncertain
 		var ie *runner.InputError
