@@ -19,7 +19,13 @@ import (
 // twice. The events some trigger listens for are read in one query.
 func (w *Worker) Dispatch(ctx context.Context, ds []store.Dispatch) []queue.DispatchResult {
 	out := make([]queue.DispatchResult, len(ds))
-	w.wakeWaiting(ctx, ds)
+	if err := w.wakeWaiting(ctx, ds); err != nil {
+		// Retried as a whole: delivery to a waiting run and the runs a dispatch creates are idempotent.
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
+	}
 	var wanted []string
 	for _, d := range ds {
 		// Most of an org's events fire nothing; building their card would cost a read and a full

@@ -120,8 +120,10 @@ func (w *Worker) waitMessage(ctx context.Context, a *queue.Attempt, p Plan, pend
 	return nil
 }
 
-// wakeWaiting delivers the events of a dispatch batch to the runs that wait for them.
-func (w *Worker) wakeWaiting(ctx context.Context, ds []store.Dispatch) {
+// wakeWaiting delivers the events of a dispatch batch to the runs that wait for them. An error (the
+// store could not be read or written) fails the batch's dispatch, which is then retried: a waiting run
+// must not miss its event because of a transient failure.
+func (w *Worker) wakeWaiting(ctx context.Context, ds []store.Dispatch) error {
 	var types []string
 	for _, d := range ds {
 		if !slices.Contains(types, d.Type) {
@@ -129,11 +131,11 @@ func (w *Worker) wakeWaiting(ctx context.Context, ds []store.Dispatch) {
 		}
 	}
 	runs, err := w.Store.WaitingForEvents(ctx, types)
-	if err != nil || len(runs) == 0 {
-		if err != nil {
-			w.logger().Warn("could not read the runs waiting for events", "err", err)
-		}
-		return
+	if err != nil {
+		return fmt.Errorf("read the runs waiting for events: %w", err)
+	}
+	if len(runs) == 0 {
+		return nil
 	}
 	var uuids []string
 	for _, d := range ds {
@@ -146,8 +148,7 @@ func (w *Worker) wakeWaiting(ctx context.Context, ds []store.Dispatch) {
 	}
 	srcs, err := w.Store.CardSources(ctx, uuids)
 	if err != nil {
-		w.logger().Warn("could not read the events runs wait for", "err", err)
-		return
+		return fmt.Errorf("read the events runs wait for: %w", err)
 	}
 	for _, r := range runs {
 		for _, u := range uuids {
@@ -155,11 +156,16 @@ func (w *Worker) wakeWaiting(ctx context.Context, ds []store.Dispatch) {
 			if !ok {
 				continue
 			}
-			if delivered, _ := w.deliver(ctx, r, src); delivered {
+			delivered, err := w.deliver(ctx, r, src)
+			if err != nil {
+				return err
+			}
+			if delivered {
 				break
 			}
 		}
 	}
+	return nil
 }
 
 // deliver gives the event to the waiting run when it is the message the run waits for.
