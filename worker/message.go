@@ -52,7 +52,16 @@ func (m *runMessenger) Receive(ctx context.Context, r runner.Receive) (runner.Me
 		}
 		return m.w.Messenger.Receive(ctx, r)
 	}
-	if m.given || len(m.run.Received) == 0 {
+	if m.given {
+		return runner.Message{}, runner.ErrMessageLater
+	}
+	if len(m.run.Received) == 0 {
+		// The event may be in the inbox already (the user approved before the step began): take it now,
+		// while the attempt still holds the run, instead of waiting for it.
+		if msg, ok, err := m.arrived(ctx, r); err != nil || ok {
+			m.given = ok
+			return msg, err
+		}
 		return runner.Message{}, runner.ErrMessageLater
 	}
 	m.given = true
@@ -73,6 +82,23 @@ func (m *runMessenger) Receive(ctx context.Context, r runner.Receive) (runner.Me
 		return runner.Message{}, fmt.Errorf("the message delivered to run %s is unreadable: %w", m.run.ID, err)
 	}
 	return msg, nil
+}
+
+// arrived looks for r's event among those received since the run started.
+func (m *runMessenger) arrived(ctx context.Context, r runner.Receive) (runner.Message, bool, error) {
+	if s := m.run.StartedAt; !s.IsZero() && (r.Since.IsZero() || s.Before(r.Since)) {
+		r.Since = s
+	}
+	srcs, err := m.w.Store.EventsSince(ctx, []string{eventstream.EventType(r.Channel.Address)}, r.Since, catchUpLimit)
+	if err != nil {
+		return runner.Message{}, false, fmt.Errorf("look for events received since the run started: %w", err)
+	}
+	for _, src := range srcs {
+		if msg, ok := eventMessage(r, src); ok {
+			return msg, true, nil
+		}
+	}
+	return runner.Message{}, false, nil
 }
 
 // waitMessage stops the run until an event correlates or its wait times out: the step's timeout, or
@@ -174,26 +200,17 @@ func (w *Worker) deliver(ctx context.Context, run store.Run, src store.CardSourc
 		return false, nil
 	}
 	mw := run.Waiting.Message
-	// trama's own clock, on both sides: an event received before the run started is not its message.
-	ev, err := eventstream.Event(src.Payload)
-	if err != nil || src.ReceivedAt.Before(run.Waiting.Since) {
-		return false, nil
-	}
-	msg, err := eventstream.MessageOf(mw.Channel, src.Payload, okta.DeliveryMeta{EventID: src.EventID,
-		EventTime: okta.Time{Time: src.EventTime}, Source: src.HookSource})
-	if err != nil {
-		return false, nil
-	}
 	r := runner.Receive{Channel: runner.Channel{Source: mw.Source, Address: mw.Channel}, Correlation: mw.Correlation,
-		CorrelationLocation: mw.Location}
-	if !eventstream.Correlates(r, ev, msg) {
+		CorrelationLocation: mw.Location, Since: run.Waiting.Since}
+	msg, ok := eventMessage(r, src)
+	if !ok {
 		return false, nil
 	}
 	raw, err := json.Marshal(msg)
 	if err != nil {
 		return false, err
 	}
-	ok, err := w.Store.DeliverMessage(ctx, run.ID, store.Received{Seq: mw.Seq, EventUUID: src.UUID, Message: raw})
+	ok, err = w.Store.DeliverMessage(ctx, run.ID, store.Received{Seq: mw.Seq, EventUUID: src.UUID, Message: raw})
 	if err != nil {
 		w.logger().Warn("could not deliver an event to its waiting run", "run", run.ID, "event", src.UUID, "err", err)
 		return false, err
@@ -202,6 +219,22 @@ func (w *Worker) deliver(ctx context.Context, run store.Run, src store.CardSourc
 		w.logger().Info("event delivered to a waiting run", "run", run.ID, "event", src.UUID, "step", run.Waiting.StepID)
 	}
 	return ok, nil
+}
+
+// eventMessage is the message a stored event is to receive step r, when it is one r waits for: received
+// since r.Since (trama's own clock, on both sides: an event received before the run started is not its
+// message), of the channel's type, and correlated.
+func eventMessage(r runner.Receive, src store.CardSource) (runner.Message, bool) {
+	ev, err := eventstream.Event(src.Payload)
+	if err != nil || src.ReceivedAt.Before(r.Since) {
+		return runner.Message{}, false
+	}
+	msg, err := eventstream.MessageOf(r.Channel.Address, src.Payload, okta.DeliveryMeta{EventID: src.EventID,
+		EventTime: okta.Time{Time: src.EventTime}, Source: src.HookSource})
+	if err != nil || !eventstream.Correlates(r, ev, msg) {
+		return runner.Message{}, false
+	}
+	return msg, true
 }
 
 // ReceivedEventTypes lists the Okta event types the triggers' workflows receive in AsyncAPI steps ("*" for
