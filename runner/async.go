@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -97,6 +98,7 @@ func (x *execution) attemptAsync(ctx context.Context, st *wfState, step *arazzo.
 			return fail("send on %s: %v", ch, err)
 		}
 		sc.msg = &m
+		x.observeMessage(st, step, attempt, start, m, true)
 	case "receive":
 		// Since is the run's start, not the step's: a reply to the step before (a confirmation, a push the
 		// user approved at once) may come before this step begins listening, and it is this run's.
@@ -132,6 +134,7 @@ func (x *execution) attemptAsync(ctx context.Context, st *wfState, step *arazzo.
 			return fail("receive on %s: %v", ch, err)
 		}
 		sc.msg = &m
+		x.observeMessage(st, step, attempt, start, m, false)
 	default:
 		return fail("step %q has action %q; want send or receive", step.StepID, step.Action)
 	}
@@ -144,6 +147,27 @@ func (x *execution) attemptAsync(ctx context.Context, st *wfState, step *arazzo.
 		return out, ctx.Err()
 	}
 	return x.stepOutputs(ctx, step, sc, out)
+}
+
+// observeMessage tells the observer about the message a step sent or received, as an Exchange without
+// HTTP (the history keeps it as the step's request or response).
+func (x *execution) observeMessage(st *wfState, step *arazzo.Step, attempt int, start time.Time, m Message, sent bool) {
+	obs := x.obs
+	if obs == nil {
+		return
+	}
+	body, err := json.Marshal(map[string]any{"header": m.Header, "payload": m.Payload})
+	if err != nil {
+		return
+	}
+	xc := Exchange{WorkflowID: st.wf.WorkflowID, StepID: step.StepID, Attempt: attempt, Start: start,
+		Duration: x.r.opts.now().Sub(start)}
+	if sent {
+		xc.RequestBody = body
+	} else {
+		xc.ResponseBody = body
+	}
+	obs.Exchange(xc)
 }
 
 // channel resolves where an asynchronous step's messages go: the channel's address with its parameters

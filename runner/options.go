@@ -124,6 +124,9 @@ type Observer interface {
 }
 
 // Exchange is one HTTP request a step sent and what came back.
+//
+// An AsyncAPI step's exchange has no Request or Response: RequestBody is the message it sent, or
+// ResponseBody the message it received, as JSON {"header": …, "payload": …}.
 type Exchange struct {
 	WorkflowID, StepID string
 	Attempt            int

@@ -107,6 +107,26 @@ func TestServeReceivesOktaEvent(t *testing.T) {
 	if outputs["factorId"] != factorID || outputs["eventUuid"] == "" {
 		t.Errorf("outputs %v", outputs)
 	}
+	// The history keeps the message the step received, as its response.
+	var final struct {
+		Steps []struct {
+			StepID   string
+			Method   string
+			Response json.RawMessage
+		}
+	}
+	s.api("GET", "/api/v1/runs/"+done.ID, apiToken, &final)
+	last := final.Steps[len(final.Steps)-1]
+	var received struct {
+		Payload struct {
+			EventType string
+			UUID      string
+		}
+	}
+	if err := json.Unmarshal(last.Response, &received); err != nil || last.StepID != "waitForActivation" || last.Method != "RECEIVE" ||
+		received.Payload.EventType != "user.mfa.factor.activate" || received.Payload.UUID != outputs["eventUuid"] {
+		t.Errorf("the receive step's history: %s %s %s (%v)", last.StepID, last.Method, last.Response, err)
+	}
 	var activation struct {
 		Type    string `json:"eventType"`
 		Payload struct{ Target []struct{ ID string } }

@@ -21,6 +21,9 @@ func newHARRecorder(version string) *harRecorder {
 }
 
 func (h *harRecorder) add(x runner.Exchange, secrets *secret.Set) {
+	if x.Request == nil {
+		return // a message of an AsyncAPI step: not HTTP, so not in an HTTP archive
+	}
 	h.har.Secrets = secrets
 	h.har.Add(report.Exchange{
 		Start: x.Start, Duration: x.Duration,
