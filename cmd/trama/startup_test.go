@@ -17,12 +17,15 @@ import (
 // with a Go hello-world built the same way on the same machine:
 //
 //   - hello: fmt.Println("hello, world");
+//   - nethttp: the same hello-world linking net/http (no call into it), the floor of any Go program that
+//     speaks HTTP: what its packages' initialisation and a larger binary cost before main;
 //   - version: trama --version, the floor of every trama command;
 //   - seed: a cold trama run of the catalog's reset-and-reenroll seed against an Okta emulator on
 //     loopback (three requests), --output json.
 //
 // Each iteration runs the three once, interleaved, so machine noise hits them alike; the metrics are the
-// medians in milliseconds and version's ratio to hello.
+// medians in milliseconds, version's ratio to hello, and nethttp's ratio to hello (the ratio no HTTP
+// program can go below on this machine).
 //
 //	go test ./cmd/trama -run XXX -bench Startup -benchtime 60x
 func BenchmarkStartup(b *testing.B) {
@@ -32,12 +35,13 @@ func BenchmarkStartup(b *testing.B) {
 	userID := createUser(b, base, token, "bench@example.com")
 	cmds := map[string][]string{
 		"hello":   {bins.hello},
+		"nethttp": {bins.nethttp},
 		"version": {bins.trama, "--version"},
 		"seed": {bins.trama, "run", filepath.Join(catalog, "okta-reset-and-reenroll-factor-workflow.yml"),
 			"--server", "oktaApi=" + base, "--input", "userId=" + userID, "--input", "oktaApiToken=" + token,
 			"--input", "factorType=token:software:totp", "--input", "provider=GOOGLE", "--output", "json"},
 	}
-	names := []string{"hello", "version", "seed"}
+	names := []string{"hello", "nethttp", "version", "seed"}
 	times := map[string][]time.Duration{}
 	b.ResetTimer()
 	for range b.N {
@@ -58,10 +62,11 @@ func BenchmarkStartup(b *testing.B) {
 		b.ReportMetric(med[name], name+"-ms")
 	}
 	b.ReportMetric(med["version"]/med["hello"], "version/hello")
+	b.ReportMetric(med["nethttp"]/med["hello"], "nethttp/hello")
 	b.ReportMetric(0, "ns/op") // an iteration is three processes; the medians above are what counts
 }
 
-type startupBinaries struct{ dir, hello, trama string }
+type startupBinaries struct{ dir, hello, nethttp, trama string }
 
 // TestMain finds the PostgreSQL database the tests that need one use (pgtest), and removes the binaries
 // BenchmarkStartup built once every benchmark is done with them.
@@ -92,27 +97,35 @@ func buildStartupBinaries(b *testing.B) startupBinaries {
 			startupErr = err
 			return
 		}
-		hello := filepath.Join(dir, "hello")
-		if err := os.MkdirAll(hello, 0o755); err != nil {
-			startupErr = err
-			return
+		startupBins = startupBinaries{dir: dir, hello: filepath.Join(dir, "hello.bin"), nethttp: filepath.Join(dir, "nethttp.bin"),
+			trama: filepath.Join(dir, "trama.bin")}
+		// Each program is its own module, built with the same go command and environment as trama.
+		programs := map[string]string{
+			startupBins.hello:   "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello, world\") }\n",
+			startupBins.nethttp: "package main\n\nimport (\n\t\"fmt\"\n\t_ \"net/http\"\n)\n\nfunc main() { fmt.Println(\"hello, world\") }\n",
 		}
-		os.WriteFile(filepath.Join(hello, "go.mod"), []byte("module hello\n\ngo 1.26\n"), 0o644)
-		os.WriteFile(filepath.Join(hello, "main.go"), []byte("package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello, world\") }\n"), 0o644)
-		startupBins = startupBinaries{dir: dir, hello: filepath.Join(dir, "hello.bin"), trama: filepath.Join(dir, "trama.bin")}
-		for _, c := range []*exec.Cmd{
-			exec.Command("go", "build", "-o", startupBins.hello, "."),
-			exec.Command("go", "build", "-o", startupBins.trama, "."),
-		} {
-			if c.Args[3] == startupBins.hello {
-				c.Dir = hello
-			}
+		build := func(c *exec.Cmd) error {
 			c.Env = append(os.Environ(), "GOWORK=off")
 			if out, err := c.CombinedOutput(); err != nil {
-				startupErr = fmt.Errorf("%v: %v\n%s", c.Args, err, out)
+				return fmt.Errorf("%v: %v\n%s", c.Args, err, out)
+			}
+			return nil
+		}
+		for bin, src := range programs {
+			mod := bin + ".src"
+			if err := os.MkdirAll(mod, 0o755); err != nil {
+				startupErr = err
+				return
+			}
+			os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module hello\n\ngo 1.26\n"), 0o644)
+			os.WriteFile(filepath.Join(mod, "main.go"), []byte(src), 0o644)
+			c := exec.Command("go", "build", "-o", bin, ".")
+			c.Dir = mod
+			if startupErr = build(c); startupErr != nil {
 				return
 			}
 		}
+		startupErr = build(exec.Command("go", "build", "-o", startupBins.trama, "."))
 	})
 	if startupErr != nil {
 		b.Fatal(startupErr)
