@@ -128,7 +128,7 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 		}
 		for i, f := range fs {
 			errs[i] = nil
-			if !finished[f.Lease.RunID] {
+			if _, ok := finished[f.Lease.RunID]; !ok {
 				errs[i] = fmt.Errorf("finish run %s: attempt %d (token %d): %w", f.Lease.RunID, f.Lease.Attempt, f.Lease.Token, ErrLeaseLost)
 				continue
 			}
@@ -142,13 +142,15 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 				steps = append(steps, st)
 			}
 		}
-		var ended []string
+		// Only runs whose trigger limits concurrency hold a slot: most batches free none, and skip the
+		// statement.
+		var holding []string
 		for i, f := range fs {
-			if errs[i] == nil {
-				ended = append(ended, f.Lease.RunID)
+			if errs[i] == nil && finished[f.Lease.RunID] {
+				holding = append(holding, f.Lease.RunID)
 			}
 		}
-		if err := freeSlots(ctx, tx, ended...); err != nil {
+		if err := freeSlots(ctx, tx, holding...); err != nil {
 			return err
 		}
 		// The steps of every run that finished go in together.
@@ -161,7 +163,8 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 }
 
 // finishRows records the outcomes of fs in one UPDATE per chunk, each fenced on its own lease token, and
-// returns the runs it finished: a round trip for a batch instead of one per run.
+// returns the runs it finished, each with whether it holds a concurrency slot (its trigger limits
+// concurrency): a round trip for a batch instead of one per run.
 func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish, now int64) (map[string]bool, error) {
 	finished := make(map[string]bool, len(fs))
 	const perRow = 5
@@ -180,18 +183,19 @@ func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish, now int
 		}
 		b.WriteString(`) UPDATE runs SET status = v.status, outputs = CAST(v.outputs AS ` + s.dialect.JSONType + `), error = v.error,
 			finished_at = $1, intent = NULL, lease_owner = '', lease_expires = 0, supplied = NULL, received = NULL
-			FROM v WHERE runs.id = v.id AND runs.lease_token = v.token AND runs.status = 'running' RETURNING runs.id`)
+			FROM v WHERE runs.id = v.id AND runs.lease_token = v.token AND runs.status = 'running'
+			RETURNING runs.id, runs.concurrency_key`)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return nil, fmt.Errorf("finish %d runs: %w", len(chunk), err)
 		}
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var id, key string
+			if err := rows.Scan(&id, &key); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			finished[id] = true
+			finished[id] = key != ""
 		}
 		if err := rows.Close(); err != nil {
 			return nil, err
@@ -341,16 +345,20 @@ func (s *Store) endAttempt(ctx context.Context, l Lease, steps []Step, what, set
 			// A held run keeps its intent: that is the request in doubt.
 			set += ", intent = NULL"
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE runs SET `+set+`, lease_owner = '', lease_expires = 0
-			WHERE id = $1 AND lease_token = $2 AND status = 'running'`, append([]any{l.RunID, l.Token}, args...)...)
+		var concurrencyKey string
+		err := tx.QueryRowContext(ctx, `UPDATE runs SET `+set+`, lease_owner = '', lease_expires = 0
+			WHERE id = $1 AND lease_token = $2 AND status = 'running' RETURNING concurrency_key`,
+			append([]any{l.RunID, l.Token}, args...)...).Scan(&concurrencyKey)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("attempt %d (token %d): %w", l.Attempt, l.Token, ErrLeaseLost)
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("attempt %d (token %d): %w", l.Attempt, l.Token, ErrLeaseLost)
-		}
-		if err := freeSlots(ctx, tx, l.RunID); err != nil {
-			return err
+		if concurrencyKey != "" {
+			if err := freeSlots(ctx, tx, l.RunID); err != nil {
+				return err
+			}
 		}
 		if what == "hold" {
 			if err := alertRun(ctx, tx, AlertUncertain, l.RunID, fmt.Sprint(args[0])); err != nil {
