@@ -68,8 +68,12 @@ type RunsReport struct {
 	Seconds     float64 `json:"seconds"`
 	RunsPerSec  float64 `json:"completedRunsPerSecond"`
 	StepsPerSec float64 `json:"stepCallsPerSecond"`
-	// Ack is how long each delivery took to be acknowledged, while the runs drained.
+	// Ack is how long each delivery took to be acknowledged, while the runs drained, as the load
+	// generator saw it: from sending the request to reading the answer.
 	Ack latency.Summary `json:"ack"`
+	// ServerAck is the same as trama measured it (the trama_hook_ack_seconds metric): from the request's
+	// headers to its events stored, without the generator's own share of the two cores.
+	ServerAck latency.Summary `json:"serverAck"`
 	// RunStart is event sent → run started; RunFinish event sent → run finished.
 	RunStart  latency.Summary `json:"eventToRunStart"`
 	RunFinish latency.Summary `json:"eventToRunFinish"`
@@ -101,6 +105,7 @@ func (r *RunsReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "  completed      %d runs (%d failed) in %.2fs = %.0f runs/s, %.0f step calls/s\n",
 		r.Succeeded+r.Failed, r.Failed, r.Seconds, r.RunsPerSec, r.StepsPerSec)
 	fmt.Fprintf(w, "  ack latency    p50 %.2fms  p99 %.2fms  max %.2fms (%d deliveries of up to %d events)\n", r.Ack.P50, r.Ack.P99, r.Ack.Max, r.Ack.Count, r.Batch)
+	fmt.Fprintf(w, "    in trama     p50 %.2fms  p99 %.2fms  max %.2fms (headers received → events stored)\n", r.ServerAck.P50, r.ServerAck.P99, r.ServerAck.Max)
 	fmt.Fprintf(w, "  run start      event sent → run started  p50 %.2fms  p99 %.2fms  max %.2fms\n", r.RunStart.P50, r.RunStart.P99, r.RunStart.Max)
 	fmt.Fprintf(w, "  run finish     event sent → run finished p50 %.2fms  p99 %.2fms  max %.2fms\n", r.RunFinish.P50, r.RunFinish.P99, r.RunFinish.Max)
 	if r.PeakRSSMiB > 0 {
@@ -184,12 +189,20 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 			close(done)
 		}
 	}
+	var serverAcksMu sync.Mutex
+	var serverAcks []time.Duration
+	onAck := func(d time.Duration) {
+		serverAcksMu.Lock()
+		serverAcks = append(serverAcks, d)
+		serverAcksMu.Unlock()
+	}
 	var hooks []string
 	var first *server.Server
 	for range o.Replicas {
 		srv, err := server.Start(ctx, cfg, server.Options{
 			Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 			OnRunFinished: onFinished,
+			OnAck:         onAck,
 		})
 		if err != nil {
 			return nil, err
@@ -295,6 +308,9 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	rep.StepsPerSec = rep.RunsPerSec * float64(o.Steps)
 	rep.RunStart, rep.RunFinish = latency.Summarize(starts), latency.Summarize(ends)
 	rep.Ack = latency.Summarize(acks)
+	serverAcksMu.Lock()
+	rep.ServerAck = latency.Summarize(serverAcks)
+	serverAcksMu.Unlock()
 	return rep, nil
 }
 

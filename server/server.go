@@ -49,6 +49,8 @@ type Options struct {
 	Runner runner.Options
 	// OnRunFinished is called after each run's outcome is stored.
 	OnRunFinished func(store.Run, *runner.Result)
+	// OnAck is called with how long each accepted event-hook delivery took to acknowledge.
+	OnAck func(time.Duration)
 	// AlertEvery is how often queued alerts are looked for; 0 means a second (tests shorten it).
 	AlertEvery time.Duration
 }
@@ -144,7 +146,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Server, error
 		}
 		mux.Handle(h.Path, &hook.Receiver{
 			Name: h.Name, Auth: hook.Auth{Header: h.Auth.Header, Value: h.Auth.Value},
-			Store: st, Listens: listens, Metrics: s.metrics, Logger: logger,
+			Store: st, Listens: listens, Metrics: s.metrics, Logger: logger, OnAck: opts.OnAck,
 		})
 	}
 	mux.Handle("GET /metrics", s.metrics.Handler())

@@ -101,6 +101,10 @@ func TestBenchRuns(t *testing.T) {
 				rep.RunStart.Count != rep.Events || rep.RunFinish.P50 < rep.RunStart.P50 || rep.RunFinish.P99 > rep.RunFinish.Max {
 				t.Errorf("report = %+v", rep)
 			}
+			// trama's own acknowledgement time is part of what the client waited for, delivery by delivery.
+			if rep.ServerAck.Count != rep.Ack.Count || rep.ServerAck.P50 <= 0 || rep.ServerAck.P50 > rep.Ack.P50 || rep.ServerAck.Max > rep.Ack.Max {
+				t.Errorf("ack %+v, in trama %+v", rep.Ack, rep.ServerAck)
+			}
 		})
 	}
 	// --wait: every run stops waiting for its input; no goroutine stays behind for one.
