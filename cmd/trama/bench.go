@@ -59,6 +59,7 @@ event-to-run-start p50 of at most 10 ms.`,
 			case o.NoRuns && o.BulkRuns:
 				return usageErr("--no-runs and --bulk-runs contradict each other")
 			}
+			tuneServeGC() // measure serve as it runs
 			rep, err := bench.Ingest(cmd.Context(), o)
 			if err != nil {
 				return &exitError{code: exitInternal, err: err}
@@ -118,6 +119,7 @@ names a PostgreSQL database; the bench then works in a schema of its own that it
 			case o.Replicas > 1 && o.Store == "":
 				return usageErr("--replicas %d needs --store postgres://…: an SQLite store belongs to one process", o.Replicas)
 			}
+			tuneServeGC() // measure serve as it runs
 			rep, err := bench.Runs(cmd.Context(), o)
 			if err != nil {
 				return &exitError{code: exitInternal, err: err}
