@@ -38,7 +38,8 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 	var seqs []int64
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		out, seqs = out[:0], seqs[:0]
-		rows, err := tx.QueryContext(ctx, s.q.claimDispatches, n, hold.Nanoseconds())
+		q, args := s.withLimit(s.q.claimDispatches, n, hold.Nanoseconds())
+		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}

@@ -33,8 +33,10 @@ func (w *where) limit(order string, size int) (string, []any) {
 	if len(w.conds) > 0 {
 		q = " WHERE " + strings.Join(w.conds, " AND ")
 	}
-	args := append(w.args, size+1)
-	return q + " ORDER BY " + order + " LIMIT $" + strconv.Itoa(len(args)), args
+	// The limit is written into the text, not bound: SQLite compiles a statement again each time a bound
+	// LIMIT is bound (Dialect.LiteralLimits), and a page size rarely changes, so on PostgreSQL too each
+	// size is one statement, prepared once.
+	return q + " ORDER BY " + order + " LIMIT " + strconv.Itoa(size+1), w.args
 }
 
 // collect scans every row with scan, closes rows and returns the items.

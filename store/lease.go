@@ -127,7 +127,8 @@ func (s *Store) expireLeases(ctx context.Context, tx *sql.Tx) error {
 
 // claimReady claims up to n of the oldest ready runs for owner.
 func (s *Store) claimReady(ctx context.Context, tx *sql.Tx, owner string, n int, lease time.Duration) ([]Run, error) {
-	rows, err := tx.QueryContext(ctx, s.q.claimRuns, text(owner), lease.Nanoseconds(), n)
+	q, args := s.withLimit(s.q.claimRuns, n, text(owner), lease.Nanoseconds())
+	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

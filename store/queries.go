@@ -1,9 +1,12 @@
 package store
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // queries are the statements that embed dialect fragments, built once per Store. The {now} and {skip}
-// markers stand for Dialect.Now and Dialect.SkipLocked.
+// markers stand for Dialect.Now and Dialect.SkipLocked; {limit} stays, for withLimit at each call.
 type queries struct {
 	claimDispatches, claimRuns, expireSlots, expireLeases, alertWaits, expireWaits, timeoutMessages, fence string
 	// ready and waiting follow "FROM runs" where the ready or waiting runs are looked up: the
@@ -33,9 +36,9 @@ func newQueries(d Dialect) queries {
 				received = '{"timedOut":true}', error = 'timed out ' || error
 			WHERE id IN (SELECT id FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now} AND wait_event <> ''{skip})`),
 		// Events waiting for dispatch (dispatched < replays) whose previous claim, if any, lapsed.
-		claimDispatches: r.Replace(`UPDATE events SET dispatch_at = {now} + $2, dispatch_attempts = dispatch_attempts + 1
+		claimDispatches: r.Replace(`UPDATE events SET dispatch_at = {now} + $1, dispatch_attempts = dispatch_attempts + 1
 			WHERE seq IN (SELECT seq FROM events WHERE dispatched < replays AND dispatch_at <= {now}
-				ORDER BY seq LIMIT $1{skip})
+				ORDER BY seq LIMIT {limit}{skip})
 			RETURNING uuid, type, dispatched, replays, dispatch_attempts, seq`),
 		// The oldest runs ready to run; each claim makes a new attempt with a new fencing token.
 		claimRuns: r.Replace(`UPDATE runs SET status = 'running', lease_owner = $1, lease_token = lease_token + 1,
@@ -44,7 +47,7 @@ func newQueries(d Dialect) queries {
 			WHERE id IN (SELECT id FROM runs{ready} WHERE status IN ('queued', 'retrying') AND available_at <= {now}
 				AND (concurrency_key = '' OR (SELECT count(*) FROM run_slots
 					WHERE slot_key = runs.trigger_name || ':' || runs.concurrency_key) < runs.concurrency_limit)
-				ORDER BY available_at, id LIMIT $3{skip})
+				ORDER BY available_at, id LIMIT {limit}{skip})
 			RETURNING ` + runColumns),
 		// Runs whose attempt stopped renewing its lease go back to the queue, interrupted; the next
 		// claim resumes them after their last finished step.
@@ -59,4 +62,14 @@ func newQueries(d Dialect) queries {
 		// Every write of an attempt first checks that its lease is still the current one.
 		fence: `UPDATE runs SET intent = $3 WHERE id = $1 AND lease_token = $2 AND status = 'running'`,
 	}
+}
+
+// withLimit completes a query that ends its arguments with a {limit}: the limit n is written into the
+// text where the dialect wants LiteralLimits, otherwise bound as the parameter after args.
+func (s *Store) withLimit(q string, n int, args ...any) (string, []any) {
+	if s.dialect.LiteralLimits {
+		return strings.Replace(q, "{limit}", strconv.Itoa(n), 1), args
+	}
+	args = append(args, n)
+	return strings.Replace(q, "{limit}", "$"+strconv.Itoa(len(args)), 1), args
 }

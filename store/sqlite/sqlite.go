@@ -144,7 +144,8 @@ func (d *Driver) LockMigrations(context.Context, *sql.Conn) (func(), error) { re
 
 // Dialect implements store.Driver.
 func (d *Driver) Dialect() store.Dialect {
-	return store.Dialect{Now: `CAST(unixepoch('subsec') * 1000000000 AS INTEGER)`, TotalShards: 1, IndexHints: true, JSONType: "TEXT"}
+	return store.Dialect{Now: `CAST(unixepoch('subsec') * 1000000000 AS INTEGER)`, TotalShards: 1, IndexHints: true, JSONType: "TEXT",
+		LiteralLimits: true}
 }
 
 // BeginWrite implements store.Driver: acknowledgements take the gate exclusively, everything else
