@@ -95,8 +95,11 @@ func newBenchRunsCmd() *cobra.Command {
 		Long: `runs starts trama serve in this process (--replicas of them sharing a PostgreSQL --store), sends
 --events events in deliveries of --batch, each firing a --steps-step workflow whose every step is a GET
 of a loopback server, and waits until every run finished. Reported: completed runs/s and step calls/s
-(from the first event sent to the last run finished), event sent → run started and event sent → run
-finished (p50/p99/max), and the process's peak resident memory.
+(from the first event sent to the last run finished); how long each delivery took to be acknowledged,
+as the load generator saw it and as trama measured it (from the request's headers to its events stored,
+the trama_hook_ack_seconds metric: the generator shares the cores, and its own waits count in the
+first); event sent → run started and event sent → run finished (p50/p99/max); and the process's peak
+resident memory.
 
 --rate offers the events at a fixed rate (events/s) instead of as fast as trama acknowledges them: the
 latencies then say what a run waits at that load. The store is a temporary SQLite file unless --store
