@@ -80,8 +80,8 @@ type Dialect struct {
 	// planner would otherwise pick the status index and read every queued or waiting run on each claim
 	// (SQLite does: a claim cost O(queue length)); PostgreSQL's statistics steer its planner.
 	IndexHints bool
-	// LiteralLimits writes a claim's or a listing's LIMIT into the statement's text instead of binding
-	// it, where a bound LIMIT costs more than a statement per limit: SQLite compiles a statement again
+	// LiteralLimits writes a claim's LIMIT into the statement's text instead of binding it, where a
+	// bound LIMIT costs more than a statement per limit: SQLite compiles a statement again
 	// every time its LIMIT parameter is bound (the value may change the plan), which was half the cost of
 	// a claim; PostgreSQL prepares a statement once per connection and text, so there one parameterized
 	// statement is cheaper than a statement for each limit.
