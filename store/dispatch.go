@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -38,24 +39,63 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 	var seqs []int64
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		out, seqs = out[:0], seqs[:0]
-		q, args := s.withLimit(s.q.claimDispatches, n, hold.Nanoseconds())
+		q, args := s.withLimit(s.q.claimDispatches, n)
 		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		var pending []Dispatch
+		var pendingSeqs []int64
 		for rows.Next() {
 			var d Dispatch
 			var dispatched int
 			var seq int64
-			if err := rows.Scan(&d.UUID, &d.Type, &dispatched, &d.To, &d.Attempts, &seq); err != nil {
+			if err := rows.Scan(&seq, &d.UUID, &d.Type, &dispatched, &d.To); err != nil {
+				rows.Close()
 				return err
 			}
 			d.From = dispatched + 1
-			out = append(out, d)
-			seqs = append(seqs, seq)
+			pending = append(pending, d)
+			pendingSeqs = append(pendingSeqs, seq)
 		}
-		return rows.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(pending) == 0 {
+			return nil
+		}
+		// A hold per event, counting the claim. The update happens only where no live hold is there:
+		// another worker's claim that committed after this one read the events keeps them (and on
+		// PostgreSQL an insert waits for a claim still in progress), so an event is handed to one worker.
+		until := sqlExpr("(" + s.now + " + " + strconv.FormatInt(hold.Nanoseconds(), 10) + ")")
+		holds := make([][]any, len(pending))
+		for i, seq := range pendingSeqs {
+			holds[i] = []any{seq, until, 1}
+		}
+		attempts := make(map[int64]int, len(pending))
+		err = insertRows(ctx, tx, "dispatch_holds", holdColumns, holds,
+			` ON CONFLICT (seq) DO UPDATE SET until_at = excluded.until_at, attempts = dispatch_holds.attempts + 1
+			WHERE dispatch_holds.until_at <= `+s.now+` RETURNING seq, attempts`, func(r *sql.Rows) error {
+				var seq int64
+				var n int
+				if err := r.Scan(&seq, &n); err != nil {
+					return err
+				}
+				attempts[seq] = n
+				return nil
+			})
+		if err != nil {
+			return fmt.Errorf("hold %d events for dispatch: %w", len(pending), err)
+		}
+		for i, d := range pending {
+			if n, ok := attempts[pendingSeqs[i]]; ok {
+				d.Attempts = n
+				out = append(out, d)
+				seqs = append(seqs, pendingSeqs[i])
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim dispatches: %w", err)
@@ -74,12 +114,15 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 	return sorted, nil
 }
 
+// holdColumns are the columns of a dispatch hold (see ClaimDispatches).
+var holdColumns = []string{"seq", "until_at", "attempts"}
+
 // pendingDispatch reports whether some event waits for dispatch now: a read, so an idle worker's poll
 // costs no write transaction.
 func (s *Store) pendingDispatch(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events WHERE dispatched < replays
-		AND dispatch_at <= (`+s.dialect.Now+`) LIMIT 1) AS p`).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.dispatched < e.replays
+		AND NOT EXISTS (SELECT 1 FROM dispatch_holds h WHERE h.seq = e.seq AND h.until_at > `+s.now+`) LIMIT 1) AS p`).Scan(&n)
 	return n > 0, err
 }
 
@@ -281,25 +324,31 @@ func (s *Store) recordDispatches(ctx context.Context, tx *sql.Tx, ds []Dispatch,
 			fmt.Fprintf(&b, "($%d, CAST($%d AS BIGINT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4, n+5)
 			args = append(args, eventKey(ds[i].UUID), ds[i].To, skipped[i], users[i].ID, users[i].Login)
 		}
-		b.WriteString(`) UPDATE events SET dispatched = v.dispatched, dispatch_at = 0, dispatch_attempts = 0, dispatch_error = '',
+		b.WriteString(`) UPDATE events SET dispatched = v.dispatched, dispatch_error = '',
 			skipped = v.skipped, user_id = coalesce(nullif(v.user_id, ''), events.user_id),
 			user_login = coalesce(nullif(v.user_login, ''), events.user_login)
-			FROM v WHERE events.ukey = v.ukey AND events.dispatched < v.dispatched RETURNING events.ukey`)
+			FROM v WHERE events.ukey = v.ukey AND events.dispatched < v.dispatched RETURNING events.ukey, events.seq`)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return fmt.Errorf("record the dispatch of %d events: %w", end-start, err)
 		}
 		updated := make(map[string]bool, end-start)
+		var done []int64
 		for rows.Next() {
 			var k string
-			if err := rows.Scan(&k); err != nil {
+			var seq int64
+			if err := rows.Scan(&k, &seq); err != nil {
 				rows.Close()
 				return err
 			}
 			updated[k] = true
+			done = append(done, seq)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := deleteHolds(ctx, tx, done); err != nil {
 			return err
 		}
 		for _, d := range ds[start:end] {
@@ -328,17 +377,26 @@ func (s *Store) mustExist(ctx context.Context, tx *sql.Tx, uuid string) error {
 // FailDispatch records a failed dispatch attempt. With giveUp the event is marked dispatched with the
 // reason, which its history shows; otherwise it is handed out again after retryIn.
 func (s *Store) FailDispatch(ctx context.Context, d Dispatch, reason string, retryIn time.Duration, giveUp bool) error {
-	q := `UPDATE events SET dispatch_at = ` + s.now + ` + $2, dispatch_error = $3 WHERE ukey = $1`
-	if giveUp {
-		q = `UPDATE events SET dispatched = CASE WHEN dispatched < $4 THEN $4 ELSE dispatched END, dispatch_at = $2,
-			dispatch_error = $3 WHERE ukey = $1`
-	}
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		args := []any{eventKey(d.UUID), retryIn.Nanoseconds(), text(reason)}
 		if giveUp {
-			args = append(args, d.To)
+			var seq int64
+			err := tx.QueryRowContext(ctx, `UPDATE events SET dispatched = CASE WHEN dispatched < $2 THEN $2 ELSE dispatched END,
+				dispatch_error = $3 WHERE ukey = $1 RETURNING seq`, eventKey(d.UUID), d.To, text(reason)).Scan(&seq)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // the event is gone: nothing waits for dispatch
+			}
+			if err != nil {
+				return err
+			}
+			return deleteHolds(ctx, tx, []int64{seq})
 		}
-		_, err := tx.ExecContext(ctx, q, args...)
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET dispatch_error = $2 WHERE ukey = $1`, eventKey(d.UUID), text(reason)); err != nil {
+			return err
+		}
+		// The hold the claim wrote now lasts until the retry.
+		_, err := tx.ExecContext(ctx, `INSERT INTO dispatch_holds (seq, until_at, attempts)
+			SELECT seq, `+s.now+` + $2, $3 FROM events WHERE ukey = $1
+			ON CONFLICT (seq) DO UPDATE SET until_at = excluded.until_at`, eventKey(d.UUID), retryIn.Nanoseconds(), max(1, d.Attempts))
 		return err
 	})
 	if err != nil {
@@ -353,12 +411,17 @@ func (s *Store) FailDispatch(ctx context.Context, d Dispatch, reason string, ret
 func (s *Store) Replay(ctx context.Context, eventUUID, by string) (int, error) {
 	var replay int
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `UPDATE events SET replays = replays + 1, dispatch_at = 0, dispatch_attempts = 0
-			WHERE ukey = $1 RETURNING replays`, eventKey(eventUUID)).Scan(&replay)
+		var seq int64
+		err := tx.QueryRowContext(ctx, `UPDATE events SET replays = replays + 1 WHERE ukey = $1 RETURNING replays, seq`,
+			eventKey(eventUUID)).Scan(&replay, &seq)
 		if err == sql.ErrNoRows {
 			return ErrNotFound
 		}
 		if err != nil {
+			return err
+		}
+		// The replay starts afresh: a hold or a count of attempts left by an earlier dispatch goes.
+		if err := deleteHolds(ctx, tx, []int64{seq}); err != nil {
 			return err
 		}
 		return audit(ctx, tx, AuditEntry{Actor: by, Action: "replay", EventUUID: eventUUID,
@@ -369,4 +432,23 @@ func (s *Store) Replay(ctx context.Context, eventUUID, by string) (int, error) {
 	}
 	s.signal(DispatchWork)
 	return replay, nil
+}
+
+// deleteHolds removes the dispatch holds of the events seqs, whose dispatch is recorded or starts again.
+func deleteHolds(ctx context.Context, tx *sql.Tx, seqs []int64) error {
+	for chunk := range slices.Chunk(seqs, maxParams) {
+		var b strings.Builder
+		args := make([]any, len(chunk))
+		for i, seq := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("$" + strconv.Itoa(i+1))
+			args[i] = seq
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM dispatch_holds WHERE seq IN (`+b.String()+`)`, args...); err != nil {
+			return fmt.Errorf("release the dispatch holds of %d events: %w", len(chunk), err)
+		}
+	}
+	return nil
 }

@@ -35,11 +35,12 @@ func newQueries(d Dialect) queries {
 		timeoutMessages: r.Replace(`UPDATE runs SET status = 'retrying', available_at = {now}, waiting = NULL, wait_event = '',
 				received = '{"timedOut":true}', error = 'timed out ' || error
 			WHERE id IN (SELECT id FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now} AND wait_event <> ''{skip})`),
-		// Events waiting for dispatch (dispatched < replays) whose previous claim, if any, lapsed.
-		claimDispatches: r.Replace(`UPDATE events SET dispatch_at = {now} + $1, dispatch_attempts = dispatch_attempts + 1
-			WHERE seq IN (SELECT seq FROM events WHERE dispatched < replays AND dispatch_at <= {now}
-				ORDER BY seq LIMIT {limit}{skip})
-			RETURNING uuid, type, dispatched, replays, dispatch_attempts, seq`),
+		// Events waiting for dispatch (dispatched < replays) that no hold keeps: their previous claim,
+		// if any, lapsed, and their backoff after a failure, if any, passed. The rows are locked, not
+		// written: ClaimDispatches then writes a hold for each.
+		claimDispatches: r.Replace(`SELECT e.seq, e.uuid, e.type, e.dispatched, e.replays FROM events e
+			WHERE e.dispatched < e.replays AND NOT EXISTS (SELECT 1 FROM dispatch_holds h WHERE h.seq = e.seq AND h.until_at > {now})
+			ORDER BY e.seq LIMIT {limit}{skip}`),
 		// The oldest runs ready to run; each claim makes a new attempt with a new fencing token.
 		claimRuns: r.Replace(`UPDATE runs SET status = 'running', lease_owner = $1, lease_token = lease_token + 1,
 				lease_expires = {now} + $2, attempts = attempts + 1,
