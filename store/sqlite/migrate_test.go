@@ -3,8 +3,10 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/trama-dev/trama/store"
 	"github.com/trama-dev/trama/store/sqlite"
@@ -55,5 +57,45 @@ func TestMigrationReadsStoredUsers(t *testing.T) {
 	}
 	if evs, _, err := s.ListEvents(ctx, store.EventFilter{User: "ANN@example.com"}); err != nil || len(evs) != 1 {
 		t.Errorf("events of the migrated user: %d, %v", len(evs), err)
+	}
+}
+
+// TestMigrationKeepsDispatchHolds: an event claimed for dispatch, or backing off after a failed dispatch,
+// when the store is upgraded keeps its hold and its count of attempts in the table that now holds them.
+func TestMigrationKeepsDispatchHolds(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trama.db")
+	open := func() *store.Store {
+		s, err := sqlite.Open(ctx, path, sqlite.Options{}, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events("held", "backing-off", "free")...))
+	s.Close()
+
+	// The schema before holds had their own table: the claim state was the event's own columns.
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := time.Now().Add(time.Hour).UnixNano()
+	for _, q := range []string{`DROP TABLE dispatch_holds`, `DELETE FROM schema_migrations WHERE name LIKE '%dispatch_holds%'`,
+		fmt.Sprintf(`UPDATE events SET dispatch_at = %d, dispatch_attempts = 1 WHERE uuid = 'held'`, far),
+		fmt.Sprintf(`UPDATE events SET dispatch_at = %d, dispatch_attempts = 3 WHERE uuid = 'backing-off'`, far),
+		`UPDATE events SET dispatch_at = 1, dispatch_attempts = 2 WHERE uuid = 'free'`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s = open()
+	defer s.Close()
+	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 1 || ds[0].UUID != "free" || ds[0].Attempts != 3 {
+		t.Fatalf("after the upgrade, claim = %+v, %v; want only the event whose hold lapsed, on its third attempt", ds, err)
 	}
 }

@@ -3,6 +3,7 @@
 -- it wrote a new version of each 1.6 KB event with an entry in each of the events table's six indexes.
 -- until_at is when the hold lapses (Unix nanoseconds); attempts counts claims of the event's pending
 -- dispatch, this one included. A hold goes when its dispatch is recorded or the event is replayed.
+-- events.dispatch_at and events.dispatch_attempts are no longer written; holds in flight move here.
 CREATE TABLE dispatch_holds (
     seq      bigint PRIMARY KEY,
     until_at bigint NOT NULL,

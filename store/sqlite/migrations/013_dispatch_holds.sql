@@ -2,7 +2,8 @@
 -- columns of the event: claiming 50 events then inserts 50 short rows, where it rewrote each 1.6 KB
 -- event. until_at is when the hold lapses (Unix nanoseconds); attempts counts claims of the event's
 -- pending dispatch, this one included. A hold goes when its dispatch is recorded or the event is
--- replayed.
+-- replayed. events.dispatch_at and events.dispatch_attempts are no longer written; holds in flight
+-- move here.
 CREATE TABLE dispatch_holds (
     seq      INTEGER PRIMARY KEY,
     until_at INTEGER NOT NULL,
