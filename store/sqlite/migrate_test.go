@@ -18,13 +18,7 @@ import (
 func TestMigrationReadsStoredUsers(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "trama.db")
-	open := func() *store.Store {
-		s, err := sqlite.Open(ctx, path, sqlite.Options{}, store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	open := func() *store.Store { return openFile(t, path) }
 	s := open()
 	storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events("with-user")...))
 	noTarget := storetest.Event("no-target", "user.session.start")
@@ -65,13 +59,7 @@ func TestMigrationReadsStoredUsers(t *testing.T) {
 func TestMigrationKeepsDispatchHolds(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "trama.db")
-	open := func() *store.Store {
-		s, err := sqlite.Open(ctx, path, sqlite.Options{}, store.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	open := func() *store.Store { return openFile(t, path) }
 	s := open()
 	storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events("held", "backing-off", "free")...))
 	s.Close()
@@ -98,4 +86,14 @@ func TestMigrationKeepsDispatchHolds(t *testing.T) {
 	if err != nil || len(ds) != 1 || ds[0].UUID != "free" || ds[0].Attempts != 3 {
 		t.Fatalf("after the upgrade, claim = %+v, %v; want only the event whose hold lapsed, on its third attempt", ds, err)
 	}
+}
+
+// openFile opens (and migrates) the SQLite store at path.
+func openFile(t *testing.T, path string) *store.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path, sqlite.Options{}, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
