@@ -32,7 +32,7 @@ func readEnvelope(body []byte) (envelope, error) {
 	if body[i] != '{' {
 		return slow() // null, or a value encoding/json refuses to put in a struct
 	}
-	err := walkObject(body, i, func(key, value []byte) error {
+	_, err := walkObject(body, i, func(key, value []byte) error {
 		name, ok := memberName(key)
 		if !ok {
 			return errSlow
@@ -93,7 +93,7 @@ func readData(env *envelope, value []byte) error {
 			Events []json.RawMessage `json:"events"`
 		}{}
 	}
-	return walkObject(value, 0, func(key, v []byte) error {
+	_, err := walkObject(value, 0, func(key, v []byte) error {
 		name, ok := memberName(key)
 		if !ok {
 			return errSlow
@@ -112,35 +112,7 @@ func readData(env *envelope, value []byte) error {
 		}
 		return errSlow
 	})
-}
-
-// walkObject calls member for each member of the object starting at b[i], which must be valid JSON,
-// with the member's quoted name and its value; an error from member stops the walk and is returned.
-func walkObject(b []byte, i int, member func(key, value []byte) error) error {
-	i = skipSpace(b, i+1)
-	if b[i] == '}' {
-		return nil
-	}
-	for {
-		end, err := stringEnd(b, i)
-		if err != nil {
-			return err
-		}
-		key := b[i:end]
-		i = skipSpace(b, skipSpace(b, end)+1) // past the ':'
-		vEnd, err := valueEnd(b, i)
-		if err != nil {
-			return err
-		}
-		if err := member(key, b[i:vEnd]); err != nil {
-			return err
-		}
-		i = skipSpace(b, vEnd)
-		if b[i] == '}' {
-			return nil
-		}
-		i = skipSpace(b, i+1) // past the ','
-	}
+	return err
 }
 
 // splitArray slices the elements of a valid JSON array; an empty array gives an empty, non-nil slice, as

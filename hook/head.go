@@ -19,57 +19,70 @@ func readHead(b []byte) (eventHead, error) {
 	if i >= len(b) || b[i] != '{' {
 		return h, errors.New("event is not a JSON object")
 	}
+	end, err := walkObject(b, i, func(key, value []byte) error {
+		if field := member(&h, key); field != nil {
+			if err := json.Unmarshal(value, field); err != nil {
+				return fmt.Errorf("member %s: %w", key, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return h, err
+	}
+	return h, trailing(b, end)
+}
+
+// walkObject calls member for each member of the object starting at b[i], with the member's quoted name
+// and its value, and returns the index after the object. An error from member stops the walk and is
+// returned; so is one about the JSON itself, which callers that checked it never see (its wording names
+// an event, for readHead's quarantine reasons).
+func walkObject(b []byte, i int, member func(key, value []byte) error) (int, error) {
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return h, trailing(b, i+1)
+		return i + 1, nil
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return h, errors.New("event: expected a member name")
+			return 0, errors.New("event: expected a member name")
 		}
 		end, err := stringEnd(b, i)
 		if err != nil {
-			return h, err
+			return 0, err
 		}
 		key := b[i:end]
 		i = skipSpace(b, end)
 		if i >= len(b) || b[i] != ':' {
-			return h, errors.New("event: expected ':' after a member name")
+			return 0, errors.New("event: expected ':' after a member name")
 		}
 		i = skipSpace(b, i+1)
 		vEnd, err := valueEnd(b, i)
 		if err != nil {
-			return h, err
+			return 0, err
 		}
-		if field := member(&h, key); field != nil {
-			if err := json.Unmarshal(b[i:vEnd], field); err != nil {
-				return h, fmt.Errorf("member %s: %w", key, err)
-			}
+		if err := member(key, b[i:vEnd]); err != nil {
+			return 0, err
 		}
 		i = skipSpace(b, vEnd)
 		if i >= len(b) {
-			return h, errors.New("event: unterminated object")
+			return 0, errors.New("event: unterminated object")
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case '}':
-			return h, trailing(b, i+1)
+			return i + 1, nil
 		default:
-			return h, errors.New("event: expected ',' or '}'")
+			return 0, errors.New("event: expected ',' or '}'")
 		}
 	}
 }
 
 // member returns the field of h a member name stands for, or nil.
 func member(h *eventHead, rawKey []byte) any {
-	name := rawKey[1 : len(rawKey)-1]
-	if bytes.IndexByte(name, '\\') >= 0 {
-		var s string
-		if err := json.Unmarshal(rawKey, &s); err != nil {
-			return nil
-		}
-		name = []byte(s)
+	name, ok := memberName(rawKey)
+	if !ok {
+		return nil
 	}
 	switch {
 	case bytes.EqualFold(name, nameUUID):
