@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -32,16 +31,14 @@ func (s *Store) CardSources(ctx context.Context, uuids []string) (map[string]Car
 	if len(uuids) == 0 {
 		return out, nil
 	}
-	ph := make([]string, len(uuids))
 	args := make([]any, len(uuids))
 	for i, u := range uuids {
-		ph[i] = fmt.Sprintf("$%d", i+1)
 		args[i] = eventKey(u)
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT e.uuid, e.type, e.source, e.received_at, e.payload,
 		d.headers, d.event_id, d.event_time, d.source
 		FROM events e LEFT JOIN deliveries d ON d.id = e.delivery_id
-		WHERE e.ukey IN (`+strings.Join(ph, ", ")+`)`, args...)
+		WHERE e.ukey IN (`+placeholders(0, len(uuids))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %d events: %w", len(uuids), err)
 	}
@@ -81,14 +78,12 @@ func (s *Store) EventUsers(ctx context.Context, uuids []string) (map[string]Even
 	if len(uuids) == 0 {
 		return out, nil
 	}
-	ph := make([]string, len(uuids))
 	args := make([]any, len(uuids))
 	for i, u := range uuids {
-		ph[i] = fmt.Sprintf("$%d", i+1)
 		args[i] = eventKey(u)
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT uuid, user_id, user_login FROM events
-		WHERE ukey IN (`+strings.Join(ph, ", ")+`) AND (user_id <> '' OR user_login <> '')`, args...)
+		WHERE ukey IN (`+placeholders(0, len(uuids))+`) AND (user_id <> '' OR user_login <> '')`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the users of %d events: %w", len(uuids), err)
 	}

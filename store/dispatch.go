@@ -424,19 +424,12 @@ func (s *Store) Replay(ctx context.Context, eventUUID, by string) (int, error) {
 
 // deleteHolds removes the dispatch holds of the events seqs, whose dispatch is recorded or starts again.
 func deleteHolds(ctx context.Context, tx *sql.Tx, seqs []int64) error {
-	for chunk := range slices.Chunk(seqs, maxParams) {
-		var b strings.Builder
-		args := make([]any, len(chunk))
-		for i, seq := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("$" + strconv.Itoa(i+1))
-			args[i] = seq
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM dispatch_holds WHERE seq IN (`+b.String()+`)`, args...); err != nil {
-			return fmt.Errorf("release the dispatch holds of %d events: %w", len(chunk), err)
-		}
+	args := make([]any, len(seqs))
+	for i, seq := range seqs {
+		args[i] = seq
+	}
+	if err := deleteIn(ctx, tx, "dispatch_holds", "seq", args); err != nil {
+		return fmt.Errorf("release the dispatch holds of %d events: %w", len(seqs), err)
 	}
 	return nil
 }

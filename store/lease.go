@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -174,13 +173,11 @@ func (s *Store) RenewLeases(ctx context.Context, owner string, lease time.Durati
 		return held, nil
 	}
 	args := []any{text(owner), lease.Nanoseconds()}
-	ph := make([]string, len(runIDs))
-	for i, id := range runIDs {
+	for _, id := range runIDs {
 		args = append(args, text(id))
-		ph[i] = "$" + strconv.Itoa(len(args))
 	}
 	q := `UPDATE runs SET lease_expires = ` + s.now + ` + $2
-		WHERE lease_owner = $1 AND status = 'running' AND id IN (` + strings.Join(ph, ", ") + `) RETURNING id, lease_token`
+		WHERE lease_owner = $1 AND status = 'running' AND id IN (` + placeholders(2, len(runIDs)) + `) RETURNING id, lease_token`
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		clear(held)
 		rows, err := tx.QueryContext(ctx, q, args...)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -30,13 +29,11 @@ type Received struct {
 // one of types (or any type), oldest first.
 func (s *Store) WaitingForEvents(ctx context.Context, types []string) ([]Run, error) {
 	args := []any{"*"}
-	ph := []string{"$1"}
 	for _, t := range types {
 		args = append(args, t)
-		ph = append(ph, fmt.Sprintf("$%d", len(args)))
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE status = 'waiting' AND wait_event <> ''
-		AND wait_event IN (`+strings.Join(ph, ", ")+`) ORDER BY id`, args...)
+		AND wait_event IN (`+placeholders(0, len(args))+`) ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("runs waiting for events: %w", err)
 	}
@@ -94,15 +91,13 @@ func (s *Store) EventsSince(ctx context.Context, types []string, since time.Time
 	args := []any{nanos(since), limit}
 	where := ""
 	if !slices.Contains(types, "*") {
-		ph := make([]string, len(types))
-		for i, t := range types {
-			args = append(args, t)
-			ph[i] = fmt.Sprintf("$%d", len(args))
-		}
-		if len(ph) == 0 {
+		if len(types) == 0 {
 			return nil, nil
 		}
-		where = " AND type IN (" + strings.Join(ph, ", ") + ")"
+		where = " AND type IN (" + placeholders(len(args), len(types)) + ")"
+		for _, t := range types {
+			args = append(args, t)
+		}
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT uuid FROM events WHERE received_at >= $1`+where+` ORDER BY seq DESC LIMIT $2`, args...)
 	if err != nil {

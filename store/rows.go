@@ -3,9 +3,34 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strconv"
 	"strings"
 )
+
+// placeholders is the parameter list of an IN (…) for n values bound after the first `after` arguments:
+// "$after+1, …, $after+n".
+func placeholders(after, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(after + i + 1))
+	}
+	return b.String()
+}
+
+// deleteIn deletes the rows of table whose column holds one of values, a statement per maxParams values.
+func deleteIn(ctx context.Context, tx *sql.Tx, table, column string, values []any) error {
+	for chunk := range slices.Chunk(values, maxParams) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+column+` IN (`+placeholders(0, len(chunk))+`)`, chunk...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // maxParams bounds the parameters of one statement, under SQLite's limit (32766) and PostgreSQL's
 // (65535), so that a batch of any size is written in as few statements as the drivers allow.

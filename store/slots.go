@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 )
 
 // A run whose trigger limits concurrency holds one of its key's slots (run_slots) while it runs: the
@@ -54,20 +53,12 @@ func (s *Store) takeSlots(ctx context.Context, tx *sql.Tx, runs []Run) ([]Run, e
 
 // freeSlots gives back the concurrency slots the runs ids hold.
 func freeSlots(ctx context.Context, tx *sql.Tx, ids ...string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	var b strings.Builder
 	args := make([]any, len(ids))
 	for i, id := range ids {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", i+1)
 		args[i] = id
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM run_slots WHERE run_id IN (`+b.String()+`)`, args...); err != nil {
-		return fmt.Errorf("free concurrency slots: %w", err)
+	if err := deleteIn(ctx, tx, "run_slots", "run_id", args); err != nil {
+		return fmt.Errorf("free the concurrency slots of %d runs: %w", len(ids), err)
 	}
 	return nil
 }
