@@ -43,7 +43,9 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 			return err
 		}
 		var pending []Dispatch
-		var pendingSeqs []int64
+		var seqs []int64
+		var holds [][]any // seq, until_at, attempts
+		until := sqlExpr("(" + s.now + " + " + strconv.FormatInt(hold.Nanoseconds(), 10) + ")")
 		for rows.Next() {
 			var d Dispatch
 			var dispatched int
@@ -54,23 +56,16 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 			}
 			d.From = dispatched + 1
 			pending = append(pending, d)
-			pendingSeqs = append(pendingSeqs, seq)
+			seqs = append(seqs, seq)
+			holds = append(holds, []any{seq, until, 1})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if len(pending) == 0 {
-			return nil
-		}
 		// A hold per event, counting the claim. The update happens only where no live hold is there:
 		// another worker's claim that committed after this one read the events keeps them (and on
 		// PostgreSQL an insert waits for a claim still in progress), so an event is handed to one worker.
-		until := sqlExpr("(" + s.now + " + " + strconv.FormatInt(hold.Nanoseconds(), 10) + ")")
-		holds := make([][]any, len(pending))
-		for i, seq := range pendingSeqs {
-			holds[i] = []any{seq, until, 1}
-		}
 		attempts := make(map[int64]int, len(pending))
 		err = insertRows(ctx, tx, "dispatch_holds", holdColumns, holds,
 			` ON CONFLICT (seq) DO UPDATE SET until_at = excluded.until_at, attempts = dispatch_holds.attempts + 1
@@ -87,7 +82,7 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 			return fmt.Errorf("hold %d events for dispatch: %w", len(pending), err)
 		}
 		for i, d := range pending {
-			if n, ok := attempts[pendingSeqs[i]]; ok {
+			if n, ok := attempts[seqs[i]]; ok {
 				d.Attempts = n
 				out = append(out, d)
 			}
@@ -109,8 +104,7 @@ var holdColumns = []string{"seq", "until_at", "attempts"}
 // costs no write transaction.
 func (s *Store) pendingDispatch(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events e WHERE e.dispatched < e.replays
-		AND NOT EXISTS (SELECT 1 FROM dispatch_holds h WHERE h.seq = e.seq AND h.until_at > `+s.now+`) LIMIT 1) AS p`).Scan(&n)
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events e WHERE `+s.q.pendingEvent+` LIMIT 1) AS p`).Scan(&n)
 	return n > 0, err
 }
 

@@ -122,13 +122,13 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 	err = s.inTx(ctx, false, func(tx *sql.Tx) error {
 		now := time.Now().UnixNano()
 		var steps []Step
-		finished, err := s.finishRows(ctx, tx, fs, now)
+		keys, err := s.finishRows(ctx, tx, fs, now)
 		if err != nil {
 			return err
 		}
 		for i, f := range fs {
 			errs[i] = nil
-			if _, ok := finished[f.Lease.RunID]; !ok {
+			if _, ok := keys[f.Lease.RunID]; !ok {
 				errs[i] = fmt.Errorf("finish run %s: attempt %d (token %d): %w", f.Lease.RunID, f.Lease.Attempt, f.Lease.Token, ErrLeaseLost)
 				continue
 			}
@@ -145,9 +145,9 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 		// Only runs whose trigger limits concurrency hold a slot: most batches free none, and skip the
 		// statement.
 		var holding []string
-		for i, f := range fs {
-			if errs[i] == nil && finished[f.Lease.RunID] {
-				holding = append(holding, f.Lease.RunID)
+		for id, key := range keys {
+			if key != "" {
+				holding = append(holding, id)
 			}
 		}
 		if err := freeSlots(ctx, tx, holding...); err != nil {
@@ -163,10 +163,10 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 }
 
 // finishRows records the outcomes of fs in one UPDATE per chunk, each fenced on its own lease token, and
-// returns the runs it finished, each with whether it holds a concurrency slot (its trigger limits
-// concurrency): a round trip for a batch instead of one per run.
-func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish, now int64) (map[string]bool, error) {
-	finished := make(map[string]bool, len(fs))
+// returns the runs it finished with their concurrency keys ("" for a run that holds no slot): a round trip
+// for a batch instead of one per run.
+func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish, now int64) (map[string]string, error) {
+	finished := make(map[string]string, len(fs))
 	const perRow = 5
 	for start := 0; start < len(fs); start += maxParams / perRow {
 		chunk := fs[start:min(start+maxParams/perRow, len(fs))]
@@ -195,7 +195,7 @@ func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish, now int
 				rows.Close()
 				return nil, err
 			}
-			finished[id] = key != ""
+			finished[id] = key
 		}
 		if err := rows.Close(); err != nil {
 			return nil, err
