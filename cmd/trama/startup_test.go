@@ -23,7 +23,7 @@ import (
 //   - seed: a cold trama run of the catalog's reset-and-reenroll seed against an Okta emulator on
 //     loopback (three requests), --output json.
 //
-// Each iteration runs the three once, interleaved, so machine noise hits them alike; the metrics are the
+// Each iteration runs the four once, interleaved, so machine noise hits them alike; the metrics are the
 // medians in milliseconds, version's ratio to hello, and nethttp's ratio to hello (the ratio no HTTP
 // program can go below on this machine).
 //
@@ -63,7 +63,7 @@ func BenchmarkStartup(b *testing.B) {
 	}
 	b.ReportMetric(med["version"]/med["hello"], "version/hello")
 	b.ReportMetric(med["nethttp"]/med["hello"], "nethttp/hello")
-	b.ReportMetric(0, "ns/op") // an iteration is three processes; the medians above are what counts
+	b.ReportMetric(0, "ns/op") // an iteration is four processes; the medians above are what counts
 }
 
 type startupBinaries struct{ dir, hello, nethttp, trama string }
