@@ -1,9 +1,14 @@
 package sqlite_test
 
 import (
+	"context"
+	"database/sql"
+	"path/filepath"
 	"testing"
 
 	"github.com/trama-dev/trama/internal/testdb"
+	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/sqlite"
 	"github.com/trama-dev/trama/store/storetest"
 )
 
@@ -21,4 +26,31 @@ func BenchmarkIngestBatch50(b *testing.B) { storetest.BenchIngest(b, testdb.SQLi
 // read pool runs beside the single writer in WAL mode, so reads cost CPU, not locks).
 func BenchmarkIngestBatch50WhileReading(b *testing.B) {
 	storetest.BenchIngest(b, testdb.SQLite(), 50, true)
+}
+
+// TestConnectionSettings checks the settings every connection is opened with (see common): a writer
+// that waited for busy_timeout or journalled statements to disk would be slower, and one without
+// foreign keys or WAL would be wrong.
+func TestConnectionSettings(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "trama.db")
+	write, read, err := sqlite.New(path, sqlite.Options{}).Open(ctx, store.OpenCreate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer write.Close()
+	defer read.Close()
+	want := map[string]string{"journal_mode": "wal", "synchronous": "1", "foreign_keys": "1", "temp_store": "2",
+		"busy_timeout": "10000", "cache_size": "-16000"}
+	for name, db := range map[string]*sql.DB{"write": write, "read": read} {
+		for pragma, v := range want {
+			var got string
+			if err := db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatalf("%s connection: PRAGMA %s: %v", name, pragma, err)
+			}
+			if got != v {
+				t.Errorf("%s connection: PRAGMA %s = %s, want %s", name, pragma, got, v)
+			}
+		}
+	}
 }
