@@ -136,7 +136,10 @@ func (c *cachingConn) acquire(ctx context.Context, query string) (*cachedStmt, e
 		c.lru.MoveToFront(el)
 		return cs, nil
 	}
-	st, err := c.inner.PrepareContext(ctx, query)
+	// Keyed by the text as given; prepared with plain "?" parameters where that means the same, which
+	// SQLite binds faster (see positional).
+	text, _ := positional(query)
+	st, err := c.inner.PrepareContext(ctx, text)
 	if err != nil {
 		return nil, err
 	}
