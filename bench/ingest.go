@@ -270,7 +270,17 @@ func Ingest(ctx context.Context, o IngestOptions) (*IngestReport, error) {
 		return nil, err
 	}
 	rep.DrainSeconds = time.Since(drained).Seconds()
+	recorded := func() int {
+		startsMu.Lock()
+		defer startsMu.Unlock()
+		return len(starts)
+	}
+	bulk := 0
 	if o.BulkRuns {
+		bulk = rep.Acknowledged
+		if err := awaitRecorded(ctx, recorded, bulk); err != nil {
+			return nil, err
+		}
 		startsMu.Lock()
 		var ds []time.Duration
 		for u, st := range starts {
@@ -303,6 +313,9 @@ func Ingest(ctx context.Context, o IngestOptions) (*IngestReport, error) {
 			}
 		}
 		if err := waitDrained(ctx, srv.Store()); err != nil {
+			return nil, err
+		}
+		if err := awaitRecorded(ctx, recorded, bulk+o.Probes); err != nil {
 			return nil, err
 		}
 		startsMu.Lock()
@@ -340,6 +353,20 @@ func waitDrained(ctx context.Context, st *store.Store) error {
 			return errors.New("the queue did not drain before --timeout")
 		}
 	}
+}
+
+// awaitRecorded waits until OnRunFinished has recorded want runs. The store counts a run finished when
+// its batch of finishes commits, a moment before the server calls OnRunFinished for each run in it, so a
+// drained queue does not yet mean every run was seen.
+func awaitRecorded(ctx context.Context, recorded func() int, want int) error {
+	for recorded() < want {
+		select {
+		case <-time.After(time.Millisecond):
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d runs were reported finished before --timeout", recorded(), want)
+		}
+	}
+	return nil
 }
 
 func clients(n int) string {
