@@ -3,17 +3,17 @@ package arazzo
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/trama-dev/trama/internal/lazyregexp"
 	"github.com/trama-dev/trama/internal/suggest"
 	"github.com/trama-dev/trama/internal/yamlnode"
 )
 
-var versionPattern = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?$`)
+var versionPattern = lazyregexp.New(`^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?$`)
 
 // Parse decodes an Arazzo document from YAML or JSON. file names the
 // document in diagnostics and is the base for relative source URLs.

@@ -3,10 +3,10 @@ package arazzo
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/trama-dev/trama/internal/lazyregexp"
 	"github.com/trama-dev/trama/openapi"
 )
 
@@ -36,8 +36,8 @@ type AuthorityFacts struct {
 }
 
 var (
-	idPattern        = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
-	outputKeyPattern = regexp.MustCompile(`^[a-zA-Z0-9\.\-_]+$`)
+	idPattern        = lazyregexp.New(`^[A-Za-z0-9_\-]+$`)
+	outputKeyPattern = lazyregexp.New(`^[a-zA-Z0-9\.\-_]+$`)
 )
 
 // Validate checks every document of the bundle: required fields and types

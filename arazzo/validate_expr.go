@@ -2,20 +2,20 @@ package arazzo
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/trama-dev/trama/arazzo/expr"
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 // expressionLike matches plain strings an author almost certainly meant as
 // a runtime expression: "$" then a root-like word and a dot, without spaces
 // ("$inptus.userId"). Literal text such as "$5" or a JSONPath "$.a" does
 // not match.
-var expressionLike = regexp.MustCompile(`^\$[A-Za-z][A-Za-z0-9]*[.#]\S*$`)
+var expressionLike = lazyregexp.New(`^\$[A-Za-z][A-Za-z0-9]*[.#]\S*$`)
 
 // values checks every string inside a raw value (a parameter value, a
 // payload, a replacement value) for runtime expressions.

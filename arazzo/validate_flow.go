@@ -6,6 +6,7 @@ import (
 
 	"github.com/trama-dev/trama/arazzo/criterion"
 	"github.com/trama-dev/trama/arazzo/expr"
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 func (v *validator) actionList(list []*Action, failure bool, sc scope) {
@@ -100,7 +101,7 @@ var (
 	xpathVersions    = map[string]bool{"": true, "xpath-10": true, "xpath-20": true, "xpath-30": true, "xpath-31": true}
 	// lengthComparison matches the Okta catalog's `$.length > 0`: a
 	// JavaScript-style comparison, not a JSONPath query.
-	lengthComparison = regexp.MustCompile(`^\s*\$(\.[A-Za-z_][A-Za-z0-9_]*)*\s*(==|!=|<=|>=|<|>)\s*\S+\s*$`)
+	lengthComparison = lazyregexp.New(`^\s*\$(\.[A-Za-z_][A-Za-z0-9_]*)*\s*(==|!=|<=|>=|<|>)\s*\S+\s*$`)
 )
 
 func (v *validator) criterion(c *Criterion, sc scope) {

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/trama-dev/trama/internal/lazyregexp"
 	"github.com/trama-dev/trama/internal/suggest"
 	"github.com/trama-dev/trama/internal/yamlnode"
 	"github.com/trama-dev/trama/jsonpointer"
@@ -126,7 +126,7 @@ func Load(data []byte, location string) (*Document, error) {
 
 // versionRE matches the versions the model is written for. 2.0.0 to 2.6.x
 // share one shape; 3.0 changed it, and a later 3.x may change it again.
-var versionRE = regexp.MustCompile(`^(2\.[0-6]|3\.0)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$`)
+var versionRE = lazyregexp.New(`^(2\.[0-6]|3\.0)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$`)
 
 func load(data []byte) (*Document, error) {
 	root, err := parse(data)
@@ -314,7 +314,7 @@ func Sniff(data []byte) bool {
 // sniffRE is a top-level asyncapi key in block YAML, plain or quoted: at
 // column 0 and followed by ": " or the end of the line, as YAML requires of a
 // key ("asyncapi:3" is a string, not a key).
-var sniffRE = regexp.MustCompile(`^(asyncapi|"asyncapi"|'asyncapi')[ \t]*:([ \t]|\r?$)`)
+var sniffRE = lazyregexp.New(`^(asyncapi|"asyncapi"|'asyncapi')[ \t]*:([ \t]|\r?$)`)
 
 // jsonHasTopKey scans valid JSON for key among the keys of its top-level
 // object, skipping nested values without decoding them.

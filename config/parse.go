@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/trama-dev/trama/internal/lazyregexp"
 	"github.com/trama-dev/trama/internal/suggest"
 	"github.com/trama-dev/trama/internal/yamlnode"
 	"github.com/trama-dev/trama/secret"
@@ -326,7 +326,7 @@ func (p *parser) config(n *yaml.Node) {
 	}
 }
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+var namePattern = lazyregexp.New(`^[A-Za-z0-9._-]+$`)
 
 func join(path, key string) string {
 	if path == "" {

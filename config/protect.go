@@ -1,16 +1,17 @@
 package config
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 // envRef matches a ${…} reference up to its first "}".
-var envRef = regexp.MustCompile(`\$\{[^}\n]*\}`)
+var envRef = lazyregexp.New(`\$\{[^}\n]*\}`)
 
 // protectEnvRefs replaces every ${…} in the file text with a placeholder of plain letters before YAML
 // parsing, and returns the replacer that restores them. Without it the issue's own example,

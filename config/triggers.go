@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/trama-dev/trama/arazzo"
 	"github.com/trama-dev/trama/arazzo/expr"
 	"github.com/trama-dev/trama/inputhelper"
+	"github.com/trama-dev/trama/internal/lazyregexp"
 	"github.com/trama-dev/trama/internal/suggest"
 	"github.com/trama-dev/trama/internal/yamlnode"
 	"github.com/trama-dev/trama/okta"
@@ -22,7 +22,7 @@ import (
 )
 
 // eventTypePattern is the shape of Okta event types: dotted lower-case words ("user.mfa.factor.activate").
-var eventTypePattern = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
+var eventTypePattern = lazyregexp.New(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
 
 // entityKeys are the members of the card's Admin and Okta User objects.
 var entityKeys = []string{"id", "alternateId", "displayName", "type"}

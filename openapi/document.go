@@ -6,12 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 // ErrOperationNotFound is wrapped by Operation and OperationAt when the
@@ -214,7 +215,7 @@ func outlineVersion(o *outline) (string, error) {
 
 var errSwagger = errors.New("Swagger 2.0 descriptions are not supported; convert it to OpenAPI 3.0, 3.1 or 3.2 first")
 
-var versionRE = regexp.MustCompile(`^3\.[012]\.\d+(-[0-9A-Za-z.-]+)?$`)
+var versionRE = lazyregexp.New(`^3\.[012]\.\d+(-[0-9A-Za-z.-]+)?$`)
 
 func checkVersion(v string) error {
 	if !versionRE.MatchString(v) {
@@ -539,7 +540,7 @@ func hasExternalRef(data []byte) bool {
 }
 
 // swaggerRE finds a top-level swagger key for the message kin cannot give.
-var swaggerRE = regexp.MustCompile(`(?m)^["']?swagger["']?\s*:`)
+var swaggerRE = lazyregexp.New(`(?m)^["']?swagger["']?\s*:`)
 
 // loadFull loads the description with kin-openapi and converts every operation.
 func loadFull(data []byte, location string, opts Options, reason string) (*Document, error) {

@@ -3,9 +3,10 @@ package criterion
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 // Kind is the type of a Criterion Object whose condition is not a simple condition, or of a selector
@@ -179,7 +180,7 @@ func withCondition(err error, condition string, restore func(string) string) err
 
 // embeddedExpression matches a {$…} runtime expression embedded in a condition; runtime expressions
 // cannot contain braces.
-var embeddedExpression = regexp.MustCompile(`\{\$[^{}]*\}`)
+var embeddedExpression = lazyregexp.New(`\{\$[^{}]*\}`)
 
 // placeholderBase numbers the placeholders; a ten-digit number is a valid literal in regex, JSONPath and
 // XPath alike and is unlikely to occur in a condition by itself.

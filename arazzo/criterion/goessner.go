@@ -2,10 +2,11 @@ package criterion
 
 import (
 	"fmt"
-	"regexp"
 	"unicode/utf16"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 // jsonQuery is a compiled JSONPath query of either version the Expression Type Object names.
@@ -49,11 +50,11 @@ func intNode(n int) *yaml.Node {
 var (
 	// scriptIndex is Goessner's one portable script expression, `[(@.length-n)]`: the n-th element from
 	// the end, which RFC 9535 writes `[-n]`.
-	scriptIndex = regexp.MustCompile(`\[\s*\(\s*@\s*\.\s*length\s*-\s*([1-9][0-9]*)\s*\)\s*\]`)
+	scriptIndex = lazyregexp.New(`\[\s*\(\s*@\s*\.\s*length\s*-\s*([1-9][0-9]*)\s*\)\s*\]`)
 	// scriptExpr is any other `[( … )]`: JavaScript run by the host language.
-	scriptExpr = regexp.MustCompile(`\[\s*\(`)
+	scriptExpr = lazyregexp.New(`\[\s*\(`)
 	// finalLength is a query's last segment `.length`.
-	finalLength = regexp.MustCompile(`\.\s*length\s*$`)
+	finalLength = lazyregexp.New(`\.\s*length\s*$`)
 )
 
 // compileGoessner compiles a query written for Stefan Goessner's JSONPath, the version the Expression

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/speakeasy-api/jsonpath/pkg/jsonpath"
 	"github.com/speakeasy-api/jsonpath/pkg/jsonpath/token"
 	"gopkg.in/yaml.v3"
+
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 // queryEngine compiles JSONPath queries. It is the seam that lets trama swap the RFC 9535
@@ -159,7 +160,7 @@ func checkControlChars(query string) error {
 }
 
 // engineLocation is how the JSONPath engine starts its messages.
-var engineLocation = regexp.MustCompile(`^Error at line (\d+), column (\d+): (.*)$`)
+var engineLocation = lazyregexp.New(`^Error at line (\d+), column (\d+): (.*)$`)
 
 // engineMessage makes the engine's error one line: it writes "Error at line 1, column 7: unexpected
 // token" followed by the query and a caret on lines of their own.

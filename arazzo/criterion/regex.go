@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 // compileRegex compiles a regex condition with Go's RE2 engine. The Arazzo specification does not name
@@ -31,22 +33,22 @@ func compileRegex(version, condition string) (*regexp.Regexp, error) {
 // regexConstructs are the backtracking-engine constructs users bring from PCRE, Java or JavaScript,
 // in the order they are looked for.
 var regexConstructs = []struct {
-	re        *regexp.Regexp
+	re        *lazyregexp.Regexp
 	construct string
 	fix       string
 }{
-	{regexp.MustCompile(`\(\?<[=!]`), "lookbehind `(?<=…)`/`(?<!…)`",
+	{lazyregexp.New(`\(\?<[=!]`), "lookbehind `(?<=…)`/`(?<!…)`",
 		"match the preceding text too, or split the check into two criteria"},
-	{regexp.MustCompile(`\(\?[=!]`), "lookahead `(?=…)`/`(?!…)`",
+	{lazyregexp.New(`\(\?[=!]`), "lookahead `(?=…)`/`(?!…)`",
 		"use several criteria (all must pass) instead of stacked lookaheads"},
-	{regexp.MustCompile(`\(\?>`), "atomic groups `(?>…)`", "use a plain group `(?:…)`"},
-	{regexp.MustCompile(`\\[1-9]|\\k[<'{]|\\g\{?-?[0-9]`), "backreferences (`\\1`, `\\k<name>`)",
+	{lazyregexp.New(`\(\?>`), "atomic groups `(?>…)`", "use a plain group `(?:…)`"},
+	{lazyregexp.New(`\\[1-9]|\\k[<'{]|\\g\{?-?[0-9]`), "backreferences (`\\1`, `\\k<name>`)",
 		"compare the captured value in a separate criterion"},
-	{regexp.MustCompile(`[*+?}][+]`), "possessive quantifiers (`*+`, `++`, `?+`, `{n}+`)",
+	{lazyregexp.New(`[*+?}][+]`), "possessive quantifiers (`*+`, `++`, `?+`, `{n}+`)",
 		"drop the trailing `+`; RE2 never backtracks, so the plain quantifier behaves the same"},
-	{regexp.MustCompile(`\(\?\(`), "conditionals `(?(…)…)`", "use separate criteria"},
-	{regexp.MustCompile(`\(\?(R|[0-9]|&|P>)`), "recursion `(?R)`", "use a JSONPath or XPath criterion instead"},
-	{regexp.MustCompile(`\\Z`), "`\\Z`", "use `\\z` or `$`"},
+	{lazyregexp.New(`\(\?\(`), "conditionals `(?(…)…)`", "use separate criteria"},
+	{lazyregexp.New(`\(\?(R|[0-9]|&|P>)`), "recursion `(?R)`", "use a JSONPath or XPath criterion instead"},
+	{lazyregexp.New(`\\Z`), "`\\Z`", "use `\\z` or `$`"},
 }
 
 // unsupportedRegex names the first unsupported construct in a pattern that failed to compile, ignoring

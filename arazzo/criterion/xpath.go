@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 
 	"github.com/antchfx/xmlquery"
 	"github.com/antchfx/xpath"
+
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 // xpathCondition is a compiled xpath condition.
@@ -19,7 +20,7 @@ type xpathCondition struct {
 }
 
 // xpath2Functions are the XPath 2.0 functions antchfx/xpath offers on top of XPath 1.0.
-var xpath2Functions = regexp.MustCompile(`\b(lower-case|upper-case|ends-with|matches|replace|reverse|string-join)\s*\(`)
+var xpath2Functions = lazyregexp.New(`\b(lower-case|upper-case|ends-with|matches|replace|reverse|string-join)\s*\(`)
 
 // compileXPath compiles an xpath condition with antchfx/xpath, an XPath 1.0 engine with a few 2.0
 // functions; no maintained pure-Go XPath 2.0 or 3.x engine exists. For xpath-20, xpath-30 and xpath-31
@@ -104,25 +105,25 @@ func compileWhole(condition string) (*xpath.Expr, error) {
 
 // xpath2Syntax maps XPath 2.0+ constructs to their names, in the order they are looked for.
 var xpath2Syntax = []struct {
-	re   *regexp.Regexp
+	re   *lazyregexp.Regexp
 	name string
 }{
-	{regexp.MustCompile(`\(:`), "comments `(: … :)`"},
-	{regexp.MustCompile(`\bif\s*\(`), "conditional expressions `if … then … else`"},
-	{regexp.MustCompile(`\bfor\s+\$`), "`for` expressions"},
-	{regexp.MustCompile(`\blet\s+\$`), "`let` expressions"},
-	{regexp.MustCompile(`\b(some|every)\s+\$`), "quantified expressions `some`/`every`"},
-	{regexp.MustCompile(`\b(instance\s+of|treat\s+as|castable\s+as|cast\s+as)\b`), "type expressions (`instance of`, `cast as` …)"},
-	{regexp.MustCompile(`\s(eq|ne|lt|le|gt|ge)\s`), "value comparisons (`eq`, `ne`, `lt` …)"},
-	{regexp.MustCompile(`\s(is|<<|>>)\s`), "node comparisons (`is`, `<<`, `>>`)"},
-	{regexp.MustCompile(`\s(to)\s`), "range expressions `to`"},
-	{regexp.MustCompile(`\s(intersect|except|idiv)\s`), "`intersect`, `except` or `idiv`"},
-	{regexp.MustCompile(`\|\|`), "the string concatenation operator `||`"},
-	{regexp.MustCompile(`=>`), "the arrow operator `=>`"},
-	{regexp.MustCompile(`![^=]`), "the simple map operator `!`"},
-	{regexp.MustCompile(`\b(map|array)\s*\{|\?\*|\?\w`), "maps, arrays and lookups"},
-	{regexp.MustCompile(`\bfunction\s*\(|#\d`), "function items"},
-	{regexp.MustCompile(`(^|[^\w\-.])\(\s*\)|(^|[\s(,=<>!+*\[])\([^()]*,`), "sequences `(a, b)`"},
+	{lazyregexp.New(`\(:`), "comments `(: … :)`"},
+	{lazyregexp.New(`\bif\s*\(`), "conditional expressions `if … then … else`"},
+	{lazyregexp.New(`\bfor\s+\$`), "`for` expressions"},
+	{lazyregexp.New(`\blet\s+\$`), "`let` expressions"},
+	{lazyregexp.New(`\b(some|every)\s+\$`), "quantified expressions `some`/`every`"},
+	{lazyregexp.New(`\b(instance\s+of|treat\s+as|castable\s+as|cast\s+as)\b`), "type expressions (`instance of`, `cast as` …)"},
+	{lazyregexp.New(`\s(eq|ne|lt|le|gt|ge)\s`), "value comparisons (`eq`, `ne`, `lt` …)"},
+	{lazyregexp.New(`\s(is|<<|>>)\s`), "node comparisons (`is`, `<<`, `>>`)"},
+	{lazyregexp.New(`\s(to)\s`), "range expressions `to`"},
+	{lazyregexp.New(`\s(intersect|except|idiv)\s`), "`intersect`, `except` or `idiv`"},
+	{lazyregexp.New(`\|\|`), "the string concatenation operator `||`"},
+	{lazyregexp.New(`=>`), "the arrow operator `=>`"},
+	{lazyregexp.New(`![^=]`), "the simple map operator `!`"},
+	{lazyregexp.New(`\b(map|array)\s*\{|\?\*|\?\w`), "maps, arrays and lookups"},
+	{lazyregexp.New(`\bfunction\s*\(|#\d`), "function items"},
+	{lazyregexp.New(`(^|[^\w\-.])\(\s*\)|(^|[\s(,=<>!+*\[])\([^()]*,`), "sequences `(a, b)`"},
 }
 
 // xpath2Construct names the first XPath 2.0+ construct in an expression, ignoring string literals.

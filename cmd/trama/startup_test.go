@@ -10,8 +10,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/trama-dev/trama/internal/lazyregexp"
 	"github.com/trama-dev/trama/internal/pgtest"
 )
+
+// TestRegexpsCompile compiles every package-level regular expression linked into trama. They compile on
+// first use rather than at start (see internal/lazyregexp), so a bad one would otherwise surface only when
+// a user's input first reaches it.
+func TestRegexpsCompile(t *testing.T) {
+	if err := lazyregexp.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // BenchmarkStartup measures what a CI pipeline that calls trama many times pays per call, side by side
 // with a Go hello-world built the same way on the same machine:

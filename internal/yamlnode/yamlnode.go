@@ -6,11 +6,12 @@ package yamlnode
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 // Pos is a 1-based line and column in a file. The zero Pos means the position is unknown.
@@ -80,11 +81,11 @@ func (e *SyntaxError) Error() string {
 	return e.Msg
 }
 
-var lineMsg = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var lineMsg = lazyregexp.New(`^yaml: line (\d+): (.*)$`)
 
 // quoted finds the character a yaml.v3 message names: "found character that cannot start any token"
 // names none, "could not find expected ':'" names ':'.
-var quoted = regexp.MustCompile(`'(.)'`)
+var quoted = lazyregexp.New(`'(.)'`)
 
 // Syntax turns a yaml.v3 error for data into a SyntaxError with a line and column when it has a line;
 // other errors are returned unchanged.

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/trama-dev/trama/internal/lazyregexp"
 	"github.com/trama-dev/trama/okta"
 )
 
@@ -109,7 +109,7 @@ func (e *Emulator) groupMembers(g *group) []*user {
 
 // attributeTemplate matches the username templates that name one profile attribute, with or without
 // the ${} of Okta's expression language: ${source.email}, user.firstName.
-var attributeTemplate = regexp.MustCompile(`^(?:\$\{)?(?:source|user)\.([A-Za-z0-9_]+)\}?$`)
+var attributeTemplate = lazyregexp.New(`^(?:\$\{)?(?:source|user)\.([A-Za-z0-9_]+)\}?$`)
 
 // appUserName is the username the assignment shows: the one assigned, or what the app's username
 // template makes of the user's profile. Okta's built-in templates and single-attribute expressions are

@@ -3,11 +3,11 @@ package emulator
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/trama-dev/trama/internal/lazyregexp"
 	"github.com/trama-dev/trama/okta"
 )
 
@@ -134,7 +134,7 @@ func (e *Emulator) embedAppUser(out map[string]any, a *application, uid string) 
 }
 
 // appFilter is the one `eq` expression GET /api/v1/apps accepts.
-var appFilter = regexp.MustCompile(`^\s*([A-Za-z.]+)\s+eq\s+(?:"((?:[^"\\]|\\.)*)"|(true|false))\s*$`)
+var appFilter = lazyregexp.New(`^\s*([A-Za-z.]+)\s+eq\s+(?:"((?:[^"\\]|\\.)*)"|(true|false))\s*$`)
 
 // appFilterAttributes are the properties Okta filters apps by: the description's list and the retired
 // reference's user.id and group.id.

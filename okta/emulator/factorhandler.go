@@ -3,11 +3,11 @@ package emulator
 import (
 	"encoding/base32"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/trama-dev/trama/internal/lazyregexp"
 	"github.com/trama-dev/trama/okta"
 )
 
@@ -60,7 +60,7 @@ type enrollBody struct {
 const enrollWhat = "factorEnrollRequest"
 
 // e164 is Okta's phone pattern after the separators its own examples use ("+1-555-415-1337") are removed.
-var e164 = regexp.MustCompile(`^\+[1-9]\d{1,14}$`)
+var e164 = lazyregexp.New(`^\+[1-9]\d{1,14}$`)
 
 func profileString(p map[string]any, key string) string {
 	s, _ := p[key].(string)

@@ -3,8 +3,9 @@ package postgres
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
+
+	"github.com/trama-dev/trama/internal/lazyregexp"
 )
 
 // URL parameters trama reads itself and removes before pgx sees the URL (pgx would send unknown ones to
@@ -20,7 +21,7 @@ var retiredParams = map[string]string{
 }
 
 // schemaName keeps a schema name safe to put in search_path and CREATE SCHEMA without quoting rules.
-var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+var schemaName = lazyregexp.New(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // connConfig is a parsed store URL.
 type connConfig struct {
