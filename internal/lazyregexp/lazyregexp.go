@@ -22,7 +22,8 @@ type Regexp struct {
 
 // New returns expr, to be compiled on first use. Like regexp.MustCompile it panics if expr does not
 // compile, but only then: Check compiles every expression made with New, so that a test of the program
-// finds a bad one before a user's rare input does.
+// finds a bad one before a user's rare input does. New is for package-level variables: every Regexp it
+// makes stays listed for Check, so one made per call would never be freed.
 func New(expr string) *Regexp {
 	r := &Regexp{expr: expr}
 	registry.Lock()
