@@ -77,6 +77,12 @@ type RunsReport struct {
 	// RunStart is event sent → run started; RunFinish event sent → run finished.
 	RunStart  latency.Summary `json:"eventToRunStart"`
 	RunFinish latency.Summary `json:"eventToRunFinish"`
+	// CPUPerRunMs is the CPU time (user and system) this process used from the first event sent to the
+	// last run finished, per completed run, and Cores that time over the same span. The process holds
+	// trama (every replica), the load generator and the target; a PostgreSQL store's own CPU is not in
+	// it. A cost per run compares two builds better than runs/s when the machine's speed drifts.
+	CPUPerRunMs float64 `json:"cpuPerRunMs,omitempty"`
+	Cores       float64 `json:"cores,omitempty"`
 	// PeakRSSMiB is the process's peak resident memory: trama and the load generator together.
 	PeakRSSMiB float64 `json:"peakRssMiB"`
 	// With Wait: how many runs wait, and, once they all do, the live heap after a collection and the
@@ -108,6 +114,13 @@ func (r *RunsReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "    in trama     p50 %.2fms  p99 %.2fms  max %.2fms (headers received → events stored)\n", r.ServerAck.P50, r.ServerAck.P99, r.ServerAck.Max)
 	fmt.Fprintf(w, "  run start      event sent → run started  p50 %.2fms  p99 %.2fms  max %.2fms\n", r.RunStart.P50, r.RunStart.P99, r.RunStart.Max)
 	fmt.Fprintf(w, "  run finish     event sent → run finished p50 %.2fms  p99 %.2fms  max %.2fms\n", r.RunFinish.P50, r.RunFinish.P99, r.RunFinish.Max)
+	if r.CPUPerRunMs > 0 {
+		whose := "trama and the load generator"
+		if r.Store != "SQLite" {
+			whose += "; the database's own CPU is not counted"
+		}
+		fmt.Fprintf(w, "  cpu            %.3f ms per run, %.2f cores busy (%s)\n", r.CPUPerRunMs, r.Cores, whose)
+	}
 	if r.PeakRSSMiB > 0 {
 		fmt.Fprintf(w, "  peak memory    %.0f MiB resident (trama and the load generator)\n", r.PeakRSSMiB)
 	}
@@ -232,6 +245,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	acks := make([]time.Duration, deliveries)
 	var next atomic.Int64
 	var firstErr atomic.Value
+	cpuBefore := cpuTime()
 	began := time.Now()
 	var wg sync.WaitGroup
 	for range o.Concurrency {
@@ -280,6 +294,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 		mu.Unlock()
 		return nil, fmt.Errorf("%d of %d runs finished before --timeout", n, o.Events)
 	}
+	cpu := cpuTime() - cpuBefore
 
 	rep := &RunsReport{Events: o.Events, Steps: o.Steps, Replicas: o.Replicas, Store: storeName, Offered: o.Rate,
 		Batch: o.Batch, PeakRSSMiB: peakRSSMiB()}
@@ -306,6 +321,10 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	rep.Seconds = last.Sub(began).Seconds()
 	rep.RunsPerSec = float64(rep.Succeeded+rep.Failed) / rep.Seconds
 	rep.StepsPerSec = rep.RunsPerSec * float64(o.Steps)
+	if cpu > 0 && rep.Succeeded+rep.Failed > 0 {
+		rep.CPUPerRunMs = float64(cpu) / float64(time.Millisecond) / float64(rep.Succeeded+rep.Failed)
+		rep.Cores = cpu.Seconds() / rep.Seconds
+	}
 	rep.RunStart, rep.RunFinish = latency.Summarize(starts), latency.Summarize(ends)
 	rep.Ack = latency.Summarize(acks)
 	serverAcksMu.Lock()

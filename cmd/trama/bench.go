@@ -98,8 +98,10 @@ of a loopback server, and waits until every run finished. Reported: completed ru
 (from the first event sent to the last run finished); how long each delivery took to be acknowledged,
 as the load generator saw it and as trama measured it (from the request's headers to its events stored,
 the trama_hook_ack_seconds metric: the generator shares the cores, and its own waits count in the
-first); event sent → run started and event sent → run finished (p50/p99/max); and the process's peak
-resident memory.
+first); event sent → run started and event sent → run finished (p50/p99/max); the CPU the process
+used per completed run and how many cores that kept busy (trama, the load generator and the target;
+not PostgreSQL's own): a cost that compares two builds better than runs/s when the machine's speed
+drifts; and the process's peak resident memory.
 
 --rate offers the events at a fixed rate (events/s) instead of as fast as trama acknowledges them: the
 latencies then say what a run waits at that load. The store is a temporary SQLite file unless --store
