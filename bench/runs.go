@@ -77,8 +77,8 @@ type RunsReport struct {
 	// RunStart is event sent → run started; RunFinish event sent → run finished.
 	RunStart  latency.Summary `json:"eventToRunStart"`
 	RunFinish latency.Summary `json:"eventToRunFinish"`
-	// CPUPerRunMs is the CPU time (user and system) this process used from the first event sent to the
-	// last run finished, per completed run, and Cores that time over the same span. The process holds
+	// CPUPerRunMs is the CPU time (user and system) this process used from the first event sent until
+	// every run had finished, per completed run, and Cores that time over the same span. The process holds
 	// trama (every replica), the load generator and the target; a PostgreSQL store's own CPU is not in
 	// it. A cost per run compares two builds better than runs/s when the machine's speed drifts.
 	CPUPerRunMs float64 `json:"cpuPerRunMs,omitempty"`
@@ -294,7 +294,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 		mu.Unlock()
 		return nil, fmt.Errorf("%d of %d runs finished before --timeout", n, o.Events)
 	}
-	cpu := cpuTime() - cpuBefore
+	cpu, cpuSpan := cpuTime()-cpuBefore, time.Since(began)
 
 	rep := &RunsReport{Events: o.Events, Steps: o.Steps, Replicas: o.Replicas, Store: storeName, Offered: o.Rate,
 		Batch: o.Batch, PeakRSSMiB: peakRSSMiB()}
@@ -323,7 +323,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	rep.StepsPerSec = rep.RunsPerSec * float64(o.Steps)
 	if cpu > 0 && rep.Succeeded+rep.Failed > 0 {
 		rep.CPUPerRunMs = float64(cpu) / float64(time.Millisecond) / float64(rep.Succeeded+rep.Failed)
-		rep.Cores = cpu.Seconds() / rep.Seconds
+		rep.Cores = cpu.Seconds() / cpuSpan.Seconds()
 	}
 	rep.RunStart, rep.RunFinish = latency.Summarize(starts), latency.Summarize(ends)
 	rep.Ack = latency.Summarize(acks)
