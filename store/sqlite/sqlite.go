@@ -72,14 +72,19 @@ func (d *Driver) Name() string { return d.path }
 // common are the settings of every connection: wait for the writer instead of failing at once, enforce
 // foreign keys, fsync at checkpoints rather than at every commit (WAL keeps committed transactions
 // durable against a process crash; an OS crash may lose the last few), and a 16 MB page cache.
-//
-// temp_store(MEMORY) keeps statement journals in memory. A multi-row INSERT or UPDATE inside a
-// transaction journals the pages it changes so that it alone can be undone; past 64 KiB SQLite spills
-// that journal to a temporary file, a write system call per page that nothing ever reads back unless
-// the statement fails. It holds nothing durable: the WAL does. In memory the bench ran 7–12 % more
-// runs per second (docs/performance.md).
 const common = "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)" +
-	"&_pragma=cache_size(-16000)&_pragma=temp_store(MEMORY)"
+	"&_pragma=cache_size(-16000)"
+
+// writeOnly are the settings of the write connection alone. wal_autocheckpoint(0): the committing
+// connection would otherwise copy the WAL into the database and fsync it inside an acknowledgement every
+// thousand pages; the checkpointer does it beside. temp_store(MEMORY) keeps statement journals
+// in memory: a multi-row INSERT or UPDATE inside a transaction journals the pages it changes so that it
+// alone can be undone, and past 64 KiB SQLite spills that journal to a temporary file, a write system
+// call per page that nothing reads back unless the statement fails. It holds nothing durable (the WAL
+// does), and in memory the bench ran 7–12 % more runs per second (docs/performance.md). The readers keep
+// the default: they write no journal, and a large sort there should spill to a file, not to memory.
+const writeOnly = "&_pragma=journal_mode(WAL)&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)" +
+	"&_pragma=temp_store(MEMORY)&_txlock=immediate"
 
 // Open implements store.Driver.
 func (d *Driver) Open(ctx context.Context, mode store.OpenMode) (write, read *sql.DB, err error) {
@@ -93,10 +98,7 @@ func (d *Driver) Open(ctx context.Context, mode store.OpenMode) (write, read *sq
 		}
 	}
 	uri := "file:" + escapePath(d.path)
-	// wal_autocheckpoint(0): the committing connection would otherwise copy the WAL into the database
-	// and fsync it inside an acknowledgement every thousand pages; the checkpointer does it beside.
-	writeDSN := uri + "?_pragma=journal_mode(WAL)&" + common +
-		"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)&_txlock=immediate"
+	writeDSN := uri + "?" + common + writeOnly
 	if readOnly {
 		writeDSN = uri + "?" + common + "&_pragma=query_only(1)"
 	}
