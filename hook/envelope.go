@@ -40,7 +40,7 @@ func readEnvelope(body []byte) (envelope, error) {
 		switch {
 		case bytes.EqualFold(name, nameData):
 			return readData(&env, value)
-		case bytes.EqualFold(name, nameEventTypeEnv):
+		case bytes.EqualFold(name, nameEventType):
 			return setString(&env.EventType, value)
 		case bytes.EqualFold(name, nameEventTypeVersion):
 			return setString(&env.EventTypeVersion, value)
@@ -68,7 +68,6 @@ var errSlow = errors.New("left to encoding/json")
 var (
 	nameData               = []byte("data")
 	nameEvents             = []byte("events")
-	nameEventTypeEnv       = []byte("eventType")
 	nameEventTypeVersion   = []byte("eventTypeVersion")
 	nameCloudEventsVersion = []byte("cloudEventsVersion")
 	nameSource             = []byte("source")
