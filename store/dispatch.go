@@ -418,11 +418,7 @@ func (s *Store) Replay(ctx context.Context, eventUUID, by string) (int, error) {
 
 // deleteHolds removes the dispatch holds of the events seqs, whose dispatch is recorded or starts again.
 func deleteHolds(ctx context.Context, tx *sql.Tx, seqs []int64) error {
-	args := make([]any, len(seqs))
-	for i, seq := range seqs {
-		args[i] = seq
-	}
-	if err := deleteIn(ctx, tx, "dispatch_holds", "seq", args); err != nil {
+	if err := deleteIn(ctx, tx, "dispatch_holds", "seq", seqs); err != nil {
 		return fmt.Errorf("release the dispatch holds of %d events: %w", len(seqs), err)
 	}
 	return nil

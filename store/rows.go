@@ -23,9 +23,13 @@ func placeholders(after, n int) string {
 }
 
 // deleteIn deletes the rows of table whose column holds one of values, a statement per maxParams values.
-func deleteIn(ctx context.Context, tx *sql.Tx, table, column string, values []any) error {
+func deleteIn[T any](ctx context.Context, tx *sql.Tx, table, column string, values []T) error {
 	for chunk := range slices.Chunk(values, maxParams) {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+column+` IN (`+placeholders(0, len(chunk))+`)`, chunk...); err != nil {
+		args := make([]any, len(chunk))
+		for i, v := range chunk {
+			args[i] = v
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+column+` IN (`+placeholders(0, len(chunk))+`)`, args...); err != nil {
 			return err
 		}
 	}

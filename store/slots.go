@@ -53,11 +53,7 @@ func (s *Store) takeSlots(ctx context.Context, tx *sql.Tx, runs []Run) ([]Run, e
 
 // freeSlots gives back the concurrency slots the runs ids hold.
 func freeSlots(ctx context.Context, tx *sql.Tx, ids ...string) error {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	if err := deleteIn(ctx, tx, "run_slots", "run_id", args); err != nil {
+	if err := deleteIn(ctx, tx, "run_slots", "run_id", ids); err != nil {
 		return fmt.Errorf("free the concurrency slots of %d runs: %w", len(ids), err)
 	}
 	return nil
