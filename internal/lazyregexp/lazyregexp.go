@@ -59,9 +59,6 @@ func (r *Regexp) Get() *regexp.Regexp {
 	return r.re
 }
 
-// String returns the source text of the expression, without compiling it.
-func (r *Regexp) String() string { return r.expr }
-
 // MatchString reports whether s contains a match of the expression.
 func (r *Regexp) MatchString(s string) bool { return r.Get().MatchString(s) }
 
