@@ -41,6 +41,9 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 	var claims []Claim
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		claims = claims[:0]
+		if err := s.pinClaimPlan(ctx, tx); err != nil {
+			return err
+		}
 		// Lapsed leases are looked for when the ready runs do not fill the claim, and at least every
 		// expireEvery under a backlog that always does: not on every claim, which under load is one
 		// more write per run for nothing.
@@ -97,6 +100,17 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 		claims[i].Steps = steps
 	}
 	return claims, nil
+}
+
+// pinClaimPlan runs the dialect's ClaimPlan in tx, if it has one.
+func (s *Store) pinClaimPlan(ctx context.Context, tx *sql.Tx) error {
+	if s.q.claimPlan == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, s.q.claimPlan); err != nil {
+		return fmt.Errorf("steer the claim's plan: %w", err)
+	}
+	return nil
 }
 
 // expireEvery bounds how long lapsed leases can go unnoticed while ready runs fill every claim.
