@@ -37,7 +37,7 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 	var out []Dispatch
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		out = out[:0]
-		if err := s.pinClaimPlan(ctx, tx); err != nil {
+		if err := s.pinQueuePlan(ctx, tx); err != nil {
 			return err
 		}
 		q, args := s.withLimit(s.q.claimDispatches, n)

@@ -80,13 +80,15 @@ type Dialect struct {
 	// planner would otherwise pick the status index and read every queued or waiting run on each claim
 	// (SQLite does: a claim cost O(queue length)).
 	IndexHints bool
-	// ClaimPlan, when set, is a statement run first in every claim's transaction that keeps the planner
-	// on the ordered scan of the queue's index for the rest of that transaction. PostgreSQL has no index
-	// hints, and its planner judges by statistics that lag the queue: a plan made while the queue was
-	// short (on a new database, or where autovacuum is off or behind) reads every ready row and sorts
-	// them all to claim ten, so under a backlog each claim costs O(backlog). Measured with a bench of
-	// 20 000 runs: such a claim took 14 ms, the ordered scan 1 ms.
-	ClaimPlan string
+	// QueuePlan, when set, is a statement run first in the queue's transactions (claims and finishes)
+	// that keeps the planner, for the rest of that transaction, on the plans those statements are
+	// written for: walk the queue's index in order and stop at what is claimed; look each finished run
+	// up by its key. PostgreSQL has no index hints, and its planner judges by statistics that lag the
+	// queue. A claim planned while the queue was short (on a new database, or where autovacuum is off
+	// or behind) read every ready run and sorted them all to claim ten: under a 20 000-run backlog it
+	// took 14 ms, the ordered scan 1 ms. A batch of finishes was planned as a hash join over every run
+	// ever marked running whose index entry no vacuum had removed yet (3 000 entries read to finish 22).
+	QueuePlan string
 	// LiteralLimits writes a claim's LIMIT into the statement's text instead of binding it, where a
 	// bound LIMIT costs more than a statement per limit: SQLite compiles a statement again
 	// every time its LIMIT parameter is bound (the value may change the plan), which was half the cost of

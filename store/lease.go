@@ -41,7 +41,7 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 	var claims []Claim
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		claims = claims[:0]
-		if err := s.pinClaimPlan(ctx, tx); err != nil {
+		if err := s.pinQueuePlan(ctx, tx); err != nil {
 			return err
 		}
 		// Lapsed leases are looked for when the ready runs do not fill the claim, and at least every
@@ -102,13 +102,13 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 	return claims, nil
 }
 
-// pinClaimPlan runs the dialect's ClaimPlan in tx, if it has one.
-func (s *Store) pinClaimPlan(ctx context.Context, tx *sql.Tx) error {
-	if s.q.claimPlan == "" {
+// pinQueuePlan runs the dialect's QueuePlan in tx, if it has one.
+func (s *Store) pinQueuePlan(ctx context.Context, tx *sql.Tx) error {
+	if s.q.queuePlan == "" {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, s.q.claimPlan); err != nil {
-		return fmt.Errorf("steer the claim's plan: %w", err)
+	if _, err := tx.ExecContext(ctx, s.q.queuePlan); err != nil {
+		return fmt.Errorf("steer the queue's plans: %w", err)
 	}
 	return nil
 }
@@ -154,11 +154,11 @@ func (s *Store) pendingRuns(ctx context.Context) (bool, error) {
 	// Index probes that stop at the first row: counting would read the whole queue on every poll.
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (
-		SELECT * FROM (SELECT 1 AS one FROM runs`+s.q.ready+` WHERE status IN ('queued', 'retrying') AND available_at <= (`+s.dialect.Now+`) LIMIT 1) AS ready
+		SELECT * FROM (SELECT 1 AS one FROM runs`+s.q.ready+` WHERE status IN ('queued', 'retrying') AND available_at <= (SELECT `+s.dialect.Now+`) LIMIT 1) AS ready
 		UNION ALL
-		SELECT * FROM (SELECT 1 AS one FROM runs WHERE status = 'running' AND lease_expires < (`+s.dialect.Now+`) LIMIT 1) AS lapsed
+		SELECT * FROM (SELECT 1 AS one FROM runs WHERE status = 'running' AND lease_expires < (SELECT `+s.dialect.Now+`) LIMIT 1) AS lapsed
 		UNION ALL
-		SELECT * FROM (SELECT 1 AS one FROM runs`+s.q.waiting+` WHERE status = 'waiting' AND available_at <= (`+s.dialect.Now+`) LIMIT 1) AS timedout) AS p`).Scan(&n)
+		SELECT * FROM (SELECT 1 AS one FROM runs`+s.q.waiting+` WHERE status = 'waiting' AND available_at <= (SELECT `+s.dialect.Now+`) LIMIT 1) AS timedout) AS p`).Scan(&n)
 	return n > 0, err
 }
 

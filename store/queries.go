@@ -15,8 +15,8 @@ type queries struct {
 	// ready and waiting follow "FROM runs" where the ready or waiting runs are looked up: the
 	// dialect's index hints.
 	ready, waiting string
-	// claimPlan is Dialect.ClaimPlan.
-	claimPlan string
+	// queuePlan is Dialect.QueuePlan.
+	queuePlan string
 }
 
 func newQueries(d Dialect) queries {
@@ -27,14 +27,14 @@ func newQueries(d Dialect) queries {
 	// {now} is a scalar subquery: the time is read once per statement, not for every row a scan
 	// passes, and it can bound an index scan. PostgreSQL evaluates a volatile expression (its clock)
 	// per row and cannot use it as an index condition: with it, a claim's planner read and sorted every
-	// ready run (see Dialect.ClaimPlan).
+	// ready run (see Dialect.QueuePlan).
 	r := strings.NewReplacer("{now}", "(SELECT "+d.Now+")", "{skip}", d.SkipLocked, "{ready}", ready, "{waiting}", waiting)
 	pendingEvent := r.Replace(`e.dispatched < e.replays
 		AND NOT EXISTS (SELECT 1 FROM dispatch_holds h WHERE h.seq = e.seq AND h.until_at > {now})`)
 	return queries{
 		pendingEvent: pendingEvent,
 		ready:        ready, waiting: waiting,
-		claimPlan: d.ClaimPlan,
+		queuePlan: d.QueuePlan,
 		// Waiting runs whose wait timed out fail, saying what they waited for, each with its alert.
 		alertWaits: r.Replace(`INSERT INTO alerts (akey, kind, trigger_name, run_id, event_uuid, message, created_at, next_at)
 			SELECT 'run:' || id || ':failed', 'failed', trigger_name, id, event_uuid, 'timed out ' || error, {now}, {now}

@@ -120,6 +120,9 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 		}
 	}
 	err = s.inTx(ctx, false, func(tx *sql.Tx) error {
+		if err := s.pinQueuePlan(ctx, tx); err != nil {
+			return err
+		}
 		now := time.Now().UnixNano()
 		var steps []Step
 		keys, err := s.finishRows(ctx, tx, fs, now)

@@ -174,9 +174,11 @@ func (d *Driver) Dialect() store.Dialect {
 		TotalShards: 32,
 		KeyLock:     "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
 		JSONType:    "json",
-		// Without a sort or a bitmap scan, the only plans left for "the oldest n ready rows" walk the
-		// queue's index in order and stop after n. Local to the transaction, so nothing else is steered.
-		ClaimPlan: "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)",
+		// Without sorts, bitmap scans, hash and merge joins, the plans left for the queue's statements
+		// walk an index in order and stop, or look rows up by key. Local to the transaction, so nothing
+		// else is steered.
+		QueuePlan: "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), " +
+			"set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)",
 	}
 }
 
