@@ -228,24 +228,10 @@ func TestMigrationReadsStoredUsers(t *testing.T) {
 // short. Claims must still walk the queue's index in order and stop at what they claim, rather than read
 // and sort every ready run (which made each claim under a backlog of 20 000 runs cost 14 ms).
 func TestClaimReadsOnlyWhatItClaims(t *testing.T) {
-	url := testURL(t)
-	schema := newSchema(t, url)
 	ctx := context.Background()
-	// One connection, so that every claim runs the statement its earlier claims prepared.
-	s, err := postgres.Open(ctx, url, postgres.Options{Schema: schema, MaxConns: 1}, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ids := func(prefix string, n int) []string {
-		out := make([]string, n)
-		for i := range out {
-			out[i] = fmt.Sprintf("%s-%04d", prefix, i)
-		}
-		return out
-	}
+	s, url, schema := openOneConn(t)
 	// A short queue while the claim is planned: PostgreSQL caches a generic plan after five executions.
-	storetest.Ingest(t, s, storetest.Delivery("short", storetest.Events(ids("short", 10)...)...))
+	storetest.Ingest(t, s, storetest.Delivery("short", storetest.Events(names("short", 10)...)...))
 	storetest.DispatchAll(t, s, "welcome")
 	claims := 0
 	for range 8 {
@@ -253,8 +239,8 @@ func TestClaimReadsOnlyWhatItClaims(t *testing.T) {
 		claims++
 	}
 	// A backlog: 40 events × 50 triggers.
-	storetest.Ingest(t, s, storetest.Delivery("long", storetest.Events(ids("long", 40)...)...))
-	backlog := len(storetest.DispatchAll(t, s, ids("trigger", 50)...))
+	storetest.Ingest(t, s, storetest.Delivery("long", storetest.Events(names("long", 40)...)...))
+	backlog := len(storetest.DispatchAll(t, s, names("trigger", 50)...))
 	for range 3 {
 		cs, err := s.ClaimRuns(ctx, "worker", 10, time.Minute)
 		if err != nil || len(cs) != 10 {
@@ -273,24 +259,10 @@ func TestClaimReadsOnlyWhatItClaims(t *testing.T) {
 // by reading every run marked running since the last vacuum: a finish planned while few runs were
 // running, executed once many are.
 func TestFinishesLookRunsUpByKey(t *testing.T) {
-	url := testURL(t)
-	schema := newSchema(t, url)
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, url, postgres.Options{Schema: schema, MaxConns: 1}, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	evs := make([]string, 40)
-	for i := range evs {
-		evs[i] = fmt.Sprintf("ev-%02d", i)
-	}
-	triggers := make([]string, 50)
-	for i := range triggers {
-		triggers[i] = fmt.Sprintf("trigger-%02d", i)
-	}
-	storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events(evs...)...))
-	storetest.DispatchAll(t, s, triggers...)
+	s, url, schema := openOneConn(t)
+	storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events(names("ev", 40)...)...))
+	storetest.DispatchAll(t, s, names("trigger", 50)...)
 	claim := func(n int) []store.Claim {
 		cs, err := s.ClaimRuns(ctx, "worker", n, time.Minute)
 		if err != nil || len(cs) != n {
@@ -323,6 +295,29 @@ func TestFinishesLookRunsUpByKey(t *testing.T) {
 	if read := indexReads(t, url, schema, "runs_status", 1300); read > 400 {
 		t.Errorf("8 finishes of 20 runs read %d entries of the index of runs by status: a finish read every running run", read)
 	}
+}
+
+// openOneConn opens a store on a new schema with a single connection, so that every statement runs as
+// that connection prepared it the first time. The store is closed at the end of the test at the latest.
+func openOneConn(t *testing.T) (s *store.Store, url, schema string) {
+	t.Helper()
+	url = testURL(t)
+	schema = newSchema(t, url)
+	s, err := postgres.Open(context.Background(), url, postgres.Options{Schema: schema, MaxConns: 1}, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, url, schema
+}
+
+// names returns n names: prefix-0000, prefix-0001 and so on.
+func names(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%04d", prefix, i)
+	}
+	return out
 }
 
 // indexReads returns how many entries of index the schema's tests read, once the statistics show at
