@@ -123,9 +123,8 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 		if err := s.pinQueuePlan(ctx, tx); err != nil {
 			return err
 		}
-		now := time.Now().UnixNano()
 		var steps []Step
-		keys, err := s.finishRows(ctx, tx, fs, now)
+		keys, err := s.finishRows(ctx, tx, fs)
 		if err != nil {
 			return err
 		}
@@ -167,14 +166,17 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 
 // finishRows records the outcomes of fs in one UPDATE per chunk, each fenced on its own lease token, and
 // returns the runs it finished with their concurrency keys ("" for a run that holds no slot): a round trip
-// for a batch instead of one per run.
-func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish, now int64) (map[string]string, error) {
+// for a batch instead of one per run. The finish time is the database's, like the start time a claim
+// writes, so that a run's times compare with each other and with the next run's wherever its replica's
+// clock stands (SQLite's clock counts milliseconds: a run that started the instant another finished would
+// otherwise seem to start before it).
+func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish) (map[string]string, error) {
 	finished := make(map[string]string, len(fs))
 	const perRow = 5
 	for start := 0; start < len(fs); start += maxParams / perRow {
 		chunk := fs[start:min(start+maxParams/perRow, len(fs))]
 		var b strings.Builder
-		args := []any{now}
+		var args []any
 		b.WriteString("WITH v(id, token, status, outputs, error) AS (VALUES ")
 		for i, f := range chunk {
 			if i > 0 {
@@ -185,7 +187,7 @@ func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish, now int
 			args = append(args, f.Lease.RunID, f.Lease.Token, string(f.Result.Status), nullJSON(f.Result.Outputs), text(f.Result.Error))
 		}
 		b.WriteString(`) UPDATE runs SET status = v.status, outputs = CAST(v.outputs AS ` + s.dialect.JSONType + `), error = v.error,
-			finished_at = $1, intent = NULL, lease_owner = '', lease_expires = 0, supplied = NULL, received = NULL
+			finished_at = (SELECT ` + s.dialect.Now + `), intent = NULL, lease_owner = '', lease_expires = 0, supplied = NULL, received = NULL
 			FROM v WHERE runs.id = v.id AND runs.lease_token = v.token AND runs.status = 'running'
 			RETURNING runs.id, runs.concurrency_key`)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
@@ -435,7 +437,7 @@ func (s *Store) ResolveRun(ctx context.Context, runID string, r Resolve) (Run, e
 			if r.Reason != "" {
 				msg += ": " + r.Reason
 			}
-			q, args = `status = 'failed', finished_at = $3, error = $4`, []any{time.Now().UnixNano(), text(msg)}
+			q, args = `status = 'failed', finished_at = `+s.now+`, error = $3`, []any{text(msg)}
 		}
 		args = append([]any{runID, run.LeaseToken}, args...)
 		args = append(args, string(resJSON))
