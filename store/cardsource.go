@@ -23,51 +23,97 @@ type CardSource struct {
 	HookSource string
 }
 
-// CardSources reads the card sources of several events in one query, by uuid; an event that does not
-// exist is missing from the map. Dispatch reads a batch of events this way, instead of an event, its
-// deliveries and its first delivery one query each.
+// CardSources reads the card sources of several events, by uuid, in two queries: the events, then the
+// deliveries that first brought them; an event that does not exist is missing from the map. Dispatch
+// reads a batch of events this way, instead of an event, its deliveries and its first delivery one query
+// each. They are two lookups by key under the dialect's LookupPlan, not one join: PostgreSQL planned the
+// join, while the inbox was small, as a hash join over every delivery, and the events by sequential
+// scan, and kept those plans as the inbox grew.
 func (s *Store) CardSources(ctx context.Context, uuids []string) (map[string]CardSource, error) {
 	out := make(map[string]CardSource, len(uuids))
 	if len(uuids) == 0 {
 		return out, nil
 	}
+	err := s.lookup(ctx, func(q querier) error {
+		clear(out)
+		byDelivery, err := readCardEvents(ctx, q, uuids, out)
+		if err != nil {
+			return err
+		}
+		return readCardDeliveries(ctx, q, byDelivery, out)
+	})
+	return out, err
+}
+
+// readCardEvents reads the events of uuids into out, and returns the uuids of each delivery's events.
+func readCardEvents(ctx context.Context, q querier, uuids []string, out map[string]CardSource) (map[string][]string, error) {
 	args := make([]any, len(uuids))
 	for i, u := range uuids {
 		args[i] = eventKey(u)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT e.uuid, e.type, e.source, e.received_at, e.payload,
-		d.headers, d.event_id, d.event_time, d.source
-		FROM events e LEFT JOIN deliveries d ON d.id = e.delivery_id
-		WHERE e.ukey IN (`+placeholders(0, len(uuids))+`)`, args...)
+	rows, err := q.QueryContext(ctx, `SELECT uuid, type, source, received_at, payload, delivery_id
+		FROM events WHERE ukey IN (`+placeholders(0, len(uuids))+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %d events: %w", len(uuids), err)
 	}
 	defer rows.Close()
+	byDelivery := map[string][]string{} // delivery id → uuids of the events it first brought
 	for rows.Next() {
 		var c CardSource
 		var source, payload string
 		var received int64
-		var headers, eventID, hookSource sql.NullString
-		var eventTime sql.NullInt64
-		if err := rows.Scan(&c.UUID, &c.Type, &source, &received, &payload, &headers, &eventID, &eventTime, &hookSource); err != nil {
+		var delivery sql.NullString
+		if err := rows.Scan(&c.UUID, &c.Type, &source, &received, &payload, &delivery); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}
 		c.Source, c.ReceivedAt, c.Payload = Source(source), fromNanos(received), json.RawMessage(payload)
-		c.EventID, c.HookSource = eventID.String, hookSource.String
-		if eventTime.Valid {
-			c.EventTime = fromNanos(eventTime.Int64)
-		}
-		if headers.Valid {
-			if err := json.Unmarshal([]byte(headers.String), &c.Headers); err != nil {
-				return nil, fmt.Errorf("event %s: headers: %w", c.UUID, err)
-			}
-		}
 		out[c.UUID] = c
+		if delivery.Valid {
+			byDelivery[delivery.String] = append(byDelivery[delivery.String], c.UUID)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
-	return out, nil
+	return byDelivery, nil
+}
+
+// readCardDeliveries adds to the events in out the envelope and headers of the delivery that first
+// brought each.
+func readCardDeliveries(ctx context.Context, q querier, byDelivery map[string][]string, out map[string]CardSource) error {
+	if len(byDelivery) == 0 {
+		return nil
+	}
+	ids := make([]any, 0, len(byDelivery))
+	for id := range byDelivery {
+		ids = append(ids, id)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, headers, event_id, event_time, source
+		FROM deliveries WHERE id IN (`+placeholders(0, len(ids))+`)`, ids...)
+	if err != nil {
+		return fmt.Errorf("read %d deliveries: %w", len(ids), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, headers, eventID, hookSource string
+		var eventTime int64
+		if err := rows.Scan(&id, &headers, &eventID, &eventTime, &hookSource); err != nil {
+			return fmt.Errorf("read deliveries: %w", err)
+		}
+		var h map[string][]string
+		if err := json.Unmarshal([]byte(headers), &h); err != nil {
+			return fmt.Errorf("delivery %s: headers: %w", id, err)
+		}
+		for _, u := range byDelivery[id] {
+			c := out[u]
+			c.Headers, c.EventID, c.HookSource, c.EventTime = h, eventID, hookSource, fromNanos(eventTime)
+			out[u] = c
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read deliveries: %w", err)
+	}
+	return nil
 }
 
 // EventUsers reads the Okta user of several events in one query, by uuid: what a list of runs shows

@@ -156,6 +156,9 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 	queued := false
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
 		queued = false
+		if err := s.pinQueuePlan(ctx, tx); err != nil {
+			return err
+		}
 		skips := make([][]Skip, len(ds))
 		for i, o := range os {
 			skips[i] = slices.Clone(o.Skipped)

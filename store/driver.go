@@ -80,15 +80,24 @@ type Dialect struct {
 	// planner would otherwise pick the status index and read every queued or waiting run on each claim
 	// (SQLite does: a claim cost O(queue length)).
 	IndexHints bool
-	// QueuePlan, when set, is a statement run first in the queue's transactions (claims and finishes)
-	// that keeps the planner, for the rest of that transaction, on the plans those statements are
-	// written for: walk the queue's index in order and stop at what is claimed; look each finished run
-	// up by its key. PostgreSQL has no index hints, and its planner judges by statistics that lag the
-	// queue. A claim planned while the queue was short (on a new database, or where autovacuum is off
-	// or behind) read every ready run and sorted them all to claim ten: under a 20 000-run backlog it
-	// took 14 ms, the ordered scan 1 ms. A batch of finishes was planned as a hash join over every run
-	// ever marked running whose index entry no vacuum had removed yet (3 000 entries read to finish 22).
+	// QueuePlan, when set, is a statement run first in the queue's transactions (dispatches, claims and
+	// finishes) that keeps the planner, for the rest of that
+	// transaction, on the plans those statements are written for: walk an index in order and stop at
+	// what is claimed; look rows up by their keys. PostgreSQL has no index hints, and its planner judges
+	// by statistics that lag the tables, and keeps a statement's plan once it has chosen one. A claim
+	// planned while the queue was short (on a new database, or where autovacuum is off or behind) read
+	// every ready run and sorted them all to claim ten: under a 20 000-run backlog it took 14 ms, the
+	// ordered scan 1 ms. A batch of finishes was planned as a hash join over every run ever marked
+	// running whose index entry no vacuum had removed yet (3 000 entries read to finish 22), and a batch
+	// of dispatches as a hash join over every event. The tests in store/postgres build each case.
 	QueuePlan string
+	// LookupPlan, when set, is a statement run first in the read-only transaction of a dispatch's lookups
+	// by key (its events and their deliveries) that keeps the planner on the keys' indexes: PostgreSQL
+	// planned them, while the inbox was small, as sequential scans, and kept those plans as it grew.
+	// QueuePlan leaves sequential scans allowed: the queue's statements needed no such help, and some
+	// join in them (lapsed leases to their slots: the two id columns differ in collation) has no
+	// other plan.
+	LookupPlan string
 	// LiteralLimits writes a claim's LIMIT into the statement's text instead of binding it, where a
 	// bound LIMIT costs more than a statement per limit: SQLite compiles a statement again
 	// every time its LIMIT parameter is bound (the value may change the plan), which was half the cost of

@@ -103,6 +103,14 @@ func (d *Driver) Open(ctx context.Context, mode store.OpenMode) (write, read *sq
 	// stopped VM) would hold its row locks, and with them the runs it lost, for as long as it stays
 	// frozen. The server ends such a session after idleInTx, well inside a lease.
 	pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.Itoa(int(idleInTx.Milliseconds()))
+	// No JIT compilation: trama's statements are short, and compiling one took 100 ms on the bench
+	// machine. The server compiles a statement whose estimated cost passes jit_above_cost, which every
+	// plan the queue's plan settings disfavour does (store.Dialect.QueuePlan). On that machine's
+	// PostgreSQL 15, a compiled nested loop over run_slots also returned no row where there was one.
+	// jit=on in the URL turns it back on.
+	if _, set := pc.ConnConfig.RuntimeParams["jit"]; !set {
+		pc.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, nil, redact(err, d.cfg.password)
@@ -179,6 +187,8 @@ func (d *Driver) Dialect() store.Dialect {
 		// else is steered.
 		QueuePlan: "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), " +
 			"set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)",
+		// A lookup by key planned while its table was small stays a sequential scan as the table grows.
+		LookupPlan: "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)",
 	}
 }
 

@@ -297,6 +297,53 @@ func TestFinishesLookRunsUpByKey(t *testing.T) {
 	}
 }
 
+// TestDispatchesLookEventsUpByKey builds the case where PostgreSQL's planner would record a batch of
+// dispatches by reading every event: the statement planned while the inbox held a few events, executed
+// once it holds thousands.
+func TestDispatchesLookEventsUpByKey(t *testing.T) {
+	ctx := context.Background()
+	s, url, schema := openOneConn(t)
+	dispatch := func() {
+		ds, err := s.ClaimDispatches(ctx, 4, time.Minute)
+		if err != nil || len(ds) != 4 {
+			t.Fatalf("ClaimDispatches(4) = %d events, %v", len(ds), err)
+		}
+		uuids := make([]string, len(ds))
+		os := make([]store.Outcome, len(ds))
+		for i, d := range ds {
+			uuids[i] = d.UUID
+			os[i] = store.Outcome{Runs: []store.NewRun{storetest.NewRun("welcome", d.From)}}
+		}
+		// As the worker does: the events' cards, with their deliveries.
+		if cs, err := s.CardSources(ctx, uuids); err != nil || len(cs) != len(uuids) {
+			t.Fatalf("CardSources = %d events, %v", len(cs), err)
+		}
+		if _, err := s.CompleteDispatches(ctx, ds, os); err != nil {
+			t.Fatalf("CompleteDispatches: %v", err)
+		}
+	}
+	// Batches of four while the inbox is short: PostgreSQL caches a generic plan after five executions.
+	for i := range 8 {
+		storetest.Ingest(t, s, storetest.Delivery(fmt.Sprint("short-", i), storetest.Events(names(fmt.Sprint("short-", i), 4)...)...))
+		dispatch()
+	}
+	// Then 2 000 events in 400 deliveries, and five more batches.
+	for i := range 400 {
+		storetest.Ingest(t, s, storetest.Delivery(fmt.Sprint("long-", i), storetest.Events(names(fmt.Sprint("long-", i), 5)...)...))
+	}
+	for range 5 {
+		dispatch()
+	}
+	s.Close()
+	var events, deliveries int64
+	settledStats(t, url, schema, "events", 52, `SELECT
+		(SELECT seq_tup_read FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'events'),
+		(SELECT seq_tup_read FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'deliveries')`, nil, &events, &deliveries)
+	if events > 200 || deliveries > 200 {
+		t.Errorf("13 dispatches of 4 events read %d events and %d deliveries in sequential scans: a dispatch read the whole inbox", events, deliveries)
+	}
+}
+
 // openOneConn opens a store on a new schema with a single connection, so that every statement runs as
 // that connection prepared it the first time. The store is closed at the end of the test at the latest.
 func openOneConn(t *testing.T) (s *store.Store, url, schema string) {
@@ -321,9 +368,19 @@ func names(prefix string, n int) []string {
 }
 
 // indexReads returns how many entries of index the schema's tests read, once the statistics show at
-// least updates rows of runs updated: a backend reports all its statistics together, when it exits at the
-// latest, so the store must be closed first.
+// least updates rows of runs updated.
 func indexReads(t *testing.T, url, schema, index string, updates int64) int64 {
+	t.Helper()
+	var read int64
+	settledStats(t, url, schema, "runs", updates, `SELECT coalesce((SELECT idx_tup_read FROM pg_stat_user_indexes
+		WHERE schemaname = $1 AND indexrelname = $2), 0)`, []any{index}, &read)
+	return read
+}
+
+// settledStats waits until the statistics show at least updates rows of table updated, then scans the
+// row of query (which takes the schema as $1, then args) into dst. A backend reports all its statistics
+// together, when it exits at the latest, so the store must be closed first.
+func settledStats(t *testing.T, url, schema, table string, updates int64, query string, args []any, dst ...any) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, url)
@@ -331,15 +388,13 @@ func indexReads(t *testing.T, url, schema, index string, updates int64) int64 {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var read, updated int64
+	var updated int64
 	for deadline := time.Now().Add(30 * time.Second); ; {
 		if _, err := conn.Exec(ctx, `SELECT pg_stat_clear_snapshot()`); err != nil {
 			t.Fatal(err)
 		}
-		if err := conn.QueryRow(ctx, `SELECT coalesce((SELECT idx_tup_read FROM pg_stat_user_indexes
-				WHERE schemaname = $1 AND indexrelname = $2), 0),
-			coalesce((SELECT n_tup_upd FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = 'runs'), 0)`,
-			schema, index).Scan(&read, &updated); err != nil {
+		if err := conn.QueryRow(ctx, `SELECT coalesce((SELECT n_tup_upd FROM pg_stat_user_tables
+			WHERE schemaname = $1 AND relname = $2), 0)`, schema, table).Scan(&updated); err != nil {
 			t.Fatal(err)
 		}
 		if updated >= updates || time.Now().After(deadline) {
@@ -348,7 +403,44 @@ func indexReads(t *testing.T, url, schema, index string, updates int64) int64 {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if updated < updates {
-		t.Fatalf("the statistics show %d runs updated, want at least %d: the store's backend never reported them", updated, updates)
+		t.Fatalf("the statistics show %d rows of %s updated, want at least %d: the store's backend never reported them", updated, table, updates)
 	}
-	return read
+	if err := conn.QueryRow(ctx, query, append([]any{schema}, args...)...).Scan(dst...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSessionsCompileNoQueries checks that trama's sessions have JIT compilation off unless the URL turns
+// it on (see Driver.Open).
+func TestSessionsCompileNoQueries(t *testing.T) {
+	url := testURL(t)
+	schema := newSchema(t, url)
+	for _, tc := range []struct{ extra, want string }{{"", "off"}, {"jit=on", "on"}} {
+		u := url
+		if tc.extra != "" {
+			sep := "?"
+			if strings.Contains(u, "?") {
+				sep = "&"
+			}
+			u += sep + tc.extra
+		}
+		d, err := postgres.New(u, postgres.Options{Schema: schema, MaxConns: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, _, err := d.Open(context.Background(), store.OpenCreate)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jit string
+		err = db.QueryRowContext(context.Background(), `SHOW jit`).Scan(&jit)
+		db.Close()
+		d.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if jit != tc.want {
+			t.Errorf("URL with %q: jit = %s, want %s", tc.extra, jit, tc.want)
+		}
+	}
 }
