@@ -26,33 +26,40 @@ type CardSource struct {
 // CardSources reads the card sources of several events, by uuid, in two queries: the events, then the
 // deliveries that first brought them; an event that does not exist is missing from the map. Dispatch
 // reads a batch of events this way, instead of an event, its deliveries and its first delivery one query
-// each. They are two lookups by key under the dialect's LookupPlan, not one join: PostgreSQL planned the
-// join, while the inbox was small, as a hash join over every delivery, and the events by sequential
-// scan, and kept those plans as the inbox grew.
+// each. They are two lookups by key, each planned for its keys every time (Dialect.PlanEach), not one
+// join: PostgreSQL planned the join, while the inbox was small, as a hash join over every delivery, and
+// the events by sequential scan, and kept those plans as the inbox grew.
 func (s *Store) CardSources(ctx context.Context, uuids []string) (map[string]CardSource, error) {
 	out := make(map[string]CardSource, len(uuids))
 	if len(uuids) == 0 {
 		return out, nil
 	}
-	err := s.lookup(ctx, func(q querier) error {
-		clear(out)
-		byDelivery, err := readCardEvents(ctx, q, uuids, out)
-		if err != nil {
-			return err
-		}
-		return readCardDeliveries(ctx, q, byDelivery, out)
-	})
-	return out, err
+	byDelivery, err := s.readCardEvents(ctx, uuids, out)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.readCardDeliveries(ctx, byDelivery, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lookupArgs are the arguments of a lookup by key: the dialect's PlanEach first, where it has one.
+func (s *Store) lookupArgs(args []any) []any {
+	if s.dialect.PlanEach == nil {
+		return args
+	}
+	return append([]any{s.dialect.PlanEach}, args...)
 }
 
 // readCardEvents reads the events of uuids into out, and returns the uuids of each delivery's events.
-func readCardEvents(ctx context.Context, q querier, uuids []string, out map[string]CardSource) (map[string][]string, error) {
+func (s *Store) readCardEvents(ctx context.Context, uuids []string, out map[string]CardSource) (map[string][]string, error) {
 	args := make([]any, len(uuids))
 	for i, u := range uuids {
 		args[i] = eventKey(u)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT uuid, type, source, received_at, payload, delivery_id
-		FROM events WHERE ukey IN (`+placeholders(0, len(uuids))+`)`, args...)
+	rows, err := s.read.QueryContext(ctx, `SELECT uuid, type, source, received_at, payload, delivery_id
+		FROM events WHERE ukey IN (`+placeholders(0, len(uuids))+`)`, s.lookupArgs(args)...)
 	if err != nil {
 		return nil, fmt.Errorf("read %d events: %w", len(uuids), err)
 	}
@@ -80,7 +87,7 @@ func readCardEvents(ctx context.Context, q querier, uuids []string, out map[stri
 
 // readCardDeliveries adds to the events in out the envelope and headers of the delivery that first
 // brought each.
-func readCardDeliveries(ctx context.Context, q querier, byDelivery map[string][]string, out map[string]CardSource) error {
+func (s *Store) readCardDeliveries(ctx context.Context, byDelivery map[string][]string, out map[string]CardSource) error {
 	if len(byDelivery) == 0 {
 		return nil
 	}
@@ -88,8 +95,8 @@ func readCardDeliveries(ctx context.Context, q querier, byDelivery map[string][]
 	for id := range byDelivery {
 		ids = append(ids, id)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, headers, event_id, event_time, source
-		FROM deliveries WHERE id IN (`+placeholders(0, len(ids))+`)`, ids...)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, headers, event_id, event_time, source
+		FROM deliveries WHERE id IN (`+placeholders(0, len(ids))+`)`, s.lookupArgs(ids)...)
 	if err != nil {
 		return fmt.Errorf("read %d deliveries: %w", len(ids), err)
 	}

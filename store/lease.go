@@ -113,31 +113,6 @@ func (s *Store) pinQueuePlan(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// querier is what reads need of both *sql.DB and *sql.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// lookup runs fn, reads by key, on the read pool: where the dialect has a LookupPlan, in a read-only
-// transaction that ran it first.
-func (s *Store) lookup(ctx context.Context, fn func(q querier) error) error {
-	if s.q.lookupPlan == "" {
-		return fn(s.read)
-	}
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, s.q.lookupPlan); err != nil {
-		return fmt.Errorf("steer the lookup's plan: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
 // expireEvery bounds how long lapsed leases can go unnoticed while ready runs fill every claim.
 const expireEvery = time.Second
 

@@ -10,6 +10,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"hash/fnv"
 	"io/fs"
 	"strconv"
@@ -187,8 +188,7 @@ func (d *Driver) Dialect() store.Dialect {
 		// else is steered.
 		QueuePlan: "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), " +
 			"set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)",
-		// A lookup by key planned while its table was small stays a sequential scan as the table grows.
-		LookupPlan: "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)",
+		PlanEach: pgx.QueryExecModeExec,
 	}
 }
 
