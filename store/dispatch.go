@@ -35,11 +35,8 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 		return nil, nil
 	}
 	var out []Dispatch
-	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+	err := s.queueTx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
-		if err := s.pinQueuePlan(ctx, tx); err != nil {
-			return err
-		}
 		q, args := s.withLimit(s.q.claimDispatches, n)
 		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
@@ -154,11 +151,8 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 	}
 	created := make([][]Run, len(ds))
 	queued := false
-	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+	err := s.queueTx(ctx, func(tx *sql.Tx) error {
 		queued = false
-		if err := s.pinQueuePlan(ctx, tx); err != nil {
-			return err
-		}
 		skips := make([][]Skip, len(ds))
 		for i, o := range os {
 			skips[i] = slices.Clone(o.Skipped)

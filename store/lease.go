@@ -39,11 +39,8 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 		return nil, nil
 	}
 	var claims []Claim
-	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
+	err := s.queueTx(ctx, func(tx *sql.Tx) error {
 		claims = claims[:0]
-		if err := s.pinQueuePlan(ctx, tx); err != nil {
-			return err
-		}
 		// Lapsed leases are looked for when the ready runs do not fill the claim, and at least every
 		// expireEvery under a backlog that always does: not on every claim, which under load is one
 		// more write per run for nothing.
@@ -102,17 +99,6 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 	return claims, nil
 }
 
-// pinQueuePlan runs the dialect's QueuePlan in tx, if it has one.
-func (s *Store) pinQueuePlan(ctx context.Context, tx *sql.Tx) error {
-	if s.q.queuePlan == "" {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, s.q.queuePlan); err != nil {
-		return fmt.Errorf("steer the queue's plans: %w", err)
-	}
-	return nil
-}
-
 // expireEvery bounds how long lapsed leases can go unnoticed while ready runs fill every claim.
 const expireEvery = time.Second
 
@@ -154,11 +140,11 @@ func (s *Store) pendingRuns(ctx context.Context) (bool, error) {
 	// Index probes that stop at the first row: counting would read the whole queue on every poll.
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (
-		SELECT * FROM (SELECT 1 AS one FROM runs`+s.q.ready+` WHERE status IN ('queued', 'retrying') AND available_at <= (SELECT `+s.dialect.Now+`) LIMIT 1) AS ready
+		SELECT * FROM (SELECT 1 AS one FROM runs`+s.q.ready+` WHERE status IN ('queued', 'retrying') AND available_at <= `+s.now+` LIMIT 1) AS ready
 		UNION ALL
-		SELECT * FROM (SELECT 1 AS one FROM runs WHERE status = 'running' AND lease_expires < (SELECT `+s.dialect.Now+`) LIMIT 1) AS lapsed
+		SELECT * FROM (SELECT 1 AS one FROM runs WHERE status = 'running' AND lease_expires < `+s.now+` LIMIT 1) AS lapsed
 		UNION ALL
-		SELECT * FROM (SELECT 1 AS one FROM runs`+s.q.waiting+` WHERE status = 'waiting' AND available_at <= (SELECT `+s.dialect.Now+`) LIMIT 1) AS timedout) AS p`).Scan(&n)
+		SELECT * FROM (SELECT 1 AS one FROM runs`+s.q.waiting+` WHERE status = 'waiting' AND available_at <= `+s.now+` LIMIT 1) AS timedout) AS p`).Scan(&n)
 	return n > 0, err
 }
 

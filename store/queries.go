@@ -19,16 +19,18 @@ type queries struct {
 	queuePlan string
 }
 
+// readNow is the database's current time as statements read it: a scalar subquery, so that the time is
+// read once per statement, not for every row a scan passes, and can bound an index scan. PostgreSQL
+// evaluates a volatile expression (its clock) per row and cannot use it as an index condition: with it, a
+// claim's planner read and sorted every ready run (see Dialect.QueuePlan).
+func readNow(d Dialect) string { return "(SELECT " + d.Now + ")" }
+
 func newQueries(d Dialect) queries {
 	var ready, waiting string
 	if d.IndexHints {
 		ready, waiting = " INDEXED BY runs_ready", " INDEXED BY runs_waiting"
 	}
-	// {now} is a scalar subquery: the time is read once per statement, not for every row a scan
-	// passes, and it can bound an index scan. PostgreSQL evaluates a volatile expression (its clock)
-	// per row and cannot use it as an index condition: with it, a claim's planner read and sorted every
-	// ready run (see Dialect.QueuePlan).
-	r := strings.NewReplacer("{now}", "(SELECT "+d.Now+")", "{skip}", d.SkipLocked, "{ready}", ready, "{waiting}", waiting)
+	r := strings.NewReplacer("{now}", readNow(d), "{skip}", d.SkipLocked, "{ready}", ready, "{waiting}", waiting)
 	pendingEvent := r.Replace(`e.dispatched < e.replays
 		AND NOT EXISTS (SELECT 1 FROM dispatch_holds h WHERE h.seq = e.seq AND h.until_at > {now})`)
 	return queries{

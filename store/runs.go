@@ -119,10 +119,7 @@ func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err 
 			return nil, fmt.Errorf("finish run %s: status %q is not final", f.Lease.RunID, f.Result.Status)
 		}
 	}
-	err = s.inTx(ctx, false, func(tx *sql.Tx) error {
-		if err := s.pinQueuePlan(ctx, tx); err != nil {
-			return err
-		}
+	err = s.queueTx(ctx, func(tx *sql.Tx) error {
 		var steps []Step
 		keys, err := s.finishRows(ctx, tx, fs)
 		if err != nil {
@@ -187,7 +184,7 @@ func (s *Store) finishRows(ctx context.Context, tx *sql.Tx, fs []Finish) (map[st
 			args = append(args, f.Lease.RunID, f.Lease.Token, string(f.Result.Status), nullJSON(f.Result.Outputs), text(f.Result.Error))
 		}
 		b.WriteString(`) UPDATE runs SET status = v.status, outputs = CAST(v.outputs AS ` + s.dialect.JSONType + `), error = v.error,
-			finished_at = (SELECT ` + s.dialect.Now + `), intent = NULL, lease_owner = '', lease_expires = 0, supplied = NULL, received = NULL
+			finished_at = ` + s.now + `, intent = NULL, lease_owner = '', lease_expires = 0, supplied = NULL, received = NULL
 			FROM v WHERE runs.id = v.id AND runs.lease_token = v.token AND runs.status = 'running'
 			RETURNING runs.id, runs.concurrency_key`)
 		rows, err := tx.QueryContext(ctx, b.String(), args...)

@@ -35,7 +35,7 @@ type Store struct {
 	write   *sql.DB
 	read    *sql.DB
 	q       queries
-	// now is the dialect's expression for the database's current time, in parentheses.
+	// now is readNow of the dialect: the database's current time, read once per statement.
 	now string
 
 	dispatchReady chan struct{}
@@ -71,7 +71,7 @@ func Open(ctx context.Context, drv Driver, opts Options) (*Store, error) {
 		s.dialect.JSONType = "TEXT"
 	}
 	s.q = newQueries(s.dialect)
-	s.now = "(" + s.dialect.Now + ")"
+	s.now = readNow(s.dialect)
 	if opts.Mode != OpenReadOnly {
 		err = migrate(ctx, drv, write)
 	} else {

@@ -23,6 +23,19 @@ func (s *Store) inTx(ctx context.Context, ingest bool, fn func(tx *sql.Tx) error
 	return err
 }
 
+// queueTx is inTx for the queue's transactions (dispatches, claims and finishes): fn runs after the
+// dialect's QueuePlan, where it has one, has set the planner for them.
+func (s *Store) queueTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.inTx(ctx, false, func(tx *sql.Tx) error {
+		if s.q.queuePlan != "" {
+			if _, err := tx.ExecContext(ctx, s.q.queuePlan); err != nil {
+				return fmt.Errorf("steer the queue's plans: %w", err)
+			}
+		}
+		return fn(tx)
+	})
+}
+
 func (s *Store) tx(ctx context.Context, ingest bool, fn func(tx *sql.Tx) error) (err error) {
 	end := s.drv.BeginWrite(ingest)
 	committed := false
