@@ -233,10 +233,8 @@ func TestClaimReadsOnlyWhatItClaims(t *testing.T) {
 	// A short queue while the claim is planned: PostgreSQL caches a generic plan after five executions.
 	storetest.Ingest(t, s, storetest.Delivery("short", storetest.Events(names("short", 10)...)...))
 	storetest.DispatchAll(t, s, "welcome")
-	claims := 0
 	for range 8 {
 		storetest.ClaimOne(t, s, "worker", time.Minute)
-		claims++
 	}
 	// A backlog: 40 events × 50 triggers.
 	storetest.Ingest(t, s, storetest.Delivery("long", storetest.Events(names("long", 40)...)...))
@@ -246,12 +244,11 @@ func TestClaimReadsOnlyWhatItClaims(t *testing.T) {
 		if err != nil || len(cs) != 10 {
 			t.Fatalf("ClaimRuns(10) = %d runs, %v; want 10 of the %d queued", len(cs), err, backlog)
 		}
-		claims++
 	}
 	s.Close()
-	// The claims took 38 runs; passing over those claimed before costs a few entries more.
+	// The 11 claims took 38 runs; passing over those claimed before costs a few entries more.
 	if read := indexReads(t, url, schema, "runs_ready", 38); read > 200 {
-		t.Errorf("%d claims read %d entries of the queue's index to claim 38 runs from a queue of %d: a claim read the whole queue", claims, read, backlog)
+		t.Errorf("11 claims read %d entries of the queue's index to claim 38 runs from a queue of %d: a claim read the whole queue", read, backlog)
 	}
 }
 
