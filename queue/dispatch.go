@@ -37,12 +37,12 @@ func (q *Queue) dispatchLoop(ctx context.Context) {
 		var wg sync.WaitGroup
 		for part := range slices.Chunk(batch, size) {
 			wg.Add(1)
-			go func() {
+			q.exec.run(func() {
 				defer wg.Done()
 				// A dispatch is short; it finishes even when the worker is stopping, so nothing is
 				// dispatched twice for want of a few milliseconds.
 				q.dispatch(context.WithoutCancel(ctx), part)
-			}()
+			})
 		}
 		wg.Wait()
 	}

@@ -58,6 +58,8 @@ type Queue struct {
 	// running (before Run and after it).
 	finishes     chan finishReq
 	finisherGone chan struct{}
+	// exec runs attempts and dispatch batches.
+	exec *executors
 }
 
 // New returns a queue over st. It fails when the options cannot work or a handler is missing.
@@ -75,7 +77,7 @@ func New(st *store.Store, h Handlers, opts Options) (*Queue, error) {
 	}
 	return &Queue{st: st, h: h, opts: o, log: o.Logger.With("worker", o.Owner), renew: st.RenewLeases,
 		attempts: map[string]*Attempt{}, freed: make(chan struct{}, 1),
-		finishes: make(chan finishReq), finisherGone: closed()}, nil
+		finishes: make(chan finishReq), finisherGone: closed(), exec: newExecutors(execIdle)}, nil
 }
 
 // Owner is the name this queue holds leases under.

@@ -87,7 +87,7 @@ func (q *Queue) held() int {
 	return len(q.attempts)
 }
 
-// start runs one attempt in its own goroutine. claimStart is when the claim began: the lease was granted
+// start runs one attempt on a goroutine of its own (q.exec). claimStart is when the claim began: the lease was granted
 // after it, so it bounds the lease's start from below.
 func (q *Queue) start(ctx context.Context, c store.Claim, claimStart time.Time) {
 	// The attempt's context is not ctx's child: a stopping worker lets attempts finish (shutdown cancels
@@ -99,7 +99,7 @@ func (q *Queue) start(ctx context.Context, c store.Claim, claimStart time.Time) 
 	q.attempts[c.Lease.RunID] = a
 	q.mu.Unlock()
 	q.running.Add(1)
-	go func() {
+	q.exec.run(func() {
 		defer func() {
 			cancel(nil)
 			q.mu.Lock()
@@ -112,7 +112,7 @@ func (q *Queue) start(ctx context.Context, c store.Claim, claimStart time.Time) 
 			}
 		}()
 		q.attempt(actx, a)
-	}()
+	})
 }
 
 // attempt executes a claimed run and records how the attempt ended.
