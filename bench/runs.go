@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +82,9 @@ type RunsReport struct {
 	// it. A cost per run compares two builds better than runs/s when the machine's speed drifts.
 	CPUPerRunMs float64 `json:"cpuPerRunMs,omitempty"`
 	Cores       float64 `json:"cores,omitempty"`
+	// Database is what a PostgreSQL store did per run: counts that compare builds when the machine's
+	// speed drifts (nil on SQLite).
+	Database *DBWork `json:"database,omitempty"`
 	// PeakRSSMiB is the process's peak resident memory: trama and the load generator together.
 	PeakRSSMiB float64 `json:"peakRssMiB"`
 	// With Wait: how many runs wait, and, once they all do, the live heap after a collection and the
@@ -121,6 +123,14 @@ func (r *RunsReport) WriteText(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  cpu            %.3f ms per run, %.2f cores busy (%s)\n", r.CPUPerRunMs, r.Cores, whose)
 	}
+	if d := r.Database; d != nil {
+		fmt.Fprintf(w, "  database       per run: %.2f commits; rows %.2f inserted, %.2f updated (%.2f heap-only), %.2f deleted\n",
+			d.Commits, d.RowsInserted, d.RowsUpdated, d.HeapOnly, d.RowsDeleted)
+		if d.WALRecords > 0 {
+			fmt.Fprintf(w, "                 WAL %.2f KB in %.1f records (%.2f full pages) per run, the whole server's\n",
+				d.WALBytes/1000, d.WALRecords, d.WALFullPages)
+		}
+	}
 	if r.PeakRSSMiB > 0 {
 		fmt.Fprintf(w, "  peak memory    %.0f MiB resident (trama and the load generator)\n", r.PeakRSSMiB)
 	}
@@ -157,13 +167,24 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	defer tgt.close()
 
 	storeURL, storeName := "sqlite:./bench.db", "SQLite"
+	var pg *sql.DB // the bench's own connection to a PostgreSQL store: its statistics, and the drop at the end
+	var schema string
 	if o.Store != "" {
-		schema := fmt.Sprintf("trama_bench_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+		schema = fmt.Sprintf("trama_bench_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
 		storeURL, err = withSchema(o.Store, schema)
 		if err != nil {
 			return nil, err
 		}
-		defer dropSchema(o.Store, schema)
+		plain, err := serverURL(o.Store)
+		if err != nil {
+			return nil, err
+		}
+		if pg, err = sql.Open("pgx", plain); err != nil {
+			return nil, err
+		}
+		pg.SetMaxOpenConns(1)
+		defer pg.Close()
+		defer dropSchema(pg, schema)
 		storeName = "PostgreSQL"
 	}
 	cfgText := "store: " + storeURL + "\nhooks:\n  okta:\n    auth: { value: " + benchSecret + " }\n" +
@@ -210,7 +231,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 		serverAcksMu.Unlock()
 	}
 	var hooks []string
-	var first *server.Server
+	var srvs []*server.Server
 	for range o.Replicas {
 		srv, err := server.Start(ctx, cfg, server.Options{
 			Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -221,9 +242,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 			return nil, err
 		}
 		defer srv.Stop()
-		if first == nil {
-			first = srv
-		}
+		srvs = append(srvs, srv)
 		hooks = append(hooks, srv.URL+"/hooks/okta")
 	}
 
@@ -245,6 +264,12 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	acks := make([]time.Duration, deliveries)
 	var next atomic.Int64
 	var firstErr atomic.Value
+	var pgBefore pgCounters
+	if pg != nil {
+		if pgBefore, err = readPGCounters(ctx, pg, schema); err != nil {
+			return nil, err
+		}
+	}
 	cpuBefore := cpuTime()
 	began := time.Now()
 	var wg sync.WaitGroup
@@ -284,7 +309,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 		return nil, fmt.Errorf("sending deliveries: %w", err)
 	}
 	if o.Wait {
-		return waitReport(ctx, o, first.Store(), storeName, began)
+		return waitReport(ctx, o, srvs[0].Store(), storeName, began)
 	}
 	select {
 	case <-done:
@@ -324,6 +349,19 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	if cpu > 0 && rep.Succeeded+rep.Failed > 0 {
 		rep.CPUPerRunMs = float64(cpu) / float64(time.Millisecond) / float64(rep.Succeeded+rep.Failed)
 		rep.Cores = cpu.Seconds() / cpuSpan.Seconds()
+	}
+	if pg != nil {
+		// The replicas stop first: a session reports its last counts when it ends.
+		for _, srv := range srvs {
+			srv.Stop()
+		}
+		after, err := settledPGCounters(ctx, pg, schema)
+		if err != nil {
+			return nil, err
+		}
+		if rep.Database, err = after.perRun(pgBefore, rep.Succeeded+rep.Failed); err != nil {
+			return nil, err
+		}
 	}
 	rep.RunStart, rep.RunFinish = latency.Summarize(starts), latency.Summarize(ends)
 	rep.Ack = latency.Summarize(acks)
@@ -413,22 +451,6 @@ func withSchema(raw, schema string) (string, error) {
 }
 
 // dropSchema removes the bench's schema and everything in it.
-func dropSchema(raw, schema string) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return
-	}
-	q := u.Query()
-	for k := range q {
-		if strings.HasPrefix(k, "trama_") {
-			q.Del(k) // trama's own parameters mean nothing to the server
-		}
-	}
-	u.RawQuery = q.Encode()
-	db, err := sql.Open("pgx", u.String())
-	if err != nil {
-		return
-	}
-	defer db.Close()
+func dropSchema(db *sql.DB, schema string) {
 	db.Exec(`DROP SCHEMA IF EXISTS "` + schema + `" CASCADE`)
 }

@@ -110,6 +110,14 @@ func TestBenchRuns(t *testing.T) {
 			if rep.CPUPerRunMs <= 0 || rep.Cores <= 0 || rep.Cores > float64(runtime.NumCPU())*1.05 {
 				t.Errorf("cpu %.3f ms per run, %.2f cores", rep.CPUPerRunMs, rep.Cores)
 			}
+			// What PostgreSQL did: every run inserts at least its event, itself, its attempt and its step,
+			// and is updated when claimed and when finished; all of it after the replicas reported it.
+			if d := rep.Database; (rep.Store == "PostgreSQL") != (d != nil) {
+				t.Errorf("store %s, database work %+v", rep.Store, d)
+			} else if d != nil && (d.Commits <= 0 || d.RowsInserted < 4 || d.RowsUpdated < 2 || d.RowsDeleted < 0 ||
+				d.HeapOnly > d.RowsUpdated || d.WALBytes < 0) {
+				t.Errorf("database work per run %+v", *d)
+			}
 		})
 	}
 	// --wait: every run stops waiting for its input; no goroutine stays behind for one.
