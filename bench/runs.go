@@ -410,13 +410,32 @@ func waitReport(ctx context.Context, o RunsOptions, st *store.Store, storeName s
 	}
 	rep := &RunsReport{Events: o.Events, Steps: 1, Replicas: o.Replicas, Store: storeName, Offered: o.Rate,
 		Seconds: time.Since(began).Seconds(), Waiting: o.Events}
+	rep.Goroutines = settledGoroutines(ctx)
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rep.HeapMiB = float64(ms.HeapAlloc) / (1 << 20)
-	rep.Goroutines = runtime.NumGoroutine()
 	rep.PeakRSSMiB = peakRSSMiB()
 	return rep, nil
+}
+
+// settledGoroutines counts the process's goroutines once the count stopped falling for two seconds (at
+// most ten): the goroutines that ran the attempts wait a second for more work before they exit, and a
+// waiting run must not be charged for them.
+func settledGoroutines(ctx context.Context) int {
+	const quiet, most, every = 2 * time.Second, 10 * time.Second, 100 * time.Millisecond
+	low, since := runtime.NumGoroutine(), time.Now()
+	for start := time.Now(); time.Since(since) < quiet && time.Since(start) < most; {
+		select {
+		case <-ctx.Done():
+			return low
+		case <-time.After(every):
+		}
+		if n := runtime.NumGoroutine(); n < low {
+			low, since = n, time.Now()
+		}
+	}
+	return low
 }
 
 func (o RunsOptions) withDefaults() RunsOptions {
