@@ -17,7 +17,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure trama on this machine",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newBenchIngestCmd(), newBenchRunsCmd())
+	cmd.AddCommand(newBenchIngestCmd(), newBenchRunsCmd(), newBenchCompareCmd())
 	return cmd
 }
 

@@ -92,6 +92,15 @@ func (c cleanup) Run() int {
 	return code
 }
 
+// goBuild runs a go build command with the test's environment, its output in the error.
+func goBuild(c *exec.Cmd) error {
+	c.Env = append(os.Environ(), "GOWORK=off")
+	if out, err := c.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %v\n%s", c.Args, err, out)
+	}
+	return nil
+}
+
 var (
 	startupOnce sync.Once
 	startupBins startupBinaries
@@ -114,13 +123,6 @@ func buildStartupBinaries(b *testing.B) startupBinaries {
 			startupBins.hello:   "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello, world\") }\n",
 			startupBins.nethttp: "package main\n\nimport (\n\t\"fmt\"\n\t_ \"net/http\"\n)\n\nfunc main() { fmt.Println(\"hello, world\") }\n",
 		}
-		build := func(c *exec.Cmd) error {
-			c.Env = append(os.Environ(), "GOWORK=off")
-			if out, err := c.CombinedOutput(); err != nil {
-				return fmt.Errorf("%v: %v\n%s", c.Args, err, out)
-			}
-			return nil
-		}
 		for bin, src := range programs {
 			mod := bin + ".src"
 			if err := os.MkdirAll(mod, 0o755); err != nil {
@@ -131,11 +133,11 @@ func buildStartupBinaries(b *testing.B) startupBinaries {
 			os.WriteFile(filepath.Join(mod, "main.go"), []byte(src), 0o644)
 			c := exec.Command("go", "build", "-o", bin, ".")
 			c.Dir = mod
-			if startupErr = build(c); startupErr != nil {
+			if startupErr = goBuild(c); startupErr != nil {
 				return
 			}
 		}
-		startupErr = build(exec.Command("go", "build", "-o", startupBins.trama, "."))
+		startupErr = goBuild(exec.Command("go", "build", "-o", startupBins.trama, "."))
 	})
 	if startupErr != nil {
 		b.Fatal(startupErr)
