@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,19 @@ func newBenchCmd() *cobra.Command {
 	}
 	cmd.AddCommand(newBenchIngestCmd(), newBenchRunsCmd(), newBenchCompareCmd())
 	return cmd
+}
+
+// benchResult ends a bench subcommand: the bench's error is trama's (exit 3), and its report goes out in
+// the --output format.
+func benchResult(cmd *cobra.Command, output string, rep interface{ WriteText(io.Writer) }, err error) error {
+	if err != nil {
+		return &exitError{code: exitInternal, err: err}
+	}
+	if output == "json" {
+		return report.WriteJSON(cmd.OutOrStdout(), rep)
+	}
+	rep.WriteText(cmd.OutOrStdout())
+	return nil
 }
 
 func newBenchIngestCmd() *cobra.Command {
@@ -61,14 +75,7 @@ event-to-run-start p50 of at most 10 ms.`,
 			}
 			tuneServeGC() // measure serve as it runs
 			rep, err := bench.Ingest(cmd.Context(), o)
-			if err != nil {
-				return &exitError{code: exitInternal, err: err}
-			}
-			if output == "json" {
-				return report.WriteJSON(cmd.OutOrStdout(), rep)
-			}
-			rep.WriteText(cmd.OutOrStdout())
-			return nil
+			return benchResult(cmd, output, rep, err)
 		},
 	}
 	fl := cmd.Flags()
@@ -128,14 +135,7 @@ names a PostgreSQL database; the bench then works in a schema of its own that it
 			}
 			tuneServeGC() // measure serve as it runs
 			rep, err := bench.Runs(cmd.Context(), o)
-			if err != nil {
-				return &exitError{code: exitInternal, err: err}
-			}
-			if output == "json" {
-				return report.WriteJSON(cmd.OutOrStdout(), rep)
-			}
-			rep.WriteText(cmd.OutOrStdout())
-			return nil
+			return benchResult(cmd, output, rep, err)
 		},
 	}
 	fl := cmd.Flags()

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trama-dev/trama/bench"
-	"github.com/trama-dev/trama/report"
 )
 
 func newBenchCompareCmd() *cobra.Command {
@@ -71,14 +70,7 @@ git worktree add /tmp/before HEAD~1 && (cd /tmp/before && go build -o /tmp/trama
 			}
 			o.Progress = cmd.ErrOrStderr()
 			rep, err := bench.Compare(cmd.Context(), o)
-			if err != nil {
-				return &exitError{code: exitInternal, err: err}
-			}
-			if output == "json" {
-				return report.WriteJSON(cmd.OutOrStdout(), rep)
-			}
-			rep.WriteText(cmd.OutOrStdout())
-			return nil
+			return benchResult(cmd, output, rep, err)
 		},
 	}
 	fl := cmd.Flags()
