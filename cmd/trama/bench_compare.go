@@ -22,8 +22,9 @@ per run. CANDIDATE defaults to this trama. The flags after -- go to every ` + "`
 
 A shared machine's speed drifts by a third within an hour, so runs/s measured at different times say
 little about two builds; alternating them over the same minutes, mirrored within each round, is what
-makes their numbers comparable. The database's counts do not depend on the machine's speed at all: they
-tell two builds apart where runs/s cannot. Build the baseline from the commit before a change, e.g.
+makes their numbers comparable; even so, two rounds' medians can differ by a tenth by chance, and more
+--rounds narrow that. The database's counts do not depend on the machine's speed at all: they tell two
+builds apart where runs/s cannot. Build the baseline from the commit before a change, e.g.
 git worktree add /tmp/before HEAD~1 && (cd /tmp/before && go build -o /tmp/trama-before ./cmd/trama).`,
 		Example: `  trama bench compare /tmp/trama-before
   trama bench compare /tmp/trama-before --rounds 3 -- --events 20000
