@@ -17,16 +17,28 @@ func RedactURL(raw string, s *Set) string {
 	if err != nil {
 		return s.Redact(raw)
 	}
+	masked := false
 	if u.User != nil {
 		if _, ok := u.User.Password(); ok {
 			u.User = url.UserPassword(u.User.Username(), Mask)
+			masked = true
 		}
 	}
 	if u.RawQuery != "" {
 		u.RawQuery = RedactQuery(u.RawQuery)
 	}
-	return s.Redact(u.String())
+	out := u.String()
+	if masked {
+		// url escapes the mask's asterisks in user information (%2A%2A…), which RFC 3986 allows as they are;
+		// a person reads user:****@host.
+		user := url.User(u.User.Username()).String()
+		out = strings.Replace(out, user+":"+escapedMask+"@", user+":"+Mask+"@", 1)
+	}
+	return s.Redact(out)
 }
+
+// escapedMask is Mask as url writes it in a URL's user information.
+var escapedMask = strings.TrimPrefix(url.UserPassword("", Mask).String(), ":")
 
 // RedactQuery masks the values of secret-named parameters of a query string (or a form body) and keeps
 // the others as written, in their order. A name that cannot be unescaped is masked too: it may be hiding

@@ -11,7 +11,8 @@ func TestRedactURL(t *testing.T) {
 	s.Add("canary-path-secret")
 	for _, tc := range []struct{ in, want string }{
 		{"https://api.test/v1/items?fields=a,b&token=abc&x=1", "https://api.test/v1/items?fields=a,b&token=****&x=1"},
-		{"https://user:pw@api.test/p?API_KEY=k", "https://user:%2A%2A%2A%2A@api.test/p?API_KEY=****"},
+		{"https://user:pw@api.test/p?API_KEY=k", "https://user:****@api.test/p?API_KEY=****"},
+		{"postgres://trama%40corp:pw@db/trama", "postgres://trama%40corp:****@db/trama"},
 		{"https://api.test/canary-path-secret/x", "https://api.test/****/x"},
 		{"https://api.test/p?%zz=1&token_type=bearer", "https://api.test/p?%zz=****&token_type=bearer"},
 		{"", ""},
