@@ -50,6 +50,8 @@ type Medians struct {
 	RunsPerSec  float64 `json:"completedRunsPerSecond"`
 	CPUPerRunMs float64 `json:"cpuPerRunMs"`
 	FinishP99Ms float64 `json:"eventToRunFinishP99Ms"`
+	// AckP99Ms is the acknowledgement's p99 as trama measured it (serverAck).
+	AckP99Ms    float64 `json:"ackP99Ms"`
 	Commits     float64 `json:"commitsPerRun,omitempty"`
 	RowsWritten float64 `json:"rowsWrittenPerRun,omitempty"`
 	WALBytes    float64 `json:"walBytesPerRun,omitempty"`
@@ -158,6 +160,7 @@ func medians(runs []RunsReport) Medians {
 		RunsPerSec:  pick(func(r RunsReport) float64 { return r.RunsPerSec }),
 		CPUPerRunMs: pick(func(r RunsReport) float64 { return r.CPUPerRunMs }),
 		FinishP99Ms: pick(func(r RunsReport) float64 { return r.RunFinish.P99 }),
+		AckP99Ms:    pick(func(r RunsReport) float64 { return r.ServerAck.P99 }),
 		Commits:     pick(db(func(d *DBWork) float64 { return d.Commits })),
 		RowsWritten: pick(db(func(d *DBWork) float64 { return d.RowsInserted + d.RowsUpdated + d.RowsDeleted })),
 		WALBytes:    pick(db(func(d *DBWork) float64 { return d.WALBytes })),
@@ -209,6 +212,7 @@ func (c *CompareReport) WriteText(w io.Writer) {
 	row("completed runs/s", "%.0f", b.RunsPerSec, k.RunsPerSec)
 	row("CPU per run, ms", "%.3f", b.CPUPerRunMs, k.CPUPerRunMs)
 	row("event → finish p99, ms", "%.1f", b.FinishP99Ms, k.FinishP99Ms)
+	row("acknowledgement p99, ms", "%.2f", b.AckP99Ms, k.AckP99Ms)
 	row("commits per run", "%.3f", b.Commits, k.Commits)
 	row("rows written per run", "%.2f", b.RowsWritten, k.RowsWritten)
 	row("WAL per run, KB", "%.2f", b.WALBytes/1000, k.WALBytes/1000)
