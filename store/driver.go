@@ -80,11 +80,11 @@ type Dialect struct {
 	// planner would otherwise pick the status index and read every queued or waiting run on each claim
 	// (SQLite does: a claim cost O(queue length)).
 	IndexHints bool
-	// QueuePlan, when set, is a statement run first in the queue's transactions (dispatches, claims and
-	// finishes; see queueTx) that keeps the planner, for the rest of that transaction, on the plans
-	// those statements are written for: walk an index in order and stop at what is claimed; look rows
-	// up by their keys. PostgreSQL has no index hints, and its planner judges by statistics that lag
-	// the tables, and keeps a statement's plan once it has chosen one. A claim
+	// QueuePlan, when set, is SQL (one statement or several) run first in the queue's transactions
+	// (dispatches, claims and finishes; see queueTx) that keeps the planner, for the rest of that
+	// transaction, on the plans those statements are written for: walk an index in order and stop at
+	// what is claimed; look rows up by their keys. PostgreSQL has no index hints, and its planner judges
+	// by statistics that lag the tables, and keeps a statement's plan once it has chosen one. A claim
 	// planned while the queue was short (on a new database, or where autovacuum is off or behind) read
 	// every ready run and sorted them all to claim ten: under a 20 000-run backlog it took 14 ms, the
 	// ordered scan 1 ms. A batch of finishes was planned as a hash join over every run ever marked

@@ -185,9 +185,10 @@ func (d *Driver) Dialect() store.Dialect {
 		JSONType:    "json",
 		// Without sorts, bitmap scans, hash and merge joins, the plans left for the queue's statements
 		// walk an index in order and stop, or look rows up by key. Local to the transaction, so nothing
-		// else is steered.
-		QueuePlan: "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), " +
-			"set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)",
+		// else is steered. SET statements, not SELECT set_config(…): sent without arguments, the text
+		// goes by the simple protocol, parsed each time, and a SET is not planned as a SELECT is.
+		QueuePlan: "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; " +
+			"SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
 		PlanEach: pgx.QueryExecModeExec,
 	}
 }
