@@ -87,7 +87,7 @@ func TestBenchRuns(t *testing.T) {
 	}{
 		{"sqlite", []string{"--events", "60", "--batch", "7", "--steps", "2"}},
 		{"at a rate", []string{"--events", "40", "--batch", "1", "--rate", "400"}},
-		{"postgres replicas", []string{"--events", "40", "--batch", "5", "--store", pg, "--replicas", "2"}},
+		{"postgres replicas", []string{"--events", "200", "--batch", "5", "--store", pg, "--replicas", "2"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := trama(t, append([]string{"bench", "runs", "-o", "json"}, tt.args...)...)
@@ -110,11 +110,15 @@ func TestBenchRuns(t *testing.T) {
 			if rep.CPUPerRunMs <= 0 || rep.Cores <= 0 || rep.Cores > float64(runtime.NumCPU())*1.05 {
 				t.Errorf("cpu %.3f ms per run, %.2f cores", rep.CPUPerRunMs, rep.Cores)
 			}
-			// What PostgreSQL did: every run inserts at least its event, itself, its attempt and its step,
-			// and is updated when claimed and when finished; all of it after the replicas reported it.
+			// What PostgreSQL did, counted after the replicas reported it. A run writes its event, itself,
+			// its attempt, its step and its event's dispatch hold (five inserts, a fifth more for the
+			// deliveries and what the schema's creation reported late), updates its event, itself when
+			// claimed and when finished (three, and the deliveries' totals), and deletes the hold. One
+			// more write per run, in any table, fails here: that is what a run costs on PostgreSQL.
 			if d := rep.Database; (rep.Store == "PostgreSQL") != (d != nil) {
 				t.Errorf("store %s, database work %+v", rep.Store, d)
-			} else if d != nil && (d.Commits <= 0 || d.RowsInserted < 4 || d.RowsUpdated < 2 || d.RowsDeleted < 0 ||
+			} else if d != nil && (d.Commits <= 0 || d.RowsInserted < 5 || d.RowsInserted > 5.6 ||
+				d.RowsUpdated < 3 || d.RowsUpdated > 3.6 || d.RowsDeleted < 1 || d.RowsDeleted > 1.3 ||
 				d.HeapOnly > d.RowsUpdated || d.WALBytes < 0) {
 				t.Errorf("database work per run %+v", *d)
 			}
