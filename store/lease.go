@@ -42,10 +42,10 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 	err := s.queueTx(ctx, func(tx *sql.Tx) error {
 		claims = claims[:0]
 		// Lapsed leases are looked for when the ready runs do not fill the claim, and at least every
-		// expireEvery under a backlog that always does: not on every claim, which under load is one
-		// more write per run for nothing.
+		// Options.LapsedLeaseCheck under a backlog that always does: not on every claim, which under
+		// load is one more write per run for nothing.
 		expired := false
-		if time.Since(s.lastExpire.Load().(time.Time)) >= expireEvery {
+		if time.Since(s.lastExpire.Load().(time.Time)) >= s.opts.LapsedLeaseCheck {
 			if err := s.expireLeases(ctx, tx); err != nil {
 				return err
 			}
@@ -99,7 +99,8 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 	return claims, nil
 }
 
-// expireEvery bounds how long lapsed leases can go unnoticed while ready runs fill every claim.
+// expireEvery is Options.LapsedLeaseCheck's default: how long lapsed leases can go unnoticed while
+// ready runs fill every claim.
 const expireEvery = time.Second
 
 // expireLeases puts the runs whose attempts stopped renewing their leases back in the queue, and fails

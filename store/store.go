@@ -19,6 +19,11 @@ type Options struct {
 	Mode OpenMode
 	// Logger receives the store's warnings. Default slog.Default().
 	Logger *slog.Logger
+	// LapsedLeaseCheck is how often, at the least, a claim looks for runs whose attempt stopped renewing
+	// its lease while ready runs fill every claim (a claim they do not fill always looks). Default 1 s:
+	// it bounds how long such a run waits behind a backlog, and each look reads the entries of every
+	// running run, and of every finished one whose entry no vacuum has removed yet.
+	LapsedLeaseCheck time.Duration
 }
 
 // Store is trama's durable inbox, run queue and history, over one Driver. It is safe for concurrent use.
@@ -54,6 +59,9 @@ func Open(ctx context.Context, drv Driver, opts Options) (*Store, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.LapsedLeaseCheck <= 0 {
+		opts.LapsedLeaseCheck = expireEvery
 	}
 	write, read, err := drv.Open(ctx, opts.Mode)
 	if err != nil {
