@@ -15,8 +15,6 @@ type queries struct {
 	// ready and waiting follow "FROM runs" where the ready or waiting runs are looked up: the
 	// dialect's index hints.
 	ready, waiting string
-	// queuePlan is Dialect.QueuePlan.
-	queuePlan string
 }
 
 // readNow is the database's current time as statements read it: a scalar subquery, so that the time is
@@ -36,7 +34,6 @@ func newQueries(d Dialect) queries {
 	return queries{
 		pendingEvent: pendingEvent,
 		ready:        ready, waiting: waiting,
-		queuePlan: d.QueuePlan,
 		// Waiting runs whose wait timed out fail, saying what they waited for, each with its alert.
 		alertWaits: r.Replace(`INSERT INTO alerts (akey, kind, trigger_name, run_id, event_uuid, message, created_at, next_at)
 			SELECT 'run:' || id || ':failed', 'failed', trigger_name, id, event_uuid, 'timed out ' || error, {now}, {now}

@@ -27,8 +27,8 @@ func (s *Store) inTx(ctx context.Context, ingest bool, fn func(tx *sql.Tx) error
 // dialect's QueuePlan, where it has one, has set the planner for them.
 func (s *Store) queueTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.inTx(ctx, false, func(tx *sql.Tx) error {
-		if s.q.queuePlan != "" {
-			if _, err := tx.ExecContext(ctx, s.q.queuePlan); err != nil {
+		if s.dialect.QueuePlan != "" {
+			if _, err := tx.ExecContext(ctx, s.dialect.QueuePlan); err != nil {
 				return fmt.Errorf("steer the queue's plans: %w", err)
 			}
 		}
