@@ -106,7 +106,8 @@ func (after pgCounters) perRun(before pgCounters, runs int) (*DBWork, error) {
 	return w, nil
 }
 
-// serverURL is the URL without trama's own parameters, which mean nothing to the server.
+// serverURL is the URL for the bench's own connection: without trama's parameters (trama_*) and
+// pgxpool's (pool_*), which the replicas' stores read and the server would refuse as unknown settings.
 func serverURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -114,7 +115,7 @@ func serverURL(raw string) (string, error) {
 	}
 	q := u.Query()
 	for k := range q {
-		if strings.HasPrefix(k, "trama_") {
+		if strings.HasPrefix(k, "trama_") || strings.HasPrefix(k, "pool_") {
 			q.Del(k)
 		}
 	}

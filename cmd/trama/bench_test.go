@@ -87,7 +87,9 @@ func TestBenchRuns(t *testing.T) {
 	}{
 		{"sqlite", []string{"--events", "60", "--batch", "7", "--steps", "2"}},
 		{"at a rate", []string{"--events", "40", "--batch", "1", "--rate", "400"}},
-		{"postgres replicas", []string{"--events", "200", "--batch", "5", "--store", pg, "--replicas", "2"}},
+		// pool_max_conns is pgxpool's: the replicas' pools take it, the bench's own connection must not
+		// send it to the server.
+		{"postgres replicas", []string{"--events", "200", "--batch", "5", "--store", withParam(pg, "pool_max_conns=4"), "--replicas", "2"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := trama(t, append([]string{"bench", "runs", "-o", "json"}, tt.args...)...)
@@ -136,4 +138,12 @@ func TestBenchRuns(t *testing.T) {
 	if code, _, _ := trama(t, "bench", "runs", "--replicas", "2"); code != exitUsage {
 		t.Errorf("--replicas 2 on SQLite: exit %d, want %d", code, exitUsage)
 	}
+}
+
+// withParam adds a query parameter (name=value) to a URL.
+func withParam(url, param string) string {
+	if strings.Contains(url, "?") {
+		return url + "&" + param
+	}
+	return url + "?" + param
 }
