@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"slices"
 	"strings"
 
+	"github.com/trama-dev/trama/bench/latency"
 	"github.com/trama-dev/trama/secret"
 )
 
@@ -146,7 +146,7 @@ func medians(runs []RunsReport) Medians {
 		for i, r := range runs {
 			vs[i] = f(r)
 		}
-		return median(vs)
+		return latency.Median(vs)
 	}
 	db := func(f func(*DBWork) float64) func(RunsReport) float64 {
 		return func(r RunsReport) float64 {
@@ -165,19 +165,6 @@ func medians(runs []RunsReport) Medians {
 		RowsWritten: pick(db(func(d *DBWork) float64 { return d.RowsInserted + d.RowsUpdated + d.RowsDeleted })),
 		WALBytes:    pick(db(func(d *DBWork) float64 { return d.WALBytes })),
 	}
-}
-
-// median of vs: the middle value, or the mean of the two middle ones.
-func median(vs []float64) float64 {
-	if len(vs) == 0 {
-		return 0
-	}
-	s := slices.Clone(vs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // WriteText writes the comparison for a terminal: each measure's median for both builds, the change,

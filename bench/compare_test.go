@@ -28,19 +28,6 @@ func TestMaskURLsKeepsPasswords(t *testing.T) {
 	}
 }
 
-func TestMedian(t *testing.T) {
-	for _, tt := range []struct {
-		in   []float64
-		want float64
-	}{
-		{nil, 0}, {[]float64{3}, 3}, {[]float64{4, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5},
-	} {
-		if got := median(tt.in); got != tt.want {
-			t.Errorf("median(%v) = %v, want %v", tt.in, got, tt.want)
-		}
-	}
-}
-
 // FuzzMaskURLs: whatever the user, password and host, a URL among the bench's flags comes out of maskURLs
 // with its password masked.
 func FuzzMaskURLs(f *testing.F) {

@@ -28,3 +28,17 @@ func Summarize(ds []time.Duration) Summary {
 	}
 	return Summary{Count: len(ds), P50: at(0.50), P99: at(0.99), Max: at(1)}
 }
+
+// Median is the middle of vs, or the mean of the two middle values when there are an even number: the
+// typical run of a few, where a nearest-rank percentile would pick one side. It does not reorder vs.
+func Median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,6 +1,7 @@
 package latency
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -16,5 +17,19 @@ func TestSummarize(t *testing.T) {
 	}
 	if l := Summarize(nil); l.Count != 0 {
 		t.Errorf("Summarize(nil) = %+v", l)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tt := range []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0}, {[]float64{3}, 3}, {[]float64{4, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		in := slices.Clone(tt.in)
+		if got := Median(in); got != tt.want || !slices.Equal(in, tt.in) {
+			t.Errorf("Median(%v) = %v, want %v, and its input unchanged (now %v)", tt.in, got, tt.want, in)
+		}
 	}
 }

@@ -5,11 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/trama-dev/trama/bench/latency"
 	"github.com/trama-dev/trama/internal/lazyregexp"
 	"github.com/trama-dev/trama/internal/pgtest"
 )
@@ -67,8 +67,11 @@ func BenchmarkStartup(b *testing.B) {
 	b.StopTimer()
 	med := map[string]float64{}
 	for _, name := range names {
-		slices.Sort(times[name])
-		med[name] = float64(times[name][len(times[name])/2]) / float64(time.Millisecond)
+		ms := make([]float64, len(times[name]))
+		for i, d := range times[name] {
+			ms[i] = float64(d) / float64(time.Millisecond)
+		}
+		med[name] = latency.Median(ms)
 		b.ReportMetric(med[name], name+"-ms")
 	}
 	b.ReportMetric(med["version"]/med["hello"], "version/hello")
