@@ -57,10 +57,6 @@ type Medians struct {
 	WALBytes    float64 `json:"walBytesPerRun,omitempty"`
 }
 
-// compareOrder is one round: alternating, and mirrored so that a machine that speeds up or slows down
-// steadily over the round favours neither build.
-var compareOrder = [4]bool{false, true, true, false} // false: baseline, true: candidate
-
 // Compare runs `trama bench runs` with each build in turn, Rounds times in the order baseline,
 // candidate, candidate, baseline, and reports both side by side. A shared machine's speed drifts by a
 // third within an hour; alternating the builds over the same minutes is what makes their numbers
@@ -74,23 +70,23 @@ func Compare(ctx context.Context, o CompareOptions) (*CompareReport, error) {
 	}
 	rep := &CompareReport{Args: maskURLs(o.Args), Rounds: o.Rounds,
 		Baseline: BuildRuns{Binary: o.Baseline}, Candidate: BuildRuns{Binary: o.Candidate}}
+	// A round alternates the builds and is mirrored, so that a machine that speeds up or slows down
+	// steadily over the round favours neither.
+	base, cand := &rep.Baseline, &rep.Candidate
+	order := [4]*BuildRuns{base, cand, cand, base}
 	for round := range o.Rounds {
-		for _, candidate := range compareOrder {
-			b := &rep.Baseline
-			if candidate {
-				b = &rep.Candidate
-			}
+		for _, b := range order {
 			r, err := benchRuns(ctx, b.Binary, o.Args)
 			if err != nil {
 				return nil, err
 			}
 			b.Runs = append(b.Runs, *r)
 			if o.Progress != nil {
-				which := "baseline "
-				if candidate {
+				which := "baseline"
+				if b == cand {
 					which = "candidate"
 				}
-				fmt.Fprintf(o.Progress, "round %d  %s  %6.0f runs/s  %.3f ms CPU per run\n", round+1, which, r.RunsPerSec, r.CPUPerRunMs)
+				fmt.Fprintf(o.Progress, "round %d  %-9s  %6.0f runs/s  %.3f ms CPU per run\n", round+1, which, r.RunsPerSec, r.CPUPerRunMs)
 			}
 		}
 	}
@@ -105,7 +101,7 @@ func (o CompareOptions) Check() error {
 		return errors.New("compare needs a baseline and a candidate trama binary")
 	}
 	for _, a := range o.Args {
-		if a == "-o" || a == "--output" || strings.HasPrefix(a, "--output=") || strings.HasPrefix(a, "-o") {
+		if strings.HasPrefix(a, "-o") || a == "--output" || strings.HasPrefix(a, "--output=") {
 			return errors.New("the bench's output format is the comparison's to set: leave -o out of the flags after --")
 		}
 		if a == "--wait" || strings.HasPrefix(a, "--wait=") {

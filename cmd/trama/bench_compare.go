@@ -32,11 +32,7 @@ git worktree add /tmp/before HEAD~1 && (cd /tmp/before && go build -o /tmp/trama
   trama bench compare /tmp/trama-before ./trama -- --store postgres://trama@127.0.0.1/trama --replicas 3
   trama bench compare /tmp/trama-before -o json -- --events 5000 --rate 1000`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			binaries := args
-			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
-				binaries = args[:dash]
-			}
-			if len(binaries) < 1 || len(binaries) > 2 {
+			if binaries, _ := atDash(cmd, args); len(binaries) < 1 || len(binaries) > 2 {
 				return usageErr("compare takes the baseline trama binary, and optionally the candidate, before --; got %d", len(binaries))
 			}
 			return nil
@@ -48,11 +44,8 @@ git worktree add /tmp/before HEAD~1 && (cd /tmp/before && go build -o /tmp/trama
 			if o.Rounds < 1 {
 				return usageErr("--rounds must be at least 1")
 			}
-			binaries := args
-			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
-				binaries, o.Args = args[:dash], args[dash:]
-			}
-			o.Baseline = binaries[0]
+			binaries, benchArgs := atDash(cmd, args)
+			o.Baseline, o.Args = binaries[0], benchArgs
 			if len(binaries) == 2 {
 				o.Candidate = binaries[1]
 			} else {
@@ -79,4 +72,12 @@ git worktree add /tmp/before HEAD~1 && (cd /tmp/before && go build -o /tmp/trama
 	fl.IntVar(&o.Rounds, "rounds", 2, "rounds of four runs (baseline, candidate, candidate, baseline)")
 	fl.StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// atDash splits compare's arguments into the binaries before -- and the bench's flags after it.
+func atDash(cmd *cobra.Command, args []string) (binaries, benchArgs []string) {
+	if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+		return args[:dash], args[dash:]
+	}
+	return args, nil
 }
