@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,18 +10,8 @@ import (
 	"github.com/trama-dev/trama/bench"
 )
 
-// buildTrama builds this trama into the test's temporary directory: compare runs trama binaries.
-func buildTrama(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "trama")
-	if err := goBuild(exec.Command("go", "build", "-o", bin, ".")); err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
 func TestBenchCompare(t *testing.T) {
-	bin := buildTrama(t)
+	bin := builtTrama(t)
 	code, stdout, stderr := trama(t, "bench", "compare", bin, bin, "--rounds", "1", "-o", "json", "--", "--events", "30", "--batch", "10")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -79,7 +68,7 @@ func TestBenchCompareUsage(t *testing.T) {
 
 // A bench that fails says why, and a password in its flags stays out of what compare prints.
 func TestBenchCompareKeepsPasswords(t *testing.T) {
-	bin := buildTrama(t)
+	bin := builtTrama(t)
 	const canary = "canary-pw-5f2c"
 	store := "postgres://trama:" + canary + "@127.0.0.1:1/trama?sslmode=disable&connect_timeout=2"
 	code, stdout, stderr := trama(t, "bench", "compare", bin, bin, "--rounds", "1", "--", "--events", "10", "--store", store)

@@ -79,18 +79,18 @@ func BenchmarkStartup(b *testing.B) {
 	b.ReportMetric(0, "ns/op") // an iteration is four processes; the medians above are what counts
 }
 
-type startupBinaries struct{ dir, hello, nethttp, trama string }
+type startupBinaries struct{ hello, nethttp, trama string }
 
-// TestMain finds the PostgreSQL database the tests that need one use (pgtest), and removes the binaries
-// BenchmarkStartup built once every benchmark is done with them.
+// TestMain finds the PostgreSQL database the tests that need one use (pgtest), and removes the programs
+// the tests and benchmarks built once every one is done with them.
 func TestMain(m *testing.M) { pgtest.Main(cleanup{m}) }
 
 type cleanup struct{ m *testing.M }
 
 func (c cleanup) Run() int {
 	code := c.m.Run()
-	if startupBins.dir != "" {
-		os.RemoveAll(startupBins.dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
 	}
 	return code
 }
@@ -105,22 +105,40 @@ func goBuild(c *exec.Cmd) error {
 }
 
 var (
+	binOnce  sync.Once
+	binDir   string // the built programs, removed after every test and benchmark
+	tramaBin string
+	binErr   error
+
 	startupOnce sync.Once
 	startupBins startupBinaries
 	startupErr  error
 )
 
-// buildStartupBinaries builds trama and a hello-world once per test binary, with the same go command and
-// environment, so the two differ only in what they contain.
-func buildStartupBinaries(b *testing.B) startupBinaries {
-	startupOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "trama-startup-")
-		if err != nil {
-			startupErr = err
+// builtTrama builds this trama once per test binary, for the tests and benchmarks that run it as a
+// program, and returns its path.
+func builtTrama(tb testing.TB) string {
+	tb.Helper()
+	binOnce.Do(func() {
+		if binDir, binErr = os.MkdirTemp("", "trama-bin-"); binErr != nil {
 			return
 		}
-		startupBins = startupBinaries{dir: dir, hello: filepath.Join(dir, "hello.bin"), nethttp: filepath.Join(dir, "nethttp.bin"),
-			trama: filepath.Join(dir, "trama.bin")}
+		tramaBin = filepath.Join(binDir, "trama.bin")
+		binErr = goBuild(exec.Command("go", "build", "-o", tramaBin, "."))
+	})
+	if binErr != nil {
+		tb.Fatal(binErr)
+	}
+	return tramaBin
+}
+
+// buildStartupBinaries builds a hello-world and one linking net/http once per test binary, with the same
+// go command and environment as trama (builtTrama), so that they differ only in what they contain.
+func buildStartupBinaries(b *testing.B) startupBinaries {
+	trama := builtTrama(b)
+	startupOnce.Do(func() {
+		startupBins = startupBinaries{hello: filepath.Join(binDir, "hello.bin"), nethttp: filepath.Join(binDir, "nethttp.bin"),
+			trama: trama}
 		// Each program is its own module, built with the same go command and environment as trama.
 		programs := map[string]string{
 			startupBins.hello:   "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello, world\") }\n",
@@ -140,7 +158,6 @@ func buildStartupBinaries(b *testing.B) startupBinaries {
 				return
 			}
 		}
-		startupErr = goBuild(exec.Command("go", "build", "-o", startupBins.trama, "."))
 	})
 	if startupErr != nil {
 		b.Fatal(startupErr)
