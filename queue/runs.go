@@ -87,8 +87,8 @@ func (q *Queue) held() int {
 	return len(q.attempts)
 }
 
-// start runs one attempt on a goroutine of its own (q.exec). claimStart is when the claim began: the lease was granted
-// after it, so it bounds the lease's start from below.
+// start runs one attempt on a goroutine of its own (q.exec). claimStart is when the claim began: the
+// lease was granted after it, so it bounds the lease's start from below.
 func (q *Queue) start(ctx context.Context, c store.Claim, claimStart time.Time) {
 	// The attempt's context is not ctx's child: a stopping worker lets attempts finish (shutdown cancels
 	// them after ShutdownTimeout), while a lost lease cancels its attempt at once.

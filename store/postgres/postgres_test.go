@@ -226,7 +226,9 @@ func TestMigrationReadsStoredUsers(t *testing.T) {
 // TestClaimReadsOnlyWhatItClaims builds the case where PostgreSQL's planner misjudges the queue: a new
 // database (no statistics) whose claim statement was planned, and its plan cached, while the queue was
 // short. Claims must still walk the queue's index in order and stop at what they claim, rather than read
-// and sort every ready run (which made each claim under a backlog of 20 000 runs cost 14 ms).
+// and sort every ready run (which made each claim under a backlog of 20 000 runs cost 14 ms). Two fixes
+// keep them so, and either alone suffices today: the clock read once as an index bound (readNow) and
+// the queue's plan settings (Dialect.QueuePlan); with both removed the claims read 6 110 entries.
 func TestClaimReadsOnlyWhatItClaims(t *testing.T) {
 	ctx := context.Background()
 	s, url, schema := openOneConn(t)
