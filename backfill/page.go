@@ -24,7 +24,12 @@ func decodePage(body []byte) ([]store.NewEvent, error) {
 			EventType string `json:"eventType"`
 			Published string `json:"published"`
 		}
+		// The target member by its exact name, as the card reads it (a struct field would match any case).
+		var members map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &head); err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		if err := json.Unmarshal(raw, &members); err != nil {
 			return nil, fmt.Errorf("event %d: %w", i, err)
 		}
 		if head.UUID == "" {
@@ -42,6 +47,7 @@ func decodePage(body []byte) ([]store.NewEvent, error) {
 			Type:      head.EventType,
 			Published: published,
 			Payload:   raw,
+			User:      store.UserOfTarget(members["target"]),
 		})
 	}
 	return events, nil

@@ -103,7 +103,8 @@ func fillStore(b testing.TB, st *store.Store, n int) filled {
 			user := fmt.Sprintf("00u%05d", i%1000)
 			users[id.String()] = i % 1000
 			d.Events = append(d.Events, store.NewEvent{UUID: id.String(), Type: "user.mfa.factor.activate", Published: time.Now(),
-				Payload: oktatest.Event{UUID: id.String(), UserID: user, Published: time.Now()}.JSON()})
+				Payload: oktatest.Event{UUID: id.String(), UserID: user, Published: time.Now()}.JSON(),
+				User:    store.EventUser{ID: user, Login: fmt.Sprintf("User%04d@example.com", i%1000)}})
 		}
 		if _, err := st.IngestDelivery(ctx, d); err != nil {
 			b.Fatal(err)
@@ -119,7 +120,7 @@ func fillStore(b testing.TB, st *store.Store, n int) filled {
 			if u%10 == 3 {
 				wf, trig = "approve-factor", "approve-factor"
 			}
-			outs[i] = store.Outcome{User: store.EventUser{ID: fmt.Sprintf("00u%05d", u), Login: fmt.Sprintf("User%04d@example.com", u)},
+			outs[i] = store.Outcome{
 				Runs: []store.NewRun{{Trigger: trig, WorkflowFile: "console.arazzo.yaml", WorkflowID: wf,
 					Inputs: json.RawMessage(`{"oktaApiToken":"****","userId":"00u` + fmt.Sprintf("%05d", u) + `"}`),
 					Plan:   json.RawMessage(`{}`), Version: "bundle:bench"}}}

@@ -98,7 +98,7 @@ type Event struct {
 	// when-error, input-error): the answer to "why did my workflow not run?".
 	RunCount int          `json:"runCount"`
 	Skipped  []store.Skip `json:"skipped,omitempty"`
-	// User is the Okta user the event is about (login in lower case), once the event was dispatched.
+	// User is the Okta user the event is about (login in lower case), recorded when the event arrived.
 	User        *store.EventUser `json:"user,omitempty"`
 	DeliveryIDs []string         `json:"deliveryIds,omitempty"`
 	Card        *okta.Card       `json:"card,omitempty"`

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"unicode/utf8"
+
+	"github.com/trama-dev/trama/internal/jsonscan"
 )
 
 // readEnvelope decodes an event-hook body as json.Unmarshal into an envelope would, at about half the
@@ -28,12 +29,12 @@ func readEnvelope(body []byte) (envelope, error) {
 	if !json.Valid(body) {
 		return slow()
 	}
-	i := skipSpace(body, 0)
+	i := jsonscan.SkipSpace(body, 0)
 	if body[i] != '{' {
 		return slow() // null, or a value encoding/json refuses to put in a struct
 	}
-	_, err := walkObject(body, i, func(key, value []byte) error {
-		name, ok := memberName(key)
+	_, err := jsonscan.WalkObject(body, i, func(key, value []byte) error {
+		name, ok := jsonscan.MemberName(key)
 		if !ok {
 			return errSlow
 		}
@@ -41,15 +42,15 @@ func readEnvelope(body []byte) (envelope, error) {
 		case bytes.EqualFold(name, nameData):
 			return readData(&env, value)
 		case bytes.EqualFold(name, nameEventType):
-			return setString(&env.EventType, value)
+			return jsonscan.SetString(&env.EventType, value)
 		case bytes.EqualFold(name, nameEventTypeVersion):
-			return setString(&env.EventTypeVersion, value)
+			return jsonscan.SetString(&env.EventTypeVersion, value)
 		case bytes.EqualFold(name, nameCloudEventsVersion):
-			return setString(&env.CloudEventsVersion, value)
+			return jsonscan.SetString(&env.CloudEventsVersion, value)
 		case bytes.EqualFold(name, nameSource):
-			return setString(&env.Source, value)
+			return jsonscan.SetString(&env.Source, value)
 		case bytes.EqualFold(name, nameEventID):
-			return setString(&env.EventID, value)
+			return jsonscan.SetString(&env.EventID, value)
 		case bytes.EqualFold(name, nameEventTime):
 			return json.Unmarshal(value, &env.EventTime)
 		}
@@ -92,8 +93,8 @@ func readData(env *envelope, value []byte) error {
 			Events []json.RawMessage `json:"events"`
 		}{}
 	}
-	_, err := walkObject(value, 0, func(key, v []byte) error {
-		name, ok := memberName(key)
+	_, err := jsonscan.WalkObject(value, 0, func(key, v []byte) error {
+		name, ok := jsonscan.MemberName(key)
 		if !ok {
 			return errSlow
 		}
@@ -105,57 +106,11 @@ func readData(env *envelope, value []byte) error {
 			env.Data.Events = nil
 			return nil
 		case '[':
-			events, err := splitArray(v)
+			events, err := jsonscan.SplitArray(v)
 			env.Data.Events = events
 			return err
 		}
 		return errSlow
 	})
 	return err
-}
-
-// splitArray slices the elements of a valid JSON array; an empty array gives an empty, non-nil slice, as
-// encoding/json gives.
-func splitArray(b []byte) ([]json.RawMessage, error) {
-	out := []json.RawMessage{}
-	i := skipSpace(b, 1)
-	if b[i] == ']' {
-		return out, nil
-	}
-	for {
-		end, err := valueEnd(b, i)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, json.RawMessage(b[i:end:end]))
-		i = skipSpace(b, end)
-		if b[i] == ']' {
-			return out, nil
-		}
-		i = skipSpace(b, i+1)
-	}
-}
-
-// memberName returns a quoted member name without its quotes, unescaped; false when it cannot be read.
-func memberName(key []byte) ([]byte, bool) {
-	name := key[1 : len(key)-1]
-	if bytes.IndexByte(name, '\\') < 0 {
-		return name, true
-	}
-	var s string
-	if err := json.Unmarshal(key, &s); err != nil {
-		return nil, false
-	}
-	return []byte(s), true
-}
-
-// setString reads a string member the way encoding/json reads one into a string field: a plain string
-// directly, null as no change, anything else (escapes, invalid UTF-8, which encoding/json replaces, other
-// types) through encoding/json itself.
-func setString(dst *string, value []byte) error {
-	if value[0] == '"' && bytes.IndexByte(value, '\\') < 0 && utf8.Valid(value) {
-		*dst = string(value[1 : len(value)-1])
-		return nil
-	}
-	return json.Unmarshal(value, dst)
 }

@@ -5,16 +5,23 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/trama-dev/trama/okta"
+	"github.com/trama-dev/trama/store"
 )
 
 // FuzzReadHead holds readHead to encoding/json: on any event that encoding/json accepts as JSON, both give
-// the same uuid, eventType and published, or both fail.
+// the same uuid, eventType and published, or both fail; and the user read from its target is the card's
+// Okta User.
 func FuzzReadHead(f *testing.F) {
 	for _, s := range []string{
 		`{"uuid":"u1","eventType":"user.mfa.factor.activate","published":"2026-11-22T07:00:00.000Z","actor":{"id":"x","nested":[1,{"a":"}"}]}}`,
 		`{"UUID":"a","uuid":"b","EventType":"t","actor":"with \"quotes\" and \\ slashes"}`,
 		`{"uu\u0069d":"escaped","published":null,"x":true,"y":-1.5e3}`,
 		`{"eventType":5}`, `{}`, ` { "uuid" : "spaced" } `, `{"published":"not a time"}`, `[]`, `{"a":[]}`,
+		`{"uuid":"t1","target":[{"id":"x","type":"AppInstance"},{"id":"00u1","type":"User","alternateId":"Ann@Example.com"}]}`,
+		`{"target":[{"id":"00u1","type":"User"}],"Target":[{"id":"00u2","type":"User"}],"target":[{"id":"00u3","type":"User","type":"Group"}]}`,
+		`{"t\u0061rget":[7,null,{"ID":"no","Type":"User"},{"id":"00u4","type":"User","alternateId":5}]}`, `{"target":{"id":"00u5","type":"User"}}`,
 	} {
 		f.Add(s)
 	}
@@ -31,6 +38,16 @@ func FuzzReadHead(f *testing.F) {
 		}
 		if err == nil && (got.UUID != want.UUID || got.EventType != want.EventType || !got.Published.Equal(want.Published.Time)) {
 			t.Fatalf("%s: readHead %+v, encoding/json %+v", s, got, want)
+		}
+		// The user the store records on arrival is the Okta User of the card dispatch builds.
+		if card, cerr := okta.CardOfJSON(okta.DeliveryMeta{}, raw); err == nil && cerr == nil {
+			var want store.EventUser
+			if u := card.OktaUser; u != nil {
+				want = store.EventUser{ID: u.ID, Login: u.AlternateID}
+			}
+			if user := store.UserOfTarget(got.target); user != want {
+				t.Fatalf("%s: user on arrival %+v, the card's %+v", s, user, want)
+			}
 		}
 	})
 }

@@ -232,6 +232,9 @@ type eventHead struct {
 	UUID      string    `json:"uuid"`
 	EventType string    `json:"eventType"`
 	Published okta.Time `json:"published"`
+	// target is the event's target member as JSON, from which the store records the user the event is
+	// about.
+	target json.RawMessage
 }
 
 // Parse checks and decodes an event-hook request body into a delivery to store. Its errors say what is
@@ -266,7 +269,8 @@ func Parse(contentType string, body []byte) (store.NewDelivery, error) {
 			d.Quarantined = append(d.Quarantined, store.QuarantinedEvent{Index: i, Reason: fmt.Sprintf("data.events[%d]: %s", i, reason), Payload: raw})
 			continue
 		}
-		d.Events = append(d.Events, store.NewEvent{UUID: h.UUID, Type: h.EventType, Published: h.Published.Time, Payload: raw, Index: i})
+		d.Events = append(d.Events, store.NewEvent{UUID: h.UUID, Type: h.EventType, Published: h.Published.Time, Payload: raw, Index: i,
+			User: store.UserOfTarget(h.target)})
 	}
 	return d, nil
 }

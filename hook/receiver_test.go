@@ -68,6 +68,23 @@ func TestVerificationEchoesTheChallenge(t *testing.T) {
 	}
 }
 
+// TestEventsAreFoundByTheirUserOnArrival: the receiver reads the user an event is about from its target
+// (the card's Okta User), so the history finds a user's events before any dispatch.
+func TestEventsAreFoundByTheirUserOnArrival(t *testing.T) {
+	rc, st := newReceiver(t)
+	body := string(oktatest.Delivery("d1", oktatest.Event{UUID: "e1", UserID: "00uzed"}, oktatest.Event{UUID: "e2", UserID: "00uyan"}))
+	if w := post(rc, body, secretValue, "application/json"); w.Code != 200 {
+		t.Fatalf("delivery: %d %s", w.Code, w.Body)
+	}
+	evs, _, err := st.ListEvents(context.Background(), store.EventFilter{User: "00uzed"})
+	if err != nil || len(evs) != 1 || evs[0].UUID != "e1" || evs[0].User != (store.EventUser{ID: "00uzed", Login: "ann@example.com"}) {
+		t.Fatalf("events of user 00uzed = %+v, %v", evs, err)
+	}
+	if evs, _, err := st.ListEvents(context.Background(), store.EventFilter{User: "ANN@example.com"}); err != nil || len(evs) != 2 {
+		t.Errorf("events of login ANN@example.com = %d, %v; want both", len(evs), err)
+	}
+}
+
 func TestDeliveryIsStoredAndDeduplicated(t *testing.T) {
 	rc, st := newReceiver(t)
 	ctx := context.Background()

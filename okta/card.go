@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trama-dev/trama/internal/jsonscan"
 )
 
 // DeliveryMeta is what a card needs to know about how an event reached trama, beyond the LogEvent itself.
@@ -146,15 +148,65 @@ func eventFields(m map[string]any) (LogEvent, error) {
 	if a, ok := m["actor"].(map[string]any); ok {
 		ev.Actor = &Actor{ID: str(a, "id"), Type: str(a, "type"), AlternateID: str(a, "alternateId"), DisplayName: str(a, "displayName")}
 	}
-	if ts, ok := m["target"].([]any); ok {
-		for _, t := range ts {
-			if t, ok := t.(map[string]any); ok {
-				ev.Target = append(ev.Target, Target{ID: str(t, "id"), Type: str(t, "type"), AlternateID: str(t, "alternateId"),
-					DisplayName: str(t, "displayName")})
-			}
+	ev.Target = targetsOf(m["target"])
+	return ev, nil
+}
+
+// targetsOf reads a decoded LogEvent's target member as a card does: the entries that are objects, in
+// order, with members matched by their exact names.
+func targetsOf(v any) []Target {
+	ts, _ := v.([]any)
+	var out []Target
+	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
+	for _, t := range ts {
+		if t, ok := t.(map[string]any); ok {
+			out = append(out, Target{ID: str(t, "id"), Type: str(t, "type"), AlternateID: str(t, "alternateId"),
+				DisplayName: str(t, "displayName")})
 		}
 	}
-	return ev, nil
+	return out
+}
+
+// UserTargetJSON returns the user a LogEvent is about, given its target member as JSON: the first target
+// of type User, with its id, type and alternateId as a card's Okta User reads them (entries that are not
+// objects passed over, members matched by exact name, the last occurrence winning, a value that is not a
+// string read as ""). The store records it when the event arrives, so it walks the JSON instead of
+// decoding it: this is on the acknowledgement's path. ok is false when there is none, or target is not
+// an array.
+func UserTargetJSON(target json.RawMessage) (t Target, ok bool) {
+	_, err := jsonscan.WalkArray(target, 0, func(v []byte) error {
+		if ok || v[0] != '{' {
+			return nil
+		}
+		var c Target
+		_, err := jsonscan.WalkObject(v, 0, func(key, value []byte) error {
+			name, _ := jsonscan.MemberName(key)
+			var dst *string
+			switch string(name) {
+			case "id":
+				dst = &c.ID
+			case "type":
+				dst = &c.Type
+			case "alternateId":
+				dst = &c.AlternateID
+			default:
+				return nil
+			}
+			*dst = ""
+			if value[0] == '"' {
+				return jsonscan.SetString(dst, value)
+			}
+			return nil
+		})
+		if err == nil && c.Type == "User" {
+			t, ok = c, true
+		}
+		return err
+	})
+	if err != nil {
+		return Target{}, false
+	}
+	return t, ok
 }
 
 func newCard(delivery DeliveryMeta, event LogEvent, details map[string]any) Card {

@@ -291,3 +291,33 @@ func BenchmarkNewCards(b *testing.B) {
 		}
 	}
 }
+
+// FuzzUserTargetJSON holds the user read from a target member on arrival to the card's Okta User: on any
+// valid JSON both name the same target (or none), and on any input it returns without panicking.
+func FuzzUserTargetJSON(f *testing.F) {
+	for _, s := range []string{
+		`[{"id":"x","type":"AppInstance"},{"id":"00u1","type":"User","alternateId":"Ann@Example.com"}]`,
+		`[{"id":"00u3","type":"User","type":"Group"},{"id":"00u4","type":"User","id":7}]`,
+		`[7,null,"User",{"ID":"no","Type":"User"},{"i\u0064":"esc","type":"Us\u0065r","alternateId":"a\u00e9"}]`,
+		`{"id":"00u5","type":"User"}`, `null`, `[]`, `[{"type":"User","alternateId":"\xff"}]`, `[{`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := UserTargetJSON(b)
+		if !json.Valid(b) {
+			return
+		}
+		card, err := CardOfJSON(DeliveryMeta{}, []byte(`{"target":`+string(b)+`}`))
+		if err != nil {
+			t.Fatalf("CardOfJSON: %v", err)
+		}
+		var want CardEntity
+		if card.OktaUser != nil {
+			want = *card.OktaUser
+		}
+		if ok != (card.OktaUser != nil) || got.ID != want.ID || got.Type != want.Type || got.AlternateID != want.AlternateID {
+			t.Fatalf("%s: UserTargetJSON = %+v, %v; the card's Okta User %+v", b, got, ok, card.OktaUser)
+		}
+	})
+}

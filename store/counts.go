@@ -50,7 +50,7 @@ func (s *Store) Counts(ctx context.Context) (Counts, error) {
 		c.Runs[status] = n
 	}
 	var pending int64
-	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE dispatched < replays`).Scan(&pending); err != nil {
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM dispatch_queue`).Scan(&pending); err != nil {
 		return c, fmt.Errorf("counts: dispatch queue: %w", err)
 	}
 	c.QueueDepth = c.Runs[RunQueued] + c.Runs[RunRetrying] + pending

@@ -73,6 +73,9 @@ type NewEvent struct {
 	NoDispatch bool
 	// Index is the event's position in the delivery, recorded if the event has to be quarantined.
 	Index int
+	// User is the Okta user the event is about (UserOfTarget), so the history finds a user's events;
+	// the store keeps the login in lower case.
+	User EventUser
 }
 
 // QuarantinedEvent is one event of a delivery that could not be stored as an event.

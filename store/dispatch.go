@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -24,6 +25,8 @@ type Dispatch struct {
 	From, To int
 	// Attempts counts claims of this dispatch, this one included.
 	Attempts int
+	// seq is the event's key in dispatch_queue, known to a claimed dispatch (0: look it up by UUID).
+	seq int64
 }
 
 // ClaimDispatches hands out up to n events waiting for dispatch, oldest first, each for hold: another
@@ -36,75 +39,37 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 	}
 	var out []Dispatch
 	err := s.queueTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		q, args := s.withLimit(s.q.claimDispatches, n)
+		// The claim writes only the events' small queue rows; on PostgreSQL it skips the rows another
+		// claim has locked, so an event is handed to one worker.
+		q, args := s.withLimit(s.q.claimDispatches, n, hold.Nanoseconds())
 		rows, err := tx.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
-		var pending []Dispatch
-		var seqs []int64
-		var holds [][]any // seq, until_at, attempts
-		until := sqlExpr("(" + s.now + " + " + strconv.FormatInt(hold.Nanoseconds(), 10) + ")")
-		for rows.Next() {
+		out, err = collect(rows, func(r *sql.Rows) (Dispatch, error) {
 			var d Dispatch
-			var dispatched int
-			var seq int64
-			if err := rows.Scan(&seq, &d.UUID, &d.Type, &dispatched, &d.To); err != nil {
-				rows.Close()
-				return err
-			}
-			d.From = dispatched + 1
-			pending = append(pending, d)
-			seqs = append(seqs, seq)
-			holds = append(holds, []any{seq, until, 1})
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		// A hold per event, counting the claim. The update happens only where no live hold is there:
-		// another worker's claim that committed after this one read the events keeps them (and on
-		// PostgreSQL an insert waits for a claim still in progress), so an event is handed to one worker.
-		attempts := make(map[int64]int, len(pending))
-		err = insertRows(ctx, tx, "dispatch_holds", holdColumns, holds,
-			` ON CONFLICT (seq) DO UPDATE SET until_at = excluded.until_at, attempts = dispatch_holds.attempts + 1
-			WHERE dispatch_holds.until_at <= `+s.now+` RETURNING seq, attempts`, func(r *sql.Rows) error {
-				var seq int64
-				var n int
-				if err := r.Scan(&seq, &n); err != nil {
-					return err
-				}
-				attempts[seq] = n
-				return nil
-			})
-		if err != nil {
-			return fmt.Errorf("hold %d events for dispatch: %w", len(pending), err)
-		}
-		for i, d := range pending {
-			if n, ok := attempts[seqs[i]]; ok {
-				d.Attempts = n
-				out = append(out, d)
-			}
-		}
-		return nil
+			err := r.Scan(&d.seq, &d.UUID, &d.Type, &d.From, &d.To, &d.Attempts)
+			return d, err
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim dispatches: %w", err)
 	}
-	// In the order the events were stored (the SELECT's ORDER BY seq): Okta's time order for its uuids,
-	// which is the order a coalescing trigger's "first" means.
+	// In the order the events were stored (RETURNING has none): Okta's time order for its uuids, which
+	// is the order a coalescing trigger's "first" means.
+	slices.SortFunc(out, func(a, b Dispatch) int { return cmp.Compare(a.seq, b.seq) })
 	return out, nil
 }
-
-// holdColumns are the columns of a dispatch hold (see ClaimDispatches).
-var holdColumns = []string{"seq", "until_at", "attempts"}
 
 // pendingDispatch reports whether some event waits for dispatch now: a read, so an idle worker's poll
 // costs no write transaction.
 func (s *Store) pendingDispatch(ctx context.Context) (bool, error) {
 	var n int
-	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events e WHERE `+s.q.pendingEvent+` LIMIT 1) AS p`).Scan(&n)
+	// In key order, so the look walks the queue's primary key from its oldest row and stops at the first
+	// that no hold keeps, where a scan of the table would read every row a vacuum has not removed yet.
+	err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM dispatch_queue q WHERE `+s.q.pendingEvent+`
+		ORDER BY q.seq LIMIT 1) AS p`).Scan(&n)
 	return n > 0, err
 }
 
@@ -121,9 +86,6 @@ type Skip struct {
 type Outcome struct {
 	Runs    []NewRun
 	Skipped []Skip
-	// User is the Okta user the event is about, read from its card; recorded on the event so the
-	// history finds it by user (Login is lower-cased here).
-	User EventUser
 }
 
 // CompleteDispatch creates the runs of a claimed dispatch, records the skipped triggers on the event, and
@@ -144,10 +106,6 @@ func (s *Store) CompleteDispatch(ctx context.Context, d Dispatch, o Outcome) ([]
 func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outcome) ([][]Run, error) {
 	if len(ds) != len(os) {
 		return nil, fmt.Errorf("complete dispatches: %d dispatches, %d outcomes", len(ds), len(os))
-	}
-	users := make([]EventUser, len(os))
-	for i, o := range os {
-		users[i] = EventUser{ID: text(o.User.ID), Login: text(strings.ToLower(o.User.Login))}
 	}
 	created := make([][]Run, len(ds))
 	queued := false
@@ -188,7 +146,7 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 			created[i] = runs[i]
 			queued = queued || len(runs[i]) > 0
 		}
-		return s.recordDispatches(ctx, tx, ds, skipped, users)
+		return s.recordDispatches(ctx, tx, ds, skipped)
 	})
 	if err != nil {
 		return nil, err
@@ -287,98 +245,140 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 	return created, nil
 }
 
-// recordDispatch marks one dispatch done inside tx.
-// recordDispatches marks a batch's events dispatched, with their skips and Okta users, in one UPDATE per
-// chunk: a round trip for the batch instead of one per event. An event whose row did not change (a
-// dispatch already recorded) must still exist.
-func (s *Store) recordDispatches(ctx context.Context, tx *sql.Tx, ds []Dispatch, skipped []any, users []EventUser) error {
-	const perRow = 5
-	for start := 0; start < len(ds); start += maxParams / perRow {
-		end := min(start+maxParams/perRow, len(ds))
+// recordDispatches marks a batch's events dispatched: their queue rows go, in one statement per chunk,
+// and the event itself is written only where there is something to record (skipped triggers) or may be
+// something to clear (what an earlier dispatch recorded, for a dispatch that covers a replay). A dispatch that is no longer the event's pending one
+// (another worker recorded it after this one's hold lapsed) records nothing. An event that does not
+// exist fails the batch with ErrNotFound.
+func (s *Store) recordDispatches(ctx context.Context, tx *sql.Tx, ds []Dispatch, skipped []any) error {
+	if err := s.dispatchSeqs(ctx, tx, ds); err != nil {
+		return err
+	}
+	released, err := dequeue(ctx, tx, ds)
+	if err != nil {
+		return fmt.Errorf("record the dispatch of %d events: %w", len(ds), err)
+	}
+	const perRow = 2
+	var rows [][]any
+	for i, d := range ds {
+		if released[d.seq] && (skipped[i] != nil || d.To > 0) {
+			rows = append(rows, []any{d.seq, skipped[i]})
+		}
+	}
+	for start := 0; start < len(rows); start += maxParams / perRow {
+		chunk := rows[start:min(start+maxParams/perRow, len(rows))]
 		var b strings.Builder
 		var args []any
-		b.WriteString("WITH v(ukey, dispatched, skipped, user_id, user_login) AS (VALUES ")
-		for i := start; i < end; i++ {
-			if i > start {
+		b.WriteString("WITH v(seq, skipped) AS (VALUES ")
+		for i, r := range chunk {
+			if i > 0 {
 				b.WriteString(", ")
 			}
-			n := len(args)
-			fmt.Fprintf(&b, "($%d, CAST($%d AS BIGINT), CAST($%d AS TEXT), CAST($%d AS TEXT), CAST($%d AS TEXT))", n+1, n+2, n+3, n+4, n+5)
-			args = append(args, eventKey(ds[i].UUID), ds[i].To, skipped[i], users[i].ID, users[i].Login)
+			fmt.Fprintf(&b, "(CAST($%d AS BIGINT), CAST($%d AS TEXT))", len(args)+1, len(args)+2)
+			args = append(args, r...)
 		}
-		b.WriteString(`) UPDATE events SET dispatched = v.dispatched, dispatch_error = '',
-			skipped = v.skipped, user_id = coalesce(nullif(v.user_id, ''), events.user_id),
-			user_login = coalesce(nullif(v.user_login, ''), events.user_login)
-			FROM v WHERE events.ukey = v.ukey AND events.dispatched < v.dispatched RETURNING events.ukey, events.seq`)
+		b.WriteString(`) UPDATE events SET skipped = v.skipped, dispatch_error = '' FROM v WHERE events.seq = v.seq`)
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("record the skipped triggers of %d events: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
+
+// dispatchSeqs sets the queue key of the dispatches that lack one (those not handed out by
+// ClaimDispatches), from their events; an event that does not exist is ErrNotFound.
+func (s *Store) dispatchSeqs(ctx context.Context, tx *sql.Tx, ds []Dispatch) error {
+	for i := range ds {
+		if ds[i].seq != 0 {
+			continue
+		}
+		err := tx.QueryRowContext(ctx, `SELECT seq FROM events WHERE ukey = $1`, eventKey(ds[i].UUID)).Scan(&ds[i].seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = fmt.Errorf("event %s: %w", ds[i].UUID, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("complete dispatch of event %s (replays %d–%d): %w", ds[i].UUID, ds[i].From, ds[i].To, err)
+		}
+	}
+	return nil
+}
+
+// dequeue ends the pending dispatch of each of ds whose queue row still starts at or before its From..To
+// range, and reports, by seq, the ones it ended. A replay asked for since the claim (the row's to_replay
+// is past To) stays queued, from To+1. A row that starts after To belongs to a later dispatch and is
+// left alone. On PostgreSQL the DELETE waits for a replay's write of the row in progress and then reads
+// the row as that wrote it.
+func dequeue(ctx context.Context, tx *sql.Tx, ds []Dispatch) (map[int64]bool, error) {
+	released := make(map[int64]bool, len(ds))
+	to := make(map[int64]int, len(ds))
+	const perRow = 3
+	for start := 0; start < len(ds); start += maxParams / perRow {
+		chunk := ds[start:min(start+maxParams/perRow, len(ds))]
+		args := make([]any, 0, perRow*len(chunk))
+		for _, d := range chunk {
+			args = append(args, d.seq)
+			to[d.seq] = d.To
+		}
+		var b strings.Builder
+		b.WriteString("DELETE FROM dispatch_queue WHERE seq IN (" + placeholders(0, len(chunk)) + ") AND from_replay <= CASE seq")
+		for _, d := range chunk {
+			fmt.Fprintf(&b, " WHEN $%d THEN CAST($%d AS INTEGER)", len(args)+1, len(args)+2)
+			args = append(args, d.seq, d.To)
+		}
+		b.WriteString(" END RETURNING seq, to_replay")
 		rows, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
-			return fmt.Errorf("record the dispatch of %d events: %w", end-start, err)
+			return nil, err
 		}
-		updated := make(map[string]bool, end-start)
-		var done []int64
+		var replayed [][2]int64 // seq, to_replay
 		for rows.Next() {
-			var k string
-			var seq int64
-			if err := rows.Scan(&k, &seq); err != nil {
+			var seq, last int64
+			if err := rows.Scan(&seq, &last); err != nil {
 				rows.Close()
-				return err
+				return nil, err
 			}
-			updated[k] = true
-			done = append(done, seq)
+			released[seq] = true
+			if last > int64(to[seq]) {
+				replayed = append(replayed, [2]int64{seq, last})
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return err
+			return nil, err
 		}
-		if err := deleteHolds(ctx, tx, done); err != nil {
-			return err
-		}
-		for _, d := range ds[start:end] {
-			if !updated[eventKey(d.UUID)] {
-				if err := s.mustExist(ctx, tx, d.UUID); err != nil {
-					return fmt.Errorf("complete dispatch of event %s (replays %d–%d): %w", d.UUID, d.From, d.To, err)
-				}
+		for _, r := range replayed {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO dispatch_queue (seq, uuid, type, from_replay, to_replay)
+				SELECT seq, uuid, type, $2, $3 FROM events WHERE seq = $1`, r[0], to[r[0]]+1, r[1]); err != nil {
+				return nil, fmt.Errorf("queue the replays of event %d asked for during its dispatch: %w", r[0], err)
 			}
 		}
 	}
-	return nil
-}
-
-// mustExist returns ErrNotFound (wrapped) when no event has uuid.
-func (s *Store) mustExist(ctx context.Context, tx *sql.Tx, uuid string) error {
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE ukey = $1`, eventKey(uuid)).Scan(&n); err != nil {
-		return err
-	}
-	if n == 0 {
-		return fmt.Errorf("event %s: %w", uuid, ErrNotFound)
-	}
-	return nil
+	return released, nil
 }
 
 // FailDispatch records a failed dispatch attempt. With giveUp the event is marked dispatched with the
-// reason, which its history shows; otherwise it is handed out again after retryIn.
+// reason, which its history shows; otherwise it is handed out again after retryIn, and its history shows
+// the reason meanwhile.
 func (s *Store) FailDispatch(ctx context.Context, d Dispatch, reason string, retryIn time.Duration, giveUp bool) error {
 	err := s.inTx(ctx, false, func(tx *sql.Tx) error {
-		if giveUp {
-			var seq int64
-			err := tx.QueryRowContext(ctx, `UPDATE events SET dispatched = CASE WHEN dispatched < $2 THEN $2 ELSE dispatched END,
-				dispatch_error = $3 WHERE ukey = $1 RETURNING seq`, eventKey(d.UUID), d.To, text(reason)).Scan(&seq)
-			if errors.Is(err, sql.ErrNoRows) {
+		ds := []Dispatch{d}
+		if err := s.dispatchSeqs(ctx, tx, ds); err != nil {
+			if errors.Is(err, ErrNotFound) {
 				return nil // the event is gone: nothing waits for dispatch
 			}
-			if err != nil {
-				return err
-			}
-			return deleteHolds(ctx, tx, []int64{seq})
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE events SET dispatch_error = $2 WHERE ukey = $1`, eventKey(d.UUID), text(reason)); err != nil {
 			return err
 		}
-		// The hold the claim wrote now lasts until the retry.
-		_, err := tx.ExecContext(ctx, `INSERT INTO dispatch_holds (seq, until_at, attempts)
-			SELECT seq, `+s.now+` + $2, $3 FROM events WHERE ukey = $1
-			ON CONFLICT (seq) DO UPDATE SET until_at = excluded.until_at`, eventKey(d.UUID), retryIn.Nanoseconds(), max(1, d.Attempts))
+		if !giveUp {
+			// The hold the claim wrote now lasts until the retry.
+			_, err := tx.ExecContext(ctx, `UPDATE dispatch_queue SET until_at = `+s.now+` + $2, error = $3 WHERE seq = $1`,
+				ds[0].seq, retryIn.Nanoseconds(), text(reason))
+			return err
+		}
+		released, err := dequeue(ctx, tx, ds)
+		if err != nil || !released[ds[0].seq] {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE events SET dispatch_error = $2 WHERE seq = $1`, ds[0].seq, text(reason))
 		return err
 	})
 	if err != nil {
@@ -402,9 +402,12 @@ func (s *Store) Replay(ctx context.Context, eventUUID, by string) (int, error) {
 		if err != nil {
 			return err
 		}
-		// The replay starts afresh: a hold or a count of attempts left by an earlier dispatch goes.
-		if err := deleteHolds(ctx, tx, []int64{seq}); err != nil {
-			return err
+		// Queued through this replay. A dispatch still pending keeps where it starts; the replay starts
+		// afresh all the same: a hold or a count of attempts left by an earlier dispatch goes.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO dispatch_queue (seq, uuid, type, from_replay, to_replay)
+			SELECT seq, uuid, type, $2, $2 FROM events WHERE seq = $1
+			ON CONFLICT (seq) DO UPDATE SET to_replay = excluded.to_replay, until_at = 0, attempts = 0, error = ''`, seq, replay); err != nil {
+			return fmt.Errorf("queue replay %d for dispatch: %w", replay, err)
 		}
 		return audit(ctx, tx, AuditEntry{Actor: by, Action: "replay", EventUUID: eventUUID,
 			Detail: fmt.Sprintf("replay %d", replay)})
@@ -414,12 +417,4 @@ func (s *Store) Replay(ctx context.Context, eventUUID, by string) (int, error) {
 	}
 	s.signal(DispatchWork)
 	return replay, nil
-}
-
-// deleteHolds removes the dispatch holds of the events seqs, whose dispatch is recorded or starts again.
-func deleteHolds(ctx context.Context, tx *sql.Tx, seqs []int64) error {
-	if err := deleteIn(ctx, tx, "dispatch_holds", "seq", seqs); err != nil {
-		return fmt.Errorf("release the dispatch holds of %d events: %w", len(seqs), err)
-	}
-	return nil
 }

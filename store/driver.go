@@ -30,8 +30,8 @@ type Driver interface {
 	LockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
 	// Dialect is the SQL that differs between databases.
 	Dialect() Dialect
-	// InsertEvents is the ingest fast path: insert rows whose Key is new, skipping the others, and
-	// return the keys inserted. rows are sorted by Key and come from one delivery or one poll, so their
+	// InsertEvents is the ingest fast path: insert rows whose Key is new, skipping the others, queue
+	// the new ones with Queue for dispatch, and return the keys inserted. rows are sorted by Key and come from one delivery or one poll, so their
 	// Source, DeliveryID and Received are the same.
 	InsertEvents(ctx context.Context, tx *sql.Tx, rows []EventRow) (inserted []string, err error)
 	// BeginWrite is called before each write transaction and the function it returns after the
@@ -120,9 +120,11 @@ type EventRow struct {
 	DeliveryID          string
 	Published, Received int64 // Unix nanoseconds
 	Payload             string
-	// Dispatched is the initial dispatch progress: -1 when the event waits for dispatch, 0 when it
-	// is stored without dispatch work (NoDispatch).
-	Dispatched int
+	// UserID and UserLogin are the Okta user the event is about (the login in lower case), or "".
+	UserID, UserLogin string
+	// Queue says the event waits for dispatch: InsertEvents gives it a dispatch_queue row (replays 0 to
+	// 0) with the event. It is false for an event stored without dispatch work (NoDispatch).
+	Queue bool
 }
 
 // nanos stores a time as Unix nanoseconds; the zero time is stored as 0, so "not yet" stays cheap to test.

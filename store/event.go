@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/trama-dev/trama/okta"
 )
 
 // Source says how an event first reached trama.
@@ -34,8 +36,8 @@ type Event struct {
 	// but started no run at its latest dispatch, with why.
 	Runs    int
 	Skipped []Skip
-	// User is the Okta user the event is about (the card's Okta User), recorded when the event is
-	// dispatched; empty before, and for events about no user.
+	// User is the Okta user the event is about (the card's Okta User), recorded when the event is stored
+	// (NewEvent.User); empty for events about no user.
 	User EventUser
 	// DeliveryIDs lists the deliveries that brought the event, oldest first. Set by GetEvent only.
 	DeliveryIDs []string
@@ -52,6 +54,14 @@ type EventUser struct {
 	ID string `json:"id"`
 	// Login is the user's alternateId in lower case, as the store keeps it for lookups.
 	Login string `json:"login"`
+}
+
+// UserOfTarget is the user a LogEvent is about, given its target member as JSON (nil when it has none):
+// the first target of type User, as the card that dispatch builds shows it (okta.UserTargetJSON). The
+// receivers read it when an event arrives, so the event is stored whole once.
+func UserOfTarget(target json.RawMessage) EventUser {
+	u, _ := okta.UserTargetJSON(target)
+	return EventUser{ID: u.ID, Login: u.AlternateID}
 }
 
 // EventFilter selects events for ListEvents, newest first. Every field set must match.

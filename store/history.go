@@ -214,8 +214,13 @@ func (s *Store) Steps(ctx context.Context, runID string) ([]Step, error) {
 	return steps, nil
 }
 
+// eventColumns are what scanEvent reads of events e. An event with no dispatch_queue row has every replay
+// dispatched; one that has a row has dispatched those before its from_replay, and shows why its latest
+// attempt failed, if one did.
 const eventColumns = `e.seq, e.uuid, e.type, e.published, e.received_at, e.source, e.replays, e.duplicates,
-	e.dispatched, e.dispatch_error, e.skipped, e.user_id, e.user_login,
+	coalesce((SELECT q.from_replay - 1 FROM dispatch_queue q WHERE q.seq = e.seq), e.replays),
+	coalesce((SELECT nullif(q.error, '') FROM dispatch_queue q WHERE q.seq = e.seq), e.dispatch_error),
+	e.skipped, e.user_id, e.user_login,
 	(SELECT count(*) FROM runs r WHERE r.event_uuid = e.uuid)`
 
 func scanEvent(sc scanner, extra ...any) (Event, int64, error) {
@@ -309,9 +314,9 @@ func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, string,
 	case OutcomeDuplicate:
 		w.add("e.duplicates > 0")
 	case OutcomePending:
-		w.add("e.dispatched < e.replays")
+		w.add("EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.seq = e.seq)")
 	case OutcomeNone:
-		w.add("e.dispatched >= e.replays AND e.skipped IS NULL AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.event_uuid = e.uuid)")
+		w.add("NOT EXISTS (SELECT 1 FROM dispatch_queue q WHERE q.seq = e.seq) AND e.skipped IS NULL AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.event_uuid = e.uuid)")
 	default:
 		return nil, "", fmt.Errorf("list events: outcome %q: want one of %v", f.Outcome, EventOutcomes)
 	}

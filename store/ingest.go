@@ -145,13 +145,9 @@ func (s *Store) ingestEvents(ctx context.Context, tx *sql.Tx, events []NewEvent,
 		if payload == "" {
 			payload = "null"
 		}
-		dispatched := -1
-		if e.NoDispatch {
-			dispatched = 0
-		}
 		rows = append(rows, EventRow{Key: eventKey(e.UUID), UUID: e.UUID, Type: text(e.Type), Source: string(source),
 			DeliveryID: deliveryID, Published: nanos(e.Published), Received: nanos(received), Payload: text(payload),
-			Dispatched: dispatched})
+			UserID: text(e.User.ID), UserLogin: text(strings.ToLower(e.User.Login)), Queue: !e.NoDispatch})
 	}
 	slices.SortFunc(rows, func(a, b EventRow) int { return strings.Compare(a.Key, b.Key) })
 	keys, err := s.drv.InsertEvents(ctx, tx, rows)

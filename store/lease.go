@@ -269,7 +269,7 @@ func (s *Store) Attempts(ctx context.Context, runID string) ([]Attempt, error) {
 func (s *Store) Busy(ctx context.Context) (bool, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM (SELECT 1 FROM events WHERE dispatched < replays LIMIT 1) AS e) +
+		(SELECT count(*) FROM (SELECT 1 FROM dispatch_queue LIMIT 1) AS e) +
 		(SELECT count(*) FROM (SELECT 1 FROM runs WHERE status IN ('queued', 'running', 'retrying') LIMIT 1) AS r)`).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("look for unfinished work: %w", err)

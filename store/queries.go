@@ -9,8 +9,8 @@ import (
 // markers stand for Dialect.Now and Dialect.SkipLocked; {limit} stays, for withLimit at each call.
 type queries struct {
 	claimDispatches, claimRuns, expireSlots, expireLeases, alertWaits, expireWaits, timeoutMessages, fence string
-	// pendingEvent is the condition on events e that wait for dispatch now: a replay not dispatched yet,
-	// and no hold (a claim in progress, or a failed dispatch's backoff).
+	// pendingEvent is the condition on the dispatch_queue rows q of events that wait for dispatch now:
+	// no hold (a claim in progress, or a failed dispatch's backoff).
 	pendingEvent string
 	// ready and waiting follow "FROM runs" where the ready or waiting runs are looked up: the
 	// dialect's index hints.
@@ -29,8 +29,7 @@ func newQueries(d Dialect) queries {
 		ready, waiting = " INDEXED BY runs_ready", " INDEXED BY runs_waiting"
 	}
 	r := strings.NewReplacer("{now}", readNow(d), "{skip}", d.SkipLocked, "{ready}", ready, "{waiting}", waiting)
-	pendingEvent := r.Replace(`e.dispatched < e.replays
-		AND NOT EXISTS (SELECT 1 FROM dispatch_holds h WHERE h.seq = e.seq AND h.until_at > {now})`)
+	pendingEvent := r.Replace(`q.until_at <= {now}`)
 	return queries{
 		pendingEvent: pendingEvent,
 		ready:        ready, waiting: waiting,
@@ -47,11 +46,11 @@ func newQueries(d Dialect) queries {
 		timeoutMessages: r.Replace(`UPDATE runs SET status = 'retrying', available_at = {now}, waiting = NULL, wait_event = '',
 				received = '{"timedOut":true}', error = 'timed out ' || error
 			WHERE id IN (SELECT id FROM runs{waiting} WHERE status = 'waiting' AND available_at <= {now} AND wait_event <> ''{skip})`),
-		// Events waiting for dispatch that no hold keeps: their previous claim, if any, lapsed, and their
-		// backoff after a failure, if any, passed. The rows are locked, not written: ClaimDispatches then
-		// writes a hold for each.
-		claimDispatches: r.Replace(`SELECT e.seq, e.uuid, e.type, e.dispatched, e.replays FROM events e
-			WHERE ` + pendingEvent + ` ORDER BY e.seq LIMIT {limit}{skip}`),
+		// Events waiting for dispatch that no hold keeps (their previous claim, if any, lapsed, and their
+		// backoff after a failure, if any, passed), oldest first, each held for $1 from now.
+		claimDispatches: r.Replace(`UPDATE dispatch_queue SET until_at = {now} + $1, attempts = attempts + 1
+			WHERE seq IN (SELECT seq FROM dispatch_queue q WHERE ` + pendingEvent + ` ORDER BY seq LIMIT {limit}{skip})
+			RETURNING seq, uuid, type, from_replay, to_replay, attempts`),
 		// The oldest runs ready to run; each claim makes a new attempt with a new fencing token.
 		claimRuns: r.Replace(`UPDATE runs SET status = 'running', lease_owner = $1, lease_token = lease_token + 1,
 				lease_expires = {now} + $2, attempts = attempts + 1,

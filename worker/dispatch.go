@@ -79,9 +79,6 @@ func (w *Worker) dispatchOne(ctx context.Context, d store.Dispatch, src store.Ca
 	if err != nil {
 		return store.Outcome{}, fmt.Errorf("match event %s: %w", d.UUID, err)
 	}
-	if u := card.OktaUser; u != nil {
-		out.User = store.EventUser{ID: u.ID, Login: u.AlternateID}
-	}
 	for _, s := range skipped {
 		w.logger().Info("trigger skipped", "event", d.UUID, "type", src.Type, "trigger", s.Trigger.Name, "reason", s.Reason, "detail", s.Message)
 		out.Skipped = append(out.Skipped, store.Skip{Trigger: s.Trigger.Name, Reason: string(s.Reason), Detail: s.Message})

@@ -184,11 +184,14 @@ func (d *Driver) Dialect() store.Dialect {
 		KeyLock:     "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
 		JSONType:    "json",
 		// Without sorts, bitmap scans, hash and merge joins, the plans left for the queue's statements
-		// walk an index in order and stop, or look rows up by key. Local to the transaction, so nothing
-		// else is steered. SET statements, not SELECT set_config(…): sent without arguments, the text
-		// goes by the simple protocol, parsed each time, and a SET is not planned as a SELECT is.
+		// walk an index in order and stop, or look rows up by key. Sequential scans go too: the queue's
+		// tables are tiny when a connection first plans a statement (dispatch_queue holds only what
+		// waits), and a generic plan that scans one then reads every row once it holds thousands. Local
+		// to the transaction, so nothing else is steered. SET statements, not SELECT set_config(…): sent
+		// without arguments, the text goes by the simple protocol, parsed each time, and a SET is not
+		// planned as a SELECT is.
 		QueuePlan: "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; " +
-			"SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off",
+			"SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off",
 		PlanEach: pgx.QueryExecModeExec,
 	}
 }

@@ -12,22 +12,28 @@ import (
 const insertChunk = 200
 
 // eventCols is the number of values per row of insertEvents.
-const eventCols = 9
+const eventCols = 10
 
 // InsertEvents implements store.Driver with multi-row INSERTs: one statement per 200 events instead of
-// one per event, which is most of what keeps a 50-event acknowledgement fast. The statement text of each
-// row count is prepared once per connection (see stmtcache.go).
+// one per event, which is most of what keeps a 50-event acknowledgement fast, and one more that queues
+// the new events for dispatch. The statement text of each row count is prepared once per connection
+// (see stmtcache.go).
 func (d *Driver) InsertEvents(ctx context.Context, tx *sql.Tx, rows []store.EventRow) ([]string, error) {
 	var keys []string
+	var queued []any // seq, uuid and type of each new event that waits for dispatch
 	for start := 0; start < len(rows); start += insertChunk {
 		chunk := rows[start:min(start+insertChunk, len(rows))]
 		args := make([]any, 0, len(chunk)*eventCols)
+		queue := make(map[string]store.EventRow, len(chunk))
 		for _, r := range chunk {
 			var dlv any
 			if r.DeliveryID != "" {
 				dlv = r.DeliveryID
 			}
-			args = append(args, r.Key, r.UUID, r.Type, r.Published, r.Received, r.Source, dlv, r.Payload, r.Dispatched)
+			args = append(args, r.Key, r.UUID, r.Type, r.Published, r.Received, r.Source, dlv, r.Payload, r.UserID, r.UserLogin)
+			if r.Queue {
+				queue[r.Key] = r
+			}
 		}
 		res, err := tx.QueryContext(ctx, insertEventsSQL(len(chunk)), args...)
 		if err != nil {
@@ -35,17 +41,40 @@ func (d *Driver) InsertEvents(ctx context.Context, tx *sql.Tx, rows []store.Even
 		}
 		for res.Next() {
 			var k string
-			if err := res.Scan(&k); err != nil {
+			var seq int64
+			if err := res.Scan(&k, &seq); err != nil {
 				res.Close()
 				return nil, err
 			}
 			keys = append(keys, k)
+			if r, ok := queue[k]; ok {
+				queued = append(queued, seq, r.UUID, r.Type)
+			}
 		}
 		if err := res.Close(); err != nil {
 			return nil, err
 		}
 	}
+	for start := 0; start < len(queued); start += 3 * insertChunk {
+		chunk := queued[start:min(start+3*insertChunk, len(queued))]
+		if _, err := tx.ExecContext(ctx, queueEventsSQL(len(chunk)/3), chunk...); err != nil {
+			return nil, err
+		}
+	}
 	return keys, nil
+}
+
+// queueEventsSQL is the INSERT of n events' dispatch_queue rows, each waiting for its first dispatch.
+func queueEventsSQL(n int) string {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO dispatch_queue (seq, uuid, type, from_replay, to_replay) VALUES `)
+	for i := range n {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?,?,0,0)")
+	}
+	return q.String()
 }
 
 // insertEventsSQL is the INSERT of n rows. Its placeholders are anonymous: SQLite looks up the name of
@@ -53,7 +82,7 @@ func (d *Driver) InsertEvents(ctx context.Context, tx *sql.Tx, rows []store.Even
 // (the caching connection does the same for the store's other statements; see positional.go).
 func insertEventsSQL(n int) string {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO events (ukey, uuid, type, published, received_at, source, delivery_id, payload, dispatched) VALUES `)
+	q.WriteString(`INSERT INTO events (ukey, uuid, type, published, received_at, source, delivery_id, payload, user_id, user_login) VALUES `)
 	for i := range n {
 		if i > 0 {
 			q.WriteByte(',')
@@ -67,6 +96,6 @@ func insertEventsSQL(n int) string {
 		}
 		q.WriteByte(')')
 	}
-	q.WriteString(` ON CONFLICT (ukey) DO NOTHING RETURNING ukey`)
+	q.WriteString(` ON CONFLICT (ukey) DO NOTHING RETURNING ukey, seq`)
 	return q.String()
 }

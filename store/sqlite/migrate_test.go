@@ -3,10 +3,8 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/trama-dev/trama/store"
 	"github.com/trama-dev/trama/store/sqlite"
@@ -54,26 +52,25 @@ func TestMigrationReadsStoredUsers(t *testing.T) {
 	}
 }
 
-// TestMigrationKeepsDispatchHolds: an event claimed for dispatch, or backing off after a failed dispatch,
-// when the store is upgraded keeps its hold and its count of attempts in the table that now holds them.
-func TestMigrationKeepsDispatchHolds(t *testing.T) {
-	ctx := context.Background()
+// TestMigrationKeepsPendingDispatches: when the store is upgraded, the events that wait for dispatch keep
+// waiting in the queue table that now holds them (storetest.CheckUpgradedDispatches says with what).
+func TestMigrationKeepsPendingDispatches(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "trama.db")
 	open := func() *store.Store { return openFile(t, path) }
 	s := open()
-	storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events("held", "backing-off", "free")...))
+	storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events(storetest.UpgradeEvents...)...))
 	s.Close()
 
-	// The schema before holds had their own table: the claim state was the event's own columns.
+	// The schema before the queue table: the event's dispatched column and a table of holds.
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	far := time.Now().Add(time.Hour).UnixNano()
-	for _, q := range []string{`DROP TABLE dispatch_holds`, `DELETE FROM schema_migrations WHERE name LIKE '%dispatch_holds%'`,
-		fmt.Sprintf(`UPDATE events SET dispatch_at = %d, dispatch_attempts = 1 WHERE uuid = 'held'`, far),
-		fmt.Sprintf(`UPDATE events SET dispatch_at = %d, dispatch_attempts = 3 WHERE uuid = 'backing-off'`, far),
-		`UPDATE events SET dispatch_at = 1, dispatch_attempts = 2 WHERE uuid = 'free'`} {
+	for _, q := range append([]string{`DROP TABLE dispatch_queue`, `DELETE FROM schema_migrations WHERE name LIKE '%dispatch_queue%'`,
+		`ALTER TABLE events ADD COLUMN dispatched INTEGER NOT NULL DEFAULT -1`,
+		`CREATE INDEX events_pending ON events (seq) WHERE dispatched < replays`,
+		`CREATE TABLE dispatch_holds (seq INTEGER PRIMARY KEY, until_at INTEGER NOT NULL, attempts INTEGER NOT NULL)`,
+	}, storetest.UpgradeState...) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -82,10 +79,7 @@ func TestMigrationKeepsDispatchHolds(t *testing.T) {
 
 	s = open()
 	defer s.Close()
-	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
-	if err != nil || len(ds) != 1 || ds[0].UUID != "free" || ds[0].Attempts != 3 {
-		t.Fatalf("after the upgrade, claim = %+v, %v; want only the event whose hold lapsed, on its third attempt", ds, err)
-	}
+	storetest.CheckUpgradedDispatches(t, s)
 }
 
 // openFile opens (and migrates) the SQLite store at path.

@@ -16,6 +16,7 @@ var dispatchTests = []test{
 	{"CompleteIdempotent", testDispatchIdempotent},
 	{"NoDispatch", testDispatchNoDispatch},
 	{"Replay", testDispatchReplay},
+	{"ReplayDuringDispatch", testDispatchReplayDuring},
 	{"RecordsSkips", testDispatchSkips},
 	{"CompleteBatch", testDispatchBatch},
 	{"FailAndGiveUp", testDispatchFail},
@@ -215,6 +216,49 @@ func testDispatchReplay(t *testing.T, newDriver NewDriver) {
 	}
 	if _, err := s.Replay(ctx, "nope", "ann"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Replay of a missing event: %v", err)
+	}
+}
+
+// testDispatchReplayDuring: a replay asked for while the event's dispatch runs is dispatched after it,
+// and a late record of that first dispatch (its hold lapsed and another worker recorded it) neither
+// loses the replay nor records anything again.
+func testDispatchReplayDuring(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("e")...))
+	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 1 || ds[0].From != 0 || ds[0].To != 0 {
+		t.Fatalf("ClaimDispatches = %+v, %v", ds, err)
+	}
+	first := ds[0]
+	if _, err := s.Replay(ctx, "e", "ann"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CompleteDispatch(ctx, first, store.Outcome{Runs: []store.NewRun{NewRun("welcome", 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := s.GetEvent(ctx, "e"); err != nil || e.Dispatched != 0 || e.Replays != 1 {
+		t.Errorf("after the first dispatch: dispatched %d of %d replays, %v; want replay 1 still waiting", e.Dispatched, e.Replays, err)
+	}
+	ds, err = s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 1 || ds[0].From != 1 || ds[0].To != 1 {
+		t.Fatalf("ClaimDispatches after the replay = %+v, %v; want replay 1 alone", ds, err)
+	}
+	// The first dispatch recorded again, late, while the replay's dispatch runs.
+	if runs, err := s.CompleteDispatch(ctx, first, store.Outcome{Skipped: []store.Skip{{Trigger: "t", Reason: "when-false"}}}); err != nil || len(runs) != 0 {
+		t.Fatalf("a late record of the first dispatch = %+v, %v", runs, err)
+	}
+	if e, err := s.GetEvent(ctx, "e"); err != nil || e.Dispatched != 0 || e.Skipped != nil {
+		t.Errorf("after the late record: dispatched %d, skipped %+v, %v; want replay 1 waiting, no skip recorded", e.Dispatched, e.Skipped, err)
+	}
+	if _, err := s.CompleteDispatch(ctx, ds[0], store.Outcome{Runs: []store.NewRun{NewRun("welcome", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := s.GetEvent(ctx, "e"); err != nil || e.Dispatched != 1 || e.Runs != 2 {
+		t.Errorf("after the replay's dispatch: dispatched %d, %d runs, %v; want 1 and 2", e.Dispatched, e.Runs, err)
+	}
+	if ds, err := s.ClaimDispatches(ctx, 10, 0); err != nil || len(ds) != 0 {
+		t.Errorf("nothing waits for dispatch: %+v, %v", ds, err)
 	}
 }
 

@@ -15,9 +15,18 @@ var filterTests = []test{
 	{"EventsByUserTimeAndOutcome", testFilterEvents},
 }
 
+// about sets the Okta user (id, login as Okta writes it) the events are about, as a receiver reads it
+// from their targets.
+func about(user store.EventUser, evs ...store.NewEvent) []store.NewEvent {
+	for i := range evs {
+		evs[i].User = user
+	}
+	return evs
+}
+
 // dispatchAs completes every waiting dispatch: events whose uuid starts with "skip" skip trigger t, the
-// others run it with workflow wf; each event is about user (id, login as Okta writes it).
-func dispatchAs(t *testing.T, s *store.Store, wf string, user store.EventUser) []store.Run {
+// others run it with workflow wf.
+func dispatchAs(t *testing.T, s *store.Store, wf string) []store.Run {
 	t.Helper()
 	ctx := context.Background()
 	var created []store.Run
@@ -26,7 +35,7 @@ func dispatchAs(t *testing.T, s *store.Store, wf string, user store.EventUser) [
 		t.Fatalf("ClaimDispatches: %v", err)
 	}
 	for _, d := range ds {
-		o := store.Outcome{User: user}
+		var o store.Outcome
 		if strings.HasPrefix(d.UUID, "skip") {
 			o.Skipped = []store.Skip{{Trigger: "t", Reason: "when-false"}}
 		} else {
@@ -58,15 +67,15 @@ func testFilterRuns(t *testing.T, newDriver NewDriver) {
 	s := Open(t, newDriver)
 	ann := store.EventUser{ID: "00uann", Login: "Ann.Lee@Example.com"}
 	bob := store.EventUser{ID: "00ubob", Login: "bob@example.com"}
-	Ingest(t, s, Delivery("d1", Events("a1")...))
-	dispatchAs(t, s, "notify", ann)
+	Ingest(t, s, Delivery("d1", about(ann, Events("a1")...)...))
+	dispatchAs(t, s, "notify")
 	time.Sleep(3 * time.Millisecond)
 	mid := time.Now()
 	time.Sleep(3 * time.Millisecond)
-	Ingest(t, s, Delivery("d2", Events("b1")...))
-	dispatchAs(t, s, "audit", bob)
-	Ingest(t, s, Delivery("d3", Events("a2")...))
-	dispatchAs(t, s, "audit", ann)
+	Ingest(t, s, Delivery("d2", about(bob, Events("b1")...)...))
+	dispatchAs(t, s, "audit")
+	Ingest(t, s, Delivery("d3", about(ann, Events("a2")...)...))
+	dispatchAs(t, s, "audit")
 
 	for _, tt := range []struct {
 		name string
@@ -108,10 +117,11 @@ func testFilterEvents(t *testing.T, newDriver NewDriver) {
 	ann := store.EventUser{ID: "00uann", Login: "ann@example.com"}
 	early, late := Event("e-early", "user.mfa.factor.activate"), Event("e-late", "user.mfa.factor.activate")
 	late.Published = early.Published.Add(time.Hour)
-	Ingest(t, s, Delivery("d1", early, late, Event("skip-1", "user.mfa.factor.activate")))
-	dispatchAs(t, s, "notify", ann)
+	Ingest(t, s, Delivery("d1", about(ann, early, late, Event("skip-1", "user.mfa.factor.activate"))...))
+	dispatchAs(t, s, "notify")
 	Ingest(t, s, Delivery("d2", Events("e-late")...)) // a duplicate
-	Ingest(t, s, Delivery("d3", Events("pending-1")...))
+	bob := store.EventUser{ID: "00ubob", Login: "Bob@Example.com"}
+	Ingest(t, s, Delivery("d3", about(bob, Events("pending-1")...)...))
 	noRun := Event("none-1", "user.session.start")
 	noRun.NoDispatch = true
 	Ingest(t, s, Delivery("d4", noRun))
@@ -136,6 +146,8 @@ func testFilterEvents(t *testing.T, newDriver NewDriver) {
 		{"skipped", store.EventFilter{Outcome: store.OutcomeSkipped}, []string{"skip-1"}},
 		{"duplicate", store.EventFilter{Outcome: store.OutcomeDuplicate}, []string{"e-late"}},
 		{"pending", store.EventFilter{Outcome: store.OutcomePending}, []string{"pending-1"}},
+		// The user is recorded when the event is stored, before its dispatch.
+		{"user of an event not dispatched yet", store.EventFilter{User: "bob@EXAMPLE.com"}, []string{"pending-1"}},
 		{"none", store.EventFilter{Outcome: store.OutcomeNone}, []string{"none-1"}},
 	} {
 		evs, _, err := s.ListEvents(ctx, tt.f)
@@ -148,19 +160,29 @@ func testFilterEvents(t *testing.T, newDriver NewDriver) {
 	if err != nil || ev.User != ann {
 		t.Errorf("GetEvent user = %+v, %v; want %+v", ev.User, err, ann)
 	}
-	users, err := s.EventUsers(ctx, []string{"e-early", "skip-1", "pending-1", "no-such-event"})
-	if err != nil || len(users) != 2 || users["e-early"] != ann || users["skip-1"] != ann {
-		t.Errorf("EventUsers = %+v, %v; want the two dispatched events' user", users, err)
+	users, err := s.EventUsers(ctx, []string{"e-early", "skip-1", "pending-1", "none-1", "no-such-event"})
+	wantBob := store.EventUser{ID: "00ubob", Login: "bob@example.com"}
+	if err != nil || len(users) != 3 || users["e-early"] != ann || users["skip-1"] != ann || users["pending-1"] != wantBob {
+		t.Errorf("EventUsers = %+v, %v; want the users of the three events about one", users, err)
 	}
 	if _, _, err := s.ListEvents(ctx, store.EventFilter{Outcome: "exploded"}); err == nil || errors.Is(err, store.ErrNotFound) {
 		t.Errorf("an unknown outcome: %v, want an error naming the outcomes", err)
 	}
-	// A replay whose dispatch reads no card keeps the user recorded before.
-	if _, err := s.Replay(ctx, "e-early", "test"); err != nil {
+	// A replay keeps the user, and its dispatch clears the skipped triggers an earlier one recorded.
+	if _, err := s.Replay(ctx, "skip-1", "test"); err != nil {
 		t.Fatal(err)
 	}
-	dispatchAs(t, s, "notify", store.EventUser{})
-	if ev, _ := s.GetEvent(ctx, "e-early"); ev.User != ann {
-		t.Errorf("after a replay without a user, the event's user = %+v", ev.User)
+	if ev, _ := s.GetEvent(ctx, "skip-1"); ev.User != ann || len(ev.Skipped) != 1 || ev.Dispatched != 0 || ev.Replays != 1 {
+		t.Errorf("replayed, not dispatched yet: user %+v, skipped %+v, dispatched %d of %d replays", ev.User, ev.Skipped, ev.Dispatched, ev.Replays)
+	}
+	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 2 || ds[0].UUID != "skip-1" || ds[0].From != 1 || ds[0].To != 1 || ds[1].UUID != "pending-1" {
+		t.Fatalf("ClaimDispatches = %+v, %v; want skip-1's replay 1, then pending-1", ds, err)
+	}
+	if _, err := s.CompleteDispatches(ctx, ds, make([]store.Outcome, len(ds))); err != nil {
+		t.Fatal(err)
+	}
+	if ev, _ := s.GetEvent(ctx, "skip-1"); ev.User != ann || ev.Skipped != nil || ev.Dispatched != 1 {
+		t.Errorf("after the replay's dispatch: user %+v, skipped %+v, dispatched %d", ev.User, ev.Skipped, ev.Dispatched)
 	}
 }

@@ -1,0 +1,51 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trama-dev/trama/store"
+	"github.com/trama-dev/trama/store/postgres"
+	"github.com/trama-dev/trama/store/storetest"
+)
+
+// TestMigrationKeepsPendingDispatches: when the store is upgraded, the events that wait for dispatch keep
+// waiting in the queue table that now holds them (storetest.CheckUpgradedDispatches says with what).
+func TestMigrationKeepsPendingDispatches(t *testing.T) {
+	ctx := context.Background()
+	url := testURL(t)
+	schema := newSchema(t, url)
+	open := func() *store.Store {
+		s, err := postgres.Open(ctx, url, postgres.Options{Schema: schema, MaxConns: testConns}, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	storetest.Ingest(t, s, storetest.Delivery("d", storetest.Events(storetest.UpgradeEvents...)...))
+	s.Close()
+
+	// The schema before the queue table: the event's dispatched column and a table of holds.
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append([]string{`SET search_path = ` + pgx.Identifier{schema}.Sanitize(),
+		`DROP TABLE dispatch_queue`, `DELETE FROM schema_migrations WHERE name LIKE '%dispatch_queue%'`,
+		`ALTER TABLE events ADD COLUMN dispatched integer NOT NULL DEFAULT -1`,
+		`CREATE INDEX events_pending ON events (seq) WHERE dispatched < replays`,
+		`CREATE TABLE dispatch_holds (seq bigint PRIMARY KEY, until_at bigint NOT NULL, attempts integer NOT NULL)`,
+	}, storetest.UpgradeState...) {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close(ctx)
+
+	s = open()
+	defer s.Close()
+	storetest.CheckUpgradedDispatches(t, s)
+}
