@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/trama-dev/trama/internal/jsonscan"
 )
@@ -174,39 +175,50 @@ func targetsOf(v any) []Target {
 // decoding it: this is on the acknowledgement's path. ok is false when there is none, or target is not
 // an array.
 func UserTargetJSON(target json.RawMessage) (t Target, ok bool) {
+	// The raw values of the target being read, and then of the user target: made strings once it is
+	// found, so that reading the others costs no allocation.
+	var cur, user struct{ typ, id, alternateID []byte }
 	_, err := jsonscan.WalkArray(target, 0, func(v []byte) error {
 		if ok || v[0] != '{' {
 			return nil
 		}
-		var c Target
+		cur.typ, cur.id, cur.alternateID = nil, nil, nil
 		_, err := jsonscan.WalkObject(v, 0, func(key, value []byte) error {
-			name, _ := jsonscan.MemberName(key)
-			var dst *string
-			switch string(name) {
+			switch name, _ := jsonscan.MemberName(key); string(name) {
 			case "id":
-				dst = &c.ID
+				cur.id = value
 			case "type":
-				dst = &c.Type
+				cur.typ = value
 			case "alternateId":
-				dst = &c.AlternateID
-			default:
-				return nil
-			}
-			*dst = ""
-			if value[0] == '"' {
-				return jsonscan.SetString(dst, value)
+				cur.alternateID = value
 			}
 			return nil
 		})
-		if err == nil && c.Type == "User" {
-			t, ok = c, true
+		if err == nil && (string(cur.typ) == `"User"` || stringOf(cur.typ) == "User") {
+			user, ok = cur, true
 		}
 		return err
 	})
-	if err != nil {
+	if err != nil || !ok {
 		return Target{}, false
 	}
-	return t, ok
+	return Target{ID: stringOf(user.id), Type: "User", AlternateID: stringOf(user.alternateID)}, true
+}
+
+// stringOf is a member's value as a card reads it: the string a JSON string holds, "" for any other
+// value or none.
+func stringOf(value []byte) string {
+	if len(value) < 2 || value[0] != '"' {
+		return ""
+	}
+	if v := value[1 : len(value)-1]; bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		return string(v)
+	}
+	var s string
+	if json.Unmarshal(value, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 func newCard(delivery DeliveryMeta, event LogEvent, details map[string]any) Card {
