@@ -165,6 +165,9 @@ var runColumnsNew = []string{"id", "event_uuid", "trigger_name", "replay", "work
 // replay): a run that exists already is left as it is. Runs that coalesce are merged first (coalesce),
 // adding to skips what they recorded. It returns, by dispatch, the runs it created.
 func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []Outcome, skips [][]Skip, tookOver *int) ([][]Run, error) {
+	// A run's times are the database's clock (created_at too, so a run never seems to finish before it
+	// was created: SQLite's clock counts milliseconds); now stands for it in what this returns and in the
+	// coalescing windows.
 	now := time.Now().UTC()
 	var rows [][]any
 	var pending []Run
@@ -212,7 +215,7 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 				batchKeys[nr.Trigger+"\x00"+key] = len(rows)
 			}
 			rows = append(rows, []any{id.String(), d.UUID, text(nr.Trigger), nr.Replay, text(nr.WorkflowFile),
-				text(nr.WorkflowID), string(RunQueued), now.UnixNano(), available, nullJSON(nr.Inputs), nullJSON(nr.Plan),
+				text(nr.WorkflowID), string(RunQueued), sqlExpr(s.now), available, nullJSON(nr.Inputs), nullJSON(nr.Plan),
 				text(nr.Version), text(key), text(nr.ConcurrencyKey), nr.ConcurrencyLimit})
 			pending = append(pending, Run{
 				ID: id.String(), Trigger: nr.Trigger, EventUUID: d.UUID, Replay: nr.Replay,
