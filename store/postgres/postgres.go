@@ -186,12 +186,16 @@ func (d *Driver) Dialect() store.Dialect {
 		// Without sorts, bitmap scans, hash and merge joins, the plans left for the queue's statements
 		// walk an index in order and stop, or look rows up by key. Sequential scans go too: the queue's
 		// tables are tiny when a connection first plans a statement (dispatch_queue holds only what
-		// waits), and a generic plan that scans one then reads every row once it holds thousands. Local
+		// waits), and a generic plan that scans one then reads every row once it holds thousands. With
+		// only such plans left, a statement's first plan serves all its executions on the connection
+		// (force_generic_plan): PostgreSQL otherwise plans each of the first five anew, and batches of
+		// each size are statements of their own, so half of the queue's executions were planned. Local
 		// to the transaction, so nothing else is steered. SET statements, not SELECT set_config(…): sent
 		// without arguments, the text goes by the simple protocol, parsed each time, and a SET is not
 		// planned as a SELECT is.
 		QueuePlan: "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; " +
-			"SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off",
+			"SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off; " +
+			"SET LOCAL plan_cache_mode = force_generic_plan",
 		PlanEach: pgx.QueryExecModeExec,
 	}
 }
