@@ -250,9 +250,9 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 
 // recordDispatches marks a batch's events dispatched: their queue rows go, in one statement per chunk,
 // and the event itself is written only where there is something to record (skipped triggers) or may be
-// something to clear (what an earlier dispatch recorded, for a dispatch that covers a replay). A dispatch that is no longer the event's pending one
-// (another worker recorded it after this one's hold lapsed) records nothing. An event that does not
-// exist fails the batch with ErrNotFound.
+// something to clear (what an earlier dispatch recorded, for a dispatch that covers a replay). A
+// dispatch that is no longer the event's pending one (another worker recorded it after this one's hold
+// lapsed) records nothing. An event that does not exist fails the batch with ErrNotFound.
 func (s *Store) recordDispatches(ctx context.Context, tx *sql.Tx, ds []Dispatch, skipped []any) error {
 	if err := s.dispatchSeqs(ctx, tx, ds); err != nil {
 		return err
@@ -288,7 +288,7 @@ func (s *Store) recordDispatches(ctx context.Context, tx *sql.Tx, ds []Dispatch,
 	return nil
 }
 
-// dispatchSeqs sets the queue key of the dispatches that lack one (those not handed out by
+// dispatchSeqs sets, in ds, the queue key of the dispatches that lack one (those not handed out by
 // ClaimDispatches), from their events; an event that does not exist is ErrNotFound.
 func (s *Store) dispatchSeqs(ctx context.Context, tx *sql.Tx, ds []Dispatch) error {
 	for i := range ds {
