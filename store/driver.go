@@ -31,8 +31,8 @@ type Driver interface {
 	// Dialect is the SQL that differs between databases.
 	Dialect() Dialect
 	// InsertEvents is the ingest fast path: insert rows whose Key is new, skipping the others, queue
-	// the new ones with Queue for dispatch, and return the keys inserted. rows are sorted by Key and come from one delivery or one poll, so their
-	// Source, DeliveryID and Received are the same.
+	// the new ones with Queue for dispatch, and return the keys inserted. rows are sorted by Key and
+	// come from one delivery or one poll, so their Source, DeliveryID and Received are the same.
 	InsertEvents(ctx context.Context, tx *sql.Tx, rows []EventRow) (inserted []string, err error)
 	// BeginWrite is called before each write transaction and the function it returns after the
 	// transaction ended (committed reports a commit). ingest marks an acknowledgement, which a database
