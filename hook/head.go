@@ -21,36 +21,31 @@ func readHead(b []byte) (eventHead, error) {
 	if i >= len(b) || b[i] != '{' {
 		return h, errors.New("event is not a JSON object")
 	}
-	var memberErr error
 	end, err := jsonscan.WalkObject(b, i, func(key, value []byte) error {
-		if name, ok := jsonscan.MemberName(key); ok && string(name) == "target" {
+		name, ok := jsonscan.MemberName(key)
+		if !ok {
+			return nil
+		}
+		if string(name) == "target" {
 			// Matched by its exact name, as the card that dispatch builds reads it (see okta.UserTargetJSON).
 			h.target = value
 			return nil
 		}
-		if field := member(&h, key); field != nil {
+		if field := member(&h, name); field != nil {
 			if err := json.Unmarshal(value, field); err != nil {
-				memberErr = fmt.Errorf("member %s: %w", key, err)
-				return memberErr
+				return fmt.Errorf("member %s: %w", key, err)
 			}
 		}
 		return nil
 	})
-	switch {
-	case memberErr != nil:
-		return h, memberErr
-	case err != nil:
-		return h, fmt.Errorf("event: %w", err)
+	if err != nil {
+		return h, err
 	}
 	return h, trailing(b, end)
 }
 
-// member returns the field of h a member name stands for, or nil.
-func member(h *eventHead, rawKey []byte) any {
-	name, ok := jsonscan.MemberName(rawKey)
-	if !ok {
-		return nil
-	}
+// member returns the field of h the (unescaped) member name stands for, or nil.
+func member(h *eventHead, name []byte) any {
 	switch {
 	case bytes.EqualFold(name, nameUUID):
 		return &h.UUID

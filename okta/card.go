@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/trama-dev/trama/internal/jsonscan"
 )
@@ -135,7 +134,6 @@ func CardOfJSON(delivery DeliveryMeta, raw json.RawMessage) (Card, error) {
 
 // eventFields reads the LogEvent fields a card shows from the decoded event.
 func eventFields(m map[string]any) (LogEvent, error) {
-	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 	ev := LogEvent{UUID: str(m, "uuid"), EventType: str(m, "eventType"), DisplayMessage: str(m, "displayMessage"),
 		Version: str(m, "version")}
 	if p, ok := m["published"].(string); ok {
@@ -158,7 +156,6 @@ func eventFields(m map[string]any) (LogEvent, error) {
 func targetsOf(v any) []Target {
 	ts, _ := v.([]any)
 	var out []Target
-	str := func(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 	for _, t := range ts {
 		if t, ok := t.(map[string]any); ok {
 			out = append(out, Target{ID: str(t, "id"), Type: str(t, "type"), AlternateID: str(t, "alternateId"),
@@ -167,6 +164,9 @@ func targetsOf(v any) []Target {
 	}
 	return out
 }
+
+// str is the string member k of a decoded object, "" when it is missing or not a string.
+func str(m map[string]any, k string) string { s, _ := m[k].(string); return s }
 
 // UserTargetJSON returns the user a LogEvent is about, given its target member as JSON: the first target
 // of type User, with its id, type and alternateId as a card's Okta User reads them (entries that are not
@@ -208,18 +208,10 @@ func UserTargetJSON(target json.RawMessage) (t Target, ok bool) {
 // stringOf is a member's value as a card reads it: the string a JSON string holds, "" for any other
 // value or none.
 func stringOf(value []byte) string {
-	if len(value) < 2 || value[0] != '"' {
-		return ""
-	}
-	if v := value[1 : len(value)-1]; bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
-		return string(v)
-	}
-	var s string
-	if json.Unmarshal(value, &s) != nil {
-		return ""
-	}
+	s, _ := jsonscan.String(value)
 	return s
 }
+
 
 func newCard(delivery DeliveryMeta, event LogEvent, details map[string]any) Card {
 	c := Card{

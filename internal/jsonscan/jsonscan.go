@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"unicode/utf8"
 )
 
@@ -16,11 +17,7 @@ import (
 // and its value, and returns the index after the object. An error from member stops the walk and is
 // returned; so is one about the JSON itself, which callers that checked it never see.
 func WalkObject(b []byte, i int, member func(key, value []byte) error) (int, error) {
-	i = SkipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return i + 1, nil
-	}
-	for {
+	return walkList(b, i, '}', func(i int) (int, error) {
 		if i >= len(b) || b[i] != '"' {
 			return 0, errors.New("expected a member name")
 		}
@@ -38,20 +35,50 @@ func WalkObject(b []byte, i int, member func(key, value []byte) error) (int, err
 		if err != nil {
 			return 0, err
 		}
-		if err := member(key, b[i:vEnd]); err != nil {
+		return vEnd, member(key, b[i:vEnd])
+	})
+}
+
+// WalkArray calls element for each element of the array starting at b[i] (after any space), and returns
+// the index after the array. An error from element stops the walk and is returned.
+func WalkArray(b []byte, i int, element func(value []byte) error) (int, error) {
+	i = SkipSpace(b, i)
+	if i >= len(b) || b[i] != '[' {
+		return 0, errors.New("expected an array")
+	}
+	return walkList(b, i, ']', func(i int) (int, error) {
+		end, err := ValueEnd(b, i)
+		if err != nil {
 			return 0, err
 		}
-		i = SkipSpace(b, vEnd)
+		return end, element(b[i:end])
+	})
+}
+
+// walkList walks the comma-separated items of the object or array whose opening bracket is at b[i] and
+// whose closing one is end: item reads the item starting at its argument and returns the index after
+// it. walkList returns the index after the closing bracket.
+func walkList(b []byte, i int, end byte, item func(i int) (int, error)) (int, error) {
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == end {
+		return i + 1, nil
+	}
+	for {
+		next, err := item(i)
+		if err != nil {
+			return 0, err
+		}
+		i = SkipSpace(b, next)
 		if i >= len(b) {
-			return 0, errors.New("unterminated object")
+			return 0, fmt.Errorf("no '%c' at the end", end)
 		}
 		switch b[i] {
 		case ',':
 			i = SkipSpace(b, i+1)
-		case '}':
+		case end:
 			return i + 1, nil
 		default:
-			return 0, errors.New("expected ',' or '}'")
+			return 0, fmt.Errorf("expected ',' or '%c'", end)
 		}
 	}
 }
@@ -70,38 +97,22 @@ func SplitArray(b []byte) ([]json.RawMessage, error) {
 	return out, nil
 }
 
-// WalkArray calls element for each element of the array starting at b[i] (after any space), and returns
-// the index after the array. An error from element stops the walk and is returned.
-func WalkArray(b []byte, i int, element func(value []byte) error) (int, error) {
-	i = SkipSpace(b, i)
-	if i >= len(b) || b[i] != '[' {
-		return 0, errors.New("expected an array")
+// Member returns the value of the member named name (exactly, after unescaping) of the object b, the
+// last one where there are several, as encoding/json reads an object into a map; nil when b has none or
+// is not an object.
+func Member(b []byte, name string) []byte {
+	i := SkipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil
 	}
-	i = SkipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return i + 1, nil
-	}
-	for {
-		end, err := ValueEnd(b, i)
-		if err != nil {
-			return 0, err
+	var value []byte
+	WalkObject(b, i, func(key, v []byte) error {
+		if n, ok := MemberName(key); ok && string(n) == name {
+			value = v
 		}
-		if err := element(b[i:end]); err != nil {
-			return 0, err
-		}
-		i = SkipSpace(b, end)
-		if i >= len(b) {
-			return 0, errors.New("unterminated array")
-		}
-		switch b[i] {
-		case ',':
-			i = SkipSpace(b, i+1)
-		case ']':
-			return i + 1, nil
-		default:
-			return 0, errors.New("expected ',' or ']'")
-		}
-	}
+		return nil
+	})
+	return value
 }
 
 // MemberName returns a quoted member name without its quotes, unescaped; false when it cannot be read.
@@ -120,17 +131,35 @@ func MemberName(key []byte) ([]byte, bool) {
 	return []byte(s), true
 }
 
-// SetString reads a string member the way encoding/json reads one into a string field: a plain string
-// directly, null as no change, anything else (escapes, invalid UTF-8, which encoding/json replaces, other
-// types) through encoding/json itself.
+// SetString reads a string member the way encoding/json reads one into a string field: a string
+// through String, anything else (null as no change, other types as an error) through encoding/json
+// itself.
 func SetString(dst *string, value []byte) error {
-	if len(value) > 1 && value[0] == '"' && bytes.IndexByte(value, '\\') < 0 && utf8.Valid(value) {
-		*dst = string(value[1 : len(value)-1])
+	if s, ok := String(value); ok {
+		*dst = s
 		return nil
 	}
 	return json.Unmarshal(value, dst)
 }
 
+// String returns the string the JSON string value holds, as encoding/json decodes it (escapes read,
+// invalid UTF-8 replaced); false when value is not a string. A plain string costs one allocation, its
+// own.
+func String(value []byte) (string, bool) {
+	if len(value) < 2 || value[0] != '"' {
+		return "", false
+	}
+	if v := value[1 : len(value)-1]; bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		return string(v), true
+	}
+	var s string
+	if json.Unmarshal(value, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// SkipSpace returns the index of the first byte at or after b[i] that is not JSON white space.
 func SkipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
