@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/trama-dev/trama/internal/jsonscan"
 	"github.com/trama-dev/trama/store"
 )
 
@@ -24,12 +25,7 @@ func decodePage(body []byte) ([]store.NewEvent, error) {
 			EventType string `json:"eventType"`
 			Published string `json:"published"`
 		}
-		// The target member by its exact name, as the card reads it (a struct field would match any case).
-		var members map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &head); err != nil {
-			return nil, fmt.Errorf("event %d: %w", i, err)
-		}
-		if err := json.Unmarshal(raw, &members); err != nil {
 			return nil, fmt.Errorf("event %d: %w", i, err)
 		}
 		if head.UUID == "" {
@@ -47,7 +43,8 @@ func decodePage(body []byte) ([]store.NewEvent, error) {
 			Type:      head.EventType,
 			Published: published,
 			Payload:   raw,
-			User:      store.UserOfTarget(members["target"]),
+			// The target member by its exact name, as the card reads it (a struct field would match any case).
+			User: store.UserOfTarget(jsonscan.Member(raw, "target")),
 		})
 	}
 	return events, nil

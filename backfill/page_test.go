@@ -39,6 +39,24 @@ func TestDecodePageKeepsRawEvents(t *testing.T) {
 	}
 }
 
+// TestDecodePageReadsTheUser: a polled event carries the user it is about (its first target of type
+// User, found by the exact member name), as an event a hook delivers does.
+func TestDecodePageReadsTheUser(t *testing.T) {
+	body := `[{"uuid":"u1","eventType":"user.mfa.factor.activate","published":"2026-01-01T00:00:00.000Z",
+	  "target":[{"id":"aut1","type":"AuthenticatorEnrollment"},{"id":"00uann","type":"User","alternateId":"Ann@Example.com"}]},
+	 {"uuid":"u2","eventType":"user.session.start","published":"2026-01-01T00:00:00.000Z","Target":[{"id":"00ubob","type":"User"}]}]`
+	events, err := decodePage([]byte(body))
+	if err != nil || len(events) != 2 {
+		t.Fatalf("decodePage = %d events, %v", len(events), err)
+	}
+	if u := events[0].User; u.ID != "00uann" || u.Login != "Ann@Example.com" {
+		t.Errorf("event u1's user = %+v", u)
+	}
+	if u := events[1].User; u.ID != "" || u.Login != "" {
+		t.Errorf("event u2 has no member named target, yet its user = %+v", u)
+	}
+}
+
 func FuzzDecodePage(f *testing.F) {
 	f.Add([]byte(`[{"uuid":"u1","eventType":"user.lifecycle.create","published":"2026-01-01T00:00:00.000Z"}]`))
 	f.Add([]byte(`[]`))
