@@ -11,8 +11,8 @@ import (
 // insertChunk bounds the rows of one multi-row INSERT, well under SQLite's bound-variable limit.
 const insertChunk = 200
 
-// eventCols is the number of values per row of insertEvents.
-const eventCols = 10
+// eventCols and queueCols are the number of values per row of insertEvents and queueEventsSQL.
+const eventCols, queueCols = 10, 3
 
 // InsertEvents implements store.Driver with multi-row INSERTs: one statement per 200 events instead of
 // one per event, which is most of what keeps a 50-event acknowledgement fast, and one more that queues
@@ -24,15 +24,15 @@ func (d *Driver) InsertEvents(ctx context.Context, tx *sql.Tx, rows []store.Even
 	for start := 0; start < len(rows); start += insertChunk {
 		chunk := rows[start:min(start+insertChunk, len(rows))]
 		args := make([]any, 0, len(chunk)*eventCols)
-		queue := make(map[string]store.EventRow, len(chunk))
-		for _, r := range chunk {
+		queue := make(map[string]*store.EventRow, len(chunk)) // the rows to queue, by key
+		for i, r := range chunk {
 			var dlv any
 			if r.DeliveryID != "" {
 				dlv = r.DeliveryID
 			}
 			args = append(args, r.Key, r.UUID, r.Type, r.Published, r.Received, r.Source, dlv, r.Payload, r.UserID, r.UserLogin)
 			if r.Queue {
-				queue[r.Key] = r
+				queue[r.Key] = &chunk[i]
 			}
 		}
 		res, err := tx.QueryContext(ctx, insertEventsSQL(len(chunk)), args...)
@@ -55,9 +55,9 @@ func (d *Driver) InsertEvents(ctx context.Context, tx *sql.Tx, rows []store.Even
 			return nil, err
 		}
 	}
-	for start := 0; start < len(queued); start += 3 * insertChunk {
-		chunk := queued[start:min(start+3*insertChunk, len(queued))]
-		if _, err := tx.ExecContext(ctx, queueEventsSQL(len(chunk)/3), chunk...); err != nil {
+	for start := 0; start < len(queued); start += queueCols * insertChunk {
+		chunk := queued[start:min(start+queueCols*insertChunk, len(queued))]
+		if _, err := tx.ExecContext(ctx, queueEventsSQL(len(chunk)/queueCols), chunk...); err != nil {
 			return nil, err
 		}
 	}
