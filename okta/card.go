@@ -212,7 +212,6 @@ func stringOf(value []byte) string {
 	return s
 }
 
-
 func newCard(delivery DeliveryMeta, event LogEvent, details map[string]any) Card {
 	c := Card{
 		DateAndTime: formatTime(event.Published),
