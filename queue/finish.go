@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"time"
 
 	"github.com/trama-dev/trama/store"
 )
@@ -49,7 +50,7 @@ func (q *Queue) commitFinishes(batch []finishReq) {
 	for i, r := range batch {
 		fs[i] = r.f
 	}
-	errs, err := q.st.FinishRuns(ctx, fs)
+	errs, err := q.finishAndClaim(ctx, fs)
 	if err != nil && len(batch) > 1 {
 		// The transaction failed as a whole (one finish's step could not be stored): record the
 		// others one by one rather than fail them all.
@@ -80,4 +81,35 @@ func (q *Queue) finish(f store.Finish) error {
 	case <-gone:
 		return q.st.FinishRun(context.Background(), f.Lease, f.Result, f.Steps...)
 	}
+}
+
+// finishAndClaim records fs and, under a backlog, claims runs for the slots they free in the same
+// transaction (store.FinishRunsAndClaim) and starts them: the attempts of fs still hold their slots, and
+// free them right after. Without a backlog the run loop claims when it is told of new runs, and a claim
+// here would mostly find none.
+func (q *Queue) finishAndClaim(ctx context.Context, fs []store.Finish) ([]error, error) {
+	if !q.backlog.Load() {
+		return q.st.FinishRuns(ctx, fs)
+	}
+	q.claimMu.Lock()
+	defer q.claimMu.Unlock()
+	runCtx := q.claimCtx
+	if runCtx == nil || runCtx.Err() != nil {
+		return q.st.FinishRuns(ctx, fs) // the run loop stopped claiming: the worker is stopping
+	}
+	n := q.opts.ExecuteWorkers - q.held() + len(fs)
+	if n < q.claimBatch() {
+		// Too few slots for a claim of its own: the run loop gathers more before it claims.
+		return q.st.FinishRuns(ctx, fs)
+	}
+	start := time.Now()
+	errs, claims, err := q.st.FinishRunsAndClaim(ctx, fs, q.opts.Owner, n, q.opts.Lease)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range claims {
+		q.start(runCtx, c, start)
+	}
+	q.backlog.Store(len(claims) == n)
+	return errs, nil
 }

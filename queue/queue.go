@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/trama-dev/trama/store"
@@ -60,6 +61,15 @@ type Queue struct {
 	finisherGone chan struct{}
 	// exec runs attempts and dispatch batches.
 	exec *executors
+
+	// claimMu is held while runs are claimed and started, by the run loop or by the finisher with a
+	// batch of finishes (see commitFinishes), so that two claims never count the same free slots.
+	claimMu sync.Mutex
+	// claimCtx is the run loop's context while it runs, nil before and after: the finisher claims only
+	// while the run loop would, and its attempts live in the same context.
+	claimCtx context.Context
+	// backlog says the last claim filled every free slot, so more runs are likely ready.
+	backlog atomic.Bool
 }
 
 // New returns a queue over st. It fails when the options cannot work or a handler is missing.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -201,6 +203,51 @@ func TestExactlyOnce(t *testing.T) {
 		c, err := s.Counts(context.Background())
 		if err != nil || c.QueueDepth != 0 || c.QueueRunning != 0 || c.Runs[store.RunSucceeded] != int64(len(runs)) {
 			t.Errorf("Counts after work = %+v, %v", c, err)
+		}
+	})
+}
+
+// TestBacklogKeepsToWorkers: under a backlog the finisher claims runs for the slots its finishes free,
+// while the run loop claims too; together they never run more than ExecuteWorkers attempts at once, and
+// every run executes once.
+func TestBacklogKeepsToWorkers(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, newDriver storetest.NewDriver) {
+		s := storetest.Open(t, newDriver)
+		const workers, deliveries, perDelivery = 4, 8, 25
+		for d := range deliveries {
+			var uuids []string
+			for i := range perDelivery {
+				uuids = append(uuids, fmt.Sprintf("e%03d", d*perDelivery+i))
+			}
+			storetest.Ingest(t, s, storetest.Delivery(fmt.Sprintf("d%d", d), storetest.Events(uuids...)...))
+		}
+		rec := newRecorder("welcome")
+		var executing, most atomic.Int32
+		h := rec.handlers()
+		h.Execute = func(ctx context.Context, a *Attempt) error {
+			n := executing.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			rec.mu.Lock()
+			rec.execute[a.Lease.RunID]++
+			rec.mu.Unlock()
+			time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+			executing.Add(-1) // an attempt waiting for its finish to be recorded sends nothing more
+			return a.Finish(ctx, store.RunResult{Status: store.RunSucceeded})
+		}
+		opts := testOptions()
+		opts.ExecuteWorkers = workers
+		_, stop := work(t, s, h, opts)
+		runs := waitRuns(t, s, deliveries*perDelivery)
+		stop()
+		if m := most.Load(); m > workers {
+			t.Errorf("%d attempts executed at once, with ExecuteWorkers = %d", m, workers)
+		}
+		_, execute := rec.counts()
+		for _, r := range runs {
+			if execute[r.ID] != 1 || r.Status != store.RunSucceeded || r.Attempts != 1 {
+				t.Errorf("run %s executed %d times: status %s, %d attempts", r.ID, execute[r.ID], r.Status, r.Attempts)
+			}
 		}
 	})
 }

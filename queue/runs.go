@@ -15,9 +15,18 @@ import (
 // transaction claim a batch.
 const claimGather = 2 * time.Millisecond
 
-// runLoop claims runs while ExecuteWorkers slots are free and starts an attempt for each.
+// runLoop claims runs while ExecuteWorkers slots are free and starts an attempt for each. Under a
+// backlog the finisher claims too, for the slots its finishes free (commitFinishes).
 func (q *Queue) runLoop(ctx context.Context) {
-	backlog := false // the last claim filled every free slot: more runs are likely ready
+	q.claimMu.Lock()
+	q.claimCtx = ctx
+	q.claimMu.Unlock()
+	defer func() {
+		// Waits for a claim of the finisher's in flight: once the run loop returned, none starts a run.
+		q.claimMu.Lock()
+		q.claimCtx = nil
+		q.claimMu.Unlock()
+	}()
 	var gather *time.Timer
 	gathering := false
 	for {
@@ -30,7 +39,7 @@ func (q *Queue) runLoop(ctx context.Context) {
 				continue
 			}
 		}
-		if backlog && free < q.claimBatch() {
+		if q.backlog.Load() && free < q.claimBatch() {
 			if !gathering {
 				if gather == nil {
 					gather = time.NewTimer(claimGather)
@@ -54,8 +63,7 @@ func (q *Queue) runLoop(ctx context.Context) {
 			}
 		}
 		gathering = false
-		start := time.Now()
-		claims, err := q.st.ClaimRuns(ctx, q.opts.Owner, free, q.opts.Lease)
+		full, err := q.claim(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -64,17 +72,34 @@ func (q *Queue) runLoop(ctx context.Context) {
 			pause(ctx, q.opts.PollInterval*10)
 			continue
 		}
-		for _, c := range claims {
-			q.start(ctx, c, start)
-		}
-		backlog = len(claims) == free
-		if backlog {
-			continue // there may be more
+		if full {
+			continue // there may be more runs ready, or the finisher filled the slots meanwhile
 		}
 		if !q.wait(ctx, store.RunWork, nil) {
 			return
 		}
 	}
+}
+
+// claim claims runs for the slots free now and starts them. It reports whether every free slot is
+// taken after it.
+func (q *Queue) claim(ctx context.Context) (full bool, err error) {
+	q.claimMu.Lock()
+	defer q.claimMu.Unlock()
+	free := q.opts.ExecuteWorkers - q.held() // the finisher may have taken slots meanwhile
+	if free <= 0 {
+		return true, nil
+	}
+	start := time.Now()
+	claims, err := q.st.ClaimRuns(ctx, q.opts.Owner, free, q.opts.Lease)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range claims {
+		q.start(ctx, c, start)
+	}
+	q.backlog.Store(len(claims) == free)
+	return len(claims) == free, nil
 }
 
 // claimBatch is how many free slots a claim under a backlog waits for (at most claimGather): a quarter of

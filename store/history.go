@@ -186,7 +186,14 @@ func timeID(t time.Time) string {
 
 // Steps returns a run's checkpointed steps in Seq order, each Seq's attempts in order.
 func (s *Store) Steps(ctx context.Context, runID string) ([]Step, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT run_id, seq, run_attempt, step_id, status, attempts, method, url,
+	return stepsOf(ctx, s.read, runID)
+}
+
+// stepsOf is Steps through q: the read pool, or the transaction of a claim.
+func stepsOf(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, runID string) ([]Step, error) {
+	rows, err := q.QueryContext(ctx, `SELECT run_id, seq, run_attempt, step_id, status, attempts, method, url,
 		status_code, started_at, duration, request, response, outputs, error, checkpoint, auth
 		FROM steps WHERE run_id = $1 ORDER BY seq, run_attempt`, text(runID))
 	if err != nil {

@@ -39,60 +39,74 @@ func (s *Store) ClaimRuns(ctx context.Context, owner string, n int, lease time.D
 		return nil, nil
 	}
 	var claims []Claim
-	err := s.queueTx(ctx, func(tx *sql.Tx) error {
-		claims = claims[:0]
-		// Lapsed leases are looked for when the ready runs do not fill the claim, and at least every
-		// Options.LapsedLeaseCheck under a backlog that always does: not on every claim, which under
-		// load is one more write per run for nothing.
-		expired := false
-		if time.Since(s.lastExpire.Load().(time.Time)) >= s.opts.LapsedLeaseCheck {
-			if err := s.expireLeases(ctx, tx); err != nil {
-				return err
-			}
-			expired = true
-		}
-		runs, err := s.claimReady(ctx, tx, owner, n, lease)
-		if err != nil {
-			return err
-		}
-		if len(runs) < n && !expired {
-			if err := s.expireLeases(ctx, tx); err != nil {
-				return err
-			}
-			more, err := s.claimReady(ctx, tx, owner, n-len(runs), lease)
-			if err != nil {
-				return err
-			}
-			runs = append(runs, more...)
-		}
-		// RETURNING gives no order; hand the runs out oldest first, as they were picked.
-		slices.SortFunc(runs, func(a, b Run) int {
-			return cmp.Or(a.AvailableAt.Compare(b.AvailableAt), strings.Compare(a.ID, b.ID))
-		})
-		runs, err = s.takeSlots(ctx, tx, runs)
-		if err != nil {
-			return err
-		}
-		attempts := make([][]any, len(runs))
-		for i, r := range runs {
-			claims = append(claims, Claim{Lease: Lease{RunID: r.ID, Token: r.LeaseToken, Attempt: r.Attempts}, Run: r})
-			attempts[i] = []any{r.ID, r.Attempts, text(owner), r.LeaseToken, r.LeaseExpires.UnixNano() - lease.Nanoseconds()}
-		}
-		if err := insertRows(ctx, tx, "attempts", []string{"run_id", "attempt", "owner", "token", "claimed_at"}, attempts, "", nil); err != nil {
-			return fmt.Errorf("record the attempts of %d claimed runs: %w", len(runs), err)
-		}
-		return nil
+	err := s.queueTx(ctx, func(tx *sql.Tx) (err error) {
+		claims, err = s.claimIn(ctx, tx, owner, n, lease)
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("claim runs for %s: %w", owner, err)
+		return nil, err
+	}
+	return claims, nil
+}
+
+// claimIn is ClaimRuns in tx, which may hold other work (FinishRunsAndClaim).
+func (s *Store) claimIn(ctx context.Context, tx *sql.Tx, owner string, n int, lease time.Duration) (claims []Claim, err error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	defer func() {
+		if err != nil {
+			claims, err = nil, fmt.Errorf("claim runs for %s: %w", owner, err)
+		}
+	}()
+	// Lapsed leases are looked for when the ready runs do not fill the claim, and at least every
+	// Options.LapsedLeaseCheck under a backlog that always does: not on every claim, which under
+	// load is one more write per run for nothing.
+	expired := false
+	if time.Since(s.lastExpire.Load().(time.Time)) >= s.opts.LapsedLeaseCheck {
+		if err := s.expireLeases(ctx, tx); err != nil {
+			return nil, err
+		}
+		expired = true
+	}
+	runs, err := s.claimReady(ctx, tx, owner, n, lease)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) < n && !expired {
+		if err := s.expireLeases(ctx, tx); err != nil {
+			return nil, err
+		}
+		more, err := s.claimReady(ctx, tx, owner, n-len(runs), lease)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, more...)
+	}
+	// RETURNING gives no order; hand the runs out oldest first, as they were picked.
+	slices.SortFunc(runs, func(a, b Run) int {
+		return cmp.Or(a.AvailableAt.Compare(b.AvailableAt), strings.Compare(a.ID, b.ID))
+	})
+	runs, err = s.takeSlots(ctx, tx, runs)
+	if err != nil {
+		return nil, err
+	}
+	attempts := make([][]any, len(runs))
+	for i, r := range runs {
+		claims = append(claims, Claim{Lease: Lease{RunID: r.ID, Token: r.LeaseToken, Attempt: r.Attempts}, Run: r})
+		attempts[i] = []any{r.ID, r.Attempts, text(owner), r.LeaseToken, r.LeaseExpires.UnixNano() - lease.Nanoseconds()}
+	}
+	if err := insertRows(ctx, tx, "attempts", []string{"run_id", "attempt", "owner", "token", "claimed_at"}, attempts, "", nil); err != nil {
+		return nil, fmt.Errorf("record the attempts of %d claimed runs: %w", len(runs), err)
 	}
 	for i := range claims {
 		if claims[i].Lease.Attempt == 1 {
 			continue // a first attempt has no checkpoints to resume from
 		}
-		steps, err := s.Steps(ctx, claims[i].Run.ID)
+		// Read in the claim's transaction, so that a claim comes with its steps or not at all.
+		steps, err := stepsOf(ctx, tx, claims[i].Run.ID)
 		if err != nil {
-			return claims, err
+			return nil, err
 		}
 		claims[i].Steps = steps
 	}

@@ -113,52 +113,71 @@ type Finish struct {
 // commit. Each finish is fenced on its own: an attempt that lost its run gets ErrLeaseLost in its slot
 // and the others are recorded. err is for the transaction itself (the store failed), when none is.
 func (s *Store) FinishRuns(ctx context.Context, fs []Finish) (errs []error, err error) {
+	errs, _, err = s.FinishRunsAndClaim(ctx, fs, "", 0, 0)
+	return errs, err
+}
+
+// FinishRunsAndClaim is FinishRuns followed, in the same transaction, by ClaimRuns(owner, n, lease):
+// under a backlog the slots that a batch of finishes frees are claimed again without a transaction of
+// their own, which halves the queue's commits per run. With n = 0 it claims nothing. err is for the
+// transaction: when it is set, nothing was recorded and nothing claimed.
+func (s *Store) FinishRunsAndClaim(ctx context.Context, fs []Finish, owner string, n int, lease time.Duration) (errs []error, claims []Claim, err error) {
 	errs = make([]error, len(fs))
 	for _, f := range fs {
 		if !f.Result.Status.Finished() {
-			return nil, fmt.Errorf("finish run %s: status %q is not final", f.Lease.RunID, f.Result.Status)
+			return nil, nil, fmt.Errorf("finish run %s: status %q is not final", f.Lease.RunID, f.Result.Status)
 		}
 	}
 	err = s.queueTx(ctx, func(tx *sql.Tx) error {
-		var steps []Step
-		keys, err := s.finishRows(ctx, tx, fs)
-		if err != nil {
+		if err := s.finishIn(ctx, tx, fs, errs); err != nil {
 			return err
 		}
-		for i, f := range fs {
-			errs[i] = nil
-			if _, ok := keys[f.Lease.RunID]; !ok {
-				errs[i] = fmt.Errorf("finish run %s: attempt %d (token %d): %w", f.Lease.RunID, f.Lease.Attempt, f.Lease.Token, ErrLeaseLost)
-				continue
-			}
-			if f.Result.Status == RunFailed {
-				if err := alertRun(ctx, tx, AlertFailed, f.Lease.RunID, f.Result.Error); err != nil {
-					return err
-				}
-			}
-			for _, st := range f.Steps {
-				st.RunID, st.RunAttempt = f.Lease.RunID, f.Lease.Attempt
-				steps = append(steps, st)
-			}
-		}
-		// Only runs whose trigger limits concurrency hold a slot: most batches free none, and skip the
-		// statement.
-		var holding []string
-		for id, key := range keys {
-			if key != "" {
-				holding = append(holding, id)
-			}
-		}
-		if err := freeSlots(ctx, tx, holding...); err != nil {
-			return err
-		}
-		// The steps of every run that finished go in together.
-		return insertStepRows(ctx, tx, steps)
+		var err error
+		claims, err = s.claimIn(ctx, tx, owner, n, lease)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return errs, nil
+	return errs, claims, nil
+}
+
+// finishIn records fs in tx, setting errs[i] for each finish that lost its lease.
+func (s *Store) finishIn(ctx context.Context, tx *sql.Tx, fs []Finish, errs []error) error {
+	var steps []Step
+	keys, err := s.finishRows(ctx, tx, fs)
+	if err != nil {
+		return err
+	}
+	for i, f := range fs {
+		errs[i] = nil
+		if _, ok := keys[f.Lease.RunID]; !ok {
+			errs[i] = fmt.Errorf("finish run %s: attempt %d (token %d): %w", f.Lease.RunID, f.Lease.Attempt, f.Lease.Token, ErrLeaseLost)
+			continue
+		}
+		if f.Result.Status == RunFailed {
+			if err := alertRun(ctx, tx, AlertFailed, f.Lease.RunID, f.Result.Error); err != nil {
+				return err
+			}
+		}
+		for _, st := range f.Steps {
+			st.RunID, st.RunAttempt = f.Lease.RunID, f.Lease.Attempt
+			steps = append(steps, st)
+		}
+	}
+	// Only runs whose trigger limits concurrency hold a slot: most batches free none, and skip the
+	// statement.
+	var holding []string
+	for id, key := range keys {
+		if key != "" {
+			holding = append(holding, id)
+		}
+	}
+	if err := freeSlots(ctx, tx, holding...); err != nil {
+		return err
+	}
+	// The steps of every run that finished go in together.
+	return insertStepRows(ctx, tx, steps)
 }
 
 // finishRows records the outcomes of fs in one UPDATE per chunk, each fenced on its own lease token, and

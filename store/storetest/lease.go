@@ -19,6 +19,93 @@ var leaseTests = []test{
 	{"ExpireAll", testLeaseExpireAll},
 	{"ConcurrentClaimsNeverShare", testLeaseConcurrentClaims},
 	{"BusyUntilDrained", testLeaseBusy},
+	{"FinishAndClaim", testLeaseFinishAndClaim},
+}
+
+// testLeaseFinishAndClaim: FinishRunsAndClaim records its finishes, each fenced on its own, and claims in
+// the same transaction, where the slot a finish frees is already free; a transaction that fails records
+// nothing and claims nothing.
+func testLeaseFinishAndClaim(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d", Events("k1", "k2", "o1", "o2")...))
+	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(ds) != 4 {
+		t.Fatalf("ClaimDispatches = %d, %v", len(ds), err)
+	}
+	os := make([]store.Outcome, len(ds))
+	for i, d := range ds {
+		nr := NewRun("per-user", 0)
+		if d.UUID[0] == 'k' {
+			nr.ConcurrencyKey, nr.ConcurrencyLimit = "00uAnn", 1
+		}
+		os[i] = store.Outcome{Runs: []store.NewRun{nr}}
+	}
+	if _, err := s.CompleteDispatches(ctx, ds, os); err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.ClaimRuns(ctx, "w1", 1, time.Minute)
+	if err != nil || len(first) != 1 || first[0].Run.EventUUID != "k1" {
+		t.Fatalf("ClaimRuns(1) = %+v, %v; want k1's run", first, err)
+	}
+	k1 := first[0]
+
+	// A finish whose step cannot be stored (its key is taken twice) fails the transaction: k1 stays
+	// running and nothing is claimed.
+	dup := store.Step{Seq: 1, StepID: "enroll", Status: "succeeded"}
+	_, claims, err := s.FinishRunsAndClaim(ctx, []store.Finish{{Lease: k1.Lease, Result: store.RunResult{Status: store.RunSucceeded},
+		Steps: []store.Step{dup, dup}}}, "w1", 3, time.Minute)
+	if err == nil || len(claims) != 0 {
+		t.Fatalf("a failed transaction: %d claims, err %v; want none and an error", len(claims), err)
+	}
+	if r := runOf(t, s, "k1"); r.Status != store.RunRunning {
+		t.Fatalf("k1 after a failed transaction: %s, want running", r.Status)
+	}
+	for _, u := range []string{"k2", "o1", "o2"} {
+		if r := runOf(t, s, u); r.Status != store.RunQueued || r.Attempts != 0 {
+			t.Fatalf("run of %s after a failed transaction: %s, %d attempts; want queued, none", u, r.Status, r.Attempts)
+		}
+	}
+
+	// k1 finishes, a lease o2 does not hold is refused, and the claim takes k2 (whose slot k1 freed in
+	// this very transaction) and o1, oldest first.
+	stale := store.Lease{RunID: runOf(t, s, "o2").ID, Token: 7, Attempt: 1}
+	errs, claims, err := s.FinishRunsAndClaim(ctx, []store.Finish{
+		{Lease: k1.Lease, Result: store.RunResult{Status: store.RunSucceeded}, Steps: []store.Step{dup}},
+		{Lease: stale, Result: store.RunResult{Status: store.RunFailed, Error: "late"}},
+	}, "w2", 2, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs[0] != nil || !errors.Is(errs[1], store.ErrLeaseLost) {
+		t.Fatalf("errs = %v; want k1 recorded and o2's finish refused", errs)
+	}
+	if len(claims) != 2 || claims[0].Run.EventUUID != "k2" || claims[1].Run.EventUUID != "o1" {
+		t.Fatalf("claimed %+v; want k2 then o1", claims)
+	}
+	for _, c := range claims {
+		if c.Run.Status != store.RunRunning || c.Run.LeaseOwner != "w2" || c.Lease.Attempt != 1 {
+			t.Errorf("claim %+v", c)
+		}
+		if as, err := s.Attempts(ctx, c.Run.ID); err != nil || len(as) != 1 || as[0].Owner != "w2" {
+			t.Errorf("attempts of %s: %+v, %v", c.Run.EventUUID, as, err)
+		}
+	}
+	if r := runOf(t, s, "k1"); r.Status != store.RunSucceeded || r.Error != "" {
+		t.Errorf("k1 = %s %q; want succeeded, as its live lease recorded it", r.Status, r.Error)
+	}
+	if steps, err := s.Steps(ctx, k1.Run.ID); err != nil || len(steps) != 1 {
+		t.Errorf("k1's steps = %+v, %v", steps, err)
+	}
+
+	// With n = 0 it is FinishRuns.
+	errs, claims, err = s.FinishRunsAndClaim(ctx, []store.Finish{{Lease: claims[0].Lease, Result: store.RunResult{Status: store.RunSucceeded}}}, "w2", 0, time.Minute)
+	if err != nil || errs[0] != nil || len(claims) != 0 {
+		t.Fatalf("n = 0: errs %v, %d claims, %v", errs, len(claims), err)
+	}
+	if r := runOf(t, s, "o2"); r.Status != store.RunQueued {
+		t.Errorf("o2 = %s, want still queued", r.Status)
+	}
 }
 
 // testLeaseBusy: the store is busy while an event waits for dispatch and while a run is unfinished.
