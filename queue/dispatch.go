@@ -10,48 +10,63 @@ import (
 )
 
 // dispatchBatch is how many events one claim takes: a burst's events are read, matched and recorded a
-// batch at a time, a commit per batch rather than per event.
-const dispatchBatch = 64
+// batch at a time, a commit per batch rather than per event. Under a backlog the commit that records a
+// batch also claims the next (store.CompleteDispatchesAndClaim), so a batch costs one transaction.
+const dispatchBatch = 128
 
-// dispatchLoop claims events waiting for dispatch and dispatches them, the batch split among
-// DispatchWorkers.
+// dispatchLoop claims events waiting for dispatch and dispatches them, the batch matched by
+// DispatchWorkers at once.
 func (q *Queue) dispatchLoop(ctx context.Context) {
+	var batch []store.Dispatch
 	for {
-		batch, err := q.st.ClaimDispatches(ctx, dispatchBatch, q.opts.DispatchHold)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			q.log.Error("claiming events to dispatch failed", "err", err)
-			pause(ctx, q.opts.PollInterval*10)
-			continue
-		}
 		if len(batch) == 0 {
-			if !q.wait(ctx, store.DispatchWork, nil) {
-				return
+			var err error
+			batch, err = q.st.ClaimDispatches(ctx, dispatchBatch, q.opts.DispatchHold)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				q.log.Error("claiming events to dispatch failed", "err", err)
+				pause(ctx, q.opts.PollInterval*10)
+				continue
 			}
-			continue
+			if len(batch) == 0 {
+				if !q.wait(ctx, store.DispatchWork, nil) {
+					return
+				}
+				continue
+			}
 		}
-		workers := min(q.opts.DispatchWorkers, len(batch))
-		size := (len(batch) + workers - 1) / workers
-		var wg sync.WaitGroup
-		for part := range slices.Chunk(batch, size) {
-			wg.Add(1)
-			q.exec.run(func() {
-				defer wg.Done()
-				// A dispatch is short; it finishes even when the worker is stopping, so nothing is
-				// dispatched twice for want of a few milliseconds.
-				q.dispatch(context.WithoutCancel(ctx), part)
-			})
+		// A dispatch is short; it finishes even when the worker is stopping, so nothing is dispatched
+		// twice for want of a few milliseconds. A full batch says more events are likely waiting: the
+		// next batch is claimed with this one's record, unless the worker is stopping.
+		more := 0
+		if len(batch) == dispatchBatch && ctx.Err() == nil {
+			more = dispatchBatch
 		}
-		wg.Wait()
+		batch = q.dispatch(context.WithoutCancel(ctx), batch, more)
 	}
 }
 
-// dispatch runs the Dispatch handler for a batch of events and records the outcomes: those that
-// succeeded in one transaction, each failure on its own.
-func (q *Queue) dispatch(ctx context.Context, ds []store.Dispatch) {
-	results := callDispatch(ctx, q.h.Dispatch, ds)
+// dispatch runs the Dispatch handler for a batch of events, split among DispatchWorkers, and records
+// the outcomes: those that succeeded in one transaction, which also claims up to more events for the
+// next batch and returns them, and each failure on its own.
+func (q *Queue) dispatch(ctx context.Context, ds []store.Dispatch, more int) (next []store.Dispatch) {
+	workers := min(q.opts.DispatchWorkers, len(ds))
+	size := (len(ds) + workers - 1) / workers
+	parts := make([][]DispatchResult, 0, workers)
+	var wg sync.WaitGroup
+	for part := range slices.Chunk(ds, size) {
+		i := len(parts)
+		parts = append(parts, nil)
+		wg.Add(1)
+		q.exec.run(func() {
+			defer wg.Done()
+			parts[i] = callDispatch(ctx, q.h.Dispatch, part)
+		})
+	}
+	wg.Wait()
+	results := slices.Concat(parts...)
 	var ok []store.Dispatch
 	var outcomes []store.Outcome
 	for i, d := range ds {
@@ -62,9 +77,9 @@ func (q *Queue) dispatch(ctx context.Context, ds []store.Dispatch) {
 		ok, outcomes = append(ok, d), append(outcomes, results[i].Outcome)
 	}
 	if len(ok) == 0 {
-		return
+		return nil
 	}
-	created, err := q.st.CompleteDispatches(ctx, ok, outcomes)
+	created, next, err := q.st.CompleteDispatchesAndClaim(ctx, ok, outcomes, more, q.opts.DispatchHold)
 	if err != nil && len(ok) > 1 {
 		// One event of the batch could not be recorded (it was deleted meanwhile): record the others
 		// one by one rather than fail them all.
@@ -76,15 +91,16 @@ func (q *Queue) dispatch(ctx context.Context, ds []store.Dispatch) {
 			}
 			q.dispatched(d, runs)
 		}
-		return
+		return nil
 	}
 	if err != nil {
 		q.failDispatch(ctx, ok[0], err)
-		return
+		return nil
 	}
 	for i, d := range ok {
 		q.dispatched(d, created[i])
 	}
+	return next
 }
 
 func (q *Queue) dispatched(d store.Dispatch, runs []store.Run) {

@@ -209,7 +209,8 @@ func TestExactlyOnce(t *testing.T) {
 
 // TestBacklogKeepsToWorkers: under a backlog the finisher claims runs for the slots its finishes free,
 // while the run loop claims too; together they never run more than ExecuteWorkers attempts at once, and
-// every run executes once.
+// every run executes once. The backlog is more than a dispatch batch, so the dispatcher claims its
+// second batch with the first one's record; every event is dispatched once.
 func TestBacklogKeepsToWorkers(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, newDriver storetest.NewDriver) {
 		s := storetest.Open(t, newDriver)
@@ -220,6 +221,9 @@ func TestBacklogKeepsToWorkers(t *testing.T) {
 				uuids = append(uuids, fmt.Sprintf("e%03d", d*perDelivery+i))
 			}
 			storetest.Ingest(t, s, storetest.Delivery(fmt.Sprintf("d%d", d), storetest.Events(uuids...)...))
+		}
+		if deliveries*perDelivery <= dispatchBatch {
+			t.Fatalf("%d events fit one dispatch batch", deliveries*perDelivery)
 		}
 		rec := newRecorder("welcome")
 		var executing, most atomic.Int32
@@ -243,10 +247,18 @@ func TestBacklogKeepsToWorkers(t *testing.T) {
 		if m := most.Load(); m > workers {
 			t.Errorf("%d attempts executed at once, with ExecuteWorkers = %d", m, workers)
 		}
-		_, execute := rec.counts()
+		dispatch, execute := rec.counts()
 		for _, r := range runs {
 			if execute[r.ID] != 1 || r.Status != store.RunSucceeded || r.Attempts != 1 {
 				t.Errorf("run %s executed %d times: status %s, %d attempts", r.ID, execute[r.ID], r.Status, r.Attempts)
+			}
+		}
+		if len(dispatch) != deliveries*perDelivery {
+			t.Errorf("%d events dispatched, want %d", len(dispatch), deliveries*perDelivery)
+		}
+		for e, n := range dispatch {
+			if n != 1 {
+				t.Errorf("event %s dispatched %d times", e, n)
 			}
 		}
 	})

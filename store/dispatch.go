@@ -38,20 +38,32 @@ func (s *Store) ClaimDispatches(ctx context.Context, n int, hold time.Duration) 
 		return nil, nil
 	}
 	var out []Dispatch
-	err := s.queueTx(ctx, func(tx *sql.Tx) error {
-		// The claim writes only the events' small queue rows; on PostgreSQL it skips the rows another
-		// claim has locked, so an event is handed to one worker.
-		q, args := s.withLimit(s.q.claimDispatches, n, hold.Nanoseconds())
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		out, err = collect(rows, func(r *sql.Rows) (Dispatch, error) {
-			var d Dispatch
-			err := r.Scan(&d.seq, &d.UUID, &d.Type, &d.From, &d.To, &d.Attempts)
-			return d, err
-		})
+	err := s.queueTx(ctx, func(tx *sql.Tx) (err error) {
+		out, err = s.claimDispatchesIn(ctx, tx, n, hold)
 		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// claimDispatchesIn is ClaimDispatches in tx, which may hold other work (CompleteDispatchesAndClaim).
+func (s *Store) claimDispatchesIn(ctx context.Context, tx *sql.Tx, n int, hold time.Duration) ([]Dispatch, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	// The claim writes only the events' small queue rows; on PostgreSQL it skips the rows another
+	// claim has locked, so an event is handed to one worker.
+	q, args := s.withLimit(s.q.claimDispatches, n, hold.Nanoseconds())
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("claim dispatches: %w", err)
+	}
+	out, err := collect(rows, func(r *sql.Rows) (Dispatch, error) {
+		var d Dispatch
+		err := r.Scan(&d.seq, &d.UUID, &d.Type, &d.From, &d.To, &d.Attempts)
+		return d, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim dispatches: %w", err)
@@ -104,12 +116,21 @@ func (s *Store) CompleteDispatch(ctx context.Context, d Dispatch, o Outcome) ([]
 // returns the runs created for each dispatch; when one dispatch cannot be recorded (its event is gone)
 // nothing of the batch is, and the error names it.
 func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outcome) ([][]Run, error) {
+	created, _, err := s.CompleteDispatchesAndClaim(ctx, ds, os, 0, 0)
+	return created, err
+}
+
+// CompleteDispatchesAndClaim is CompleteDispatches followed, in the same transaction, by
+// ClaimDispatches(n, hold): a dispatcher working through a backlog records a batch and takes the next
+// with one commit. With n = 0 it claims nothing. When err is set, nothing was recorded and nothing
+// claimed.
+func (s *Store) CompleteDispatchesAndClaim(ctx context.Context, ds []Dispatch, os []Outcome, n int, hold time.Duration) (created [][]Run, next []Dispatch, err error) {
 	if len(ds) != len(os) {
-		return nil, fmt.Errorf("complete dispatches: %d dispatches, %d outcomes", len(ds), len(os))
+		return nil, nil, fmt.Errorf("complete dispatches: %d dispatches, %d outcomes", len(ds), len(os))
 	}
-	created := make([][]Run, len(ds))
+	created = make([][]Run, len(ds))
 	queued := false
-	err := s.queueTx(ctx, func(tx *sql.Tx) error {
+	err = s.queueTx(ctx, func(tx *sql.Tx) error {
 		queued = false
 		skips := make([][]Skip, len(ds))
 		for i, o := range os {
@@ -146,15 +167,19 @@ func (s *Store) CompleteDispatches(ctx context.Context, ds []Dispatch, os []Outc
 			created[i] = runs[i]
 			queued = queued || len(runs[i]) > 0
 		}
-		return s.recordDispatches(ctx, tx, ds, skipped)
+		if err := s.recordDispatches(ctx, tx, ds, skipped); err != nil {
+			return err
+		}
+		next, err = s.claimDispatchesIn(ctx, tx, n, hold)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if queued {
 		s.signal(RunWork)
 	}
-	return created, nil
+	return created, next, nil
 }
 
 // runColumnsNew are the columns insertRuns writes.

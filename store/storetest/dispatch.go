@@ -19,6 +19,7 @@ var dispatchTests = []test{
 	{"ReplayDuringDispatch", testDispatchReplayDuring},
 	{"RecordsSkips", testDispatchSkips},
 	{"CompleteBatch", testDispatchBatch},
+	{"CompleteAndClaim", testDispatchCompleteAndClaim},
 	{"FailAndGiveUp", testDispatchFail},
 	{"SignalsReady", testDispatchSignals},
 	{"CoalesceFirst", testDispatchCoalesceFirst},
@@ -328,6 +329,53 @@ func testDispatchBatch(t *testing.T, newDriver NewDriver) {
 		t.Fatalf("CompleteDispatches = %+v, %v", created, err)
 	}
 	for _, u := range []string{"a", "b", "c"} {
+		if e, err := s.GetEvent(ctx, u); err != nil || e.Dispatched != 0 {
+			t.Errorf("event %s: dispatched %d, %v", u, e.Dispatched, err)
+		}
+	}
+}
+
+// testDispatchCompleteAndClaim: CompleteDispatchesAndClaim records a batch and claims the next events in
+// one transaction, never the events it just recorded; a refused batch claims nothing.
+func testDispatchCompleteAndClaim(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	Ingest(t, s, Delivery("d1", Events("a", "b")...))
+	ds, err := s.ClaimDispatches(ctx, 2, time.Minute)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
+	}
+	Ingest(t, s, Delivery("d2", Events("c", "d", "e")...))
+	welcome := func(n int) []store.Outcome {
+		os := make([]store.Outcome, n)
+		for i := range os {
+			os[i] = store.Outcome{Runs: []store.NewRun{NewRun("welcome", 0)}}
+		}
+		return os
+	}
+	missing := store.Dispatch{UUID: "no-such-event"}
+	if _, next, err := s.CompleteDispatchesAndClaim(ctx, []store.Dispatch{ds[0], missing}, welcome(2), 10, time.Minute); !errors.Is(err, store.ErrNotFound) || len(next) != 0 {
+		t.Fatalf("a batch with a missing event: claimed %+v, %v; want nothing and ErrNotFound", next, err)
+	}
+	created, next, err := s.CompleteDispatchesAndClaim(ctx, ds, welcome(2), 2, time.Minute)
+	if err != nil || len(created) != 2 || len(created[0]) != 1 || len(created[1]) != 1 {
+		t.Fatalf("CompleteDispatchesAndClaim = %+v, %v", created, err)
+	}
+	var got []string
+	for _, d := range next {
+		got = append(got, d.UUID)
+	}
+	equal(t, "claimed with the record", got, []string{"c", "d"})
+	// The two claimed are held like any claim: only e is left for another worker.
+	rest, err := s.ClaimDispatches(ctx, 10, time.Minute)
+	if err != nil || len(rest) != 1 || rest[0].UUID != "e" {
+		t.Fatalf("ClaimDispatches after = %+v, %v; want only e", rest, err)
+	}
+	// With n = 0 it is CompleteDispatches.
+	if _, next, err := s.CompleteDispatchesAndClaim(ctx, next, welcome(2), 0, time.Minute); err != nil || len(next) != 0 {
+		t.Fatalf("n = 0: claimed %+v, %v", next, err)
+	}
+	for _, u := range []string{"a", "b", "c", "d"} {
 		if e, err := s.GetEvent(ctx, u); err != nil || e.Dispatched != 0 {
 			t.Errorf("event %s: dispatched %d, %v", u, e.Dispatched, err)
 		}
