@@ -216,7 +216,8 @@ func testLeaseFencing(t *testing.T, newDriver NewDriver) {
 	}
 	lost("RecordIntent", s.RecordIntent(ctx, stale.Lease, store.Intent{Seq: 1, StepID: "enroll", Method: "POST"}))
 	lost("SaveStep", s.SaveStep(ctx, stale.Lease, store.Step{Seq: 1, StepID: "enroll", Status: "succeeded"}))
-	lost("FinishRun", s.FinishRun(ctx, stale.Lease, store.RunResult{Status: store.RunSucceeded}))
+	lost("FinishRun", s.FinishRun(ctx, stale.Lease, store.RunResult{Status: store.RunSucceeded},
+		store.Step{Seq: 2, StepID: "notify", Status: "succeeded"}))
 	lost("RetryRun", s.RetryRun(ctx, stale.Lease, 0, "x"))
 	lost("ReleaseRun", s.ReleaseRun(ctx, stale.Lease, "x"))
 	lost("HoldUncertain", s.HoldUncertain(ctx, stale.Lease, "x"))
@@ -227,13 +228,14 @@ func testLeaseFencing(t *testing.T, newDriver NewDriver) {
 		t.Fatalf("FinishRun by the current attempt: %v", err)
 	}
 	// Once finished, even the attempt that finished it cannot change the outcome people saw.
-	lost("a second FinishRun", s.FinishRun(ctx, current.Lease, store.RunResult{Status: store.RunFailed, Error: "late"}))
+	lost("a second FinishRun", s.FinishRun(ctx, current.Lease, store.RunResult{Status: store.RunFailed, Error: "late"},
+		store.Step{Seq: 3, StepID: "late", Status: "succeeded"}))
 	r, err := s.GetRun(ctx, current.Lease.RunID)
 	if err != nil || r.Status != store.RunSucceeded || r.Error != "" || r.Intent != nil || r.LeaseOwner != "" {
 		t.Errorf("run = %+v, %v", r, err)
 	}
 	if steps, _ := s.Steps(ctx, r.ID); len(steps) != 0 {
-		t.Errorf("the stale attempt's step was saved: %+v", steps)
+		t.Errorf("steps of attempts that did not hold the run were saved: %+v", steps)
 	}
 }
 

@@ -71,8 +71,12 @@ func testRunConcurrencyPerKey(t *testing.T, newDriver NewDriver) {
 	}
 	// The runs left waiting were not counted as attempts.
 	for _, u := range []string{"k2", "k3"} {
-		if r := runOf(t, s, u); r.Status != store.RunQueued || r.Attempts != 0 || !r.StartedAt.IsZero() {
+		r := runOf(t, s, u)
+		if r.Status != store.RunQueued || r.Attempts != 0 || !r.StartedAt.IsZero() {
 			t.Errorf("run of %s after being passed over: %+v", u, r)
+		}
+		if as, err := s.Attempts(ctx, r.ID); err != nil || len(as) != 0 {
+			t.Errorf("attempts of %s after being passed over: %+v, %v", u, as, err)
 		}
 	}
 	for _, c := range claims {
