@@ -28,22 +28,12 @@ var leaseTests = []test{
 func testLeaseFinishAndClaim(t *testing.T, newDriver NewDriver) {
 	ctx := context.Background()
 	s := Open(t, newDriver)
-	Ingest(t, s, Delivery("d", Events("k1", "k2", "o1", "o2")...))
-	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
-	if err != nil || len(ds) != 4 {
-		t.Fatalf("ClaimDispatches = %d, %v", len(ds), err)
-	}
-	os := make([]store.Outcome, len(ds))
-	for i, d := range ds {
-		nr := NewRun("per-user", 0)
-		if d.UUID[0] == 'k' {
-			nr.ConcurrencyKey, nr.ConcurrencyLimit = "00uAnn", 1
+	dispatchPerUser(t, s, func(uuid string) string {
+		if uuid[0] == 'k' {
+			return "00uAnn"
 		}
-		os[i] = store.Outcome{Runs: []store.NewRun{nr}}
-	}
-	if _, err := s.CompleteDispatches(ctx, ds, os); err != nil {
-		t.Fatal(err)
-	}
+		return ""
+	}, "k1", "k2", "o1", "o2")
 	first, err := s.ClaimRuns(ctx, "w1", 1, time.Minute)
 	if err != nil || len(first) != 1 || first[0].Run.EventUUID != "k1" {
 		t.Fatalf("ClaimRuns(1) = %+v, %v; want k1's run", first, err)

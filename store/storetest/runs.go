@@ -29,28 +29,40 @@ var runTests = []test{
 	{"ConcurrencyPerKey", testRunConcurrencyPerKey},
 }
 
-// testRunConcurrencyPerKey: runs of one key with limit 1 run one at a time, in order, whichever
-// worker claims them; a run of another key is not held back; a finished or lapsed run frees its slot.
-func testRunConcurrencyPerKey(t *testing.T, newDriver NewDriver) {
+// dispatchPerUser ingests the events uuids in one delivery and dispatches each to one run of trigger
+// "per-user" that runs one at a time per concurrency key user(uuid); an empty key sets no limit.
+func dispatchPerUser(t *testing.T, s *store.Store, user func(uuid string) string, uuids ...string) {
+	t.Helper()
 	ctx := context.Background()
-	s := Open(t, newDriver)
-	Ingest(t, s, Delivery("d", Events("k1", "k2", "k3", "o1")...))
-	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
-	if err != nil || len(ds) != 4 {
+	Ingest(t, s, Delivery("d", Events(uuids...)...))
+	ds, err := s.ClaimDispatches(ctx, len(uuids)+1, time.Minute)
+	if err != nil || len(ds) != len(uuids) {
 		t.Fatalf("ClaimDispatches = %d, %v", len(ds), err)
 	}
 	os := make([]store.Outcome, len(ds))
 	for i, d := range ds {
 		nr := NewRun("per-user", 0)
-		nr.ConcurrencyKey, nr.ConcurrencyLimit = "00uAnn", 1
-		if d.UUID == "o1" {
-			nr.ConcurrencyKey = "00uBob"
+		if key := user(d.UUID); key != "" {
+			nr.ConcurrencyKey, nr.ConcurrencyLimit = key, 1
 		}
 		os[i] = store.Outcome{Runs: []store.NewRun{nr}}
 	}
 	if _, err := s.CompleteDispatches(ctx, ds, os); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// testRunConcurrencyPerKey: runs of one key with limit 1 run one at a time, in order, whichever
+// worker claims them; a run of another key is not held back; a finished or lapsed run frees its slot.
+func testRunConcurrencyPerKey(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	dispatchPerUser(t, s, func(uuid string) string {
+		if uuid == "o1" {
+			return "00uBob"
+		}
+		return "00uAnn"
+	}, "k1", "k2", "k3", "o1")
 	claims, err := s.ClaimRuns(ctx, "w1", 10, time.Minute)
 	if err != nil {
 		t.Fatal(err)
