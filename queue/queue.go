@@ -63,7 +63,7 @@ type Queue struct {
 	exec *executors
 
 	// claimMu is held while runs are claimed and started, by the run loop or by the finisher with a
-	// batch of finishes (see commitFinishes), so that two claims never count the same free slots.
+	// batch of finishes (see finishAndClaim), so that two claims never count the same free slots.
 	claimMu sync.Mutex
 	// claimCtx is the run loop's context while it runs, nil before and after: the finisher claims only
 	// while the run loop would, and its attempts live in the same context.

@@ -16,7 +16,7 @@ import (
 const claimGather = 2 * time.Millisecond
 
 // runLoop claims runs while ExecuteWorkers slots are free and starts an attempt for each. Under a
-// backlog the finisher claims too, for the slots its finishes free (commitFinishes).
+// backlog the finisher claims too, for the slots its finishes free (finishAndClaim).
 func (q *Queue) runLoop(ctx context.Context) {
 	q.claimMu.Lock()
 	q.claimCtx = ctx
