@@ -107,9 +107,6 @@ func (q *Queue) finishAndClaim(ctx context.Context, fs []store.Finish) ([]error,
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range claims {
-		q.start(runCtx, c, start)
-	}
-	q.backlog.Store(len(claims) == n)
+	q.startClaims(runCtx, claims, start, n)
 	return errs, nil
 }

@@ -95,11 +95,18 @@ func (q *Queue) claim(ctx context.Context) (full bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	return q.startClaims(ctx, claims, start, free), nil
+}
+
+// startClaims starts the runs of a claim for asked slots that began at start, and records whether it
+// filled them all (the backlog). The caller holds claimMu.
+func (q *Queue) startClaims(ctx context.Context, claims []store.Claim, start time.Time, asked int) (full bool) {
 	for _, c := range claims {
 		q.start(ctx, c, start)
 	}
-	q.backlog.Store(len(claims) == free)
-	return len(claims) == free, nil
+	full = len(claims) == asked
+	q.backlog.Store(full)
+	return full
 }
 
 // claimBatch is how many free slots a claim under a backlog waits for (at most claimGather): a quarter of
