@@ -80,6 +80,13 @@ func (q *Queue) dispatch(ctx context.Context, ds []store.Dispatch, more int) (ne
 		return nil
 	}
 	created, next, err := q.st.CompleteDispatchesAndClaim(ctx, ok, outcomes, more, q.opts.DispatchHold)
+	if err != nil && more > 0 {
+		// The next batch's claim must not cost this batch its record, or its events an attempt:
+		// record the batch alone.
+		q.log.Warn("recording a dispatch batch with the next claim failed; recording it alone", "events", len(ok), "err", err)
+		next = nil
+		created, err = q.st.CompleteDispatches(ctx, ok, outcomes)
+	}
 	if err != nil && len(ok) > 1 {
 		// One event of the batch could not be recorded (it was deleted meanwhile): record the others
 		// one by one rather than fail them all.

@@ -105,7 +105,10 @@ func (q *Queue) finishAndClaim(ctx context.Context, fs []store.Finish) ([]error,
 	start := time.Now()
 	errs, claims, err := q.st.FinishRunsAndClaim(ctx, fs, q.opts.Owner, n, q.opts.Lease)
 	if err != nil {
-		return nil, err
+		// The claim must not cost the finishes: record them alone, as without a backlog (a failure
+		// of theirs is commitFinishes' to handle).
+		q.log.Warn("finishing runs with a claim failed; finishing them alone", "runs", len(fs), "err", err)
+		return q.st.FinishRuns(ctx, fs)
 	}
 	q.startClaims(runCtx, claims, start, n)
 	return errs, nil
