@@ -91,13 +91,16 @@ func (s *Store) claimIn(ctx context.Context, tx *sql.Tx, owner string, n int, le
 	if err != nil {
 		return nil, err
 	}
-	attempts := make([][]any, len(runs))
-	for i, r := range runs {
+	// A first attempt is recorded in the run's row by the claim's statement; only later ones have rows.
+	var attempts [][]any
+	for _, r := range runs {
 		claims = append(claims, Claim{Lease: Lease{RunID: r.ID, Token: r.LeaseToken, Attempt: r.Attempts}, Run: r})
-		attempts[i] = []any{r.ID, r.Attempts, text(owner), r.LeaseToken, r.LeaseExpires.UnixNano() - lease.Nanoseconds()}
+		if r.Attempts > 1 {
+			attempts = append(attempts, []any{r.ID, r.Attempts, text(owner), r.LeaseToken, r.LeaseExpires.UnixNano() - lease.Nanoseconds()})
+		}
 	}
 	if err := insertRows(ctx, tx, "attempts", []string{"run_id", "attempt", "owner", "token", "claimed_at"}, attempts, "", nil); err != nil {
-		return nil, fmt.Errorf("record the attempts of %d claimed runs: %w", len(runs), err)
+		return nil, fmt.Errorf("record the attempts of %d claimed runs: %w", len(attempts), err)
 	}
 	for i := range claims {
 		if claims[i].Lease.Attempt == 1 {
@@ -260,8 +263,13 @@ type Attempt struct {
 
 // Attempts returns the attempts of a run, oldest first.
 func (s *Store) Attempts(ctx context.Context, runID string) ([]Attempt, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT attempt, owner, token, claimed_at FROM attempts WHERE run_id = $1
-		ORDER BY attempt`, text(runID))
+	// The first attempt is in the run's row, unless the run was claimed before the store kept it there
+	// (first_token 0): then it is in attempts with the others.
+	rows, err := s.read.QueryContext(ctx, `SELECT 1, first_owner, first_token, first_claimed_at FROM runs
+			WHERE id = $1 AND first_token > 0
+		UNION ALL
+		SELECT attempt, owner, token, claimed_at FROM attempts WHERE run_id = $1
+		ORDER BY 1`, text(runID))
 	if err != nil {
 		return nil, fmt.Errorf("attempts of run %s: %w", runID, err)
 	}

@@ -51,10 +51,14 @@ func newQueries(d Dialect) queries {
 		claimDispatches: r.Replace(`UPDATE dispatch_queue SET until_at = {now} + $1, attempts = attempts + 1
 			WHERE seq IN (SELECT seq FROM dispatch_queue q WHERE ` + pendingEvent + ` ORDER BY seq LIMIT {limit}{skip})
 			RETURNING seq, uuid, type, from_replay, to_replay, attempts`),
-		// The oldest runs ready to run; each claim makes a new attempt with a new fencing token.
+		// The oldest runs ready to run; each claim makes a new attempt with a new fencing token. A
+		// run's first attempt is recorded in its own row (first_*), the later ones in attempts (claimIn).
 		claimRuns: r.Replace(`UPDATE runs SET status = 'running', lease_owner = $1, lease_token = lease_token + 1,
 				lease_expires = {now} + $2, attempts = attempts + 1,
-				started_at = CASE WHEN started_at = 0 THEN {now} ELSE started_at END
+				started_at = CASE WHEN started_at = 0 THEN {now} ELSE started_at END,
+				first_owner = CASE WHEN attempts = 0 THEN $1 ELSE first_owner END,
+				first_token = CASE WHEN attempts = 0 THEN lease_token + 1 ELSE first_token END,
+				first_claimed_at = CASE WHEN attempts = 0 THEN {now} ELSE first_claimed_at END
 			WHERE id IN (SELECT id FROM runs{ready} WHERE status IN ('queued', 'retrying') AND available_at <= {now}
 				AND (concurrency_key = '' OR (SELECT count(*) FROM run_slots
 					WHERE slot_key = runs.trigger_name || ':' || runs.concurrency_key) < runs.concurrency_limit)

@@ -43,6 +43,7 @@ func (s *Store) takeSlots(ctx context.Context, tx *sql.Tx, runs []Run) ([]Run, e
 		if _, err := tx.ExecContext(ctx, `UPDATE runs SET
 				status = CASE WHEN attempts = 1 THEN 'queued' ELSE 'retrying' END,
 				started_at = CASE WHEN attempts = 1 THEN 0 ELSE started_at END,
+				first_token = CASE WHEN attempts = 1 THEN 0 ELSE first_token END,
 				attempts = attempts - 1, lease_owner = '', lease_expires = 0
 			WHERE id = $1 AND lease_token = $2`, r.ID, r.LeaseToken); err != nil {
 			return nil, fmt.Errorf("give back run %s, which found no concurrency slot: %w", r.ID, err)

@@ -49,3 +49,36 @@ func TestMigrationKeepsPendingDispatches(t *testing.T) {
 	defer s.Close()
 	storetest.CheckUpgradedDispatches(t, s)
 }
+
+// TestMigrationKeepsAttempts: runs claimed before a run kept its first attempt in its own row still show
+// every attempt after the upgrade, once.
+func TestMigrationKeepsAttempts(t *testing.T) {
+	ctx := context.Background()
+	url := testURL(t)
+	schema := newSchema(t, url)
+	open := func() *store.Store {
+		s, err := postgres.Open(ctx, url, postgres.Options{Schema: schema, MaxConns: testConns}, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	runID, first, second := storetest.TakenOver(t, s)
+	s.Close()
+
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range append([]string{`SET search_path = ` + pgx.Identifier{schema}.Sanitize()}, storetest.FirstAttemptDowngrade...) {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	conn.Close(ctx)
+
+	s = open()
+	defer s.Close()
+	storetest.CheckUpgradedAttempts(t, s, runID, first, second)
+}

@@ -82,6 +82,30 @@ func TestMigrationKeepsPendingDispatches(t *testing.T) {
 	storetest.CheckUpgradedDispatches(t, s)
 }
 
+// TestMigrationKeepsAttempts: runs claimed before a run kept its first attempt in its own row still show
+// every attempt after the upgrade, once.
+func TestMigrationKeepsAttempts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trama.db")
+	s := openFile(t, path)
+	runID, first, second := storetest.TakenOver(t, s)
+	s.Close()
+
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range storetest.FirstAttemptDowngrade {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s = openFile(t, path)
+	defer s.Close()
+	storetest.CheckUpgradedAttempts(t, s, runID, first, second)
+}
+
 // openFile opens (and migrates) the SQLite store at path.
 func openFile(t *testing.T, path string) *store.Store {
 	t.Helper()

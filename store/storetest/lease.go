@@ -184,8 +184,9 @@ func testLeaseTakeover(t *testing.T, newDriver NewDriver) {
 		t.Errorf("takeover sees steps %+v, want the first attempt's checkpoint", second.Steps)
 	}
 	as, err := s.Attempts(ctx, first.Run.ID)
-	if err != nil || len(as) != 2 || as[0].Owner != "w1" || as[1].Owner != "w2" || as[1].Token != second.Lease.Token ||
-		!as[1].ClaimedAt.After(as[0].ClaimedAt) {
+	if err != nil || len(as) != 2 || as[0].Attempt != 1 || as[0].Owner != "w1" || as[0].Token != first.Lease.Token ||
+		as[1].Attempt != 2 || as[1].Owner != "w2" || as[1].Token != second.Lease.Token ||
+		time.Since(as[0].ClaimedAt) > time.Minute || !as[1].ClaimedAt.After(as[0].ClaimedAt) {
 		t.Errorf("Attempts = %+v, %v; want w1 then w2", as, err)
 	}
 }

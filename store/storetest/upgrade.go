@@ -49,3 +49,51 @@ func CheckUpgradedDispatches(t *testing.T, s *store.Store) {
 		t.Errorf("pending events after the upgrade: %d, %v; want 4", len(evs), err)
 	}
 }
+
+// TakenOver makes a run with two attempts, for a driver's migration test: w1 claims it for a moment, its
+// lease lapses, and w2 takes it over and finishes it. It returns the run's id and both leases.
+func TakenOver(t *testing.T, s *store.Store) (runID string, first, second store.Lease) {
+	t.Helper()
+	Ingest(t, s, Delivery("d-taken-over", Events("taken-over")...))
+	DispatchAll(t, s, "welcome")
+	c1 := ClaimOne(t, s, "w1", 50*time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
+	c2 := ClaimOne(t, s, "w2", time.Minute)
+	if c2.Run.ID != c1.Run.ID || c2.Lease.Attempt != 2 {
+		t.Fatalf("the takeover claimed %+v, want the second attempt of %s", c2.Lease, c1.Run.ID)
+	}
+	if err := s.FinishRun(context.Background(), c2.Lease, store.RunResult{Status: store.RunSucceeded}); err != nil {
+		t.Fatal(err)
+	}
+	return c1.Run.ID, c1.Lease, c2.Lease
+}
+
+// FirstAttemptDowngrade are the statements that take a store's runs back to the schema before a run
+// kept its first attempt in its own row: the first attempts move into the attempts table, and the
+// columns go.
+var FirstAttemptDowngrade = []string{
+	`INSERT INTO attempts (run_id, attempt, owner, token, claimed_at)
+		SELECT id, 1, first_owner, first_token, first_claimed_at FROM runs WHERE first_token > 0`,
+	`ALTER TABLE runs DROP COLUMN first_owner`,
+	`ALTER TABLE runs DROP COLUMN first_token`,
+	`ALTER TABLE runs DROP COLUMN first_claimed_at`,
+	`DELETE FROM schema_migrations WHERE name LIKE '%first_attempt%'`,
+}
+
+// CheckUpgradedAttempts checks the store s after that migration: the run TakenOver made still shows both
+// attempts, once each, and a run claimed now has its first attempt.
+func CheckUpgradedAttempts(t *testing.T, s *store.Store, runID string, first, second store.Lease) {
+	t.Helper()
+	ctx := context.Background()
+	as, err := s.Attempts(ctx, runID)
+	if err != nil || len(as) != 2 || as[0].Attempt != 1 || as[0].Owner != "w1" || as[0].Token != first.Token ||
+		as[1].Attempt != 2 || as[1].Owner != "w2" || as[1].Token != second.Token {
+		t.Fatalf("attempts of the upgraded run = %+v, %v; want w1's (token %d), then w2's (token %d)", as, err, first.Token, second.Token)
+	}
+	Ingest(t, s, Delivery("d-after", Events("after")...))
+	DispatchAll(t, s, "welcome")
+	c := ClaimOne(t, s, "w3", time.Minute)
+	if as, err := s.Attempts(ctx, c.Run.ID); err != nil || len(as) != 1 || as[0].Owner != "w3" || as[0].Token != c.Lease.Token {
+		t.Errorf("attempts of a run claimed after the upgrade = %+v, %v; want w3's", as, err)
+	}
+}
