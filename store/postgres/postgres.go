@@ -42,8 +42,8 @@ type Options struct {
 // DefaultMaxConns is Options.MaxConns's default: the CPUs this process may use (GOMAXPROCS), at least 4,
 // as pgxpool sizes a pool. A replica cannot prepare more transactions at once than its cores allow, and
 // each session more costs the database CPU for the same work: three replicas and PostgreSQL on one
-// 2-core machine completed about 5 % more runs per second with 4 connections each than with 10, and
-// 10 % more with 3, PostgreSQL spending 14 % less CPU per run (docs/performance.md).
+// 2-core machine completed 5–15 % more runs per second with 4 connections each than with 10, PostgreSQL
+// spending 7–16 % less CPU per run (docs/performance.md).
 func DefaultMaxConns() int32 { return int32(max(4, runtime.GOMAXPROCS(0))) }
 
 // idleInTx is how long PostgreSQL lets a session sit idle inside a transaction before ending it.
