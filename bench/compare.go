@@ -55,6 +55,10 @@ type Medians struct {
 	Commits     float64 `json:"commitsPerRun,omitempty"`
 	RowsWritten float64 `json:"rowsWrittenPerRun,omitempty"`
 	WALBytes    float64 `json:"walBytesPerRun,omitempty"`
+	// DBCPUPerRunMs is the database server's CPU per run, where it runs on this machine (DBWork), and
+	// AllCPUPerRunMs the median of each run's sum of both: what a run cost the machine.
+	DBCPUPerRunMs  float64 `json:"databaseCpuPerRunMs,omitempty"`
+	AllCPUPerRunMs float64 `json:"allCpuPerRunMs,omitempty"`
 }
 
 // Compare runs `trama bench runs` with each build in turn, Rounds times in the order baseline,
@@ -153,13 +157,20 @@ func medians(runs []RunsReport) Medians {
 		}
 	}
 	return Medians{
-		RunsPerSec:  pick(func(r RunsReport) float64 { return r.RunsPerSec }),
-		CPUPerRunMs: pick(func(r RunsReport) float64 { return r.CPUPerRunMs }),
-		FinishP99Ms: pick(func(r RunsReport) float64 { return r.RunFinish.P99 }),
-		AckP99Ms:    pick(func(r RunsReport) float64 { return r.ServerAck.P99 }),
-		Commits:     pick(db(func(d *DBWork) float64 { return d.Commits })),
-		RowsWritten: pick(db(func(d *DBWork) float64 { return d.RowsInserted + d.RowsUpdated + d.RowsDeleted })),
-		WALBytes:    pick(db(func(d *DBWork) float64 { return d.WALBytes })),
+		RunsPerSec:    pick(func(r RunsReport) float64 { return r.RunsPerSec }),
+		CPUPerRunMs:   pick(func(r RunsReport) float64 { return r.CPUPerRunMs }),
+		FinishP99Ms:   pick(func(r RunsReport) float64 { return r.RunFinish.P99 }),
+		AckP99Ms:      pick(func(r RunsReport) float64 { return r.ServerAck.P99 }),
+		Commits:       pick(db(func(d *DBWork) float64 { return d.Commits })),
+		RowsWritten:   pick(db(func(d *DBWork) float64 { return d.RowsInserted + d.RowsUpdated + d.RowsDeleted })),
+		WALBytes:      pick(db(func(d *DBWork) float64 { return d.WALBytes })),
+		DBCPUPerRunMs: pick(db(func(d *DBWork) float64 { return d.CPUPerRunMs })),
+		AllCPUPerRunMs: pick(func(r RunsReport) float64 {
+			if r.Database == nil || r.Database.CPUPerRunMs == 0 {
+				return 0
+			}
+			return r.CPUPerRunMs + r.Database.CPUPerRunMs
+		}),
 	}
 }
 
@@ -199,6 +210,8 @@ func (c *CompareReport) WriteText(w io.Writer) {
 	row("commits per run", "%.3f", b.Commits, k.Commits)
 	row("rows written per run", "%.2f", b.RowsWritten, k.RowsWritten)
 	row("WAL per run, KB", "%.2f", b.WALBytes/1000, k.WALBytes/1000)
+	row("database CPU per run, ms", "%.3f", b.DBCPUPerRunMs, k.DBCPUPerRunMs)
+	row("all CPU per run, ms", "%.3f", b.AllCPUPerRunMs, k.AllCPUPerRunMs)
 	each := func(runs []RunsReport) string {
 		vs := make([]string, len(runs))
 		for i, r := range runs {
@@ -207,7 +220,8 @@ func (c *CompareReport) WriteText(w io.Writer) {
 		return strings.Join(vs, ", ")
 	}
 	fmt.Fprintf(w, "\n  runs/s, in the order run:\n    baseline   %s\n    candidate  %s\n", each(c.Baseline.Runs), each(c.Candidate.Runs))
-	fmt.Fprintln(w, "\n  The CPU per run counts trama and the load generator, not PostgreSQL; the database's counts do not\n"+
+	fmt.Fprintln(w, "\n  The CPU per run counts trama and the load generator; the database's CPU (its whole server's, where it\n"+
+		"  runs on this machine) is on its own line, and all CPU adds the two. The database's counts do not\n"+
 		"  depend on the machine's speed, the rest do.")
 }
 

@@ -54,3 +54,26 @@ func FuzzMaskURLs(f *testing.F) {
 		}
 	})
 }
+
+// TestMediansOfCPU: the database's CPU per run and the sum of both are medians over the runs that
+// report them; all CPU is each run's sum, not the sum of the two medians.
+func TestMediansOfCPU(t *testing.T) {
+	runs := []RunsReport{
+		{CPUPerRunMs: 0.30, Database: &DBWork{CPUPerRunMs: 0.50}}, // 0.80
+		{CPUPerRunMs: 0.20, Database: &DBWork{CPUPerRunMs: 0.45}}, // 0.65
+		{CPUPerRunMs: 0.40, Database: &DBWork{CPUPerRunMs: 0.35}}, // 0.75
+	}
+	m := medians(runs)
+	if m.CPUPerRunMs != 0.30 || m.DBCPUPerRunMs != 0.45 || m.AllCPUPerRunMs != 0.75 {
+		t.Errorf("medians = trama %.2f, database %.2f, all %.2f; want 0.30, 0.45, 0.75", m.CPUPerRunMs, m.DBCPUPerRunMs, m.AllCPUPerRunMs)
+	}
+	var out strings.Builder
+	(&CompareReport{Rounds: 1, Baseline: BuildRuns{Median: m}, Candidate: BuildRuns{Median: m}}).WriteText(&out)
+	if !strings.Contains(out.String(), "database CPU per run, ms") || !strings.Contains(out.String(), "all CPU per run, ms") {
+		t.Errorf("the comparison leaves out the database's CPU:\n%s", out.String())
+	}
+	// A build whose bench does not read the server's CPU shows none, not trama's alone as all of it.
+	if m := medians([]RunsReport{{CPUPerRunMs: 0.3, Database: &DBWork{}}}); m.AllCPUPerRunMs != 0 {
+		t.Errorf("all CPU without the database's = %.2f, want none", m.AllCPUPerRunMs)
+	}
+}

@@ -28,6 +28,10 @@ type DBWork struct {
 	WALBytes     float64 `json:"walBytesPerRun,omitempty"`
 	WALRecords   float64 `json:"walRecordsPerRun,omitempty"`
 	WALFullPages float64 `json:"walFullPagesPerRun,omitempty"`
+	// CPUPerRunMs is the CPU the whole server used per run, where it runs on this machine (read from
+	// /proc; zero where it cannot be read). It moves with the machine's speed, as trama's own does, and
+	// with trama's it is what a run costs the machine: on PostgreSQL, most of it.
+	CPUPerRunMs float64 `json:"cpuPerRunMs,omitempty"`
 }
 
 // pgCounters is one reading of the counters DBWork is made of.
@@ -35,10 +39,22 @@ type pgCounters struct {
 	commits, inserted, updated, heapOnly, deleted int64
 	walBytes, walRecords, walFullPages            int64
 	wal                                           bool
+	// cpu is the server's CPU time so far, where cpuRead says it could be read.
+	cpu     time.Duration
+	cpuRead bool
+}
+
+// pgServer is the database server the bench reads its counters from: its connection, the bench's
+// schema, and the postmaster's process id where the server runs on this machine (0 where it does not).
+type pgServer struct {
+	db         *sql.DB
+	schema     string
+	postmaster int
 }
 
 // readPGCounters reads the counters of the bench's schema and of the server.
-func readPGCounters(ctx context.Context, db *sql.DB, schema string) (pgCounters, error) {
+func readPGCounters(ctx context.Context, srv pgServer) (pgCounters, error) {
+	db, schema := srv.db, srv.schema
 	var c pgCounters
 	err := db.QueryRowContext(ctx, `SELECT
 			(SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()),
@@ -52,15 +68,19 @@ func readPGCounters(ctx context.Context, db *sql.DB, schema string) (pgCounters,
 	err = db.QueryRowContext(ctx, `SELECT wal_bytes::bigint, wal_records, wal_fpi FROM pg_stat_wal`).
 		Scan(&c.walBytes, &c.walRecords, &c.walFullPages)
 	c.wal = err == nil // before PostgreSQL 14 there is no pg_stat_wal: the report leaves WAL out
+	if srv.postmaster > 0 {
+		c.cpu, err = serverCPU("/proc", srv.postmaster)
+		c.cpuRead = err == nil
+	}
 	return c, nil
 }
 
 // settledPGCounters reads the counters once they stopped moving. A session reports its counts when it
 // ends, or at most once a second, so after the replicas closed their connections the last counts arrive
 // a moment later. It gives up waiting after settleFor.
-func settledPGCounters(ctx context.Context, db *sql.DB, schema string) (pgCounters, error) {
+func settledPGCounters(ctx context.Context, srv pgServer) (pgCounters, error) {
 	const settleFor, every = 5 * time.Second, 100 * time.Millisecond
-	last, err := readPGCounters(ctx, db, schema)
+	last, err := readPGCounters(ctx, srv)
 	if err != nil {
 		return last, err
 	}
@@ -70,7 +90,7 @@ func settledPGCounters(ctx context.Context, db *sql.DB, schema string) (pgCounte
 			return last, ctx.Err()
 		case <-time.After(every):
 		}
-		c, err := readPGCounters(ctx, db, schema)
+		c, err := readPGCounters(ctx, srv)
 		if err != nil {
 			return last, err
 		}
@@ -102,6 +122,9 @@ func (after pgCounters) perRun(before pgCounters, runs int) (*DBWork, error) {
 		w.WALBytes = float64(after.walBytes-before.walBytes) / n
 		w.WALRecords = float64(after.walRecords-before.walRecords) / n
 		w.WALFullPages = float64(after.walFullPages-before.walFullPages) / n
+	}
+	if before.cpuRead && after.cpuRead {
+		w.CPUPerRunMs = float64(after.cpu-before.cpu) / float64(time.Millisecond) / n
 	}
 	return w, nil
 }

@@ -119,7 +119,7 @@ func (r *RunsReport) WriteText(w io.Writer) {
 	if r.CPUPerRunMs > 0 {
 		whose := "trama and the load generator"
 		if r.Store != "SQLite" {
-			whose += "; the database's own CPU is not counted"
+			whose += "; the database's is on its own line"
 		}
 		fmt.Fprintf(w, "  cpu            %.3f ms per run, %.2f cores busy (%s)\n", r.CPUPerRunMs, r.Cores, whose)
 	}
@@ -129,6 +129,11 @@ func (r *RunsReport) WriteText(w io.Writer) {
 		if d.WALRecords > 0 {
 			fmt.Fprintf(w, "                 WAL %.2f KB in %.1f records (%.2f full pages) per run, the whole server's\n",
 				d.WALBytes/1000, d.WALRecords, d.WALFullPages)
+		}
+		if d.CPUPerRunMs > 0 {
+			fmt.Fprintf(w, "                 CPU %.3f ms per run, the whole server's (it runs on this machine)\n", d.CPUPerRunMs)
+		} else {
+			fmt.Fprintf(w, "                 CPU not counted: the server's processes are not visible here\n")
 		}
 	}
 	if r.PeakRSSMiB > 0 {
@@ -265,8 +270,11 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 	var next atomic.Int64
 	var firstErr atomic.Value
 	var pgBefore pgCounters
+	var pgSrv pgServer
 	if pg != nil {
-		if pgBefore, err = readPGCounters(ctx, pg, schema); err != nil {
+		pgSrv = pgServer{db: pg, schema: schema}
+		pgSrv.postmaster, _ = localServer(ctx, pg, "/proc")
+		if pgBefore, err = readPGCounters(ctx, pgSrv); err != nil {
 			return nil, err
 		}
 	}
@@ -355,7 +363,7 @@ func Runs(ctx context.Context, o RunsOptions) (*RunsReport, error) {
 		for _, srv := range srvs {
 			srv.Stop()
 		}
-		after, err := settledPGCounters(ctx, pg, schema)
+		after, err := settledPGCounters(ctx, pgSrv)
 		if err != nil {
 			return nil, err
 		}

@@ -109,8 +109,9 @@ first); event sent → run started and event sent → run finished (p50/p99/max)
 used per completed run and how many cores that kept busy (trama, the load generator and the target;
 not PostgreSQL's own): a cost that compares two builds better than runs/s when the machine's speed
 drifts; on PostgreSQL, what the database did per run (commits, rows inserted, updated and deleted in the
-bench's schema, and the server's WAL), counts that do not move with the machine's speed at all; and the
-process's peak resident memory.
+bench's schema, and the server's WAL), counts that do not move with the machine's speed at all, and,
+when the server runs on this machine, the CPU its processes used per run (read from /proc: the whole
+server's); and the process's peak resident memory.
 
 --rate offers the events at a fixed rate (events/s) instead of as fast as trama acknowledges them: the
 latencies then say what a run waits at that load. The store is a temporary SQLite file unless --store

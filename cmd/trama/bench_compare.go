@@ -18,8 +18,9 @@ func newBenchCompareCmd() *cobra.Command {
 		Long: `compare runs ` + "`trama bench runs`" + ` with two trama binaries in turn, --rounds times in the order
 baseline, candidate, candidate, baseline, and reports the medians of both side by side: completed runs/s,
 CPU per run, event → run finished p99, the acknowledgement p99 in trama and, on PostgreSQL, the
-database's commits, rows written and WAL per run. CANDIDATE defaults to this trama. The flags after --
-go to every ` + "`bench runs`" + `.
+database's commits, rows written and WAL per run, and its server's CPU per run when it runs on this
+machine (with trama's, what a run cost the machine: the steadiest measure of the two builds' cost).
+CANDIDATE defaults to this trama. The flags after -- go to every ` + "`bench runs`" + `.
 
 A shared machine's speed drifts by a third within an hour, so runs/s measured at different times say
 little about two builds; alternating them over the same minutes, mirrored within each round, is what

@@ -123,7 +123,7 @@ func TestBenchRuns(t *testing.T) {
 				t.Errorf("store %s, database work %+v", rep.Store, d)
 			} else if d != nil && (d.Commits <= 0 || d.RowsInserted < 4 || d.RowsInserted > 4.6 ||
 				d.RowsUpdated < 3 || d.RowsUpdated > 3.6 || d.RowsDeleted < 1 || d.RowsDeleted > 1.3 ||
-				d.HeapOnly > d.RowsUpdated || d.WALBytes < 0) {
+				d.HeapOnly > d.RowsUpdated || d.WALBytes < 0 || d.CPUPerRunMs < 0 || d.CPUPerRunMs > 100) {
 				t.Errorf("database work per run %+v", *d)
 			}
 		})
