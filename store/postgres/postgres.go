@@ -33,18 +33,19 @@ type Options struct {
 	// Lower-case letters, digits and underscores only.
 	Schema string
 	// MaxConns is the connection pool size of one replica, unless the URL sets pool_max_conns. Default:
-	// the CPUs this process may use, at least 4 (DefaultMaxConns). The workers, acknowledgements and
+	// the CPUs this process may use, from 4 to 10 (DefaultMaxConns). The workers, acknowledgements and
 	// history each need a connection only for the length of a statement or transaction, so a few serve
 	// many, and more sessions cost the database CPU for the same work. See docs/deploy.md for sizing.
 	MaxConns int32
 }
 
-// DefaultMaxConns is Options.MaxConns's default: the CPUs this process may use (GOMAXPROCS), at least 4,
-// as pgxpool sizes a pool. A replica cannot prepare more transactions at once than its cores allow, and
-// each session more costs the database CPU for the same work: three replicas and PostgreSQL on one
+// DefaultMaxConns is Options.MaxConns's default: the CPUs this process may use (GOMAXPROCS), at least 4
+// as pgxpool sizes a pool, and at most 10, so that replicas on large machines still fit PostgreSQL's
+// default of 100 connections. A replica cannot prepare more transactions at once than its cores allow,
+// and each session more costs the database CPU for the same work: three replicas and PostgreSQL on one
 // 2-core machine completed 5–15 % more runs per second with 4 connections each than with 10, PostgreSQL
 // spending 7–16 % less CPU per run (docs/performance.md).
-func DefaultMaxConns() int32 { return int32(max(4, runtime.GOMAXPROCS(0))) }
+func DefaultMaxConns() int32 { return int32(min(max(4, runtime.GOMAXPROCS(0)), 10)) }
 
 // idleInTx is how long PostgreSQL lets a session sit idle inside a transaction before ending it.
 const idleInTx = 5 * time.Second
