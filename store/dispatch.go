@@ -194,6 +194,9 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 	// was created: SQLite's clock counts milliseconds); now stands for it in what this returns and in the
 	// coalescing windows.
 	now := time.Now().UTC()
+	// The clock itself in each row, not readNow's subquery: a subquery per row made PostgreSQL plan 256
+	// of them for a batch of 128 runs (25–34 ms per plan, a plan per connection and batch size).
+	clock := sqlExpr("(" + s.dialect.Now + ")")
 	var rows [][]any
 	var pending []Run
 	owner := map[string]int{}     // run id → index in ds
@@ -204,9 +207,6 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 			if err != nil {
 				return nil, err
 			}
-			// The clock itself, not readNow's subquery: a subquery per row made PostgreSQL plan 256 of
-			// them for a batch of 128 runs (25–34 ms per plan, a plan per connection and batch size).
-			clock := sqlExpr("(" + s.dialect.Now + ")")
 			available, key := clock, ""
 			if c := nr.Coalesce; c != nil && c.Key != "" && nr.Replay == 0 {
 				bk := nr.Trigger + "\x00" + c.Key
@@ -236,7 +236,7 @@ func (s *Store) insertRuns(ctx context.Context, tx *sql.Tx, ds []Dispatch, os []
 				key = c.Key
 				if c.Keep == "last" {
 					// The run waits for the window to close, so that later events can take its place.
-					available = sqlExpr("(" + s.dialect.Now + " + " + strconv.FormatInt(c.Window.Nanoseconds(), 10) + ")")
+					available = sqlExpr("(" + string(clock) + " + " + strconv.FormatInt(c.Window.Nanoseconds(), 10) + ")")
 				}
 			}
 			if key != "" {
