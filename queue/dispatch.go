@@ -23,11 +23,9 @@ func (q *Queue) dispatchLoop(ctx context.Context) {
 			var err error
 			batch, err = q.st.ClaimDispatches(ctx, dispatchBatch, q.opts.DispatchHold)
 			if err != nil {
-				if ctx.Err() != nil {
+				if !q.claimFailed(ctx, "claiming events to dispatch failed", err) {
 					return
 				}
-				q.log.Error("claiming events to dispatch failed", "err", err)
-				pause(ctx, q.opts.PollInterval*10)
 				continue
 			}
 			if len(batch) == 0 {

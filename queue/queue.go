@@ -198,6 +198,18 @@ func (q *Queue) wait(ctx context.Context, kind store.Work, extra <-chan struct{}
 	}
 }
 
+// claimFailed logs a claim's failure (what failed, and why) and waits before the next claim, so that a
+// failing database is not hammered. It reports false when ctx ended: the worker is stopping, and the
+// error is of its own making.
+func (q *Queue) claimFailed(ctx context.Context, what string, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	q.log.Error(what, "err", err)
+	pause(ctx, q.opts.PollInterval*10)
+	return true
+}
+
 // pause waits d or until ctx ends; after a store error it keeps a failing database from being hammered.
 func pause(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)

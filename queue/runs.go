@@ -65,11 +65,9 @@ func (q *Queue) runLoop(ctx context.Context) {
 		gathering = false
 		full, err := q.claim(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
+			if !q.claimFailed(ctx, "claiming runs failed", err) {
 				return
 			}
-			q.log.Error("claiming runs failed", "err", err)
-			pause(ctx, q.opts.PollInterval*10)
 			continue
 		}
 		if full {
