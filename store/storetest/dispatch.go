@@ -133,10 +133,7 @@ func testDispatchIdempotent(t *testing.T, newDriver NewDriver) {
 	ctx := context.Background()
 	s := Open(t, newDriver)
 	Ingest(t, s, Delivery("d", Events("e1")...))
-	ds, err := s.ClaimDispatches(ctx, 1, time.Minute)
-	if err != nil || len(ds) != 1 {
-		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
-	}
+	ds := claimDispatches(t, s, 1, 1)
 	runs, err := s.CompleteDispatch(ctx, ds[0], store.Outcome{Runs: []store.NewRun{NewRun("welcome", 0), NewRun("audit", 0)}})
 	if err != nil {
 		t.Fatalf("CompleteDispatch: %v", err)
@@ -269,10 +266,7 @@ func testDispatchSkips(t *testing.T, newDriver NewDriver) {
 	ctx := context.Background()
 	s := Open(t, newDriver)
 	Ingest(t, s, Delivery("d", Events("e", "quiet")...))
-	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
-	if err != nil || len(ds) != 2 {
-		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
-	}
+	ds := claimDispatches(t, s, 10, 2)
 	skip := store.Skip{Trigger: "welcome", Reason: "loop-guard", Detail: "actor 00uTrama is ignored (ignoreActor: self)"}
 	if _, err := s.CompleteDispatch(ctx, ds[0], store.Outcome{Runs: []store.NewRun{NewRun("audit", 0)}, Skipped: []store.Skip{skip}}); err != nil {
 		t.Fatal(err)
@@ -310,12 +304,9 @@ func testDispatchBatch(t *testing.T, newDriver NewDriver) {
 	ctx := context.Background()
 	s := Open(t, newDriver)
 	Ingest(t, s, Delivery("d", Events("a", "b", "c")...))
-	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
-	if err != nil || len(ds) != 3 {
-		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
-	}
+	ds := claimDispatches(t, s, 10, 3)
 	missing := store.Dispatch{UUID: "no-such-event"}
-	_, err = s.CompleteDispatches(ctx, []store.Dispatch{ds[0], missing}, []store.Outcome{{Runs: []store.NewRun{NewRun("welcome", 0)}}, {}})
+	_, err := s.CompleteDispatches(ctx, []store.Dispatch{ds[0], missing}, []store.Outcome{{Runs: []store.NewRun{NewRun("welcome", 0)}}, {}})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("a batch with a missing event: %v, want ErrNotFound", err)
 	}
@@ -341,10 +332,7 @@ func testDispatchCompleteAndClaim(t *testing.T, newDriver NewDriver) {
 	ctx := context.Background()
 	s := Open(t, newDriver)
 	Ingest(t, s, Delivery("d1", Events("a", "b")...))
-	ds, err := s.ClaimDispatches(ctx, 2, time.Minute)
-	if err != nil || len(ds) != 2 {
-		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
-	}
+	ds := claimDispatches(t, s, 2, 2)
 	Ingest(t, s, Delivery("d2", Events("c", "d", "e")...))
 	welcome := func(n int) []store.Outcome {
 		os := make([]store.Outcome, n)
@@ -386,10 +374,7 @@ func testDispatchFail(t *testing.T, newDriver NewDriver) {
 	ctx := context.Background()
 	s := Open(t, newDriver)
 	Ingest(t, s, Delivery("d", Events("a", "b")...))
-	ds, err := s.ClaimDispatches(ctx, 10, time.Minute)
-	if err != nil || len(ds) != 2 {
-		t.Fatalf("ClaimDispatches = %v, %v", ds, err)
-	}
+	ds := claimDispatches(t, s, 10, 2)
 	if err := s.FailDispatch(ctx, ds[0], "database is busy", 200*time.Millisecond, false); err != nil {
 		t.Fatalf("FailDispatch: %v", err)
 	}

@@ -35,10 +35,7 @@ func dispatchPerUser(t *testing.T, s *store.Store, user func(uuid string) string
 	t.Helper()
 	ctx := context.Background()
 	Ingest(t, s, Delivery("d", Events(uuids...)...))
-	ds, err := s.ClaimDispatches(ctx, len(uuids)+1, time.Minute)
-	if err != nil || len(ds) != len(uuids) {
-		t.Fatalf("ClaimDispatches = %d, %v", len(ds), err)
-	}
+	ds := claimDispatches(t, s, len(uuids)+1, len(uuids))
 	os := make([]store.Outcome, len(ds))
 	for i, d := range ds {
 		nr := NewRun("per-user", 0)

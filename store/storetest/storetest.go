@@ -129,6 +129,17 @@ func DispatchAll(t testing.TB, s *store.Store, triggers ...string) []store.Run {
 	}
 }
 
+// claimDispatches claims up to limit events waiting for dispatch, each for a minute, and fails the test
+// unless it gets want of them.
+func claimDispatches(t testing.TB, s *store.Store, limit, want int) []store.Dispatch {
+	t.Helper()
+	ds, err := s.ClaimDispatches(context.Background(), limit, time.Minute)
+	if err != nil || len(ds) != want {
+		t.Fatalf("ClaimDispatches(%d) = %+v, %v; want %d", limit, ds, err, want)
+	}
+	return ds
+}
+
 // ClaimOne claims one run for owner and fails the test if none is ready.
 func ClaimOne(t testing.TB, s *store.Store, owner string, lease time.Duration) store.Claim {
 	t.Helper()
