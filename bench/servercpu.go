@@ -19,6 +19,8 @@ const ticksPerSecond = 100
 
 // procStat is what the bench reads of one /proc/PID/stat line.
 type procStat struct {
+	// comm is the command name, "postgres" for every process of a PostgreSQL server.
+	comm string
 	ppid int
 	// cpu is the process's user and system time; children is that of its children it has waited for.
 	cpu, children time.Duration
@@ -28,10 +30,11 @@ type procStat struct {
 // comm may hold spaces and parentheses, so the fields are counted from the last ')'.
 func parseProcStat(line []byte) (procStat, error) {
 	var s procStat
-	end := bytes.LastIndexByte(line, ')')
-	if end < 0 {
-		return s, errors.New("no ')' closing the command name")
+	start, end := bytes.IndexByte(line, '('), bytes.LastIndexByte(line, ')')
+	if start < 0 || end < start {
+		return s, errors.New("no command name in parentheses")
 	}
+	s.comm = string(line[start+1 : end])
 	// After ") ": state (field 3), ppid (4), … utime (14), stime (15), cutime (16), cstime (17).
 	fields := bytes.Fields(line[end+1:])
 	if len(fields) < 15 {
@@ -77,13 +80,9 @@ func localServer(ctx context.Context, db *sql.DB, proc string) (postmaster int, 
 	if err := db.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
 		return 0, false
 	}
-	st, err := readProcStat(proc, backend)
-	if err != nil {
-		return 0, false
-	}
 	// The pid is this machine's only if it names a postgres process here.
-	comm, err := os.ReadFile(filepath.Join(proc, strconv.Itoa(backend), "comm"))
-	if err != nil || string(bytes.TrimSpace(comm)) != "postgres" || st.ppid <= 1 {
+	st, err := readProcStat(proc, backend)
+	if err != nil || st.comm != "postgres" || st.ppid <= 1 {
 		return 0, false
 	}
 	if _, err := readProcStat(proc, st.ppid); err != nil {

@@ -23,12 +23,12 @@ const statLine = "4242 (postgres) S 812 4242 4242 0 -1 4194560 2170 0 0 0 1234 5
 
 func TestParseProcStat(t *testing.T) {
 	s, err := parseProcStat([]byte(statLine))
-	if err != nil || s.ppid != 812 || s.cpu != 12900*time.Millisecond || s.children != 7800*time.Millisecond {
-		t.Errorf("parseProcStat = %+v, %v; want ppid 812, cpu 12.9 s, children 7.8 s", s, err)
+	if err != nil || s.comm != "postgres" || s.ppid != 812 || s.cpu != 12900*time.Millisecond || s.children != 7800*time.Millisecond {
+		t.Errorf("parseProcStat = %+v, %v; want postgres, ppid 812, cpu 12.9 s, children 7.8 s", s, err)
 	}
 	// A command name may hold spaces and parentheses: the fields count from the last ')'.
 	odd := strings.Replace(statLine, "(postgres)", "(post (gres) x)", 1)
-	if s, err := parseProcStat([]byte(odd)); err != nil || s.ppid != 812 || s.cpu != 12900*time.Millisecond {
+	if s, err := parseProcStat([]byte(odd)); err != nil || s.comm != "post (gres) x" || s.ppid != 812 || s.cpu != 12900*time.Millisecond {
 		t.Errorf("a command name with parentheses: %+v, %v", s, err)
 	}
 	for _, bad := range []string{"", "4242 postgres S 812", "4242 (postgres) S 812 1 2", strings.Replace(statLine, " 1234 ", " -3 ", 1),
@@ -67,7 +67,7 @@ func TestServerCPUCountsEverySession(t *testing.T) {
 	defer db.Close()
 	postmaster, ok := localServer(ctx, db, "/proc")
 	if !ok {
-		if postgresRunsHere(t) && loopback(dbURL) {
+		if postgresRunsHere() && loopback(dbURL) {
 			t.Fatal("a postgres process runs on this machine and the test database is on loopback, but its server was not found")
 		}
 		t.Skip("the test database's server does not run on this machine")
@@ -96,7 +96,7 @@ func TestServerCPUCountsEverySession(t *testing.T) {
 }
 
 // postgresRunsHere reports whether some process on this machine is a postgres.
-func postgresRunsHere(t *testing.T) bool {
+func postgresRunsHere() bool {
 	comms, _ := filepath.Glob("/proc/[0-9]*/comm")
 	for _, c := range comms {
 		if b, err := os.ReadFile(c); err == nil && string(bytes.TrimSpace(b)) == "postgres" {
