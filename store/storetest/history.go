@@ -14,6 +14,7 @@ var historyTests = []test{
 	{"NotFound", testHistoryNotFound},
 	{"Pagination", testHistoryPagination},
 	{"Counts", testHistoryCounts},
+	{"CountsAreOneMoment", testHistoryCountsOneMoment},
 	{"Documents", testHistoryDocuments},
 	{"ReadOnlyNeverCreates", testHistoryReadOnly},
 }
@@ -123,6 +124,59 @@ func testHistoryPagination(t *testing.T, newDriver NewDriver) {
 	}
 	if _, _, err := s.ListRuns(ctx, store.RunFilter{Page: store.Page{After: "garbage!"}}); !errors.Is(err, store.ErrInvalidCursor) {
 		t.Errorf("a garbage cursor: %v, want ErrInvalidCursor", err)
+	}
+}
+
+// testHistoryCountsOneMoment: Counts reads its totals at one moment. While dispatches record runs and
+// delete the events' queue rows in one transaction, every event is either waiting for dispatch or has
+// its queued run; totals read at two moments would miss the events dispatched in between, and a caller
+// waiting for the queue to drain would see it empty before it is.
+func testHistoryCountsOneMoment(t *testing.T, newDriver NewDriver) {
+	ctx := context.Background()
+	s := Open(t, newDriver)
+	const n = 300
+	var uuids []string
+	for i := range n {
+		uuids = append(uuids, fmt.Sprintf("m%03d", i))
+	}
+	Ingest(t, s, Delivery("d", Events(uuids...)...))
+	done := make(chan error, 1)
+	go func() {
+		for {
+			ds, err := s.ClaimDispatches(ctx, 5, time.Minute)
+			if err != nil || len(ds) == 0 {
+				done <- err
+				return
+			}
+			os := make([]store.Outcome, len(ds))
+			for i := range os {
+				os[i] = store.Outcome{Runs: []store.NewRun{NewRun("welcome", 0)}}
+			}
+			if _, err := s.CompleteDispatches(ctx, ds, os); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	for reads := 0; ; reads++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c, err := s.Counts(ctx); err != nil || c.QueueDepth != n || c.Runs[store.RunQueued] != n {
+				t.Errorf("Counts after every dispatch = %+v, %v; want %d queued runs", c, err, n)
+			}
+			return
+		default:
+		}
+		c, err := s.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.QueueDepth != n {
+			t.Fatalf("read %d: queue depth %d (%d runs queued), want %d: an event was neither waiting nor dispatched", reads, c.QueueDepth, c.Runs[store.RunQueued], n)
+		}
 	}
 }
 
